@@ -1,0 +1,353 @@
+// Package config owns ascolto's settings: their names, defaults, validation,
+// and the precedence of their sources (flags, then ASCOLTO_* environment
+// variables, then an optional YAML file, then defaults). It never reads
+// global state: the command line wires a Loader to its flags and passes the
+// resulting Config down.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the resolved configuration of one ascolto process.
+type Config struct {
+	HTTPAddr    string
+	DataDir     string
+	DatabaseURL string
+	ARIURL      string
+	ARIUser     string
+	ARIPassword string
+	ARIApp      string
+	LogLevel    string
+	Lang        string
+}
+
+// Source says where a setting's value came from.
+type Source string
+
+// The sources of a setting, from weakest to strongest.
+const (
+	FromDefault Source = "default"
+	FromFile    Source = "file"
+	FromEnv     Source = "env"
+	FromFlag    Source = "flag"
+)
+
+// option describes one setting: its flag name, which is also its YAML key,
+// its environment variable, and how to check and store a value.
+type option struct {
+	name    string
+	env     string
+	def     string
+	usage   string
+	secret  bool
+	allowed string // human description of valid values, used in errors
+	check   func(string) error
+	field   func(*Config) *string
+}
+
+func options() []option {
+	return []option{
+		{name: "http-addr", def: "127.0.0.1:8080", usage: "address the HTTP server listens on (host:port)",
+			allowed: "host:port, e.g. 127.0.0.1:8080 or :8080", check: checkHostPort,
+			field: func(c *Config) *string { return &c.HTTPAddr }},
+		{name: "data-dir", def: "./data", usage: "directory for the embedded database, recordings and files",
+			allowed: "a directory path", check: checkNonEmpty,
+			field: func(c *Config) *string { return &c.DataDir }},
+		{name: "database-url", usage: "PostgreSQL URL (postgres://user:pass@host:5432/db); empty = embedded SQLite in the data dir",
+			secret: true, allowed: "empty, or postgres://… / postgresql://…", check: checkDatabaseURL,
+			field: func(c *Config) *string { return &c.DatabaseURL }},
+		{name: "ari-url", def: "http://127.0.0.1:8088/ari", usage: "Asterisk ARI base URL",
+			allowed: "an http:// or https:// URL ending in /ari", check: checkHTTPURL,
+			field: func(c *Config) *string { return &c.ARIURL }},
+		{name: "ari-user", def: "ascolto", usage: "ARI user (ari.conf)",
+			allowed: "a non-empty user name", check: checkNonEmpty,
+			field: func(c *Config) *string { return &c.ARIUser }},
+		{name: "ari-password", usage: "ARI password (ari.conf)", secret: true,
+			field: func(c *Config) *string { return &c.ARIPassword }},
+		{name: "ari-app", def: "ascolto", usage: "Stasis application name",
+			allowed: "letters, digits, '-' and '_'", check: checkAppName,
+			field: func(c *Config) *string { return &c.ARIApp }},
+		{name: "log-level", def: "info", usage: "log level: debug, info, warn, error",
+			allowed: "debug, info, warn, error", check: oneOf("debug", "info", "warn", "error"),
+			field: func(c *Config) *string { return &c.LogLevel }},
+		{name: "lang", def: "it", usage: "language of messages: it (Italian) or en (English)",
+			allowed: "it, en", check: oneOf("it", "en"),
+			field: func(c *Config) *string { return &c.Lang }},
+	}
+}
+
+
+func envName(flag string) string {
+	return "ASCOLTO_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// Error is a configuration problem that names the setting at fault.
+type Error struct {
+	Key     string // flag/YAML name of the setting, or the unknown key
+	Source  Source
+	Value   string
+	Problem string
+}
+
+func (e *Error) Error() string {
+	where := ""
+	switch e.Source {
+	case FromFile:
+		where = " in the config file"
+	case FromEnv:
+		where = " in " + envName(e.Key)
+	case FromFlag:
+		where = " in --" + e.Key
+	}
+	return fmt.Sprintf("config: %s%s: %s", e.Key, where, e.Problem)
+}
+
+// Setting is one resolved setting, for `ascolto config show`.
+type Setting struct {
+	Name   string
+	Env    string
+	Value  string // redacted when secret
+	Source Source
+	Usage  string
+}
+
+// Loader binds settings to a flag set and resolves them.
+type Loader struct {
+	flags   *pflag.FlagSet
+	getenv  func(string) string
+	environ func() []string
+	opts    []option
+	cfgFile string
+	sources map[string]Source
+	cfg     Config
+}
+
+// NewLoader registers every setting, plus --config, on flags. getenv and
+// environ are os.Getenv and os.Environ in production and fakes in tests.
+func NewLoader(flags *pflag.FlagSet, getenv func(string) string, environ func() []string) *Loader {
+	l := &Loader{flags: flags, getenv: getenv, environ: environ, opts: options(), sources: map[string]Source{}}
+	for _, o := range l.opts {
+		flags.String(o.name, o.def, o.usage+" (env "+envName(o.name)+")")
+	}
+	flags.StringVar(&l.cfgFile, "config", "", "optional YAML configuration file (env ASCOLTO_CONFIG)")
+	return l
+}
+
+// Load resolves the configuration: flags over environment over file over defaults.
+// It reports the first invalid value or unknown file key, naming it.
+func (l *Loader) Load() (Config, error) {
+	var cfg Config
+	for _, o := range l.opts {
+		*o.field(&cfg) = o.def
+		l.sources[o.name] = FromDefault
+	}
+	file := l.cfgFile
+	if !l.flags.Changed("config") {
+		file = l.getenv("ASCOLTO_CONFIG")
+	}
+	if file != "" {
+		if err := l.loadFile(file, &cfg); err != nil {
+			return Config{}, err
+		}
+	}
+	for _, o := range l.opts {
+		if v, ok := l.lookupEnv(envName(o.name)); ok {
+			if err := l.set(o, &cfg, v, FromEnv); err != nil {
+				return Config{}, err
+			}
+		}
+	}
+	for _, o := range l.opts {
+		if l.flags.Changed(o.name) {
+			v, _ := l.flags.GetString(o.name)
+			if err := l.set(o, &cfg, v, FromFlag); err != nil {
+				return Config{}, err
+			}
+		}
+	}
+	l.cfg = cfg
+	return cfg, nil
+}
+
+// UnknownEnv lists ASCOLTO_* variables that name no setting, so the caller
+// can warn about a probable typo. Test-only variables are ignored.
+func (l *Loader) UnknownEnv() []string {
+	known := map[string]bool{"ASCOLTO_CONFIG": true}
+	for _, o := range l.opts {
+		known[envName(o.name)] = true
+	}
+	var out []string
+	for _, kv := range l.environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "ASCOLTO_") && !known[k] && !strings.HasPrefix(k, "ASCOLTO_TEST_") {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (l *Loader) lookupEnv(k string) (string, bool) {
+	for _, kv := range l.environ() {
+		if name, v, ok := strings.Cut(kv, "="); ok && name == k {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func (l *Loader) set(o option, cfg *Config, v string, src Source) error {
+	if o.check != nil {
+		if err := o.check(v); err != nil {
+			return &Error{Key: o.name, Source: src, Value: v, Problem: fmt.Sprintf("%v (allowed: %s)", err, o.allowed)}
+		}
+	}
+	*o.field(cfg) = v
+	l.sources[o.name] = src
+	return nil
+}
+
+func (l *Loader) loadFile(path string, cfg *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: read %s: %w", path, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("config: %s is not valid YAML: %w", path, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil // empty file
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("config: %s: line %d: expected a mapping of setting: value", path, root.Line)
+	}
+	byName := map[string]option{}
+	for _, o := range l.opts {
+		byName[o.name] = o
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		o, ok := byName[k.Value]
+		if !ok {
+			return &Error{Key: k.Value, Source: FromFile,
+				Problem: fmt.Sprintf("unknown setting at %s line %d (known: %s)", path, k.Line, strings.Join(l.names(), ", "))}
+		}
+		if v.Kind != yaml.ScalarNode {
+			return &Error{Key: k.Value, Source: FromFile, Problem: fmt.Sprintf("line %d: expected a single value", v.Line)}
+		}
+		if err := l.set(o, cfg, v.Value, FromFile); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Loader) names() []string {
+	var n []string
+	for _, o := range l.opts {
+		n = append(n, o.name)
+	}
+	return n
+}
+
+// Settings lists every setting with its value and source; secrets are redacted.
+// Call it after Load.
+func (l *Loader) Settings() []Setting {
+	var out []Setting
+	for _, o := range l.opts {
+		v := *o.field(&l.cfg)
+		if o.secret {
+			v = Redact(o.name, v)
+		}
+		out = append(out, Setting{Name: o.name, Env: envName(o.name), Value: v, Source: l.sources[o.name], Usage: o.usage})
+	}
+	return out
+}
+
+// Redact hides the secret part of a value: a whole password, or the
+// password inside a URL's user info.
+func Redact(name, v string) string {
+	if v == "" {
+		return ""
+	}
+	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		return u.String()
+	}
+	return "xxxxx"
+}
+
+func checkNonEmpty(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("must not be empty")
+	}
+	return nil
+}
+
+func checkHostPort(v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", v)
+	}
+	_ = host
+	if port == "" {
+		return fmt.Errorf("%q has no port", v)
+	}
+	return nil
+}
+
+func checkDatabaseURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return fmt.Errorf("%q is not a postgres:// URL", Redact("", v))
+	}
+	return nil
+}
+
+func checkHTTPURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", v)
+	}
+	return nil
+}
+
+func checkAppName(v string) error {
+	if v == "" {
+		return errors.New("must not be empty")
+	}
+	for _, r := range v {
+		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return fmt.Errorf("%q contains %q", v, r)
+		}
+	}
+	return nil
+}
+
+func oneOf(vals ...string) func(string) error {
+	return func(v string) error {
+		for _, x := range vals {
+			if v == x {
+				return nil
+			}
+		}
+		return fmt.Errorf("%q is not one of them", v)
+	}
+}

@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// batcher is the group-commit writer: small writes from many goroutines
+// (call records, queue events) are run together in one transaction, and each
+// caller returns only once its own write is committed. One fsync then
+// serves many writes, which is what lets a 2-core machine with durable
+// commits (synchronous=FULL, PostgreSQL's default) keep up with a surge.
+type batcher struct {
+	db   *DB
+	reqs chan *batchReq
+	quit chan struct{}
+	done sync.WaitGroup
+}
+
+type batchReq struct {
+	ctx context.Context
+	fn  func(*Tx) error
+	err chan error
+}
+
+// maxBatch bounds one transaction, so one slow batch cannot hold many callers.
+const maxBatch = 256
+
+// errClosed is returned to writes submitted after Close.
+var errClosed = errors.New("store: closed")
+
+func newBatcher(db *DB) *batcher {
+	b := &batcher{db: db, reqs: make(chan *batchReq, maxBatch*4), quit: make(chan struct{})}
+	b.done.Add(1)
+	go b.run()
+	return b
+}
+
+// do submits fn and waits until it is committed or has failed.
+func (b *batcher) do(ctx context.Context, fn func(*Tx) error) error {
+	r := &batchReq{ctx: ctx, fn: fn, err: make(chan error, 1)}
+	select {
+	case b.reqs <- r:
+	case <-b.quit:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, wait for the verdict even if ctx ends: the write may
+	// already be committed, and the caller must not believe otherwise.
+	return <-r.err
+}
+
+func (b *batcher) close() {
+	select {
+	case <-b.quit:
+		return
+	default:
+	}
+	close(b.quit)
+	b.done.Wait()
+}
+
+func (b *batcher) run() {
+	defer b.done.Done()
+	batch := make([]*batchReq, 0, maxBatch)
+	for {
+		select {
+		case r := <-b.reqs:
+			batch = append(batch[:0], r)
+		case <-b.quit:
+			b.drain()
+			return
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-b.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		b.commit(batch)
+	}
+}
+
+// drain fails whatever is still queued at close.
+func (b *batcher) drain() {
+	for {
+		select {
+		case r := <-b.reqs:
+			r.err <- errClosed
+		default:
+			return
+		}
+	}
+}
+
+// commit runs the batch in one transaction. If any write fails, the whole
+// transaction is rolled back and every write is retried on its own, so one
+// bad write never takes its neighbours down with it.
+func (b *batcher) commit(batch []*batchReq) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err <- err
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if len(live) == 1 {
+		live[0].err <- b.db.InTx(live[0].ctx, live[0].fn)
+		return
+	}
+	err := b.db.InTx(context.Background(), func(tx *Tx) error {
+		for _, r := range live {
+			if err := r.fn(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		for _, r := range live {
+			r.err <- nil
+		}
+		return
+	}
+	for _, r := range live {
+		r.err <- b.db.InTx(r.ctx, r.fn)
+	}
+}
+
+// Batch runs fn in a shared, group-committed write transaction and returns
+// once it is committed. fn must only write through tx and must be safe to
+// run twice (it is retried alone if a neighbour in its batch fails).
+func (db *DB) Batch(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.batch.do(ctx, fn)
+}
