@@ -86,7 +86,6 @@ func options() []option {
 	}
 }
 
-
 func envName(flag string) string {
 	return "ASCOLTO_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }

@@ -39,7 +39,9 @@ func TestMigrateIsIdempotent(t *testing.T) {
 
 func TestMigrateRefusesNewerSchema(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future.sql', $1)`, tx.Now) }); err != nil {
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future.sql', $1)`, tx.Now)
+		}); err != nil {
 			t.Fatal(err)
 		}
 		_, err := db.Migrate(ctx)
