@@ -115,7 +115,7 @@ func compile(src []byte, cat Catalog) (*Flow, []Problem) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, []Problem{syntaxProblem(err)}
+		return nil, []Problem{syntaxProblem(err, src)}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		return nil, []Problem{{Line: 1, Column: 1, Code: CodeEmpty}}
@@ -146,9 +146,9 @@ func (c *compiler) sorted() []Problem {
 }
 
 // syntaxProblem turns a YAML parser error into a problem at its line.
-func syntaxProblem(err error) Problem {
+func syntaxProblem(err error, src []byte) Problem {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
+	line, col := 1, 1
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if num, tail, ok := strings.Cut(rest, ":"); ok {
 			if n, err := strconv.Atoi(num); err == nil {
@@ -156,7 +156,17 @@ func syntaxProblem(err error) Problem {
 			}
 		}
 	}
-	return Problem{Line: line, Column: 1, Code: CodeSyntax, Value: msg}
+	// The parser gives no position for an alias to an unknown anchor; find it.
+	if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
+		name, _, _ = strings.Cut(name, "'")
+		for i, l := range strings.Split(string(src), "\n") {
+			if at := strings.Index(l, "*"+name); at >= 0 {
+				line, col = i+1, at+1
+				break
+			}
+		}
+	}
+	return Problem{Line: line, Column: col, Code: CodeSyntax, Value: msg}
 }
 
 func isNull(n *yaml.Node) bool {
@@ -635,6 +645,9 @@ func validNumber(s string) bool {
 
 func (c *compiler) resolve() {
 	for _, r := range c.refs {
+		if r.from < 0 && len(c.flow.index) == 0 {
+			continue // no nodes at all: already reported, start cannot point anywhere
+		}
 		i, ok := c.flow.index[r.target]
 		if !ok {
 			node := ""
