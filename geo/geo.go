@@ -59,3 +59,24 @@ func Normalize(s string) string {
 	}
 	return b.String()
 }
+
+// Places joins a dataset into places (all current), for an Index built
+// straight from a file or the snapshot.
+func Places(ds *Dataset) []Place {
+	regioni := map[string]Regione{}
+	for _, r := range ds.Regioni {
+		regioni[r.Code] = r
+	}
+	province := map[string]Provincia{}
+	for _, p := range ds.Province {
+		province[p.Code] = p
+	}
+	out := make([]Place, 0, len(ds.Comuni))
+	for _, c := range ds.Comuni {
+		p := province[c.ProvinciaCode]
+		out = append(out, Place{Code: c.Code, Name: c.Name, NameOther: c.NameOther, ProvinciaCode: c.ProvinciaCode,
+			Provincia: p.Name, Sigla: p.Sigla, RegioneCode: p.RegioneCode, Regione: regioni[p.RegioneCode].Name,
+			Population: c.Population, Active: true})
+	}
+	return out
+}

@@ -19,7 +19,41 @@ type GeoImportResult struct {
 // deleted, so cases that name them keep their provenance.
 func (db *DB) ImportGeo(ctx context.Context, ds *geo.Dataset, actor string) (GeoImportResult, error) {
 	var res GeoImportResult
+	err := db.InTx(ctx, func(tx *Tx) (err error) {
+		res, err = tx.importGeo(ctx, ds, actor)
+		return err
+	})
+	return res, err
+}
+
+// SeedGeo loads ds only if no comuni are loaded yet, under a lock, so that
+// several instances starting at once load it exactly once. It reports
+// whether it loaded anything.
+func (db *DB) SeedGeo(ctx context.Context, ds *geo.Dataset) (GeoImportResult, bool, error) {
+	var res GeoImportResult
+	loaded := false
 	err := db.InTx(ctx, func(tx *Tx) error {
+		if err := tx.lock(ctx, lockSeedGeo); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM comuni`).Scan(&n); err != nil {
+			return fmt.Errorf("store: count comuni: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		var err error
+		res, err = tx.importGeo(ctx, ds, "system")
+		loaded = err == nil
+		return err
+	})
+	return res, loaded, err
+}
+
+func (tx *Tx) importGeo(ctx context.Context, ds *geo.Dataset, actor string) (GeoImportResult, error) {
+	var res GeoImportResult
+	err := func() error {
 		for _, r := range ds.Regioni {
 			if _, err := tx.exec(ctx, `INSERT INTO regioni (code, name) VALUES ($1, $2)
 				ON CONFLICT (code) DO UPDATE SET name = excluded.name`, r.Code, r.Name); err != nil {
@@ -67,26 +101,9 @@ func (db *DB) ImportGeo(ctx context.Context, ds *geo.Dataset, actor string) (Geo
 		res.Regioni, res.Province, res.Comuni = len(ds.Regioni), len(ds.Province), len(ds.Comuni)
 		return tx.Audit(ctx, AuditEntry{Actor: actor, Action: "geo.import", Object: "comuni",
 			Detail: map[string]any{"comuni": res.Comuni, "province": res.Province, "retired": res.Retired}})
-	})
+	}()
 	return res, err
 }
-
-// Place is a comune with its provincia and regione, as lookups return it.
-type Place struct {
-	Code          string
-	Name          string
-	NameOther     string
-	ProvinciaCode string
-	Provincia     string
-	Sigla         string
-	RegioneCode   string
-	Regione       string
-	Population    int
-	Active        bool
-}
-
-// Label is how a place is shown: "L'Aquila (AQ)".
-func (p Place) Label() string { return p.Name + " (" + p.Sigla + ")" }
 
 const placeQuery = `SELECT c.code, c.name, c.name_other, c.provincia_code, p.name, p.sigla, p.regione_code, r.name,
 	c.population, c.active
@@ -96,10 +113,10 @@ func scanPlaces(rows interface {
 	Next() bool
 	Scan(...any) error
 	Err() error
-}) ([]Place, error) {
-	var out []Place
+}) ([]geo.Place, error) {
+	var out []geo.Place
 	for rows.Next() {
-		var p Place
+		var p geo.Place
 		if err := rows.Scan(&p.Code, &p.Name, &p.NameOther, &p.ProvinciaCode, &p.Provincia, &p.Sigla, &p.RegioneCode,
 			&p.Regione, &p.Population, &p.Active); err != nil {
 			return nil, fmt.Errorf("store: read comune: %w", err)
@@ -110,56 +127,31 @@ func scanPlaces(rows interface {
 }
 
 // ComuneByCode returns a comune (retired ones too) by its 6-digit ISTAT code.
-func (db *DB) ComuneByCode(ctx context.Context, code string) (Place, error) {
+func (db *DB) ComuneByCode(ctx context.Context, code string) (geo.Place, error) {
 	if !isDigits(code, 6) {
-		return Place{}, invalid("comune code %q is not a 6-digit ISTAT code", code)
+		return geo.Place{}, invalid("comune code %q is not a 6-digit ISTAT code", code)
 	}
 	rows, err := db.reader().query(ctx, placeQuery+` WHERE c.code = $1`, code)
 	if err != nil {
-		return Place{}, fmt.Errorf("store: comune %s: %w", code, err)
+		return geo.Place{}, fmt.Errorf("store: comune %s: %w", code, err)
 	}
 	defer rows.Close()
 	ps, err := scanPlaces(rows)
 	if err != nil {
-		return Place{}, err
+		return geo.Place{}, err
 	}
 	if len(ps) == 0 {
-		return Place{}, fmt.Errorf("%w: comune %s", ErrNotFound, code)
+		return geo.Place{}, fmt.Errorf("%w: comune %s", ErrNotFound, code)
 	}
 	return ps[0], nil
 }
 
-// SearchComuni finds current comuni whose name (Italian or the other
-// official language) starts with prefix, ignoring case, accents and
-// punctuation; the most populous first.
-func (db *DB) SearchComuni(ctx context.Context, prefix string, limit int) ([]Place, error) {
-	key := geo.Normalize(prefix)
-	if key == "" {
-		return nil, nil
-	}
-	if limit <= 0 || limit > 100 {
-		limit = 20
-	}
-	// A byte range is a prefix match that an ordinary index can serve on
-	// both engines (the columns sort bytewise).
-	upper := key + "\U0010FFFF"
-	rows, err := db.reader().query(ctx, placeQuery+` WHERE c.active AND (
-		(c.search_key >= $1 AND c.search_key < $2) OR (c.search_key_other >= $1 AND c.search_key_other < $2))
-		ORDER BY c.population DESC, c.name LIMIT $3`, key, upper, limit)
+// Places lists every comune, current and retired, with its provincia and
+// regione: what geo.NewIndex needs for the type-ahead.
+func (db *DB) Places(ctx context.Context) ([]geo.Place, error) {
+	rows, err := db.reader().query(ctx, placeQuery+` ORDER BY c.code`)
 	if err != nil {
-		return nil, fmt.Errorf("store: search comuni %q: %w", prefix, err)
-	}
-	defer rows.Close()
-	return scanPlaces(rows)
-}
-
-// ComuniBySigla lists the current comuni of the province with that car
-// plate (e.g. "AQ"), by name.
-func (db *DB) ComuniBySigla(ctx context.Context, sigla string) ([]Place, error) {
-	rows, err := db.reader().query(ctx, placeQuery+` WHERE c.active AND p.sigla = $1 ORDER BY c.name`,
-		strings.ToUpper(strings.TrimSpace(sigla)))
-	if err != nil {
-		return nil, fmt.Errorf("store: comuni of %s: %w", sigla, err)
+		return nil, fmt.Errorf("store: list comuni: %w", err)
 	}
 	defer rows.Close()
 	return scanPlaces(rows)

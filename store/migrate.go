@@ -73,13 +73,9 @@ func (db *DB) Migrate(ctx context.Context) (MigrateResult, error) {
 	}
 	var res MigrateResult
 	err = db.InTx(ctx, func(tx *Tx) error {
-		if db.d.name == postgres {
-			// Transaction-scoped: released by COMMIT or ROLLBACK, even if we crash.
-			if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(7421001)`); err != nil {
-				return fmt.Errorf("store: take migration lock: %w", err)
-			}
+		if err := tx.lock(ctx, lockMigrate); err != nil {
+			return err
 		}
-		// SQLite: the transaction began with BEGIN IMMEDIATE and holds the write lock.
 		if _, err := tx.exec(ctx, db.d.ddl(`CREATE TABLE IF NOT EXISTS schema_migrations (
 			version INTEGER PRIMARY KEY,
 			name TEXT NOT NULL,

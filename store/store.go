@@ -274,3 +274,23 @@ func (tx *Tx) Exec(ctx context.Context, query string, args ...any) error {
 	_, err := tx.exec(ctx, query, args...)
 	return err
 }
+
+// Database-wide locks, held until the transaction ends.
+const (
+	lockMigrate = 7421001
+	lockSeedGeo = 7421002
+)
+
+// lock serialises transactions across processes. On PostgreSQL it takes a
+// transaction-scoped advisory lock (released by COMMIT or ROLLBACK, even if
+// the process dies); on SQLite every write transaction already began with
+// BEGIN IMMEDIATE and holds the database's single write lock.
+func (tx *Tx) lock(ctx context.Context, key int64) error {
+	if tx.d.name != postgres {
+		return nil
+	}
+	if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock($1)`, key); err != nil {
+		return fmt.Errorf("store: take lock %d: %w", key, err)
+	}
+	return nil
+}

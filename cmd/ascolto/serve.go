@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ascolto/ascolto/store"
+	"github.com/ascolto/ascolto/web"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+)
+
+func (a *app) serveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Avvia il servizio / run the service",
+		Long: `Avvia ascolto: server HTTP (/healthz, /readyz, /metrics e, con le prossime versioni, console e form),
+database (migrato all'avvio) e controller ARI. Se il database non risponde, ascolto parte comunque e
+riprova con attese crescenti; /readyz spiega cosa manca.
+
+Starts ascolto. If the database does not answer, ascolto starts anyway and keeps retrying with
+backoff; /readyz says what is missing and why.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.serve(cmd.Context())
+		},
+	}
+}
+
+func (a *app) serve(ctx context.Context) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ascolto_build_info", Help: "Build of this ascolto.",
+			ConstLabels: prometheus.Labels{"version": buildVersion(), "schema": fmt.Sprint(store.LatestVersion())}},
+			func() float64 { return 1 }))
+	ready := web.NewReadiness(a.clock.Now)
+	db, err := a.openStore()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	dbUp := prometheus.NewGauge(prometheus.GaugeOpts{Name: "ascolto_database_up",
+		Help: "1 when the database answers and its schema is current, 0 otherwise."})
+	reg.MustRegister(dbUp)
+
+	srv := web.NewServer(a.log.Named("http"), reg, ready)
+	ln, err := srv.Listen(a.cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	a.log.Info("ascolto listening", zap.String("addr", ln.Addr().String()), zap.String("database", db.String()),
+		zap.String("version", buildVersion()))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go a.superviseDatabase(ctx, db, ready, dbUp)
+
+	err = srv.Serve(ctx, ln, 15*time.Second)
+	a.log.Info("ascolto stopped")
+	return err
+}
+
+// superviseDatabase brings the database up (ping, migrate, bootstrap) with
+// backoff, then keeps watching it, so /readyz always tells the truth and a
+// database that comes back later is picked up without a restart.
+func (a *app) superviseDatabase(ctx context.Context, db *store.DB, ready *web.Readiness, up prometheus.Gauge) {
+	const name = "database"
+	ready.Set(name, false, "connecting to "+db.String())
+	backoff := time.Second
+	migrated := false
+	for {
+		err := a.checkDatabase(ctx, db, &migrated)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := 5 * time.Second
+		if err != nil {
+			up.Set(0)
+			ready.Set(name, false, err.Error())
+			a.log.Warn("database not ready; retrying", zap.Error(err), zap.Duration("retry_in", backoff))
+			wait = backoff
+			backoff = min(backoff*2, 30*time.Second)
+			var tooNew *store.SchemaTooNewError
+			if errors.As(err, &tooNew) {
+				wait = time.Minute // nothing will change until someone acts
+			}
+		} else {
+			if backoff > time.Second {
+				a.log.Info("database ready", zap.String("database", db.String()))
+			}
+			backoff = time.Second
+			up.Set(1)
+			ready.Set(name, true, db.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (a *app) checkDatabase(ctx context.Context, db *store.DB, migrated *bool) error {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.Ping(cctx); err != nil {
+		return err
+	}
+	if *migrated {
+		return nil
+	}
+	if _, err := db.Migrate(cctx); err != nil {
+		return err
+	}
+	if _, err := a.bootstrap(cctx, db); err != nil {
+		return err
+	}
+	*migrated = true
+	return nil
+}
