@@ -130,7 +130,7 @@ func TestSessionWalksEveryNodeKind(t *testing.T) {
 	f := loadTestFlow(t, "testdata/every-kind.yaml")
 	cal := defaultCalendar(t)
 	loc := rome(t)
-	open := time.Date(2026, 11, 26, 10, 0, 0, 0, loc)   // Thursday
+	open := time.Date(2026, 11, 26, 10, 0, 0, 0, loc)    // Thursday
 	evening := time.Date(2026, 11, 26, 20, 0, 0, 0, loc) // after 18:00
 	sunday := time.Date(2026, 11, 29, 3, 0, 0, 0, loc)
 	tests := []struct {
