@@ -1,0 +1,210 @@
+package arisim
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// chanFault disturbs the events of one channel: duplicates, or the next
+// events swapped in pairs.
+type chanFault struct {
+	dup   bool
+	swaps int
+	held  func()
+}
+
+func (f *chanFault) apply(send func()) {
+	times := 1
+	if f.dup {
+		times = 2
+	}
+	if f.swaps > 0 && f.held == nil {
+		f.held = func() {
+			for i := 0; i < times; i++ {
+				send()
+			}
+		}
+		return
+	}
+	for i := 0; i < times; i++ {
+		send()
+	}
+	if f.held != nil {
+		h := f.held
+		f.held = nil
+		f.swaps--
+		h()
+	}
+}
+
+// flush delivers a held event when its channel goes away.
+func (f *chanFault) flush() {
+	if f.held != nil {
+		h := f.held
+		f.held = nil
+		h()
+	}
+}
+
+func (s *Server) faultLocked(channelID string) *chanFault {
+	f := s.chanFaults[channelID]
+	if f == nil {
+		f = &chanFault{}
+		s.chanFaults[channelID] = f
+	}
+	return f
+}
+
+// DuplicateChannelEvents makes every later event of the channel arrive twice
+// (on) or once again (off).
+func (s *Server) DuplicateChannelEvents(channelID string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faultLocked(channelID).dup = on
+}
+
+// SwapChannelEvents makes the channel's next n pairs of events arrive in
+// reverse order (the second of each pair first).
+func (s *Server) SwapChannelEvents(channelID string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faultLocked(channelID).swaps += n
+}
+
+// DropConnections closes every events WebSocket abruptly (no close frame).
+// Apps stay registered, as in reconnect.jsonl; events until the controller
+// reconnects are lost.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	conns := s.takeConnsLocked()
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.kill()
+	}
+}
+
+// SetSilent makes the server keep its WebSockets open but stop sending
+// events and stop answering pings, like a half-open TCP link or a hung
+// Asterisk. Events meanwhile are lost.
+func (s *Server) SetSilent(on bool) { s.silent.Store(on) }
+
+// Restart emulates an Asterisk restart: WebSockets dropped, every channel,
+// bridge, playback and live recording gone without events, apps
+// unregistered, a new startup_time. Stored recordings survive. With down >
+// 0 the HTTP port refuses connections for that long (on the server clock).
+func (s *Server) Restart(down time.Duration) {
+	s.mu.Lock()
+	s.epoch++
+	conns := s.takeConnsLocked()
+	for _, ch := range s.channelsSorted() {
+		ch.dead = true
+		if ch.dial != nil {
+			ch.dial.stop()
+		}
+		if ch.dp != nil {
+			ch.dp.stop()
+		}
+		if ch.party != nil {
+			ch.party.ended(s, hangup{by: "restart"})
+		}
+	}
+	for _, pb := range s.playbacks {
+		if pb.timer != nil {
+			pb.timer.Stop()
+		}
+	}
+	s.channels = map[string]*channel{}
+	s.bridges = map[string]*bridge{}
+	s.playbacks = map[string]*playback{}
+	s.live = map[string]*liveRecording{}
+	s.apps = map[string]*app{}
+	s.chanFaults = map[string]*chanFault{}
+	s.nameSeq = map[string]int{}
+	s.uniqSeq, s.snoopSeq = 0, 0
+	for _, ep := range s.endpoints {
+		ep.channels = nil
+		ep.device = ep.deviceState()
+	}
+	s.startup = s.clk.Now()
+	srv, addr := s.httpSrv, s.addr
+	if down > 0 && srv != nil {
+		s.httpSrv = nil
+		s.afterLocked(down, func() { s.reopenLocked(addr) })
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.kill()
+	}
+	if down > 0 && srv != nil {
+		_ = srv.Close()
+	}
+}
+
+// reopenLocked listens again on the same address after a restart.
+func (s *Server) reopenLocked(addr string) {
+	if s.closed {
+		return
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.log.Error("arisim: reopen after restart", zap.String("addr", addr), zap.Error(err))
+		return
+	}
+	s.listener = ln
+	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := s.httpSrv
+	go func() { _ = srv.Serve(ln) }()
+}
+
+// InjectRaw sends data as one WebSocket message to the app's connection,
+// as is: invalid JSON, unknown types, fields of the wrong type.
+func (s *Server) InjectRaw(appName string, data []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.apps[appName]
+	if a == nil || a.conn == nil {
+		return fmt.Errorf("arisim: inject to %s: %w", appName, ErrNotConnected)
+	}
+	a.conn.send(append([]byte(nil), data...))
+	return nil
+}
+
+// InjectEvent sends an event of any type (for example ApplicationRegistered
+// or ChannelTransfer, which the library does not know) with the usual
+// timestamp, asterisk_id and application around fields.
+func (s *Server) InjectEvent(appName, typ string, fields map[string]any) error {
+	s.mu.Lock()
+	post := make([]kv, 0, len(fields))
+	for k, v := range fields {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("arisim: inject %s: %w", typ, err)
+		}
+		post = append(post, kv{k, raw})
+	}
+	enc := s.encodeEvent(typ, nil, post)
+	s.mu.Unlock()
+	return s.InjectRaw(appName, withApplication(enc, appName))
+}
+
+// RefuseOriginates makes POST /channels and /channels/create to endpoints
+// whose dial string starts with prefix ("" for all) fail with 500
+// {"error":"Allocation failed"}, like a full trunk, until AcceptOriginates.
+func (s *Server) RefuseOriginates(prefix string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = &prefix
+}
+
+// AcceptOriginates ends RefuseOriginates.
+func (s *Server) AcceptOriginates() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = nil
+}
