@@ -268,7 +268,7 @@ func describe(out []Decision) string {
 // agentState returns an agent's state as the snapshot shows it.
 func (h *harness) agentState(id string) AgentStatus {
 	h.t.Helper()
-	for _, a := range h.e.Snapshot().Agents {
+	for _, a := range h.e.Snapshot(h.now).Agents {
 		if a.ID == id {
 			return a
 		}
@@ -279,7 +279,7 @@ func (h *harness) agentState(id string) AgentStatus {
 
 func (h *harness) queueStats(name string) QueueStats {
 	h.t.Helper()
-	for _, q := range h.e.Snapshot().Queues {
+	for _, q := range h.e.Snapshot(h.now).Queues {
 		if q.Name == name {
 			return q
 		}

@@ -14,31 +14,31 @@ type RecordEvent string
 
 // Queue-log events.
 const (
-	LogEnterQueue         RecordEvent = "ENTERQUEUE"         // the call entered a queue
-	LogFull               RecordEvent = "FULL"               // the queue was full; the call went to its overflow target
-	LogConnect            RecordEvent = "CONNECT"            // an agent answered
-	LogRingNoAnswer       RecordEvent = "RINGNOANSWER"       // an offer ended unanswered (Reason says why)
-	LogAbandon            RecordEvent = "ABANDON"            // the caller hung up before being connected
-	LogExitWithTimeout    RecordEvent = "EXITWITHTIMEOUT"    // max wait reached; the call went to the overflow target
-	LogCompleteCaller     RecordEvent = "COMPLETECALLER"     // connected call ended by the caller
-	LogCompleteAgent      RecordEvent = "COMPLETEAGENT"      // connected call ended by the agent
-	LogTransfer           RecordEvent = "TRANSFER"           // blind transfer; Reason is the queue or destination
-	LogMoved              RecordEvent = "MOVED"              // the queue was removed; the call moved (Reason: where)
-	LogHold               RecordEvent = "HOLD"               // caller put on hold
-	LogUnhold             RecordEvent = "UNHOLD"             // caller back from hold
-	LogCallbackOffered    RecordEvent = "CALLBACK_OFFERED"   // the overflow offered a callback
-	LogCallbackRequested  RecordEvent = "CALLBACK_REQUESTED" // the caller asked to be called back and hung up
-	LogCallbackDialed     RecordEvent = "CALLBACK_DIALED"    // the citizen is being dialled, an agent reserved
-	LogCallbackConnected  RecordEvent = "CALLBACK_CONNECTED" // the agent answered the callback (in place of CONNECT)
-	LogCallbackRetry      RecordEvent = "CALLBACK_RETRY"     // a dial failed; another attempt will follow
-	LogCallbackFailed     RecordEvent = "CALLBACK_FAILED"    // the last attempt failed; the callback is given up
-	LogPause              RecordEvent = "PAUSE"              // agent paused (Reason)
-	LogUnpause            RecordEvent = "UNPAUSE"            // agent unpaused
-	LogAddMember          RecordEvent = "ADDMEMBER"          // agent added to a queue
-	LogRemoveMember       RecordEvent = "REMOVEMEMBER"       // agent removed from a queue
-	LogAgentLogin         RecordEvent = "AGENTLOGIN"         // agent logged in
-	LogAgentLogoff        RecordEvent = "AGENTLOGOFF"        // agent logged out
-	LogWrapUpEnd          RecordEvent = "WRAPUPEND"          // agent finished after-call work for Call
+	LogEnterQueue        RecordEvent = "ENTERQUEUE"         // the call entered a queue
+	LogFull              RecordEvent = "FULL"               // the queue was full; the call went to its overflow target
+	LogConnect           RecordEvent = "CONNECT"            // an agent answered
+	LogRingNoAnswer      RecordEvent = "RINGNOANSWER"       // an offer ended unanswered (Reason says why)
+	LogAbandon           RecordEvent = "ABANDON"            // the caller hung up before being connected
+	LogExitWithTimeout   RecordEvent = "EXITWITHTIMEOUT"    // max wait reached; the call went to the overflow target
+	LogCompleteCaller    RecordEvent = "COMPLETECALLER"     // connected call ended by the caller
+	LogCompleteAgent     RecordEvent = "COMPLETEAGENT"      // connected call ended by the agent
+	LogTransfer          RecordEvent = "TRANSFER"           // blind transfer; Reason is the queue or destination
+	LogMoved             RecordEvent = "MOVED"              // the queue was removed; the call moved (Reason: where)
+	LogHold              RecordEvent = "HOLD"               // caller put on hold
+	LogUnhold            RecordEvent = "UNHOLD"             // caller back from hold
+	LogCallbackOffered   RecordEvent = "CALLBACK_OFFERED"   // the overflow offered a callback
+	LogCallbackRequested RecordEvent = "CALLBACK_REQUESTED" // the caller asked to be called back and hung up
+	LogCallbackDialed    RecordEvent = "CALLBACK_DIALED"    // the citizen is being dialled, an agent reserved
+	LogCallbackConnected RecordEvent = "CALLBACK_CONNECTED" // the agent answered the callback (in place of CONNECT)
+	LogCallbackRetry     RecordEvent = "CALLBACK_RETRY"     // a dial failed; another attempt will follow
+	LogCallbackFailed    RecordEvent = "CALLBACK_FAILED"    // the last attempt failed; the callback is given up
+	LogPause             RecordEvent = "PAUSE"              // agent paused (Reason)
+	LogUnpause           RecordEvent = "UNPAUSE"            // agent unpaused
+	LogAddMember         RecordEvent = "ADDMEMBER"          // agent added to a queue
+	LogRemoveMember      RecordEvent = "REMOVEMEMBER"       // agent removed from a queue
+	LogAgentLogin        RecordEvent = "AGENTLOGIN"         // agent logged in
+	LogAgentLogoff       RecordEvent = "AGENTLOGOFF"        // agent logged out
+	LogWrapUpEnd         RecordEvent = "WRAPUPEND"          // agent finished after-call work for Call
 )
 
 // Record is one queue-log entry. Wait, Ring, Talk and Hold are the call's

@@ -93,10 +93,16 @@ type Snapshot struct {
 	Agents    []AgentStatus
 }
 
-// Snapshot computes the live picture at the engine's time. It costs a pass
+// Snapshot computes the live picture at now (or the engine's time, if later):
+// running waits and agent states are counted up to then. It reads and never
+// changes the engine, so deadlines due before now are not acted on; the
+// controller that ticks on NextDeadline has none pending. It costs a pass
 // over queues, agents and memberships, never over waiting calls.
-func (e *Engine) Snapshot() Snapshot {
-	s := Snapshot{At: e.now, Emergency: e.emergency}
+func (e *Engine) Snapshot(now time.Time) Snapshot {
+	if now.Before(e.now) {
+		now = e.now
+	}
+	s := Snapshot{At: now, Emergency: e.emergency}
 	sites := map[string]*SiteStats{}
 	siteOf := func(name string) *SiteStats {
 		st := sites[name]
@@ -108,7 +114,7 @@ func (e *Engine) Snapshot() Snapshot {
 	}
 	busyTime := func(a *agent) (busy, avail time.Duration) {
 		acc := a.acc
-		acc[a.shown] += e.now.Sub(a.shownSince)
+		acc[a.shown] += now.Sub(a.shownSince)
 		return acc[Ringing] + acc[Reserved] + acc[OnCall] + acc[WrapUp], acc[Available]
 	}
 	for _, name := range sortedKeys(e.queues) {
@@ -117,7 +123,7 @@ func (e *Engine) Snapshot() Snapshot {
 			Waiting: q.live, Callbacks: q.callbacks, Agents: agentCounts(q.counts, q.unreach), Staffed: q.staffed,
 		}
 		if c, ok := q.waiting.top(); ok {
-			f.LongestWait = e.now.Sub(c.since)
+			f.LongestWait = now.Sub(c.since)
 		}
 		f.addCounters(q.st)
 		for _, m := range q.members {
