@@ -1,0 +1,65 @@
+package web
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ascolto/ascolto/clock"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+func TestReadyzReportsEachComponent(t *testing.T) {
+	fake := clock.NewFake(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	ready := NewReadiness(fake.Now)
+	srv := NewServer(zap.NewNop(), prometheus.NewRegistry(), ready)
+	get := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		b, _ := io.ReadAll(rec.Body)
+		return rec.Code, string(b)
+	}
+	if code, _ := get("/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("no components registered: %d, want 503", code)
+	}
+	ready.Set("database", true, "sqlite")
+	ready.Set("asterisk", false, "ARI: 401 Authentication required")
+	code, body := get("/readyz")
+	var got struct {
+		Ready  bool
+		Checks []Check
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if code != 503 || got.Ready || len(got.Checks) != 2 || got.Checks[0].Name != "asterisk" || !strings.Contains(got.Checks[0].Detail, "401") {
+		t.Fatalf("%d %s", code, body)
+	}
+	since := got.Checks[1].Since
+	fake.Advance(time.Minute)
+	ready.Set("database", true, "sqlite again")
+	ready.Set("asterisk", true, "connected")
+	code, body = get("/readyz")
+	json.Unmarshal([]byte(body), &got)
+	if code != 200 || !got.Ready {
+		t.Fatalf("%d %s", code, body)
+	}
+	if !got.Checks[1].Since.Equal(since) || !got.Checks[0].Since.Equal(fake.Now()) {
+		t.Fatalf("since must change only when readiness flips: %+v", got.Checks)
+	}
+	if code, body := get("/healthz"); code != 200 || body != "ok\n" {
+		t.Fatalf("healthz %d %q", code, body)
+	}
+	code, body = get("/metrics")
+	if code != 200 || !strings.Contains(body, `ascolto_http_requests_total{code="503",route="GET /readyz"} 2`) {
+		t.Fatalf("metrics %d:\n%s", code, body)
+	}
+	if code, _ := get("/nope"); code != 404 {
+		t.Fatalf("unknown path %d", code)
+	}
+}
