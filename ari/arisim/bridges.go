@@ -42,7 +42,7 @@ func (b *bridge) retech() {
 	case n <= 1:
 		b.tech = "simple_bridge"
 	case n == 2:
-		if b.chans[0].hasRTP() && b.chans[1].hasRTP() {
+		if b.chans[0].hasRTP() && b.chans[1].hasRTP() && len(b.chans[0].snoops)+len(b.chans[1].snoops) == 0 {
 			b.tech = "native_rtp"
 		} else {
 			b.tech = "simple_bridge"
@@ -311,17 +311,7 @@ func (s *Server) peerNoiseLocked(b *bridge) {
 	if first.vars["BRIDGEPEER"] == second.snap.Name && second.vars["BRIDGEPEER"] == first.snap.Name && !s.noise {
 		return
 	}
-	round := func() {
-		if !s.noise {
-			first.vars["BRIDGEPEER"], first.vars["BRIDGEPVTCALLID"] = second.snap.Name, second.snap.ProtocolID
-			second.vars["BRIDGEPEER"], second.vars["BRIDGEPVTCALLID"] = first.snap.Name, first.snap.ProtocolID
-			return
-		}
-		s.setVarLocked(second, "BRIDGEPEER", first.snap.Name)
-		s.setVarLocked(second, "BRIDGEPVTCALLID", first.snap.ProtocolID)
-		s.setVarLocked(first, "BRIDGEPEER", second.snap.Name)
-		s.setVarLocked(first, "BRIDGEPVTCALLID", second.snap.ProtocolID)
-	}
+	round := func() { s.peerRoundLocked(b) }
 	connected := func(ch, other *channel) {
 		if ch.snap.Connected != other.snap.Caller {
 			ch.snap.Connected = other.snap.Caller
@@ -334,6 +324,25 @@ func (s *Server) peerNoiseLocked(b *bridge) {
 	connected(second, first)
 	round()
 	connected(first, second)
+}
+
+// peerRoundLocked sets BRIDGEPEER and BRIDGEPVTCALLID on both channels of a
+// two-party mixing bridge, newest channel first, as Asterisk does on every
+// bridge re-evaluation.
+func (s *Server) peerRoundLocked(b *bridge) {
+	if b.kind != "mixing" || len(b.chans) != 2 {
+		return
+	}
+	first, second := b.chans[0], b.chans[1]
+	if !s.noise {
+		first.vars["BRIDGEPEER"], first.vars["BRIDGEPVTCALLID"] = second.snap.Name, second.snap.ProtocolID
+		second.vars["BRIDGEPEER"], second.vars["BRIDGEPVTCALLID"] = first.snap.Name, first.snap.ProtocolID
+		return
+	}
+	s.setVarLocked(second, "BRIDGEPEER", first.snap.Name)
+	s.setVarLocked(second, "BRIDGEPVTCALLID", first.snap.ProtocolID)
+	s.setVarLocked(first, "BRIDGEPEER", second.snap.Name)
+	s.setVarLocked(first, "BRIDGEPVTCALLID", second.snap.ProtocolID)
 }
 
 func (s *Server) bridgeMOH(start bool) handler {

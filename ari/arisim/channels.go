@@ -97,6 +97,9 @@ func (s *Server) newChannelLocked(ep *endpoint, kind chanKind, id string) *chann
 		Creationtime: ariTime(now),
 		Language:     "en",
 	}
+	if ep != nil {
+		ch.snap.Dialplan = dialplanCEP{Context: ep.context, Exten: "s", Priority: 1}
+	}
 	if kind == kindInbound {
 		ch.snap.ProtocolID = fmt.Sprintf("%d-%d@127.0.0.1", s.idSeq, 26000+s.idSeq)
 	} else {
@@ -317,6 +320,13 @@ func (s *Server) hangupLocked(ch *channel, h hangup) {
 		post = append(post, kv{"tech_cause", h.tech})
 	}
 	if ch.kind != kindSnoop {
+		// The final snapshot shows the dialplan app the channel ran outside Stasis.
+		dp := ch.snap.Dialplan
+		if ch.kind == kindOriginate {
+			ch.setDialplan(dp.Context, dp.Exten, dp.Priority, "AppDial2", "(Outgoing Line)")
+		} else {
+			ch.setDialplan(dp.Context, dp.Exten, dp.Priority, "", "")
+		}
 		s.emitChannel(ch, "ChannelDestroyed", nil, post)
 	}
 	delete(s.channels, ch.id)
@@ -701,8 +711,19 @@ func (s *Server) snoopChannel(q *request) result {
 	resp := json.RawMessage(append([]byte(nil), sn.json()...))
 	args := splitArgs(q.p.str("appArgs"))
 	sn.setDialplan("default", "s", 1, "Stasis", joinAppData(appName, q.p.str("appArgs")))
+	// Attaching the audiohook re-negotiates the target's bridge: two more
+	// BRIDGEPEER rounds, one after StasisStart, and no native RTP (snoop.jsonl).
+	b := target.bridge
+	if b != nil {
+		s.peerRoundLocked(b)
+		s.peerRoundLocked(b)
+	}
 	if !s.enterStasisLocked(sn, appName, args) {
 		s.hangupLocked(sn, hangup{cause: 16, by: "dialplan"})
+	}
+	if b != nil {
+		s.peerRoundLocked(b)
+		b.retech()
 	}
 	return ok(resp)
 }

@@ -169,6 +169,16 @@ func (e *Endpoint) SetBehaviour(b Behaviour) {
 	}
 }
 
+// SetContext sets the dialplan context shown in the snapshots of the
+// endpoint's channels (default from-internal).
+func (e *Endpoint) SetContext(context string) {
+	e.s.mu.Lock()
+	defer e.s.mu.Unlock()
+	if ep := e.s.endpoints[e.key]; ep != nil {
+		ep.context = context
+	}
+}
+
 // Name returns the endpoint name, such as PJSIP/101.
 func (e *Endpoint) Name() string { return e.key }
 

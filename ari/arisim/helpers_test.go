@@ -155,3 +155,22 @@ func types(evs []map[string]any) []string {
 	}
 	return out
 }
+
+// rawN reads messages until n have arrived (or timeout passes), then any
+// stragglers until the socket is quiet for 20 ms.
+func (e *events) rawN(n int64, timeout time.Duration) [][]byte {
+	var out [][]byte
+	deadline := time.After(timeout)
+	for int64(len(out)) < n {
+		select {
+		case msg, open := <-e.ch:
+			if !open {
+				return out
+			}
+			out = append(out, msg)
+		case <-deadline:
+			return out
+		}
+	}
+	return append(out, e.raw(20*time.Millisecond)...)
+}

@@ -184,6 +184,19 @@ func (s *Server) playMediaLocked(pb *playback) {
 
 func (s *Server) armPlaybackLocked(pb *playback) {
 	if pb.remaining < 0 {
+		if scheme, _, _ := strings.Cut(pb.media[pb.idx], ":"); scheme != "tone" {
+			// An unknown scheme fails inside Asterisk without any
+			// PlaybackFinished; the queue moves on (errors.jsonl).
+			delete(s.playbacks, pb.id)
+			if mq := pb.queueOf(); mq.current == pb {
+				mq.current = nil
+				if len(mq.queue) > 0 {
+					next := mq.queue[0]
+					mq.queue = mq.queue[1:]
+					s.startPlaybackLocked(next)
+				}
+			}
+		}
 		return
 	}
 	pb.timer = s.afterLocked(pb.remaining, func() {
