@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v5"
 	"github.com/ascolto/ascolto/clock"
 )
 
@@ -87,9 +88,11 @@ type replay struct {
 	h       *harness
 	ids     map[string]string // trace id -> simulator id
 	ev      *events
+	pre     [][]byte // what the first connection received before it closed
 	restGot []string
 	restExp []string
 	fix     func(string) string
+	base    int64 // events sent before the second connection opened
 }
 
 func newReplay(t *testing.T, lines []traceLine, setup func(*Server)) *replay {
@@ -253,7 +256,7 @@ type partyAction struct {
 
 // run replays the trace. Callers arrive when their StasisStart was sent;
 // BYEs and DTMF happen when Asterisk reported them.
-func (r *replay) run(lines []traceLine, exten func(traceID string) string) {
+func (r *replay) run(meta traceLine, lines []traceLine) {
 	t := r.t
 	var actions []partyAction
 	seenCaller := map[string]bool{}
@@ -294,6 +297,9 @@ func (r *replay) run(lines []traceLine, exten func(traceID string) string) {
 			items = append(items, item{at: lines[i].TS, rest: &lines[i], seq: i})
 		}
 	}
+	if !meta.WSClosedAt.IsZero() {
+		actions = append(actions, partyAction{at: meta.WSClosedAt, kind: "wsclose"}, partyAction{at: meta.WSReopenAt, kind: "wsopen"})
+	}
 	for i := range actions {
 		items = append(items, item{at: actions[i].at, act: &actions[i], seq: actions[i].seq})
 	}
@@ -330,7 +336,6 @@ func (r *replay) run(lines []traceLine, exten func(traceID string) string) {
 		r.restExp = append(r.restExp, exp)
 		r.restGot = append(r.restGot, got)
 	}
-	_ = exten
 	r.h.clk.Advance(time.Millisecond)
 	_ = t
 }
@@ -346,6 +351,16 @@ func (r *replay) knownIDs() map[string]bool {
 func (r *replay) act(a *partyAction) {
 	s := r.h.srv
 	switch a.kind {
+	case "wsclose":
+		r.pre = r.ev.rawN(r.h.srv.Stats().EventsSent, 5*time.Second)
+		_ = r.ev.conn.Close()
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) && r.h.srv.Stats().Connections > 0 {
+			time.Sleep(time.Millisecond)
+		}
+	case "wsopen":
+		r.ev = r.h.connect("ccd")
+		r.base = r.h.srv.Stats().EventsSent
 	case "call":
 		c := s.Call(CallSpec{From: "sipp", Name: "sipp", To: a.arg, Endpoint: "sipp", Context: "from-sipp"})
 		r.ids[a.id] = c.ChannelID()
@@ -400,7 +415,13 @@ func (r *replay) compare(lines []traceLine, skipEvents func(traceEvent) bool) {
 		want[g] = append(want[g], n)
 	}
 	got := map[string][]string{}
-	for _, raw := range r.ev.rawN(r.h.srv.Stats().EventsSent, 5*time.Second) {
+	raws := append([][]byte(nil), r.pre...)
+	raws = append(raws, r.ev.rawN(r.h.srv.Stats().EventsSent-r.base, 5*time.Second)...)
+	for _, raw := range raws {
+		// Every event the simulator sends must decode with the real library.
+		if _, err := ari.DecodeEvent(raw); err != nil {
+			t.Errorf("ari.DecodeEvent: %v: %s", err, raw)
+		}
 		var e traceEvent
 		_ = json.Unmarshal(raw, &e)
 		if skipEvents != nil && skipEvents(e) {
@@ -470,13 +491,14 @@ func TestTraces(t *testing.T) {
 			s.mu.Unlock()
 		}},
 		{file: "snoop.jsonl"},
+		{file: "reconnect.jsonl"},
 		{file: "endpoint-device-state.jsonl"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.TrimSuffix(tc.file, ".jsonl"), func(t *testing.T) {
 			lines := loadTrace(t, tc.file)
 			r := newReplay(t, lines, tc.setup)
-			r.run(lines[1:], nil)
+			r.run(lines[0], lines[1:])
 			r.fix = tc.fix
 			r.compare(lines[1:], tc.skip)
 		})
