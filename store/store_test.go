@@ -467,3 +467,39 @@ func TestTimesRoundTripExactly(t *testing.T) {
 		}
 	})
 }
+
+func TestDefaultQueuesAndAttachments(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		names, err := db.QueueNames(ctx)
+		if err != nil || len(names) != 3 || names[0] != "informazioni" || names[2] != "soccorso" {
+			t.Fatalf("queues %v %v", names, err)
+		}
+		c := store.Case{Channel: store.ChannelPhone}
+		if err := db.CreateCase(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		wav := []byte("RIFF....WAVEfmt fake audio")
+		var id int64
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			ct := store.Contact{CaseID: c.ID, Channel: store.ChannelPhone, Content: "messaggio registrato"}
+			if err := tx.AddContact(ctx, &ct); err != nil {
+				return err
+			}
+			a := store.Attachment{CaseID: c.ID, ContactID: ct.ID, Filename: "messaggio.wav", ContentType: "audio/wav", Data: wav}
+			err := tx.AddAttachment(ctx, &a)
+			id = a.ID
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, _ := db.Attachments(ctx, c.ID)
+		if len(list) != 1 || list[0].Size != int64(len(wav)) || list[0].Data != nil || len(list[0].SHA256) != 64 {
+			t.Fatalf("list %+v", list)
+		}
+		got, err := db.AttachmentData(ctx, id)
+		if err != nil || string(got.Data) != string(wav) {
+			t.Fatalf("data %q %v", got.Data, err)
+		}
+	})
+}
