@@ -157,8 +157,11 @@ type catalog struct {
 	queues  map[string]bool
 }
 
+// HasPrompt reports whether the prompt catalog has name.
 func (c catalog) HasPrompt(name string) bool { return c.prompts != nil && c.prompts.Has(name) }
-func (c catalog) HasQueue(name string) bool  { return c.queues[name] }
+
+// HasQueue reports whether name is one of the queues given.
+func (c catalog) HasQueue(name string) bool { return c.queues[name] }
 
 // Flow is a validated, compiled IVR flow. It is immutable and safe to share
 // between sessions; the only way to get one is Load, so a flow that fails

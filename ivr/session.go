@@ -268,7 +268,6 @@ func (s *Session) Handle(ev Event) []Action {
 	switch ev.Kind {
 	case EventHangup:
 		s.finish(Outcome{Kind: OutcomeCallerHangup, Node: n.id})
-		s.trace.hangup()
 		return nil
 	case EventPlaybackFinished:
 		if !s.playing || ev.ID != s.playID {

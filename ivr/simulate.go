@@ -93,9 +93,8 @@ type RecordSpec struct {
 // tracer collects a trace while a session runs; a nil tracer (every real
 // call) does nothing and costs one nil check per hook.
 type tracer struct {
-	steps  []TraceStep
-	seq    int
-	hungUp bool
+	steps []TraceStep
+	seq   int
 }
 
 func (t *tracer) enter(n *node) {
@@ -153,12 +152,6 @@ func (t *tracer) mode(m Mode) {
 func (t *tracer) record(n *node) {
 	if t != nil {
 		t.last().Record = &RecordSpec{MaxSeconds: n.maxSeconds, Beep: n.beep, TerminateKey: n.terminateKey}
-	}
-}
-
-func (t *tracer) hangup() {
-	if t != nil {
-		t.hungUp = true
 	}
 }
 
