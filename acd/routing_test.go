@@ -94,6 +94,27 @@ func TestRoundRobinRemembersWhileOthersAreBusy(t *testing.T) {
 	}
 }
 
+func TestRoundRobinSkipsMembersWithoutTheSkill(t *testing.T) {
+	q := Queue{Name: "main", Strategy: RoundRobin, Members: []Member{{Agent: "a1", Level: 3}, {Agent: "a2", Level: 0}, {Agent: "a3", Level: 3}}}
+	h := newHarness(t, []Queue{q}, agents("a1", "a2", "a3"))
+	h.login("a1", "a2", "a3")
+	out := h.do(Arrive{Call: "c1", Queue: "main"})
+	h.do(Answer{Call: "c1", Agent: h.rungAgent(out, "c1")}) // a1
+	h.do(Hangup{Call: "c1"})
+	// a2 is next in turn but lacks level 2: the turn passes to a3.
+	out = h.do(Arrive{Call: "c2", Queue: "main", MinLevel: 2})
+	if a := h.rungAgent(out, "c2"); a != "a3" {
+		t.Fatalf("level-2 call rang %s, want a3", a)
+	}
+	h.do(Answer{Call: "c2", Agent: "a3"})
+	h.do(Hangup{Call: "c2"})
+	// After a3 the turn wraps to a1, the first member with the skill.
+	out = h.do(Arrive{Call: "c3", Queue: "main", MinLevel: 2})
+	if a := h.rungAgent(out, "c3"); a != "a1" {
+		t.Fatalf("level-2 call rang %s, want a1", a)
+	}
+}
+
 func TestRingAll(t *testing.T) {
 	ids := []string{"a1", "a2", "a3", "b1"}
 	q := Queue{Name: "main", Strategy: RingAll, Members: []Member{{Agent: "a1"}, {Agent: "a2"}, {Agent: "a3"}, {Agent: "b1", Penalty: 1}}}

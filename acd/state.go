@@ -170,6 +170,11 @@ func (e *Engine) restoreCall(d Call, at time.Time) error {
 		return fmt.Errorf("acd: restore call %q: %w", d.ID, ErrExists)
 	}
 	q := e.queues[d.Queue]
+	if q == nil && d.Status == CallConnected && d.Queue != "" {
+		// Its queue was removed while it was connected: it only needs a name
+		// for its records. The queue's wrap-up time is lost with the queue.
+		q = newQueue(Queue{Name: d.Queue})
+	}
 	if q == nil {
 		return fmt.Errorf("acd: restore call %q: queue %q: %w", d.ID, d.Queue, ErrUnknownQueue)
 	}
