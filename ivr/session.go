@@ -25,8 +25,10 @@ const (
 	// ActionStopTimer cancels the timer with ID.
 	ActionStopTimer
 	// ActionRecord records the caller (ARI record: MaxSeconds, Beep,
-	// TerminateKey); the controller reports EventRecordingFinished. The
-	// recording becomes a case with the call's tags.
+	// TerminateKey); the controller reports EventRecordingFinished, also
+	// after the caller hung up mid-message (the session then keeps the
+	// recording and returns nothing). The recording becomes a case with the
+	// call's tags.
 	ActionRecord
 	// ActionTag sets Category, Urgency and Priority on the call (the values
 	// are the call's totals so far, not a delta).
@@ -205,6 +207,9 @@ type Session struct {
 	timerOn  bool
 	attempts int
 	ahead    byte // a key typed ahead, for the next menu
+	// recording is under way: many callers end a message by hanging up,
+	// and that message must still become a case.
+	recPending bool
 
 	path      []string
 	digits    []byte
@@ -254,6 +259,13 @@ func (s *Session) Start(env Env) ([]Action, error) {
 // has left the IVR or hung up. Stale events (an old playback or timer) are
 // ignored. The returned slice is reused by the next call.
 func (s *Session) Handle(ev Event) []Action {
+	if ev.Kind == EventRecordingFinished && s.recPending {
+		s.recPending = false
+		s.recording = Recording{Node: s.flow.nodes[s.cur].id, Name: ev.Recording, Duration: ev.Duration}
+		if s.state == stDone {
+			return nil // the caller hung up to end the message: keep it, do nothing more
+		}
+	}
 	if s.state == stIdle || s.state == stDone {
 		return nil
 	}
@@ -306,7 +318,6 @@ func (s *Session) Handle(ev Event) []Action {
 		if s.state != stRecording {
 			return nil
 		}
-		s.recording = Recording{Node: n.id, Name: ev.Recording, Duration: ev.Duration}
 		s.enter(n.next)
 	}
 	return s.out
@@ -395,6 +406,7 @@ func (s *Session) afterPrompts(n *node) {
 		s.enter(n.next)
 	case KindRecord:
 		s.state = stRecording
+		s.recPending = true
 		s.emit(Action{Kind: ActionRecord, Node: n.id, MaxSeconds: n.maxSeconds, Beep: n.beep, TerminateKey: n.terminateKey,
 			Lang: s.lang, Category: s.category, Urgency: s.urgency})
 		s.trace.record(n)

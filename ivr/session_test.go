@@ -332,10 +332,16 @@ func TestSessionHangupEndsTheCall(t *testing.T) {
 				t.Fatalf("after hangup: done %v outcome %+v", c.s.Done(), c.s.Outcome())
 			}
 			for _, ev := range []Event{{Kind: EventPlaybackFinished, ID: c.playID}, {Kind: EventTimerFired, ID: c.timerID},
-				{Kind: EventDigit, Digit: '1'}, {Kind: EventRecordingFinished}, {Kind: EventHangup}} {
+				{Kind: EventDigit, Digit: '1'}, {Kind: EventRecordingFinished, Recording: "msg", Duration: 9 * time.Second},
+				{Kind: EventHangup}} {
 				if acts := c.s.Handle(ev); len(acts) != 0 {
 					t.Errorf("event %v after hangup gave %v", ev.Kind, kinds(acts))
 				}
+			}
+			// A message ended by hanging up is kept; no other call has one.
+			rec, ok := c.s.Recording()
+			if wantRec := tt.node == "message"; ok != wantRec || (ok && (rec.Name != "msg" || rec.Duration != 9*time.Second)) {
+				t.Errorf("recording after hangup = %+v, %v; want one: %v", rec, ok, wantRec)
 			}
 		})
 	}
