@@ -69,17 +69,17 @@ type observer struct {
 	t        *testing.T
 	seed     uint64
 	step     int
-	ringAll  map[string]bool              // queue → strategy is ring all (as configured by the test)
-	rings    map[string]map[string]bool   // call → agents ringing
-	conn     map[string]string            // call → connected agent
-	reserved map[string]string            // call → agent reserved for its callback
-	dialing  map[string]bool              // callback calls being dialled
-	shown    map[string]AgentChanged      // agent → last published state
-	reach    map[string]bool              // agent → phone reachable, as the test told the engine
-	arrived  map[string]time.Time         // call → first entry
-	finals   map[string]int               // call → final records seen
-	known    map[string]bool              // calls the test created
-	queueOf  map[string]string            // call → queue from its last ENTERQUEUE
+	ringAll  map[string]bool            // queue → strategy is ring all (as configured by the test)
+	rings    map[string]map[string]bool // call → agents ringing
+	conn     map[string]string          // call → connected agent
+	reserved map[string]string          // call → agent reserved for its callback
+	dialing  map[string]bool            // callback calls being dialled
+	shown    map[string]AgentChanged    // agent → last published state
+	reach    map[string]bool            // agent → phone reachable, as the test told the engine
+	arrived  map[string]time.Time       // call → first entry
+	finals   map[string]int             // call → final records seen
+	known    map[string]bool            // calls the test created
+	queueOf  map[string]string          // call → queue from its last ENTERQUEUE
 	failed   bool
 }
 
