@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,11 +33,11 @@ func FuzzValidate(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		problems := Validate(src, cat)
+		// YAML breaks lines at \n, \r\n, a lone \r and the Unicode separators.
+		text := strings.ReplaceAll(string(src), "\r\n", "\n")
 		lineCount := 1
-		for _, b := range src {
-			if b == '\n' {
-				lineCount++
-			}
+		for _, sep := range []string{"\n", "\r", "\u0085", "\u2028", "\u2029"} {
+			lineCount += strings.Count(text, sep)
 		}
 		for _, p := range problems {
 			if p.Line < 1 || p.Column < 1 || p.Line > lineCount+1 {
