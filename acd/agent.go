@@ -98,7 +98,7 @@ type wrapInfo struct {
 	start     time.Time
 	talk      time.Duration
 	hold      time.Duration
-	connected bool // false after a transfer out of a removed queue and similar: nothing to credit
+	connected bool // false for a wrap-up restored after a restart: no talk figures to credit to AHT
 }
 
 func (a *agent) state() AgentState {

@@ -40,7 +40,8 @@ type Arrive struct {
 }
 
 // Hangup reports that one side hung up: while waiting or ringing that is an
-// abandon, while connected it completes the call.
+// abandon (By must be ByCaller; an agent rejecting an offer is RingFailed
+// with Declined), while connected it completes the call.
 type Hangup struct {
 	At   time.Time
 	Call string

@@ -73,13 +73,11 @@ type observer struct {
 	rings    map[string]map[string]bool // call → agents ringing
 	conn     map[string]string          // call → connected agent
 	reserved map[string]string          // call → agent reserved for its callback
-	dialing  map[string]bool            // callback calls being dialled
 	shown    map[string]AgentChanged    // agent → last published state
 	reach    map[string]bool            // agent → phone reachable, as the test told the engine
 	arrived  map[string]time.Time       // call → first entry
 	finals   map[string]int             // call → final records seen
 	known    map[string]bool            // calls the test created
-	queueOf  map[string]string          // call → queue from its last ENTERQUEUE
 	failed   bool
 }
 
@@ -150,7 +148,6 @@ func (o *observer) see(out []Decision) {
 				o.fail("reserved %s for %s while it showed %+v", d.Agent, d.Call, s)
 			}
 			o.reserved[d.Call] = d.Agent
-			o.dialing[d.Call] = true
 		case AgentChanged:
 			o.shown[d.Agent] = d
 		case Record:
@@ -174,9 +171,6 @@ func (o *observer) record(r Record) {
 			o.arrived[r.Call] = r.Time
 		}
 	}
-	if r.Event == LogEnterQueue {
-		o.queueOf[r.Call] = r.Queue
-	}
 	if at, ok := o.arrived[r.Call]; ok {
 		if sum := r.Wait + r.Ring + r.Talk + r.Hold; sum != r.Time.Sub(at) {
 			o.fail("%s of %s accounts %v (w %v r %v t %v h %v) of a %v life", r.Event, r.Call, sum, r.Wait, r.Ring, r.Talk, r.Hold, r.Time.Sub(at))
@@ -189,9 +183,6 @@ func (o *observer) record(r Record) {
 		delete(o.conn, r.Call)
 	case LogCallbackRetry, LogCallbackFailed:
 		delete(o.reserved, r.Call)
-		delete(o.dialing, r.Call)
-	case LogCallbackConnected:
-		delete(o.dialing, r.Call)
 	}
 	if r.Final {
 		o.finals[r.Call]++
@@ -200,7 +191,6 @@ func (o *observer) record(r Record) {
 		}
 		delete(o.conn, r.Call)
 		delete(o.reserved, r.Call)
-		delete(o.dialing, r.Call)
 	}
 }
 
@@ -376,8 +366,8 @@ func runSequence(t *testing.T, seed uint64, steps int) bool {
 	r := rand.New(rand.NewPCG(seed, 0xacd))
 	st := world(r)
 	o := &observer{t: t, seed: seed, ringAll: map[string]bool{}, rings: map[string]map[string]bool{}, conn: map[string]string{},
-		reserved: map[string]string{}, dialing: map[string]bool{}, shown: map[string]AgentChanged{}, reach: map[string]bool{},
-		arrived: map[string]time.Time{}, finals: map[string]int{}, known: map[string]bool{}, queueOf: map[string]string{}}
+		reserved: map[string]string{}, shown: map[string]AgentChanged{}, reach: map[string]bool{},
+		arrived: map[string]time.Time{}, finals: map[string]int{}, known: map[string]bool{}}
 	for _, q := range st.Queues {
 		o.ringAll[q.Name] = q.Strategy == RingAll
 	}
@@ -613,7 +603,6 @@ func (o *observer) restart(e *Engine, now time.Time) *Engine {
 	e2.onDispatch = func(c *call, to []*agent) { o.checkDispatch(e2, c, to) }
 	clear(o.rings)
 	clear(o.reserved)
-	clear(o.dialing)
 	o.see(out)
 	o.checkState(e2)
 	if o.failed {

@@ -48,7 +48,9 @@ type Figures struct {
 	CallbacksRequested, CallbacksConnected, CallbacksFailed                   int
 	Handled                                                                   int
 
-	ServiceLevel float64       // AnsweredInTime / (Answered + Abandoned + TimedOut)
+	// ServiceLevel is AnsweredInTime / (Answered + Abandoned + TimedOut), waits
+	// counted from entry in the queue; callbacks are counted apart, not here.
+	ServiceLevel float64
 	ASA          time.Duration // average speed of answer
 	AHT          time.Duration // average handle time: talk + hold + wrap-up
 	Occupancy    float64       // busy time / (busy + available time) of the agents, busy = ringing, reserved, on call, wrap-up
