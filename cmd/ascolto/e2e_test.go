@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ascolto/ascolto/ari/arisim"
 	"github.com/ascolto/ascolto/store/storetest"
 )
 
@@ -175,6 +176,19 @@ type server struct {
 	mu   *sync.Mutex
 }
 
+// startSim runs an ARI simulator for the binary to connect to and returns
+// the environment that points ascolto at it.
+func startSim(t *testing.T, opts ...arisim.Option) (*arisim.Server, []string) {
+	t.Helper()
+	sim := arisim.New(append([]arisim.Option{arisim.WithCredentials("ascolto", "sim-secret")}, opts...)...)
+	url, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim, []string{"ASCOLTO_ARI_URL=" + url, "ASCOLTO_ARI_USER=ascolto", "ASCOLTO_ARI_PASSWORD=sim-secret"}
+}
+
 func startServe(t *testing.T, envs []string) *server {
 	t.Helper()
 	port := freePort(t)
@@ -253,7 +267,8 @@ func getReady(t *testing.T, base string) (int, readyBody) {
 func TestServeHealthReadyMetrics(t *testing.T) {
 	for name, envs := range engines(t) {
 		t.Run(name, func(t *testing.T) {
-			s := startServe(t, envs)
+			_, simEnv := startSim(t)
+			s := startServe(t, append(envs, simEnv...))
 			var code int
 			var body readyBody
 			deadline := time.Now().Add(30 * time.Second)
@@ -263,7 +278,7 @@ func TestServeHealthReadyMetrics(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			if code != 200 || !body.Ready || len(body.Checks) == 0 || body.Checks[0].Name != "database" {
+			if code != 200 || !body.Ready || len(body.Checks) != 2 || body.Checks[0].Name != "asterisk" || body.Checks[1].Name != "database" {
 				t.Fatalf("readyz %d %+v\n%s", code, body, s.log())
 			}
 			resp, err := http.Get(s.base + "/metrics")
@@ -272,7 +287,7 @@ func TestServeHealthReadyMetrics(t *testing.T) {
 			}
 			m, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			for _, want := range []string{"ascolto_database_up 1", "ascolto_build_info{", `ascolto_http_requests_total{code="200",route="GET /readyz"}`, "go_goroutines"} {
+			for _, want := range []string{"ascolto_database_up 1", "ascolto_ari_connected 1", "ascolto_build_info{", `ascolto_http_requests_total{code="200",route="GET /readyz"}`, "go_goroutines"} {
 				if !strings.Contains(string(m), want) {
 					t.Fatalf("metrics lack %q:\n%s", want, m)
 				}
@@ -302,20 +317,20 @@ func TestServeWaitsForDatabase(t *testing.T) {
 	dead := freePort(t) // nothing listens here
 	s := startServe(t, []string{fmt.Sprintf("ASCOLTO_DATABASE_URL=postgres://ascolto:secret@127.0.0.1:%d/ascolto?connect_timeout=2", dead)})
 	var code int
-	var body readyBody
+	var detail string
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		code, body = getReady(t, s.base)
-		if len(body.Checks) == 1 && strings.Contains(body.Checks[0].Detail, "PostgreSQL running") {
+		code, detail = checkDetail(t, s.base, "database")
+		if strings.Contains(detail, "PostgreSQL running") {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if code != 503 || body.Ready || len(body.Checks) != 1 || !strings.Contains(body.Checks[0].Detail, "PostgreSQL running") {
-		t.Fatalf("readyz %d %+v", code, body)
+	if code != 503 || !strings.Contains(detail, "PostgreSQL running") {
+		t.Fatalf("readyz %d, database: %q", code, detail)
 	}
-	if strings.Contains(body.Checks[0].Detail, "secret") {
-		t.Fatalf("readyz leaks the password: %q", body.Checks[0].Detail)
+	if strings.Contains(detail, "secret") {
+		t.Fatalf("readyz leaks the password: %q", detail)
 	}
 	time.Sleep(3500 * time.Millisecond)
 	if n := strings.Count(s.log(), "database not ready"); n < 2 {
@@ -323,6 +338,63 @@ func TestServeWaitsForDatabase(t *testing.T) {
 	}
 	if s.cmd.ProcessState != nil {
 		t.Fatal("serve exited")
+	}
+}
+
+// checkDetail returns /readyz's status and one component's detail.
+func checkDetail(t *testing.T, base, name string) (int, string) {
+	code, body := getReady(t, base)
+	for _, c := range body.Checks {
+		if c.Name == name {
+			return code, c.Detail
+		}
+	}
+	return code, ""
+}
+
+// TestServeReportsARIProblems: a wrong ARI password and an Asterisk that
+// is down are told apart on /readyz, and the process never hangs.
+func TestServeReportsARIProblems(t *testing.T) {
+	_, simEnv := startSim(t)
+	wrong := append([]string{"ASCOLTO_DATA_DIR=" + t.TempDir()}, simEnv...)
+	wrong = append(wrong, "ASCOLTO_ARI_PASSWORD=not-the-password")
+	s := startServe(t, wrong)
+	want := map[string]string{"wrong password": "wrong user or password (401"}
+	var detail string
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, detail = checkDetail(t, s.base, "asterisk"); strings.Contains(detail, want["wrong password"]) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(detail, want["wrong password"]) || strings.Contains(detail, "not-the-password") {
+		t.Fatalf("wrong password reported as %q", detail)
+	}
+
+	down := []string{"ASCOLTO_DATA_DIR=" + t.TempDir(), fmt.Sprintf("ASCOLTO_ARI_URL=http://127.0.0.1:%d/ari", freePort(t))}
+	s2 := startServe(t, down)
+	deadline = time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, detail = checkDetail(t, s2.base, "asterisk"); strings.Contains(detail, "connection refused") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(detail, "not reachable") {
+		t.Fatalf("Asterisk down reported as %q", detail)
+	}
+	// Shutdown is not held up by the connection attempts.
+	s2.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s2.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop while Asterisk was down")
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ascolto/ascolto/ari"
+	"github.com/ascolto/ascolto/live"
 	"github.com/ascolto/ascolto/store"
 	"github.com/ascolto/ascolto/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,17 +59,51 @@ func (a *app) serve(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go a.superviseDatabase(ctx, db, ready, dbUp)
+	dbReady := make(chan struct{})
+	go a.superviseDatabase(ctx, db, ready, dbUp, dbReady)
+
+	state, err := live.New(db, a.clock, a.log.Named("live"), "aq")
+	if err != nil {
+		return err
+	}
+	go func() {
+		// Until the schema is in place the built-in defaults apply.
+		select {
+		case <-dbReady:
+			state.Run(ctx, time.Second)
+		case <-ctx.Done():
+		}
+	}()
+	ctl, err := a.controller(db, state, reg, ready)
+	if err != nil {
+		return err
+	}
+	ctlDone := make(chan error, 1)
+	go func() { ctlDone <- ctl.Run(ctx) }()
 
 	err = srv.Serve(ctx, ln, 15*time.Second)
+	cancel()
+	<-ctlDone
 	a.log.Info("ascolto stopped")
 	return err
+}
+
+// controller builds the ARI controller from the configuration.
+func (a *app) controller(db *store.DB, state *live.State, reg prometheus.Registerer, ready *web.Readiness) (*ari.Controller, error) {
+	client, err := ari.NewClient(ari.ClientOptions{URL: a.cfg.ARIURL, User: a.cfg.ARIUser, Password: a.cfg.ARIPassword,
+		App: a.cfg.ARIApp, Registry: reg})
+	if err != nil {
+		return nil, err
+	}
+	ready.Set("asterisk", false, "connecting to "+a.cfg.ARIURL)
+	return ari.New(ari.Options{Client: client, Store: db, Live: state, Clock: a.clock, Log: a.log.Named("ari"),
+		Registry: reg, Ready: func(ok bool, detail string) { ready.Set("asterisk", ok, detail) }})
 }
 
 // superviseDatabase brings the database up (ping, migrate, bootstrap) with
 // backoff, then keeps watching it, so /readyz always tells the truth and a
 // database that comes back later is picked up without a restart.
-func (a *app) superviseDatabase(ctx context.Context, db *store.DB, ready *web.Readiness, up prometheus.Gauge) {
+func (a *app) superviseDatabase(ctx context.Context, db *store.DB, ready *web.Readiness, up prometheus.Gauge, first chan<- struct{}) {
 	const name = "database"
 	ready.Set(name, false, "connecting to "+db.String())
 	backoff := time.Second
@@ -95,6 +131,10 @@ func (a *app) superviseDatabase(ctx context.Context, db *store.DB, ready *web.Re
 			backoff = time.Second
 			up.Set(1)
 			ready.Set(name, true, db.String())
+			if first != nil {
+				close(first)
+				first = nil
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -1,0 +1,665 @@
+package ari
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v5"
+	"github.com/ascolto/ascolto/clock"
+	"github.com/ascolto/ascolto/ivr"
+	"github.com/ascolto/ascolto/store"
+	"go.uber.org/zap"
+)
+
+// Call outcomes, as recorded on the call record.
+const (
+	OutcomeIVRCompleted   = "ivr-completed"   // the flow ended the call (e.g. the out-of-hours message)
+	OutcomeAbandonedIVR   = "abandoned-ivr"   // the caller hung up in the IVR
+	OutcomeAbandonedQueue = "abandoned-queue" // the caller hung up while waiting
+	OutcomeAnswered       = "answered"        // an agent took the call
+	OutcomeRecorded       = "recorded"        // the caller left a message
+	OutcomeTransferred    = "transferred"     // handed to an external number
+	OutcomeTransferFailed = "transfer-failed" // the external number did not answer
+	OutcomeFax            = "fax"             // handed to fax reception
+	OutcomeFailed         = "failed"          // Asterisk refused what the call needed
+)
+
+// phase is where a call is in its life.
+type phase uint8
+
+const (
+	phaseIVR      phase = iota + 1 // walking the flow
+	phaseQueued                    // handed to a queue
+	phaseDialplan                  // in the dialplan (fax reception, transfer), events by subscription
+	phaseHangingUp                 // we asked Asterisk to hang up; waiting for it to confirm
+)
+
+// call is one channel's handler. Only its own goroutine touches its
+// fields (and its channel, through ARI).
+type call struct {
+	ctl  *Controller
+	id   string
+	kind startKind
+	ch   ari.ChannelData
+	args []string
+	rec  *store.Call // nil until the record is stored
+	mb   *mailbox
+
+	phase       phase
+	sess        *ivr.Session
+	flowVersion int64
+	oldPath     string // IVR path before a re-adoption restarted the flow
+	seq         int
+	playbacks   map[string]int // ARI playback id -> IVR action id
+	byAction    map[int]string // IVR action id -> ARI playback id
+	timers      map[int]clock.Timer
+	recording   string // live recording name
+	dialplan    string // "fax" or "transfer" while in the dialplan
+	final       string // the outcome already decided, if any
+	dd          dedup
+
+	update    store.CallUpdate // changes to write after the step's commands
+	dirty     bool
+	stepFrom  time.Time // when the event being handled was read
+	stepTimed bool
+	done      bool
+	// ending holds how the call ended while a recording is being wrapped
+	// up: Asterisk reports the recording after the hang-up, and the
+	// caller's message must not be lost to that race.
+	ending *callEnd
+}
+
+type callEnd struct {
+	by    string
+	cause int
+}
+
+// recordingGrace bounds the wait for a recording's end after a hang-up.
+const recordingGrace = 3 * time.Second
+
+// timerRecordingGrace is the timer id of that wait (IVR timer ids are positive).
+const timerRecordingGrace = -1
+
+func newCall(ctl *Controller, id string, kind startKind, ch ari.ChannelData, rec *store.Call, args []string) *call {
+	return &call{ctl: ctl, id: id, kind: kind, ch: ch, rec: rec, args: args, mb: newMailbox(),
+		playbacks: map[string]int{}, byAction: map[int]string{}, timers: map[int]clock.Timer{}}
+}
+
+func (c *call) log() *zap.Logger { return c.ctl.log.With(zap.String("channel", c.id)) }
+
+// run is the call's goroutine.
+func (c *call) run(ctx context.Context) {
+	defer c.ctl.wg.Done()
+	defer c.ctl.forget(c)
+	defer c.stopTimers()
+	if c.kind == startAdopted {
+		c.adopt(ctx)
+	}
+	for !c.done {
+		select {
+		case <-ctx.Done():
+			return // controller stopping: the call lives on in Asterisk
+		case <-c.mb.signal:
+		}
+		for _, m := range c.mb.drain() {
+			if c.done {
+				break
+			}
+			c.handle(ctx, m)
+			c.flush(ctx)
+		}
+	}
+}
+
+func (c *call) handle(ctx context.Context, m msg) {
+	switch m.kind {
+	case msgEvent:
+		if c.dd.repeat(m.ev.Raw) {
+			c.ctl.m.skipped.WithLabelValues("duplicate").Inc()
+			return
+		}
+		c.stepFrom, c.stepTimed = m.ev.Received, false
+		c.event(ctx, m.ev)
+	case msgTimer:
+		c.stepFrom, c.stepTimed = c.ctl.o.Clock.Now(), false
+		delete(c.timers, m.timer)
+		if m.timer == timerRecordingGrace {
+			c.log().Warn("recording not reported after the hang-up; closing the call without it", zap.String("recording", c.recording))
+			c.recording = ""
+			c.finish(ctx, c.outcome(), c.ending.by, c.ending.cause)
+			return
+		}
+		c.feed(ctx, ivr.Event{Kind: ivr.EventTimerFired, ID: m.timer, At: c.ctl.o.Clock.Now()})
+	case msgGone:
+		c.hungUp(ctx, "unknown", 0)
+	case msgResync:
+		c.resync(ctx)
+	case msgFunc:
+		m.fn(c)
+	}
+}
+
+func (c *call) event(ctx context.Context, ev Event) {
+	switch e := ev.Event.(type) {
+	case *ari.StasisStart:
+		c.stasisStart(ctx, e)
+	case *ari.ChannelDtmfReceived:
+		if c.phase == phaseIVR && len(e.Digit) == 1 {
+			c.feed(ctx, ivr.Event{Kind: ivr.EventDigit, Digit: e.Digit[0], At: c.ctl.o.Clock.Now()})
+		}
+	case *ari.PlaybackFinished:
+		if id, ok := c.playbacks[e.Playback.ID]; ok {
+			delete(c.playbacks, e.Playback.ID)
+			delete(c.byAction, id)
+			if id == playThenHangup {
+				c.hangup(ctx)
+				return
+			}
+			c.feed(ctx, ivr.Event{Kind: ivr.EventPlaybackFinished, ID: id, At: c.ctl.o.Clock.Now()})
+		}
+	case *ari.RecordingFinished:
+		c.recordingDone(ctx, e.Recording.Name, time.Duration(e.Recording.Duration)*time.Second)
+	case *ari.RecordingFailed:
+		c.recordingDone(ctx, e.Recording.Name, 0)
+	case *ari.ChannelHangupRequest:
+		c.hungUp(ctx, c.hangupParty(), e.Cause)
+	case *ari.StasisEnd:
+		if c.phase != phaseDialplan {
+			c.hungUp(ctx, c.hangupParty(), 0)
+		}
+	case *ari.ChannelDestroyed:
+		c.hungUp(ctx, c.hangupParty(), e.Cause)
+	}
+}
+
+// hangupParty says who ended the call: us if we had asked, else the caller.
+func (c *call) hangupParty() string {
+	if c.phase == phaseHangingUp {
+		return "system"
+	}
+	return "caller"
+}
+
+// stasisStart begins a new call, or takes one back from the dialplan.
+func (c *call) stasisStart(ctx context.Context, e *ari.StasisStart) {
+	if c.phase == phaseDialplan {
+		c.backFromDialplan(ctx, e)
+		return
+	}
+	if c.phase != 0 {
+		return // a duplicate StasisStart: the call is already running
+	}
+	c.ch, c.args = e.Channel, e.Args
+	if len(e.Args) > 0 && (e.Args[0] == "fax-done" || e.Args[0] == "transfer-failed") {
+		// Back from the dialplan, but this controller never saw it leave
+		// (it restarted meanwhile): finish what the dialplan reports.
+		c.dialplan = map[string]string{"fax-done": "fax", "transfer-failed": "transfer"}[e.Args[0]]
+		c.phase = phaseDialplan
+		c.backFromDialplan(ctx, e)
+		return
+	}
+	if err := c.cmd(func() error { return c.ctl.o.Client.Answer(ctx, c.id) }); err != nil {
+		c.failed(ctx, "answer", err)
+		return
+	}
+	if !c.startFlow(ctx) {
+		return
+	}
+	c.insertRecord(ctx)
+}
+
+// insertRecord stores the call the moment it is being handled: a call
+// Asterisk delivered is never missing from the records.
+func (c *call) insertRecord(ctx context.Context) {
+	if c.rec != nil {
+		return
+	}
+	rec := &store.Call{ChannelID: c.id, LinkedID: c.id, Direction: "inbound", Caller: callerNumber(c.ch),
+		CallerName: callerName(c.ch), Called: calledNumber(c.ch, c.args), ArrivedAt: c.ctl.o.Clock.Now(),
+		FlowVersion: int(c.flowVersion), Mode: string(c.ctl.o.Live.Mode().Mode), Lang: ivr.LangItalian}
+	if err := c.ctl.o.Store.InsertCall(ctx, rec); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			if existing, gerr := c.ctl.o.Store.CallByChannel(ctx, c.id); gerr == nil {
+				c.rec = &existing
+				return
+			}
+		}
+		c.ctl.m.errors.WithLabelValues("store").Inc()
+		c.log().Error("call record not stored", zap.Error(err))
+		return
+	}
+	c.rec = rec
+}
+
+// startFlow opens an IVR session on the flow in force and runs its first step.
+func (c *call) startFlow(ctx context.Context) bool {
+	f := c.ctl.o.Live.Flow()
+	sess, err := ivr.NewSession(f.Flow)
+	if err != nil {
+		c.failed(ctx, "ivr", err)
+		return false
+	}
+	c.sess, c.flowVersion, c.phase = sess, f.Version, phaseIVR
+	lang := c.ch.Language
+	if lang != ivr.LangEnglish {
+		lang = ivr.LangItalian
+	}
+	acts, err := sess.Start(ivr.Env{At: c.ctl.o.Clock.Now(), Mode: c.ctl.o.Live.Mode().Mode,
+		Calendar: c.ctl.o.Live.Calendar(), Lang: lang})
+	if err != nil {
+		c.failed(ctx, "ivr", err)
+		return false
+	}
+	c.execute(ctx, acts)
+	return true
+}
+
+// feed gives the IVR session an event and carries out what it answers.
+func (c *call) feed(ctx context.Context, ev ivr.Event) {
+	if c.sess == nil || c.phase != phaseIVR {
+		return
+	}
+	ev.Mode = c.ctl.o.Live.Mode().Mode
+	c.execute(ctx, c.sess.Handle(ev))
+}
+
+// execute carries out IVR actions in order.
+func (c *call) execute(ctx context.Context, acts []ivr.Action) {
+	for _, a := range acts {
+		if c.done {
+			return
+		}
+		switch a.Kind {
+		case ivr.ActionPlay:
+			c.seq++
+			pb := fmt.Sprintf("%s.%s.%d", c.ctl.nonce, c.id, c.seq)
+			c.playbacks[pb], c.byAction[a.ID] = a.ID, pb
+			err := c.cmd(func() error { return c.ctl.o.Client.Play(ctx, c.id, pb, a.Media, a.Lang) })
+			if err != nil {
+				delete(c.playbacks, pb)
+				delete(c.byAction, a.ID)
+				if IsGone(err) {
+					c.hungUp(ctx, "caller", 0)
+					return
+				}
+				// A prompt that cannot play must not leave the caller in
+				// silence forever: log it and let the flow go on.
+				c.ctl.m.errors.WithLabelValues("play").Inc()
+				c.log().Error("prompt not played", zap.Strings("media", a.Media), zap.Error(err))
+				c.execute(ctx, c.sess.Handle(ivr.Event{Kind: ivr.EventPlaybackFinished, ID: a.ID}))
+				return
+			}
+		case ivr.ActionStopPlayback:
+			if pb, ok := c.byAction[a.ID]; ok {
+				if err := c.cmd(func() error { return c.ctl.o.Client.StopPlayback(ctx, pb) }); err != nil && !IsGone(err) {
+					c.log().Warn("playback not stopped", zap.String("playback", pb), zap.Error(err))
+				}
+			}
+		case ivr.ActionStartTimer:
+			id := a.ID
+			c.timers[id] = c.ctl.o.Clock.AfterFunc(a.Duration, func() { c.mb.put(msg{kind: msgTimer, timer: id}) })
+		case ivr.ActionStopTimer:
+			if t, ok := c.timers[a.ID]; ok {
+				t.Stop()
+				delete(c.timers, a.ID)
+			}
+		case ivr.ActionRecord:
+			c.seq++
+			name := fmt.Sprintf("ascolto-%s-%d", strings.ReplaceAll(c.id, ".", "-"), c.seq)
+			term := a.TerminateKey
+			if term == "" {
+				term = "none"
+			}
+			err := c.cmd(func() error {
+				return c.ctl.o.Client.Record(ctx, c.id, name, RecordOptions{MaxSeconds: a.MaxSeconds, Beep: a.Beep, TerminateOn: term})
+			})
+			if err != nil {
+				if IsGone(err) {
+					c.hungUp(ctx, "caller", 0)
+					return
+				}
+				c.ctl.m.errors.WithLabelValues("record").Inc()
+				c.log().Error("recording not started", zap.Error(err))
+				c.execute(ctx, c.sess.Handle(ivr.Event{Kind: ivr.EventRecordingFinished}))
+				return
+			}
+			c.recording = name
+		case ivr.ActionTag:
+			urg := a.Urgency.String()
+			cat := a.Category
+			c.update.Urgency, c.update.Category = &urg, &cat
+			c.dirty = true
+		case ivr.ActionQueue:
+			c.toQueue(ctx, a)
+		case ivr.ActionTransfer:
+			c.toDialplan(ctx, "transfer", a.Number)
+		case ivr.ActionFax:
+			c.toDialplan(ctx, "fax", "")
+		case ivr.ActionHangup:
+			c.hangup(ctx)
+		}
+	}
+}
+
+// cmd sends one ARI command, timing the IVR step on its first command.
+func (c *call) cmd(f func() error) error {
+	if !c.stepTimed && !c.stepFrom.IsZero() {
+		c.ctl.m.step.Observe(c.ctl.o.Clock.Now().Sub(c.stepFrom).Seconds())
+		c.stepTimed = true
+	}
+	return f()
+}
+
+// toQueue hands the caller to a queue. Until the ACD serves queues, the
+// caller waits on music on hold, with the handoff logged.
+func (c *call) toQueue(ctx context.Context, a ivr.Action) {
+	c.phase = phaseQueued
+	now := c.ctl.o.Clock.Now()
+	q := a.Queue
+	c.update.Queue, c.update.QueuedAt = &q, &now
+	c.savePath()
+	c.dirty = true
+	c.ctl.enqueue(ctx, c, a.Queue, a.Priority)
+}
+
+// toDialplan leaves Stasis for fax reception or a transfer. The channel
+// is subscribed first, so its end is seen even outside Stasis.
+func (c *call) toDialplan(ctx context.Context, what, number string) {
+	c.savePath()
+	if err := c.ctl.o.Client.Subscribe(ctx, "channel:"+c.id); err != nil {
+		c.log().Warn("channel subscription failed; its end may be seen late", zap.Error(err))
+	}
+	dpCtx, ext := "ascolto-fax", "receive"
+	if what == "transfer" {
+		dpCtx, ext = "ascolto-transfer", "dial"
+		if err := c.cmd(func() error { return c.ctl.o.Client.SetVariable(ctx, c.id, "TRANSFER_TO", number) }); err != nil {
+			c.failed(ctx, "transfer", err)
+			return
+		}
+	}
+	if err := c.cmd(func() error { return c.ctl.o.Client.Continue(ctx, c.id, dpCtx, ext, 1) }); err != nil {
+		c.failed(ctx, what, err)
+		return
+	}
+	c.phase, c.dialplan = phaseDialplan, what
+	c.log().Info("call handed to the dialplan", zap.String("for", what), zap.String("number", number))
+}
+
+// backFromDialplan reads what the dialplan reports and finishes the call.
+func (c *call) backFromDialplan(ctx context.Context, e *ari.StasisStart) {
+	switch c.dialplan {
+	case "fax":
+		vars := map[string]string{}
+		for _, v := range []string{"FAXSTATUS", "FAXPAGES", "REMOTESTATIONID", "FAXFILE", "FAXERROR"} {
+			val, err := c.ctl.o.Client.Variable(ctx, c.id, v)
+			if err == nil {
+				vars[v] = val
+			}
+		}
+		c.log().Info("fax reception finished", zap.Any("result", vars))
+		c.finish(ctx, OutcomeFax, "system", 0)
+		c.phase = phaseHangingUp
+		if err := c.ctl.o.Client.Hangup(ctx, c.id, "normal"); err != nil && !IsGone(err) {
+			c.log().Warn("hang-up after fax reception refused", zap.Error(err))
+		}
+	default:
+		status := ""
+		if len(e.Args) > 1 {
+			status = e.Args[1]
+		}
+		c.log().Warn("transfer failed", zap.String("dialstatus", status))
+		// Tell the caller before hanging up: silence then a dead line
+		// would leave them wondering whether anyone heard them.
+		c.phase, c.final = phaseHangingUp, OutcomeTransferFailed
+		lang := ivr.LangItalian
+		if c.sess != nil {
+			lang = c.sess.Lang()
+		}
+		c.seq++
+		pb := fmt.Sprintf("%s.%s.%d", c.ctl.nonce, c.id, c.seq)
+		c.playbacks[pb] = playThenHangup
+		err := c.cmd(func() error {
+			return c.ctl.o.Client.Play(ctx, c.id, pb, []string{"sound:ascolto/trasferimento-non-riuscito"}, lang)
+		})
+		if err != nil {
+			delete(c.playbacks, pb)
+			c.hangup(ctx)
+		}
+	}
+}
+
+// playThenHangup marks a playback after which the controller hangs up.
+const playThenHangup = -2
+
+// hangup asks Asterisk to end the call; the end is recorded when Asterisk confirms.
+func (c *call) hangup(ctx context.Context) {
+	c.phase = phaseHangingUp
+	if err := c.cmd(func() error { return c.ctl.o.Client.Hangup(ctx, c.id, "normal") }); err != nil && !IsGone(err) {
+		c.log().Error("hang-up refused", zap.Error(err))
+	}
+}
+
+// recordingDone tells the IVR the caller's message is complete.
+func (c *call) recordingDone(ctx context.Context, name string, d time.Duration) {
+	if name != c.recording {
+		return
+	}
+	c.recording = ""
+	if c.ending != nil {
+		// The caller already hung up: the session keeps the message, and
+		// the call can now be closed with it.
+		if c.sess != nil {
+			c.sess.Handle(ivr.Event{Kind: ivr.EventRecordingFinished, Recording: name, Duration: d, At: c.ctl.o.Clock.Now()})
+		}
+		c.finish(ctx, c.outcome(), c.ending.by, c.ending.cause)
+		return
+	}
+	c.feed(ctx, ivr.Event{Kind: ivr.EventRecordingFinished, Recording: name, Duration: d, At: c.ctl.o.Clock.Now()})
+}
+
+// hungUp ends the call: Asterisk says the channel is gone, or the caller left.
+func (c *call) hungUp(ctx context.Context, by string, cause int) {
+	if c.done || c.ending != nil {
+		return
+	}
+	if c.sess != nil && c.phase == phaseIVR {
+		c.execute(ctx, c.sess.Handle(ivr.Event{Kind: ivr.EventHangup, At: c.ctl.o.Clock.Now()}))
+	}
+	if c.recording != "" {
+		c.ending = &callEnd{by: by, cause: cause}
+		c.timers[timerRecordingGrace] = c.ctl.o.Clock.AfterFunc(recordingGrace, func() {
+			c.mb.put(msg{kind: msgTimer, timer: timerRecordingGrace})
+		})
+		return
+	}
+	c.finish(ctx, c.outcome(), by, cause)
+}
+
+// outcome decides how to record the call's end from where it was.
+func (c *call) outcome() string {
+	if c.final != "" {
+		return c.final
+	}
+	switch c.phase {
+	case phaseQueued:
+		return OutcomeAbandonedQueue
+	case phaseDialplan:
+		if c.dialplan == "fax" {
+			return OutcomeFax
+		}
+		return OutcomeTransferred
+	}
+	if c.sess != nil {
+		if _, ok := c.sess.Recording(); ok {
+			return OutcomeRecorded
+		}
+		if c.sess.Done() && c.sess.Outcome().Kind == ivr.OutcomeHangup {
+			return OutcomeIVRCompleted
+		}
+	}
+	if c.phase == phaseHangingUp {
+		return OutcomeIVRCompleted
+	}
+	return OutcomeAbandonedIVR
+}
+
+// finish closes the record exactly once and stops the call's goroutine.
+func (c *call) finish(ctx context.Context, outcome, by string, cause int) {
+	if c.done {
+		return
+	}
+	c.done = true
+	c.stopTimers()
+	if c.sess != nil {
+		if rec, ok := c.sess.Recording(); ok && rec.Name != "" {
+			c.saveMessage(ctx, rec)
+		}
+	}
+	c.savePath()
+	if c.rec == nil {
+		c.insertRecord(ctx)
+	}
+	upd := c.update
+	err := c.ctl.o.Store.CloseCall(ctx, c.id, store.CallEnd{Outcome: outcome, HangupCause: cause, HangupBy: by, Update: upd})
+	switch {
+	case err == nil:
+		c.ctl.m.outcomes.WithLabelValues(outcome).Inc()
+	case errors.Is(err, store.ErrAlreadyClosed):
+		c.log().Warn("call record was already closed", zap.String("outcome", outcome))
+	default:
+		c.ctl.m.errors.WithLabelValues("store").Inc()
+		c.log().Error("call record not closed", zap.String("outcome", outcome), zap.Error(err))
+	}
+	c.dirty = false
+	if c.phase == phaseQueued {
+		c.ctl.dequeue(c)
+	}
+}
+
+// failed ends a call Asterisk would not serve, hanging it up.
+func (c *call) failed(ctx context.Context, what string, err error) {
+	if IsGone(err) {
+		c.hungUp(ctx, "caller", 0)
+		return
+	}
+	c.ctl.m.errors.WithLabelValues(what).Inc()
+	c.log().Error("call failed", zap.String("during", what), zap.Error(err))
+	c.phase = phaseHangingUp
+	_ = c.ctl.o.Client.Hangup(ctx, c.id, "normal")
+	c.finish(ctx, OutcomeFailed, "system", 0)
+}
+
+// savePath copies the IVR path, digits and tags into the pending update.
+func (c *call) savePath() {
+	if c.sess == nil {
+		return
+	}
+	path := strings.Join(c.sess.Path(), ">")
+	if c.kind == startAdopted {
+		// "|" marks where a re-adopted call started the flow again.
+		path = strings.TrimPrefix(c.oldPath+">|", ">") + path
+	}
+	digits := c.sess.Digits()
+	lang := c.sess.Lang()
+	c.update.IVRPath, c.update.Digits, c.update.Lang = &path, &digits, &lang
+	cat, urg, _ := c.sess.Tags()
+	if cat != "" {
+		c.update.Category = &cat
+	}
+	u := urg.String()
+	c.update.Urgency = &u
+	c.dirty = true
+}
+
+// flush writes the pending record changes after the step's commands went out.
+func (c *call) flush(ctx context.Context) {
+	if !c.dirty || c.done || c.rec == nil {
+		return
+	}
+	c.dirty = false
+	upd := c.update
+	c.update = store.CallUpdate{}
+	if err := c.ctl.o.Store.UpdateCall(ctx, c.id, upd); err != nil {
+		c.ctl.m.errors.WithLabelValues("store").Inc()
+		c.log().Error("call record not updated", zap.Error(err))
+	}
+}
+
+func (c *call) stopTimers() {
+	for id, t := range c.timers {
+		t.Stop()
+		delete(c.timers, id)
+	}
+}
+
+// resync checks, after a reconnect, whether what the call waits for
+// happened while events were not arriving.
+func (c *call) resync(ctx context.Context) {
+	for pb, id := range c.playbacks {
+		if _, err := c.ctl.o.Client.Playback(ctx, pb); IsGone(err) {
+			delete(c.playbacks, pb)
+			delete(c.byAction, id)
+			c.feed(ctx, ivr.Event{Kind: ivr.EventPlaybackFinished, ID: id, At: c.ctl.o.Clock.Now()})
+		}
+	}
+	if c.recording != "" {
+		if _, err := c.ctl.o.Client.LiveRecording(ctx, c.recording); IsGone(err) {
+			c.recordingDone(ctx, c.recording, 0)
+		}
+	}
+}
+
+// adopt takes over a call found alive after a (re)start: one already
+// queued goes back to its queue; one in the IVR starts the flow again
+// (its IVR state died with the old controller); one never recorded is
+// recorded now.
+func (c *call) adopt(ctx context.Context) {
+	c.log().Info("re-adopting call", zap.Bool("recorded", c.rec != nil))
+	if c.rec != nil && c.rec.Queue != "" {
+		c.phase = phaseQueued
+		c.ctl.enqueue(ctx, c, c.rec.Queue, 0)
+		return
+	}
+	if c.rec != nil {
+		c.oldPath = c.rec.IVRPath
+	}
+	if c.ch.State != "Up" {
+		if err := c.ctl.o.Client.Answer(ctx, c.id); err != nil {
+			c.failed(ctx, "answer", err)
+			return
+		}
+	}
+	if c.startFlow(ctx) {
+		c.insertRecord(ctx)
+	}
+}
+
+func callerNumber(ch ari.ChannelData) string {
+	if ch.Caller != nil {
+		return ch.Caller.Number
+	}
+	return ""
+}
+
+func callerName(ch ari.ChannelData) string {
+	if ch.Caller != nil {
+		return ch.Caller.Name
+	}
+	return ""
+}
+
+func calledNumber(ch ari.ChannelData, args []string) string {
+	if len(args) > 0 {
+		if _, err := strconv.ParseUint(args[0], 10, 64); err == nil {
+			return args[0]
+		}
+	}
+	if ch.Dialplan != nil {
+		return ch.Dialplan.Exten
+	}
+	return ""
+}

@@ -1,0 +1,404 @@
+package ari
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v5"
+	"github.com/ascolto/ascolto/clock"
+	"github.com/ascolto/ascolto/live"
+	"github.com/ascolto/ascolto/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+// Options wires a Controller.
+type Options struct {
+	Client *Client
+	Store  *store.DB
+	Live   *live.State
+	Clock  clock.Clock
+	Log    *zap.Logger
+	// Registry receives the controller's metrics (nil: unregistered).
+	Registry prometheus.Registerer
+	// Ready is told when the link to Asterisk comes and goes, and why.
+	Ready func(ready bool, detail string)
+	// PingEvery and DeadAfter tune the events WebSocket keepalive
+	// (defaults 5 s and 15 s).
+	PingEvery, DeadAfter time.Duration
+	// MaxBackoff caps the wait between connection attempts (default 30 s).
+	MaxBackoff time.Duration
+}
+
+// Controller is the Stasis application: it holds the link to Asterisk and
+// one goroutine per call.
+type Controller struct {
+	o       Options
+	log     *zap.Logger
+	nonce   string // distinguishes this process's playback ids from a predecessor's
+	m       *metrics
+	mu      sync.Mutex
+	calls   map[string]*call
+	wg      sync.WaitGroup
+	state   atomic.Value // string
+	conns   atomic.Int64
+	runCtx  context.Context
+	stopped chan struct{}
+}
+
+// New builds a controller; Run connects it.
+func New(o Options) (*Controller, error) {
+	if o.Client == nil || o.Store == nil || o.Live == nil {
+		return nil, errors.New("ari: controller needs a client, a store and the live configuration")
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real()
+	}
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	if o.Ready == nil {
+		o.Ready = func(bool, string) {}
+	}
+	if o.PingEvery <= 0 {
+		o.PingEvery = 5 * time.Second
+	}
+	if o.DeadAfter <= 0 {
+		o.DeadAfter = 15 * time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 30 * time.Second
+	}
+	b := make([]byte, 3)
+	rand.Read(b)
+	c := &Controller{o: o, log: o.Log, nonce: hex.EncodeToString(b), m: newMetrics(o.Registry),
+		calls: map[string]*call{}, stopped: make(chan struct{})}
+	c.state.Store("starting")
+	return c, nil
+}
+
+// State describes the link to Asterisk for people ("connected to Asterisk 20.20.1").
+func (c *Controller) State() string { return c.state.Load().(string) }
+
+// ActiveCalls is the number of calls the controller is handling.
+func (c *Controller) ActiveCalls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.calls)
+}
+
+func (c *Controller) setState(ready bool, s string) {
+	c.state.Store(s)
+	c.o.Ready(ready, s)
+	if ready {
+		c.m.connected.Set(1)
+	} else {
+		c.m.connected.Set(0)
+	}
+}
+
+// Run keeps the controller connected until ctx ends. It never blocks on a
+// dead or misconfigured Asterisk: every attempt is bounded, and the reason
+// it is not connected is reported through Options.Ready. When ctx ends the
+// call goroutines stop, but no call is hung up and no record closed: the
+// calls live on in Asterisk and the next controller re-adopts them.
+func (c *Controller) Run(ctx context.Context) error {
+	defer close(c.stopped)
+	c.runCtx = ctx
+	backoff := 250 * time.Millisecond
+	for ctx.Err() == nil {
+		connected, err := c.connectOnce(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		if connected {
+			backoff = 250 * time.Millisecond
+		}
+		c.setState(false, describe(err, c.o.Client))
+		c.log.Warn("ARI not connected; retrying", zap.Error(err), zap.Duration("retry_in", backoff))
+		c.m.reconnects.Inc()
+		t := c.o.Clock.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C():
+		}
+		backoff = min(backoff*2, c.o.MaxBackoff)
+	}
+	c.setState(false, "stopped")
+	c.wg.Wait()
+	return nil
+}
+
+// describe turns a connection failure into what an operator should check.
+func describe(err error, cl *Client) string {
+	var e *Error
+	switch {
+	case errors.As(err, &e) && e.Status == http.StatusUnauthorized:
+		return fmt.Sprintf("ARI refused the user %q: wrong user or password (401 %s); check ASCOLTO_ARI_USER/ASCOLTO_ARI_PASSWORD against ari.conf", cl.user, e.Message)
+	case errors.As(err, &e) && e.Status == http.StatusNotFound:
+		return fmt.Sprintf("no ARI at %s (404): check ASCOLTO_ARI_URL (it ends in /ari) and that res_ari is loaded", cl.base)
+	case err != nil && strings.Contains(err.Error(), "connection refused"):
+		return fmt.Sprintf("Asterisk not reachable at %s (connection refused): is it running, with http.conf enabled?", cl.base)
+	case err != nil:
+		return "ARI: " + err.Error()
+	}
+	return "ARI: disconnected"
+}
+
+// connectOnce probes, opens the events WebSocket, reconciles, and reads
+// events until the link fails. It reports whether it got connected.
+func (c *Controller) connectOnce(ctx context.Context) (bool, error) {
+	info, err := c.o.Client.Info(ctx)
+	if err != nil {
+		return false, err
+	}
+	ec, err := c.o.Client.dialEvents(ctx, c.o.PingEvery, c.o.DeadAfter)
+	if err != nil {
+		return false, err
+	}
+	defer ec.close()
+	n := c.conns.Add(1)
+	c.log.Info("ARI connected", zap.String("asterisk", info.System.Version), zap.String("app", c.o.Client.app), zap.Int64("connection", n))
+	c.setState(true, fmt.Sprintf("connected to Asterisk %s as %s", info.System.Version, c.o.Client.app))
+	// Reconcile concurrently with reading: events that arrive meanwhile go
+	// to the calls as usual, and adoption is idempotent per channel.
+	go func() {
+		if err := c.reconcile(ctx); err != nil && ctx.Err() == nil {
+			c.log.Error("reconciliation after connect failed", zap.Error(err))
+		}
+	}()
+	err = ec.run(ctx, c.o.Clock.Now, c.dispatch, c.skip)
+	return true, err
+}
+
+// skip counts an event that could not be read, and goes on.
+func (c *Controller) skip(err error, raw []byte) {
+	reason := "malformed"
+	if errors.Is(err, errUnknownEvent) {
+		reason = "unknown"
+	}
+	c.m.skipped.WithLabelValues(reason).Inc()
+	if len(raw) > 300 {
+		raw = raw[:300]
+	}
+	c.log.Warn("ARI event skipped", zap.String("reason", reason), zap.Error(err), zap.ByteString("raw", raw))
+}
+
+// dispatch routes one event to the call it concerns. It runs on the
+// events reader and must stay fast: it only looks up and enqueues.
+func (c *Controller) dispatch(ev Event) {
+	typ := ev.GetType()
+	c.m.events.WithLabelValues(typ).Inc()
+	chID := channelOf(ev.Event)
+	if chID == "" {
+		return // bridge, endpoint and device events: nothing for calls yet
+	}
+	c.mu.Lock()
+	cl := c.calls[chID]
+	if cl == nil {
+		if st, ok := ev.Event.(*ari.StasisStart); ok {
+			cl = c.newCallLocked(chID, startNew, st.Channel, nil, st.Args)
+		}
+	}
+	c.mu.Unlock()
+	if cl == nil {
+		c.m.skipped.WithLabelValues("orphan").Inc()
+		return
+	}
+	if d := cl.mb.put(msg{kind: msgEvent, ev: ev}); d > 256 && d%256 == 1 {
+		c.log.Warn("call falls behind its events", zap.String("channel", chID), zap.Int("queued", d))
+		c.m.backlog.Inc()
+	}
+}
+
+// channelOf names the channel an event is about ("" for none).
+func channelOf(ev ari.Event) string {
+	switch e := ev.(type) {
+	case *ari.StasisStart:
+		return e.Channel.ID
+	case *ari.StasisEnd:
+		return e.Channel.ID
+	case *ari.ChannelDtmfReceived:
+		return e.Channel.ID
+	case *ari.ChannelHangupRequest:
+		return e.Channel.ID
+	case *ari.ChannelDestroyed:
+		return e.Channel.ID
+	case *ari.ChannelStateChange:
+		return e.Channel.ID
+	case *ari.ChannelEnteredBridge:
+		return e.Channel.ID
+	case *ari.ChannelLeftBridge:
+		return e.Channel.ID
+	case *ari.ChannelVarset:
+		return e.Channel.ID
+	case *ari.ChannelHold:
+		return e.Channel.ID
+	case *ari.ChannelUnhold:
+		return e.Channel.ID
+	case *ari.Dial:
+		return e.Peer.ID
+	case *ari.PlaybackStarted:
+		return targetChannel(e.Playback.TargetURI)
+	case *ari.PlaybackFinished:
+		return targetChannel(e.Playback.TargetURI)
+	case *ari.RecordingStarted:
+		return targetChannel(e.Recording.TargetURI)
+	case *ari.RecordingFinished:
+		return targetChannel(e.Recording.TargetURI)
+	case *ari.RecordingFailed:
+		return targetChannel(e.Recording.TargetURI)
+	}
+	return ""
+}
+
+func targetChannel(uri string) string {
+	if id, ok := strings.CutPrefix(uri, "channel:"); ok {
+		return id
+	}
+	return ""
+}
+
+// startKind says how a call object came to be.
+type startKind uint8
+
+const (
+	startNew     startKind = iota + 1 // StasisStart seen live
+	startAdopted                      // found alive at reconciliation
+)
+
+func (c *Controller) newCallLocked(id string, kind startKind, ch ari.ChannelData, rec *store.Call, args []string) *call {
+	cl := newCall(c, id, kind, ch, rec, args)
+	c.calls[id] = cl
+	c.m.active.Inc()
+	c.wg.Add(1)
+	go cl.run(c.runCtx)
+	return cl
+}
+
+// forget removes a finished call.
+func (c *Controller) forget(cl *call) {
+	c.mu.Lock()
+	if c.calls[cl.id] == cl {
+		delete(c.calls, cl.id)
+		c.m.active.Dec()
+	}
+	c.mu.Unlock()
+}
+
+// reconcile brings the controller in line with Asterisk and the store
+// after a (re)connect: events sent while we were away are lost, so it asks.
+func (c *Controller) reconcile(ctx context.Context) error {
+	start := time.Now()
+	app, err := c.o.Client.Application(ctx)
+	if err != nil {
+		return fmt.Errorf("ari: reconcile: %w", err)
+	}
+	chans, err := c.o.Client.Channels(ctx)
+	if err != nil {
+		return fmt.Errorf("ari: reconcile: %w", err)
+	}
+	alive := make(map[string]ari.ChannelData, len(chans))
+	for _, ch := range chans {
+		alive[ch.ID] = ch
+	}
+	ours := make(map[string]bool, len(app.ChannelIDs))
+	for _, id := range app.ChannelIDs {
+		ours[id] = true
+	}
+	open, err := c.o.Store.OpenCalls(ctx)
+	if err != nil {
+		return fmt.Errorf("ari: reconcile: %w", err)
+	}
+	records := make(map[string]store.Call, len(open))
+	for _, r := range open {
+		records[r.ChannelID] = r
+	}
+
+	var resynced, gone, adopted, lost int
+	c.mu.Lock()
+	for id, cl := range c.calls {
+		if _, ok := alive[id]; ok {
+			cl.mb.put(msg{kind: msgResync})
+			resynced++
+		} else {
+			cl.mb.put(msg{kind: msgGone})
+			gone++
+		}
+	}
+	for id := range ours {
+		ch, ok := alive[id]
+		if !ok || c.calls[id] != nil {
+			continue
+		}
+		var rec *store.Call
+		if r, ok := records[id]; ok {
+			rec = &r
+		}
+		c.newCallLocked(id, startAdopted, ch, rec, nil)
+		adopted++
+	}
+	known := make(map[string]bool, len(c.calls))
+	for id := range c.calls {
+		known[id] = true
+	}
+	c.mu.Unlock()
+
+	// Records of calls that ended while nobody was watching: close them, so
+	// no record stays open forever. Only those that started before this
+	// reconciliation began, so a call arriving right now is not touched.
+	for id, r := range records {
+		if known[id] || !r.ArrivedAt.Before(start) {
+			continue
+		}
+		if _, ok := alive[id]; ok {
+			continue
+		}
+		outcome := OutcomeAbandonedIVR
+		if r.Queue != "" {
+			outcome = OutcomeAbandonedQueue
+		}
+		err := c.o.Store.CloseCall(ctx, id, store.CallEnd{Outcome: outcome, HangupBy: "unknown"})
+		if err != nil && !errors.Is(err, store.ErrAlreadyClosed) {
+			c.log.Error("closing a call that ended unseen", zap.String("channel", id), zap.Error(err))
+			continue
+		}
+		c.m.outcomes.WithLabelValues(outcome).Inc()
+		lost++
+	}
+	c.log.Info("reconciled with Asterisk", zap.Int("channels", len(chans)), zap.Int("resynced", resynced),
+		zap.Int("gone", gone), zap.Int("adopted", adopted), zap.Int("closed_unseen", lost))
+	return nil
+}
+
+// dedup remembers the last events of a call to drop byte-identical
+// duplicates (Asterisk repeats channel events when an endpoint
+// subscription overlaps the channel's).
+type dedup struct {
+	seen [16]uint64
+	next int
+}
+
+func (d *dedup) repeat(raw []byte) bool {
+	h := fnv.New64a()
+	h.Write(raw)
+	sum := h.Sum64()
+	for _, s := range d.seen {
+		if s == sum {
+			return true
+		}
+	}
+	d.seen[d.next] = sum
+	d.next = (d.next + 1) % len(d.seen)
+	return false
+}

@@ -1,0 +1,152 @@
+package ari_test
+
+import (
+	"context"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ascolto/ascolto/ari"
+	"github.com/ascolto/ascolto/ari/arisim"
+	"github.com/ascolto/ascolto/store"
+)
+
+var bg = context.Background()
+
+func setMode(t *testing.T, r *rig, mode string) {
+	t.Helper()
+	m := store.ModeChange{Mode: mode, Reason: "prova", SetBy: "test"}
+	if err := r.db.SetMode(bg, &m); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.state.Refresh(bg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// applyFlow stores and activates a flow as `ascolto ivr apply` does.
+func applyFlow(t *testing.T, r *rig, path string) int64 {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := store.FlowVersion{Name: "test", Source: string(src)}
+	if err := r.db.SaveFlow(bg, &f, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.state.Refresh(bg); err != nil {
+		t.Fatal(err)
+	}
+	if r.state.Flow().Version != f.Version {
+		t.Fatalf("flow %d not active", f.Version)
+	}
+	return f.Version
+}
+
+func TestRecordedMessageBecomesACase(t *testing.T) {
+	r := newRig(t)
+	setMode(t, r, store.ModeEmergency)
+	c := r.call("+390546123456",
+		arisim.WaitPlaybackStarted("sound:ascolto/menu-emergenza"),
+		arisim.Press("4"),
+		arisim.WaitPlaybackFinished("sound:beep"),
+		arisim.Talk(4*time.Second),
+		arisim.Press("#"),
+		arisim.WaitUntil("end", func(rep arisim.CallReport) bool { return rep.Ended }))
+	rep := r.wait(c)
+	if got := heard(rep); !slices.Contains(got, "messaggio-registrato") || got[len(got)-1] != "arrivederci" {
+		t.Fatalf("heard %v", got)
+	}
+	rec := r.record(c.ChannelID())
+	if rec.Outcome != ari.OutcomeRecorded || rec.HangupBy != "system" || rec.CaseID == 0 || rec.Mode != "emergency" {
+		t.Fatalf("record %+v", rec)
+	}
+	cs, err := r.db.CaseByID(bg, rec.CaseID)
+	if err != nil || cs.ContactPhone != "+390546123456" || cs.Channel != store.ChannelPhone {
+		t.Fatalf("case %+v %v", cs, err)
+	}
+	atts, _ := r.db.Attachments(bg, cs.ID)
+	if len(atts) != 1 || atts[0].ContentType != "audio/wav" || atts[0].Size < 1000 {
+		t.Fatalf("attachments %+v", atts)
+	}
+	wav, _ := r.db.AttachmentData(bg, atts[0].ID)
+	if string(wav.Data[:4]) != "RIFF" || string(wav.Data[8:12]) != "WAVE" {
+		t.Fatalf("attachment is not a WAV: % x", wav.Data[:12])
+	}
+	tl, _ := r.db.Timeline(bg, cs.ID)
+	if len(tl) != 1 || tl[0].CallID != rec.ID {
+		t.Fatalf("timeline %+v", tl)
+	}
+}
+
+// TestEmergencySwitchWhileCallsInProgress: a mode change reaches the next
+// IVR decision; a call already queued keeps its place.
+func TestEmergencySwitchWhileCallsInProgress(t *testing.T) {
+	evening := time.Date(2026, 11, 24, 20, 0, 0, 0, rome)
+	r := newRig(t, at(evening))
+	before := r.call("+390862100001")
+	if got := heard(r.wait(before)); !slices.Equal(got, []string{"benvenuto", "per-inglese", "fuori-orario"}) {
+		t.Fatalf("before the switch: %v", got)
+	}
+	// A caller is in the greeting when the Department opens the emergency.
+	during := r.call("+390862100002",
+		arisim.WaitPlaybackStarted("sound:ascolto/benvenuto"),
+		arisim.WaitUntil("emergency menu", hasHeard("menu-emergenza")),
+		arisim.Press("3"),
+		arisim.WaitUntil("moh", hasHeard("moh:default")),
+		arisim.HangUp())
+	r.eventually("caller in the greeting", func() bool { return slices.Contains(heard(during.Report()), "benvenuto") })
+	setMode(t, r, store.ModeEmergency)
+	rep := r.wait(during)
+	if got := heard(rep); !slices.Contains(got, "avviso-emergenza") || slices.Contains(got, "fuori-orario") {
+		t.Fatalf("during the switch: %v", got)
+	}
+	after := r.call("+390862100003", arisim.WaitUntil("emergency menu", hasHeard("menu-emergenza")), arisim.HangUp())
+	r.wait(after)
+	if rec := r.record(after.ChannelID()); rec.Mode != "emergency" {
+		t.Fatalf("after: %+v", rec)
+	}
+	setMode(t, r, store.ModeClosed)
+	closed := r.call("+390862100004")
+	if got := heard(r.wait(closed)); !slices.Contains(got, "servizio-sospeso") {
+		t.Fatalf("closed: %v", got)
+	}
+}
+
+func TestTransferAndFax(t *testing.T) {
+	r := newRig(t)
+	applyFlow(t, r, "../ivr/testdata/every-kind.yaml")
+
+	// The regional line answers and talks for a while, then hangs up.
+	r.sim.Remote("+390862000000", arisim.Answer(2*time.Second, arisim.Wait(5*time.Second), arisim.HangUp()))
+	tr := r.call("+390862777001", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("4"))
+	rep := r.wait(tr)
+	if len(rep.Bridged) == 0 {
+		t.Fatalf("caller never talked to the regional line: %+v", rep)
+	}
+	if rec := r.record(tr.ChannelID()); rec.Outcome != ari.OutcomeTransferred {
+		t.Fatalf("transfer record %+v", rec)
+	}
+
+	// The regional line is busy: the caller comes back and is told.
+	r.sim.Remote("+390862000000", arisim.Busy())
+	busy := r.call("+390862777002", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("4"))
+	brep := r.wait(busy)
+	if got := heard(brep); got[len(got)-1] != "trasferimento-non-riuscito" || brep.HungUpBy != "controller" {
+		t.Fatalf("busy transfer: heard %v, hung up by %s", got, brep.HungUpBy)
+	}
+	if rec := r.record(busy.ChannelID()); rec.Outcome != ari.OutcomeTransferFailed || rec.HangupBy != "system" {
+		t.Fatalf("busy transfer record %+v", rec)
+	}
+
+	fax := r.call("+390862777003", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("5"))
+	frep := r.wait(fax)
+	if !slices.Contains(heard(frep), "fax:receive") {
+		t.Fatalf("fax never received: %v", heard(frep))
+	}
+	if rec := r.record(fax.ChannelID()); rec.Outcome != ari.OutcomeFax || rec.HangupBy != "system" {
+		t.Fatalf("fax record %+v", rec)
+	}
+}

@@ -1,0 +1,43 @@
+package ari
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	connected  prometheus.Gauge
+	reconnects prometheus.Counter
+	events     *prometheus.CounterVec
+	skipped    *prometheus.CounterVec
+	backlog    prometheus.Counter
+	active     prometheus.Gauge
+	outcomes   *prometheus.CounterVec
+	step       prometheus.Histogram
+	errors     *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		connected: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ascolto_ari_connected",
+			Help: "1 while the events WebSocket to Asterisk is open."}),
+		reconnects: prometheus.NewCounter(prometheus.CounterOpts{Name: "ascolto_ari_connect_failures_total",
+			Help: "Connection attempts that failed or links that dropped."}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ascolto_ari_events_total",
+			Help: "ARI events received, by type."}, []string{"type"}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ascolto_ari_events_skipped_total",
+			Help: "ARI events not acted on: unknown type, malformed, duplicate, or for no known call."}, []string{"reason"}),
+		backlog: prometheus.NewCounter(prometheus.CounterOpts{Name: "ascolto_call_backlog_warnings_total",
+			Help: "Times a call's mailbox passed 256 waiting events (nothing is dropped; the call is slow)."}),
+		active: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ascolto_calls_active",
+			Help: "Calls the controller is handling now."}),
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ascolto_calls_total",
+			Help: "Calls ended, by outcome."}, []string{"outcome"}),
+		step: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ascolto_ivr_step_seconds",
+			Help:    "From an ARI event read to the first ARI command it causes.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .002, .005, .01, .025, .05, .1}}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ascolto_call_errors_total",
+			Help: "Errors while handling calls, by what failed."}, []string{"what"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.connected, m.reconnects, m.events, m.skipped, m.backlog, m.active, m.outcomes, m.step, m.errors)
+	}
+	return m
+}

@@ -1,0 +1,241 @@
+package ari_test
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ascolto/ascolto/ari"
+	"github.com/ascolto/ascolto/ari/arisim"
+	"github.com/ascolto/ascolto/store"
+)
+
+// TestRestartReadoptsCalls: stopping the controller (a crash, a deploy)
+// drops no caller; the next controller re-adopts every call still up and
+// closes the records of those that ended while nobody watched.
+func TestRestartReadoptsCalls(t *testing.T) {
+	r := newRig(t)
+	queued := r.call("+390862200001", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("2"))
+	inMenu := r.call("+390862200002", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"))
+	leaving := r.call("+390862200003", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"))
+	r.eventually("queued caller on hold", func() bool { return slices.Contains(heard(queued.Report()), "moh:default") })
+	r.eventually("others in the menu", func() bool {
+		return slices.Contains(heard(inMenu.Report()), "menu-ordinario") && slices.Contains(heard(leaving.Report()), "menu-ordinario")
+	})
+	r.eventually("records stored", func() bool {
+		open, _ := r.db.OpenCalls(bg)
+		return len(open) == 3 && open[0].Queue != "" || len(open) == 3 && slices.ContainsFunc(open, func(c store.Call) bool { return c.Queue == "segnalazioni" })
+	})
+
+	r.stop()
+	leaving.HangUp() // while no controller is watching
+	r.wait(leaving)
+	time.Sleep(50 * time.Millisecond)
+	r.start("secret")
+
+	// The caller who left is closed, once, as abandoned.
+	rec := r.record(leaving.ChannelID())
+	if rec.Outcome != ari.OutcomeAbandonedIVR || rec.HangupBy != "unknown" {
+		t.Fatalf("unseen hang-up %+v", rec)
+	}
+	// The caller in the menu hears the flow again and can go on.
+	r.eventually("menu replayed", func() bool {
+		return strings.Count(strings.Join(heard(inMenu.Report()), ","), "menu-ordinario") >= 2
+	})
+	inMenu.Press("3")
+	r.eventually("re-adopted caller queued", func() bool { return slices.Contains(heard(inMenu.Report()), "moh:default") })
+	inMenu.HangUp()
+	rec = r.record(inMenu.ChannelID())
+	if rec.Queue != "informazioni" || !strings.HasPrefix(rec.IVRPath, "|benvenuto") || rec.Outcome != ari.OutcomeAbandonedQueue {
+		t.Fatalf("re-adopted IVR caller %+v", rec)
+	}
+	// The queued caller is still waiting, then leaves.
+	if queued.Report().Ended {
+		t.Fatal("queued caller dropped by the restart")
+	}
+	queued.HangUp()
+	rec = r.record(queued.ChannelID())
+	if rec.Queue != "segnalazioni" || rec.Outcome != ari.OutcomeAbandonedQueue || rec.HangupBy != "caller" {
+		t.Fatalf("queued caller %+v", rec)
+	}
+	calls, _ := r.db.Calls(bg, store.CallFilter{})
+	if len(calls) != 3 {
+		t.Fatalf("%d call records for 3 calls", len(calls))
+	}
+}
+
+// TestLinkFaults: a dropped WebSocket, one that goes silent without
+// closing, and an Asterisk restart; calls survive the first two, and the
+// third closes the records of the calls Asterisk lost.
+func TestLinkFaults(t *testing.T) {
+	r := newRig(t)
+	c := r.call("+390862300001", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"))
+	r.eventually("in the menu", func() bool { return slices.Contains(heard(c.Report()), "menu-ordinario") })
+
+	conns := metric(r, "ascolto_ari_connect_failures_total")
+	r.sim.DropConnections()
+	r.eventually("reconnected after a drop", func() bool {
+		return metric(r, "ascolto_ari_connect_failures_total") > conns && metric(r, "ascolto_ari_connected") == 1
+	})
+	// Events lost while disconnected are recovered: the menu timer and
+	// playbacks go on, and the caller can still choose.
+	c.Press("3")
+	r.eventually("queued after the drop", func() bool { return slices.Contains(heard(c.Report()), "moh:default") })
+
+	r.sim.SetSilent(true)
+	r.eventually("silence noticed", func() bool { return metric(r, "ascolto_ari_connect_failures_total") > conns+1 })
+	r.sim.SetSilent(false)
+	r.waitState("connected")
+	if c.Report().Ended {
+		t.Fatal("call dropped by a silent link")
+	}
+
+	r.sim.Restart(200 * time.Millisecond)
+	r.wait(c)
+	rec := r.record(c.ChannelID())
+	if rec.Outcome != ari.OutcomeAbandonedQueue || rec.HangupBy != "unknown" {
+		t.Fatalf("after the Asterisk restart %+v", rec)
+	}
+	r.waitState("connected")
+	// And the controller serves new calls.
+	c2 := r.call("+390862300002", arisim.WaitUntil("menu", hasHeard("menu-ordinario")), arisim.HangUp())
+	r.wait(c2)
+	if rec := r.record(c2.ChannelID()); rec.Outcome != ari.OutcomeAbandonedIVR {
+		t.Fatalf("after restart %+v", rec)
+	}
+}
+
+// TestBadEventsAreSkipped: event types the library does not know, garbage,
+// and duplicated events neither crash the controller nor count twice.
+func TestBadEventsAreSkipped(t *testing.T) {
+	r := newRig(t)
+	c := r.call("+390862400001", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"))
+	r.eventually("in the menu", func() bool { return slices.Contains(heard(c.Report()), "menu-ordinario") })
+	for _, typ := range []string{"ApplicationRegistered", "ChannelTransfer", "CallBroadcast", "RESTResponse"} {
+		if err := r.sim.InjectEvent("ascolto", typ, map[string]any{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.sim.InjectRaw("ascolto", []byte(`{"type":"StasisStart","channel":{"id":42}}`))
+	r.sim.InjectRaw("ascolto", []byte(`not json at all`))
+	r.eventually("skips counted", func() bool {
+		return metric(r, "ascolto_ari_events_skipped_total", "reason", "unknown") == 4 &&
+			metric(r, "ascolto_ari_events_skipped_total", "reason", "malformed") == 2
+	})
+	r.sim.DuplicateChannelEvents(c.ChannelID(), true)
+	c.Press("*") // duplicated DTMF must be one key: the menu replays once
+	r.eventually("menu replayed", func() bool {
+		return strings.Count(strings.Join(heard(c.Report()), ","), "menu-ordinario") == 2
+	})
+	c.Press("3")
+	r.eventually("queued", func() bool { return slices.Contains(heard(c.Report()), "moh:default") })
+	c.HangUp()
+	rec := r.record(c.ChannelID())
+	if rec.Digits != "*3" {
+		t.Fatalf("digits %q: a duplicated event was counted twice", rec.Digits)
+	}
+	if metric(r, "ascolto_ari_events_skipped_total", "reason", "duplicate") == 0 {
+		t.Fatal("duplicates were not noticed")
+	}
+	if metric(r, "ascolto_ari_connected") != 1 {
+		t.Fatal("bad events forced a reconnect")
+	}
+}
+
+func TestWrongPassword(t *testing.T) {
+	r := newRig(t, dontStart())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { recover() }()
+		r.start("wrong")
+	}()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case d := <-r.ready:
+			if strings.Contains(d, "wrong user or password (401") {
+				return
+			}
+		case <-deadline:
+			t.Fatal("a wrong password was never reported")
+		}
+	}
+}
+
+// TestThousandCallsNoLeaks runs 1,000 concurrent calls through the default
+// flow and checks that goroutines and file descriptors return to where
+// they were, and that every call has exactly one closed record.
+func TestThousandCallsNoLeaks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000 calls: skipped with -short")
+	}
+	r := newRig(t)
+	// Warm up the pools, then take the baseline.
+	r.wait(r.call("+390000000000", arisim.WaitUntil("menu", hasHeard("menu-ordinario")), arisim.HangUp()))
+	time.Sleep(100 * time.Millisecond)
+	g0, fd0 := runtime.NumGoroutine(), openFDs()
+	const n = 1000
+	calls := make([]*arisim.Call, n)
+	for i := range calls {
+		// Each caller goes as far as the test lets it, then waits there
+		// until all 1,000 are in flight: three in four in a queue, one in
+		// four still in the greeting.
+		steps := []arisim.Step{arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press(fmt.Sprint(1 + i%3))}
+		if i%4 == 0 {
+			steps = []arisim.Step{arisim.WaitPlaybackStarted("sound:ascolto/benvenuto")}
+		}
+		calls[i] = r.call(fmt.Sprintf("+39333%07d", i), steps...)
+	}
+	peak := 0
+	r.eventually("all 1,000 in flight at once", func() bool {
+		peak = max(peak, r.ctl.ActiveCalls())
+		return peak == n+0 && r.ctl.ActiveCalls() == n
+	})
+	for _, c := range calls {
+		c.HangUp()
+	}
+	for _, c := range calls {
+		r.wait(c)
+	}
+	r.eventually("every record closed", func() bool {
+		open, _ := r.db.OpenCalls(bg)
+		return len(open) == 0
+	})
+	all, _ := r.db.Calls(bg, store.CallFilter{Limit: 5000})
+	if len(all) != n+1 {
+		t.Fatalf("%d records for %d calls", len(all), n+1)
+	}
+	r.eventually("controller idle", func() bool { return r.ctl.ActiveCalls() == 0 })
+	var g, fd int
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// The REST pool keeps up to 256 idle connections on purpose;
+		// close them so only leaks remain.
+		r.client.CloseIdle()
+		runtime.GC()
+		g, fd = runtime.NumGoroutine(), openFDs()
+		if g <= g0+5 && fd <= fd0+5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("goroutines %d -> %d, fds %d -> %d\n%s", g0, g, fd0, fd, buf[:min(len(buf), 20000)])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("peak %d calls in flight; goroutines %d -> %d, fds %d -> %d", peak, g0, g, fd0, fd)
+}
+
+func openFDs() int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0
+	}
+	return len(ents)
+}

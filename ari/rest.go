@@ -1,0 +1,370 @@
+package ari
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v5"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Client speaks ARI's REST half with timeouts, a connection pool sized for
+// a surge, and errors that keep Asterisk's own explanation.
+type Client struct {
+	base    *url.URL // .../ari
+	user    string
+	pass    string
+	app     string
+	http    *http.Client
+	timeout time.Duration
+	metrics *restMetrics
+}
+
+// ClientOptions configures a Client.
+type ClientOptions struct {
+	URL      string // e.g. http://127.0.0.1:8088/ari
+	User     string
+	Password string
+	App      string
+	// Timeout bounds each request (default 5 s).
+	Timeout time.Duration
+	// Registry receives the REST metrics; nil keeps them unregistered.
+	Registry prometheus.Registerer
+}
+
+// NewClient checks the URL and builds a client; it does not connect.
+func NewClient(o ClientOptions) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(o.URL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("ari: %q is not an http(s) ARI URL", o.URL)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: 256, // Go's default of 2 left thousands of TIME_WAIT sockets at 100 calls/s
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   false,
+	}
+	c := &Client{base: u, user: o.User, pass: o.Password, app: o.App, timeout: o.Timeout,
+		http: &http.Client{Transport: tr}, metrics: newRESTMetrics(o.Registry)}
+	return c, nil
+}
+
+// Error is a REST call Asterisk refused, with its status and message.
+type Error struct {
+	Method  string
+	Path    string
+	Status  int
+	Message string // Asterisk's "message" (or "error", as for "Allocation failed")
+}
+
+func (e *Error) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	return fmt.Sprintf("ari: %s %s: %d %s", e.Method, e.Path, e.Status, msg)
+}
+
+// StatusOf returns the HTTP status of an ARI error, or 0 if err is not one.
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// IsGone reports whether err means the channel, bridge, playback or
+// recording no longer exists (or was never there): the call ended.
+func IsGone(err error) bool {
+	s := StatusOf(err)
+	if s == http.StatusNotFound {
+		return true
+	}
+	// Asterisk answers 400 "Channel not found" for an unknown channel in
+	// addChannel/removeChannel, and 409/422 "not in Stasis" once the caller
+	// has hung up and left the application.
+	var e *Error
+	return errors.As(err, &e) && (e.Status == 400 || e.Status == 409 || e.Status == 422) &&
+		(strings.Contains(e.Message, "not found") || strings.Contains(e.Message, "not in Stasis"))
+}
+
+type restMetrics struct {
+	latency *prometheus.HistogramVec
+	errors  *prometheus.CounterVec
+}
+
+func newRESTMetrics(reg prometheus.Registerer) *restMetrics {
+	m := &restMetrics{
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "ascolto_ari_rest_duration_seconds", Help: "ARI REST request latency by operation.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		}, []string{"op"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ascolto_ari_rest_errors_total", Help: "ARI REST requests that failed, by operation and status (0: no answer).",
+		}, []string{"op", "status"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.latency, m.errors)
+	}
+	return m
+}
+
+// do sends one request. op names it for metrics ("channels.play"); path is
+// relative to the ARI base ("/channels/ID/play").
+func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, body, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	u := *c.base
+	u.Path += path
+	u.RawQuery = q.Encode()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("ari: %s %s: encode body: %w", method, path, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return fmt.Errorf("ari: %s %s: %w", method, path, err)
+	}
+	req.SetBasicAuth(c.user, c.pass)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	c.metrics.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	if err != nil {
+		c.metrics.errors.WithLabelValues(op, "0").Inc()
+		return fmt.Errorf("ari: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		c.metrics.errors.WithLabelValues(op, "0").Inc()
+		return fmt.Errorf("ari: %s %s: read answer: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		c.metrics.errors.WithLabelValues(op, strconv.Itoa(resp.StatusCode)).Inc()
+		var eb struct {
+			Message string `json:"message"`
+			Error   string `json:"error"`
+		}
+		_ = json.Unmarshal(data, &eb)
+		msg := eb.Message
+		if msg == "" {
+			msg = eb.Error
+		}
+		return &Error{Method: method, Path: path, Status: resp.StatusCode, Message: msg}
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("ari: %s %s: decode answer: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// AsteriskInfo is the part of GET /asterisk/info the controller uses.
+type AsteriskInfo struct {
+	System struct {
+		Version  string `json:"version"`
+		EntityID string `json:"entity_id"`
+	} `json:"system"`
+	Status struct {
+		StartupTime string `json:"startup_time"`
+	} `json:"status"`
+}
+
+// Info probes Asterisk: the cheapest authenticated call, used before
+// opening the events WebSocket to tell a wrong password from a dead server.
+func (c *Client) Info(ctx context.Context) (AsteriskInfo, error) {
+	var info AsteriskInfo
+	err := c.do(ctx, "asterisk.info", "GET", "/asterisk/info", nil, nil, &info)
+	return info, err
+}
+
+// Application returns the Stasis application's subscriptions: the
+// channels and bridges Asterisk still holds for us.
+func (c *Client) Application(ctx context.Context) (ari.ApplicationData, error) {
+	var a ari.ApplicationData
+	err := c.do(ctx, "applications.get", "GET", "/applications/"+url.PathEscape(c.app), nil, nil, &a)
+	return a, err
+}
+
+// Subscribe adds an event source (e.g. "channel:ID") to the application,
+// so events keep coming after the channel leaves Stasis for the dialplan.
+func (c *Client) Subscribe(ctx context.Context, source string) error {
+	return c.do(ctx, "applications.subscribe", "POST", "/applications/"+url.PathEscape(c.app)+"/subscription",
+		url.Values{"eventSource": {source}}, nil, nil)
+}
+
+// Channels lists every channel Asterisk has.
+func (c *Client) Channels(ctx context.Context) ([]ari.ChannelData, error) {
+	var out []ari.ChannelData
+	err := c.do(ctx, "channels.list", "GET", "/channels", nil, nil, &out)
+	return out, err
+}
+
+// Channel returns one channel.
+func (c *Client) Channel(ctx context.Context, id string) (ari.ChannelData, error) {
+	var out ari.ChannelData
+	err := c.do(ctx, "channels.get", "GET", "/channels/"+url.PathEscape(id), nil, nil, &out)
+	return out, err
+}
+
+// Answer answers a channel.
+func (c *Client) Answer(ctx context.Context, id string) error {
+	return c.do(ctx, "channels.answer", "POST", "/channels/"+url.PathEscape(id)+"/answer", nil, nil, nil)
+}
+
+// Hangup hangs up a channel; reason is ARI's (normal, busy, congestion, no_answer ...).
+func (c *Client) Hangup(ctx context.Context, id, reason string) error {
+	q := url.Values{}
+	if reason != "" {
+		q.Set("reason", reason)
+	}
+	return c.do(ctx, "channels.hangup", "DELETE", "/channels/"+url.PathEscape(id), q, nil, nil)
+}
+
+// Play starts playing media (played in order as one playback) on a channel
+// under a playback id chosen by the caller, so events can be matched.
+func (c *Client) Play(ctx context.Context, channelID, playbackID string, media []string, lang string) error {
+	q := url.Values{"media": media}
+	if lang != "" {
+		q.Set("lang", lang)
+	}
+	return c.do(ctx, "channels.play", "POST", "/channels/"+url.PathEscape(channelID)+"/play/"+url.PathEscape(playbackID), q, nil, nil)
+}
+
+// StopPlayback stops a playback.
+func (c *Client) StopPlayback(ctx context.Context, id string) error {
+	return c.do(ctx, "playbacks.stop", "DELETE", "/playbacks/"+url.PathEscape(id), nil, nil, nil)
+}
+
+// Playback returns a playback still running (404 once it has finished).
+func (c *Client) Playback(ctx context.Context, id string) (ari.PlaybackData, error) {
+	var out ari.PlaybackData
+	err := c.do(ctx, "playbacks.get", "GET", "/playbacks/"+url.PathEscape(id), nil, nil, &out)
+	return out, err
+}
+
+// RecordOptions are the parameters of a channel recording.
+type RecordOptions struct {
+	Format      string // default wav
+	MaxSeconds  int
+	MaxSilence  int
+	Beep        bool
+	TerminateOn string // none, any, *, #
+}
+
+// Record starts recording a channel into a stored recording named name.
+func (c *Client) Record(ctx context.Context, channelID, name string, o RecordOptions) error {
+	if o.Format == "" {
+		o.Format = "wav"
+	}
+	if o.TerminateOn == "" {
+		o.TerminateOn = "none"
+	}
+	q := url.Values{"name": {name}, "format": {o.Format}, "ifExists": {"overwrite"},
+		"beep": {strconv.FormatBool(o.Beep)}, "terminateOn": {o.TerminateOn}}
+	if o.MaxSeconds > 0 {
+		q.Set("maxDurationSeconds", strconv.Itoa(o.MaxSeconds))
+	}
+	if o.MaxSilence > 0 {
+		q.Set("maxSilenceSeconds", strconv.Itoa(o.MaxSilence))
+	}
+	return c.do(ctx, "channels.record", "POST", "/channels/"+url.PathEscape(channelID)+"/record", q, nil, nil)
+}
+
+// StopRecording stops a live recording and keeps what was recorded.
+func (c *Client) StopRecording(ctx context.Context, name string) error {
+	return c.do(ctx, "recordings.stop", "POST", "/recordings/live/"+url.PathEscape(name)+"/stop", nil, nil, nil)
+}
+
+// LiveRecording returns a recording in progress (404 once finished).
+func (c *Client) LiveRecording(ctx context.Context, name string) (ari.LiveRecordingData, error) {
+	var out ari.LiveRecordingData
+	err := c.do(ctx, "recordings.live", "GET", "/recordings/live/"+url.PathEscape(name), nil, nil, &out)
+	return out, err
+}
+
+// StoredRecordingFile downloads a finished recording's audio.
+func (c *Client) StoredRecordingFile(ctx context.Context, name string) ([]byte, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	u := *c.base
+	u.Path += "/recordings/stored/" + url.PathEscape(name) + "/file"
+	req, err := http.NewRequestWithContext(ctx, "GET", u.String(), nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("ari: recording %s: %w", name, err)
+	}
+	req.SetBasicAuth(c.user, c.pass)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("ari: recording %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, "", fmt.Errorf("ari: recording %s: %w", name, err)
+	}
+	if resp.StatusCode != 200 {
+		var eb struct {
+			Message string `json:"message"`
+		}
+		_ = json.Unmarshal(data, &eb)
+		return nil, "", &Error{Method: "GET", Path: u.Path, Status: resp.StatusCode, Message: eb.Message}
+	}
+	return data, resp.Header.Get("Content-Type"), nil
+}
+
+// Variable reads a channel variable (404 when unset).
+func (c *Client) Variable(ctx context.Context, channelID, name string) (string, error) {
+	var out struct {
+		Value string `json:"value"`
+	}
+	err := c.do(ctx, "channels.getvar", "GET", "/channels/"+url.PathEscape(channelID)+"/variable", url.Values{"variable": {name}}, nil, &out)
+	return out.Value, err
+}
+
+// SetVariable sets a channel variable.
+func (c *Client) SetVariable(ctx context.Context, channelID, name, value string) error {
+	return c.do(ctx, "channels.setvar", "POST", "/channels/"+url.PathEscape(channelID)+"/variable",
+		url.Values{"variable": {name}, "value": {value}}, nil, nil)
+}
+
+// Continue sends a channel back to the dialplan at context,extension,priority.
+func (c *Client) Continue(ctx context.Context, channelID, dpContext, extension string, priority int) error {
+	q := url.Values{"context": {dpContext}, "extension": {extension}, "priority": {strconv.Itoa(priority)}}
+	return c.do(ctx, "channels.continue", "POST", "/channels/"+url.PathEscape(channelID)+"/continue", q, nil, nil)
+}
+
+// StartMOH plays music on hold to a channel.
+func (c *Client) StartMOH(ctx context.Context, channelID, class string) error {
+	q := url.Values{}
+	if class != "" {
+		q.Set("mohClass", class)
+	}
+	return c.do(ctx, "channels.moh", "POST", "/channels/"+url.PathEscape(channelID)+"/moh", q, nil, nil)
+}
+
+// CloseIdle closes pooled connections that are not in use.
+func (c *Client) CloseIdle() { c.http.CloseIdleConnections() }
