@@ -32,10 +32,10 @@ const (
 type phase uint8
 
 const (
-	phaseIVR      phase = iota + 1 // walking the flow
-	phaseQueued                    // handed to a queue
-	phaseDialplan                  // in the dialplan (fax reception, transfer), events by subscription
-	phaseHangingUp                 // we asked Asterisk to hang up; waiting for it to confirm
+	phaseIVR       phase = iota + 1 // walking the flow
+	phaseQueued                     // handed to a queue
+	phaseDialplan                   // in the dialplan (fax reception, transfer), events by subscription
+	phaseHangingUp                  // we asked Asterisk to hang up; waiting for it to confirm
 )
 
 // call is one channel's handler. Only its own goroutine touches its

@@ -259,4 +259,3 @@ func metric(r *rig, name string, labels ...string) float64 {
 	}
 	return 0
 }
-
