@@ -80,22 +80,13 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	subAll := r.URL.Query().Get("subscribeAll") == "true"
-	ws, err := upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		s.log.Debug("arisim: websocket upgrade", zap.Error(err))
-		return
-	}
-	c := &wsConn{s: s, ws: ws, apps: names, out: make(chan []byte, wsQueue), done: make(chan struct{})}
-	ws.SetPingHandler(func(data string) error {
-		if s.silent.Load() {
-			return nil
-		}
-		return ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
-	})
+	// Register before the 101 goes out, as Asterisk does: once a client
+	// sees the upgrade, Stasis() into its app works.
+	c := &wsConn{s: s, apps: names, out: make(chan []byte, wsQueue), done: make(chan struct{})}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		c.kill()
+		s.writeJSON(w, http.StatusServiceUnavailable, errBody("Shutting down"))
 		return
 	}
 	s.conns[c] = true
@@ -112,6 +103,25 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
+	ws, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.log.Debug("arisim: websocket upgrade", zap.Error(err))
+		c.kill()
+		return
+	}
+	s.mu.Lock()
+	c.ws = ws
+	s.mu.Unlock()
+	if c.closed.Load() {
+		_ = ws.UnderlyingConn().Close()
+		return
+	}
+	ws.SetPingHandler(func(data string) error {
+		if s.silent.Load() {
+			return nil
+		}
+		return ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
+	})
 	go c.writeLoop()
 	go c.readLoop()
 }
@@ -160,9 +170,11 @@ func (c *wsConn) kill() {
 	c.once.Do(func() {
 		c.closed.Store(true)
 		close(c.done)
-		_ = c.ws.UnderlyingConn().Close()
 		s := c.s
 		s.mu.Lock()
+		if c.ws != nil {
+			_ = c.ws.UnderlyingConn().Close()
+		}
 		delete(s.conns, c)
 		for _, n := range c.apps {
 			if a := s.apps[n]; a != nil && a.conn == c {
