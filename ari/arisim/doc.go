@@ -34,7 +34,7 @@
 //     reset, ChannelLeftBridge, PlaybackFinished failed, StasisEnd,
 //     STASISSTATUS, ChannelDestroyed; DELETE ?reason= maps to the cause
 //     (hangup-during-playback, agent-hangs-up-first, agent-originate-bridge).
-//   - Originate vs create+dial: Dial ”/RINGING/ANSWER and ChannelStateChange
+//   - Originate vs create+dial: Dial (empty status), RINGING, ANSWER and ChannelStateChange
 //     before StasisStart (state Up) for POST /channels; ChannelDialplan,
 //     STASISSTATUS and StasisStart (Down) at once for /create; no final Dial
 //     event on create+dial failures; BUSY only for originate; NOANSWER when a
