@@ -32,7 +32,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Calls ended, by outcome."}, []string{"outcome"}),
 		step: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ascolto_ivr_step_seconds",
 			Help:    "From an ARI event read to the first ARI command it causes.",
-			Buckets: []float64{.0001, .00025, .0005, .001, .002, .005, .01, .025, .05, .1}}),
+			Buckets: []float64{.00005, .0001, .0002, .0003, .0005, .00075, .001, .0015, .002, .003, .005, .0075, .01, .025, .05, .1, .25}}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ascolto_call_errors_total",
 			Help: "Errors while handling calls, by what failed."}, []string{"what"}),
 	}

@@ -327,3 +327,12 @@ func (db *DB) listCalls(ctx context.Context, q string, args ...any) ([]Call, err
 	}
 	return out, rows.Err()
 }
+
+// CallCounts reports how many call records are closed and how many open.
+func (db *DB) CallCounts(ctx context.Context) (closed, open int, err error) {
+	err = db.reader().queryRow(ctx, `SELECT COUNT(ended_at), COUNT(*) - COUNT(ended_at) FROM calls`).Scan(&closed, &open)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: count calls: %w", err)
+	}
+	return closed, open, nil
+}

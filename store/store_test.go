@@ -503,3 +503,20 @@ func TestDefaultQueuesAndAttachments(t *testing.T) {
 		}
 	})
 }
+
+func TestCallCounts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		for i := 0; i < 3; i++ {
+			if err := db.InsertCall(ctx, &store.Call{ChannelID: fmt.Sprint("cc", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.CloseCall(ctx, "cc1", store.CallEnd{Outcome: "answered"}); err != nil {
+			t.Fatal(err)
+		}
+		closed, open, err := db.CallCounts(ctx)
+		if err != nil || closed != 1 || open != 2 {
+			t.Fatalf("closed %d open %d %v", closed, open, err)
+		}
+	})
+}
