@@ -1,0 +1,2 @@
+-- 0006: reserved for the console (users' sessions, knowledge base).
+SELECT 1;

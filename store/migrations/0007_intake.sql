@@ -1,0 +1,2 @@
+-- 0007: reserved for intake (form, email, fax).
+SELECT 1;
