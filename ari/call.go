@@ -401,6 +401,16 @@ func (c *call) backFromDialplan(ctx context.Context, e *ari.StasisStart) {
 			}
 		}
 		c.log().Info("fax reception finished", zap.Any("result", vars))
+		pages, _ := strconv.Atoi(vars["FAXPAGES"])
+		res := FaxResult{ChannelID: c.id, Caller: callerNumber(c.ch), Called: calledNumber(c.ch, c.args),
+			Status: vars["FAXSTATUS"], Error: vars["FAXERROR"], Pages: pages, RemoteStationID: vars["REMOTESTATIONID"],
+			File: vars["FAXFILE"], At: c.ctl.o.Clock.Now()}
+		if c.rec != nil {
+			res.CallID = c.rec.ID
+		}
+		if c.ctl.o.Faxes != nil {
+			c.ctl.o.Faxes.FaxReceived(ctx, res)
+		}
 		c.finish(ctx, OutcomeFax, "system", 0)
 		c.phase = phaseHangingUp
 		if err := c.ctl.o.Client.Hangup(ctx, c.id, "normal"); err != nil && !IsGone(err) {

@@ -32,6 +32,9 @@ type Options struct {
 	Registry prometheus.Registerer
 	// Ready is told when the link to Asterisk comes and goes, and why.
 	Ready func(ready bool, detail string)
+	// Faxes receives what fax reception in the dialplan reports (nil: it is
+	// only logged).
+	Faxes FaxSink
 	// PingEvery and DeadAfter tune the events WebSocket keepalive
 	// (defaults 5 s and 15 s).
 	PingEvery, DeadAfter time.Duration
@@ -53,6 +56,27 @@ type Controller struct {
 	conns   atomic.Int64
 	runCtx  context.Context
 	stopped chan struct{}
+}
+
+// FaxSink takes a received fax: the intake turns it into a case.
+type FaxSink interface {
+	// FaxReceived is called on the call's goroutine once the dialplan has
+	// returned the channel; it must not block for long (it may queue work).
+	FaxReceived(ctx context.Context, f FaxResult)
+}
+
+// FaxResult is what Asterisk's ReceiveFAX reported, with the call it came on.
+type FaxResult struct {
+	ChannelID       string
+	CallID          int64  // the call record, 0 if it could not be stored
+	Caller          string // the sender's number
+	Called          string
+	Status          string // FAXSTATUS: SUCCESS, FAILED
+	Error           string // FAXERROR when it failed
+	Pages           int    // FAXPAGES
+	RemoteStationID string // REMOTESTATIONID
+	File            string // FAXFILE: the TIFF on Asterisk's disk (shared with ascolto)
+	At              time.Time
 }
 
 // New builds a controller; Run connects it.

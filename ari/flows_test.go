@@ -150,3 +150,25 @@ func TestTransferAndFax(t *testing.T) {
 		t.Fatalf("fax record %+v", rec)
 	}
 }
+
+type faxes struct{ got chan ari.FaxResult }
+
+func (f faxes) FaxReceived(_ context.Context, r ari.FaxResult) { f.got <- r }
+
+func TestFaxResultReachesTheSink(t *testing.T) {
+	r := newRig(t, dontStart())
+	sink := faxes{got: make(chan ari.FaxResult, 1)}
+	r.faxes = sink
+	r.start("secret")
+	applyFlow(t, r, "../ivr/testdata/every-kind.yaml")
+	c := r.call("+390862777009", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("5"))
+	r.wait(c)
+	select {
+	case f := <-sink.got:
+		if f.Status != "SUCCESS" || f.Pages != 2 || f.Caller != "+390862777009" || f.File == "" || f.CallID == 0 || f.RemoteStationID != "+39 0862 000000" {
+			t.Fatalf("fax result %+v", f)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no fax reported")
+	}
+}

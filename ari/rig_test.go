@@ -51,6 +51,7 @@ type rig struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	ready  chan string
+	faxes  ari.FaxSink
 }
 
 type rigOption func(*rigConfig)
@@ -120,7 +121,7 @@ func (r *rig) start(password string) {
 	r.client = client
 	r.reg = prometheus.NewRegistry()
 	r.ctl, err = ari.New(ari.Options{Client: client, Store: r.db, Live: r.state, Clock: r.clk,
-		Log: zaptest.NewLogger(r.t, zaptest.Level(zap.WarnLevel)), Registry: r.reg,
+		Log: zaptest.NewLogger(r.t, zaptest.Level(zap.WarnLevel)), Registry: r.reg, Faxes: r.faxes,
 		PingEvery: 200 * time.Millisecond, DeadAfter: time.Second, MaxBackoff: time.Second,
 		Ready: func(ok bool, detail string) {
 			select {
