@@ -33,6 +33,7 @@ type Call struct {
 	IVRPath     string
 	Digits      string
 	FlowVersion int
+	Priority    int
 	Mode        string
 	Lang        string
 	Category    string
@@ -46,14 +47,14 @@ type Call struct {
 const callColumns = `id, channel_id, linked_id, direction, caller, caller_name, called, COALESCE(site_id, 0),
 	arrived_at, answered_at, queued_at, connected_at, ended_at, queue, agent,
 	wait_s, ring_s, talk_s, hold_s, wrapup_s, ivr_path, digits, flow_version, mode, lang,
-	category, urgency, outcome, hangup_cause, hangup_by, COALESCE(case_id, 0)`
+	category, urgency, outcome, hangup_cause, hangup_by, COALESCE(case_id, 0), priority`
 
 func scanCall(sc interface{ Scan(...any) error }) (Call, error) {
 	var c Call
 	err := sc.Scan(&c.ID, &c.ChannelID, &c.LinkedID, &c.Direction, &c.Caller, &c.CallerName, &c.Called, &c.SiteID,
 		nullTime{&c.ArrivedAt}, nullTime{&c.AnsweredAt}, nullTime{&c.QueuedAt}, nullTime{&c.ConnectedAt}, nullTime{&c.EndedAt},
 		&c.Queue, &c.Agent, &c.WaitS, &c.RingS, &c.TalkS, &c.HoldS, &c.WrapupS, &c.IVRPath, &c.Digits, &c.FlowVersion,
-		&c.Mode, &c.Lang, &c.Category, &c.Urgency, &c.Outcome, &c.HangupCause, &c.HangupBy, &c.CaseID)
+		&c.Mode, &c.Lang, &c.Category, &c.Urgency, &c.Outcome, &c.HangupCause, &c.HangupBy, &c.CaseID, &c.Priority)
 	return c, err
 }
 
@@ -131,6 +132,7 @@ type CallUpdate struct {
 	Lang        *string
 	Mode        *string
 	FlowVersion *int
+	Priority    *int
 	WaitS       *int
 	RingS       *int
 	TalkS       *int
@@ -173,7 +175,7 @@ func (u CallUpdate) assignments() ([]string, []any, error) {
 	for _, n := range []struct {
 		col string
 		v   *int
-	}{{"flow_version", u.FlowVersion}, {"wait_s", u.WaitS}, {"ring_s", u.RingS}, {"talk_s", u.TalkS},
+	}{{"flow_version", u.FlowVersion}, {"priority", u.Priority}, {"wait_s", u.WaitS}, {"ring_s", u.RingS}, {"talk_s", u.TalkS},
 		{"hold_s", u.HoldS}, {"wrapup_s", u.WrapupS}} {
 		if n.v != nil {
 			if *n.v < 0 {
