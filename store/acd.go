@@ -393,3 +393,82 @@ func (db *DB) ACDSnapshot(ctx context.Context) (time.Time, string, error) {
 func (db *DB) QueuedCalls(ctx context.Context) ([]Call, error) {
 	return db.listCalls(ctx, `SELECT `+callColumns+` FROM calls WHERE ended_at IS NULL AND queue <> '' ORDER BY arrived_at, id`)
 }
+
+// SaveACDState keeps the engine's description (JSON) for the next start.
+func (db *DB) SaveACDState(ctx context.Context, at time.Time, body string) error {
+	_, err := db.writer().exec(ctx, `INSERT INTO acd_state (id, at, body) VALUES (1, $1, $2)
+		ON CONFLICT (id) DO UPDATE SET at = excluded.at, body = excluded.body`, at, body)
+	if err != nil {
+		return fmt.Errorf("store: save ACD state: %w", err)
+	}
+	return nil
+}
+
+// ACDState reads the engine's last saved description.
+func (db *DB) ACDState(ctx context.Context) (time.Time, string, error) {
+	var at time.Time
+	var body string
+	if err := db.reader().queryRow(ctx, `SELECT at, body FROM acd_state WHERE id = 1`).Scan(nullTime{&at}, &body); err != nil {
+		return time.Time{}, "", notFound(err, "ACD state")
+	}
+	return at, body, nil
+}
+
+// CallACD is the ACD's accounting of a call: where and how long.
+type CallACD struct {
+	Queue       string
+	Agent       string
+	ConnectedAt time.Time
+	WaitS       int
+	RingS       int
+	TalkS       int
+	HoldS       int
+	WrapupS     int
+}
+
+// SetCallACD writes the ACD's accounting on a call record, open or closed:
+// the figures can only be final after the hang-up (and wrap-up after it).
+// Zero fields are left as they are.
+func (db *DB) SetCallACD(ctx context.Context, channelID string, a CallACD) error {
+	var sets []string
+	var args []any
+	add := func(col string, v any) {
+		args = append(args, v)
+		sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
+	}
+	if a.Queue != "" {
+		add("queue", a.Queue)
+	}
+	if a.Agent != "" {
+		add("agent", a.Agent)
+	}
+	if !a.ConnectedAt.IsZero() {
+		add("connected_at", a.ConnectedAt)
+	}
+	for _, n := range []struct {
+		col string
+		v   int
+	}{{"wait_s", a.WaitS}, {"ring_s", a.RingS}, {"talk_s", a.TalkS}, {"hold_s", a.HoldS}, {"wrapup_s", a.WrapupS}} {
+		if n.v < 0 {
+			return invalid("%s must not be negative", n.col)
+		}
+		if n.v > 0 {
+			add(n.col, n.v)
+		}
+	}
+	if len(sets) == 0 {
+		return nil
+	}
+	args = append(args, channelID)
+	q := fmt.Sprintf(`UPDATE calls SET %s WHERE channel_id = $%d`, strings.Join(sets, ", "), len(args))
+	return db.Batch(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("store: ACD figures of call %s: %w", channelID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: call %s", ErrNotFound, channelID)
+		}
+		return nil
+	})
+}

@@ -121,3 +121,33 @@ func TestACDCommandsAndSnapshot(t *testing.T) {
 		}
 	})
 }
+
+func TestSetCallACDAfterClose(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		db.InsertCall(ctx, &store.Call{ChannelID: "acd1"})
+		if err := db.CloseCall(ctx, "acd1", store.CallEnd{Outcome: "answered"}); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Date(2026, 11, 26, 10, 0, 30, 0, time.UTC)
+		if err := db.SetCallACD(ctx, "acd1", store.CallACD{Queue: "soccorso", Agent: "101", ConnectedAt: at, WaitS: 30, RingS: 4, TalkS: 95}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetCallACD(ctx, "acd1", store.CallACD{WrapupS: 40}); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := db.CallByChannel(ctx, "acd1")
+		if c.Agent != "101" || c.WaitS != 30 || c.RingS != 4 || c.TalkS != 95 || c.WrapupS != 40 || !c.ConnectedAt.Equal(at) || c.Outcome != "answered" {
+			t.Fatalf("call %+v", c)
+		}
+		if err := db.SetCallACD(ctx, "nope", store.CallACD{WaitS: 1}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("unknown call: %v", err)
+		}
+		if _, _, err := db.ACDState(ctx); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		db.SaveACDState(ctx, at, `{"Queues":[]}`)
+		if _, body, err := db.ACDState(ctx); err != nil || body != `{"Queues":[]}` {
+			t.Fatalf("state %q %v", body, err)
+		}
+	})
+}

@@ -44,3 +44,12 @@ CREATE TABLE acd_snapshots (
     at {{time}} NOT NULL,
     body TEXT NOT NULL
 );
+
+-- The ACD engine's own description (acd.State as JSON), saved every few
+-- seconds and at shutdown: after a restart, callbacks still owed to
+-- citizens who hung up keep their place.
+CREATE TABLE acd_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    at {{time}} NOT NULL,
+    body TEXT NOT NULL
+);

@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Mail directions and kinds, as mail_messages records them.
+const (
+	MailIn  = "in"
+	MailOut = "out"
+
+	MailKindMail      = "mail"
+	MailKindAutoReply = "auto-reply"
+	MailKindBounce    = "bounce"
+)
+
+// MailMessage is one email that entered or left a case, indexed by its
+// Message-ID so that replies find their case.
+type MailMessage struct {
+	ID        int64
+	CaseID    int64
+	ContactID int64
+	Direction string // in, out
+	MessageID string // without angle brackets
+	InReplyTo string
+	Subject   string
+	From      string
+	To        string
+	Kind      string // mail, auto-reply, bounce
+	CreatedAt time.Time
+}
+
+// RecordMail indexes an email inside the transaction that stored it. A
+// message already recorded in the same direction is ErrConflict, and the
+// caller rolls back: the message was stored before (a retry or a re-poll).
+func (tx *Tx) RecordMail(ctx context.Context, m *MailMessage) error {
+	if m.CaseID == 0 || m.MessageID == "" || (m.Direction != MailIn && m.Direction != MailOut) {
+		return invalid("a mail record needs a case, a Message-ID and a direction")
+	}
+	if m.Kind == "" {
+		m.Kind = MailKindMail
+	}
+	m.CreatedAt = tx.Now
+	err := tx.queryRow(ctx, `INSERT INTO mail_messages (case_id, contact_id, direction, message_id, in_reply_to, subject,
+		from_addr, to_addr, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (direction, message_id) DO NOTHING RETURNING id`,
+		m.CaseID, nullID(m.ContactID), m.Direction, m.MessageID, m.InReplyTo, m.Subject, m.From, m.To, m.Kind, tx.Now).Scan(&m.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: message <%s> already recorded", ErrConflict, m.MessageID)
+	}
+	if err != nil {
+		return fmt.Errorf("store: record mail <%s>: %w", m.MessageID, err)
+	}
+	return nil
+}
+
+// MailSeen reports the case of a message already recorded in that
+// direction, or ErrNotFound.
+func (db *DB) MailSeen(ctx context.Context, direction, messageID string) (int64, error) {
+	var id int64
+	err := db.reader().queryRow(ctx, `SELECT case_id FROM mail_messages WHERE direction = $1 AND message_id = $2`,
+		direction, messageID).Scan(&id)
+	if err != nil {
+		return 0, notFound(err, "message <"+messageID+">")
+	}
+	return id, nil
+}
+
+// CaseByMessageIDs finds the case any of the given Message-IDs belongs to
+// (an In-Reply-To or References list, newest last), preferring the newest
+// reference, and follows merges to the case that survives. ErrNotFound when
+// none is known.
+func (db *DB) CaseByMessageIDs(ctx context.Context, ids []string) (Case, error) {
+	var clean []string
+	for _, id := range ids {
+		if id = strings.Trim(strings.TrimSpace(id), "<>"); id != "" {
+			clean = append(clean, id)
+		}
+	}
+	if len(clean) == 0 {
+		return Case{}, fmt.Errorf("%w: no message ids", ErrNotFound)
+	}
+	if len(clean) > 100 {
+		clean = clean[len(clean)-100:]
+	}
+	args := make([]any, len(clean))
+	ph := make([]string, len(clean))
+	for i, id := range clean {
+		args[i], ph[i] = id, fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := db.reader().query(ctx, `SELECT message_id, case_id FROM mail_messages WHERE message_id IN (`+
+		strings.Join(ph, ", ")+`)`, args...)
+	if err != nil {
+		return Case{}, fmt.Errorf("store: find case by message ids: %w", err)
+	}
+	found := map[string]int64{}
+	for rows.Next() {
+		var mid string
+		var cid int64
+		if err := rows.Scan(&mid, &cid); err != nil {
+			rows.Close()
+			return Case{}, fmt.Errorf("store: read mail index: %w", err)
+		}
+		found[mid] = cid
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Case{}, fmt.Errorf("store: read mail index: %w", err)
+	}
+	for i := len(clean) - 1; i >= 0; i-- {
+		if cid, ok := found[clean[i]]; ok {
+			return db.SurvivingCase(ctx, cid)
+		}
+	}
+	return Case{}, fmt.Errorf("%w: no case for the referenced messages", ErrNotFound)
+}
+
+// SurvivingCase returns the case, or the case it was merged into (and so
+// on), so that a reply to a merged duplicate lands where operators look.
+func (db *DB) SurvivingCase(ctx context.Context, id int64) (Case, error) {
+	for range 16 {
+		c, err := db.CaseByID(ctx, id)
+		if err != nil {
+			return Case{}, err
+		}
+		if c.Status != "merged" || c.MergedInto == 0 {
+			return c, nil
+		}
+		id = c.MergedInto
+	}
+	return Case{}, fmt.Errorf("store: case %d: merge chain too long", id)
+}
+
+// MailMessages lists a case's emails, oldest first.
+func (db *DB) MailMessages(ctx context.Context, caseID int64) ([]MailMessage, error) {
+	rows, err := db.reader().query(ctx, `SELECT id, case_id, COALESCE(contact_id, 0), direction, message_id, in_reply_to,
+		subject, from_addr, to_addr, kind, created_at FROM mail_messages WHERE case_id = $1 ORDER BY created_at, id`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("store: mail of case %d: %w", caseID, err)
+	}
+	defer rows.Close()
+	var out []MailMessage
+	for rows.Next() {
+		var m MailMessage
+		if err := rows.Scan(&m.ID, &m.CaseID, &m.ContactID, &m.Direction, &m.MessageID, &m.InReplyTo, &m.Subject,
+			&m.From, &m.To, &m.Kind, nullTime{&m.CreatedAt}); err != nil {
+			return nil, fmt.Errorf("store: read mail record: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// LastInboundMail returns the newest email the citizen sent on a case, the
+// one an operator's reply answers; ErrNotFound when there is none.
+func (db *DB) LastInboundMail(ctx context.Context, caseID int64) (MailMessage, error) {
+	var m MailMessage
+	err := db.reader().queryRow(ctx, `SELECT id, case_id, COALESCE(contact_id, 0), direction, message_id, in_reply_to,
+		subject, from_addr, to_addr, kind, created_at FROM mail_messages WHERE case_id = $1 AND direction = 'in' AND kind = 'mail'
+		ORDER BY created_at DESC, id DESC LIMIT 1`, caseID).Scan(&m.ID, &m.CaseID, &m.ContactID, &m.Direction, &m.MessageID,
+		&m.InReplyTo, &m.Subject, &m.From, &m.To, &m.Kind, nullTime{&m.CreatedAt})
+	if err != nil {
+		return MailMessage{}, notFound(err, fmt.Sprintf("inbound mail of case %d", caseID))
+	}
+	return m, nil
+}
