@@ -1,0 +1,167 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"go.uber.org/zap"
+	"golang.org/x/net/netutil"
+)
+
+// ReceiverOptions wires the SMTP (or LMTP) receiver.
+type ReceiverOptions struct {
+	Service *Service
+	Log     *zap.Logger
+	// Addr is host:port to listen on (--smtp-addr).
+	Addr string
+	// Domains are the recipient domains accepted (default: the domain of
+	// the contact center's address); anything else is refused with 550, so
+	// the receiver is never an open relay.
+	Domains []string
+	// MaxBytes bounds a message (default 30 MB); a larger one is refused
+	// with 552 and the sender's server bounces it to the citizen.
+	MaxBytes int64
+	// MaxConns bounds simultaneous connections (default 64), so a flood
+	// queues in the kernel instead of starving the console.
+	MaxConns int
+	// TLSConfig enables STARTTLS.
+	TLSConfig *tls.Config
+	// LMTP speaks LMTP instead of SMTP (for delivery from a local MTA).
+	LMTP bool
+	// Timeout bounds reading and storing a message (default 2 min).
+	Timeout time.Duration
+}
+
+// Receiver is the contact center's inbound mail server: every accepted
+// message is durably stored as (part of) a case before the 250 goes back,
+// and a message that could not be stored gets a 451, so the sending
+// server keeps it and tries again.
+type Receiver struct {
+	o   ReceiverOptions
+	srv *smtp.Server
+	ln  net.Listener
+}
+
+// NewReceiver builds the receiver; Listen binds it.
+func NewReceiver(o ReceiverOptions) (*Receiver, error) {
+	if o.Service == nil || o.Addr == "" {
+		return nil, errors.New("mail: the receiver needs the service and an address")
+	}
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	if len(o.Domains) == 0 {
+		o.Domains = []string{o.Service.domain}
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 30 << 20
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 64
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	r := &Receiver{o: o}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &session{r: r, remote: c.Conn().RemoteAddr().String()}, nil
+	}))
+	srv.Domain = o.Service.domain
+	srv.MaxMessageBytes = o.MaxBytes
+	srv.MaxRecipients = 50
+	srv.ReadTimeout = o.Timeout
+	srv.WriteTimeout = o.Timeout
+	srv.TLSConfig = o.TLSConfig
+	srv.LMTP = o.LMTP
+	srv.ErrorLog = zap.NewStdLog(o.Log.Named("smtp"))
+	r.srv = srv
+	return r, nil
+}
+
+// Listen binds the address now, so a taken port is reported at start-up.
+func (r *Receiver) Listen() (net.Addr, error) {
+	ln, err := net.Listen("tcp", r.o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("mail: listen on %s: %w", r.o.Addr, err)
+	}
+	r.ln = netutil.LimitListener(ln, r.o.MaxConns)
+	return ln.Addr(), nil
+}
+
+// Serve accepts mail until ctx ends, then lets the transactions in flight
+// finish (up to 30 s).
+func (r *Receiver) Serve(ctx context.Context) error {
+	if r.ln == nil {
+		if _, err := r.Listen(); err != nil {
+			return err
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- r.srv.Serve(r.ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("mail: smtp receiver: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.srv.Shutdown(sctx); err != nil {
+		r.srv.Close()
+	}
+	<-errc
+	return nil
+}
+
+type session struct {
+	r      *Receiver
+	remote string
+	from   string
+	null   bool
+	to     []string
+}
+
+func (s *session) Reset() { s.from, s.null, s.to = "", false, nil }
+
+func (s *session) Logout() error { return nil }
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	s.from, s.null = from, from == ""
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	_, domain, _ := strings.Cut(strings.ToLower(to), "@")
+	for _, d := range s.r.o.Domains {
+		if domain == strings.ToLower(d) {
+			s.to = append(s.to, to)
+			return nil
+		}
+	}
+	return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
+		Message: "Destinatario non gestito da questo server / relaying denied"}
+}
+
+func (s *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err // too large (552) or the connection broke
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.r.o.Timeout)
+	defer cancel()
+	res, err := s.r.o.Service.Ingest(ctx, raw, Envelope{From: s.from, To: s.to, Remote: s.remote, NullSender: s.null})
+	if err != nil {
+		s.r.o.Log.Warn("inbound mail not stored; the sender will retry", zap.String("remote", s.remote), zap.Error(err))
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+			Message: "Errore temporaneo, riprovare piu' tardi / temporary failure, try again later"}
+	}
+	s.r.o.Log.Debug("inbound mail", zap.String("remote", s.remote), zap.String("case", res.TrackingID),
+		zap.Bool("new", res.NewCase), zap.Bool("duplicate", res.Duplicate), zap.String("ignored", res.Ignored))
+	return nil
+}
