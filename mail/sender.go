@@ -45,6 +45,8 @@ type SenderOptions struct {
 	MaxAttempts int
 	// Timeout bounds each exchange with the relay (default 60 s).
 	Timeout time.Duration
+	// Backoff is the wait after n failed attempts (default Backoff).
+	Backoff func(attempts int) time.Duration
 	// Registry receives the metrics (nil: unregistered).
 	Registry prometheus.Registerer
 	// Ready is told whether the relay answers.
@@ -95,6 +97,9 @@ func NewSender(o SenderOptions) (*Sender, error) {
 	}
 	if o.Ready == nil {
 		o.Ready = func(bool, string) {}
+	}
+	if o.Backoff == nil {
+		o.Backoff = Backoff
 	}
 	u, err := url.Parse(o.Relay)
 	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
@@ -308,7 +313,7 @@ func (s *Sender) reschedule(ctx context.Context, m store.OutboxMessage, cause er
 		}
 		return
 	}
-	next := s.o.Clock.Now().Add(Backoff(m.Attempts))
+	next := s.o.Clock.Now().Add(s.o.Backoff(m.Attempts))
 	if err := s.o.Store.RetryOutbox(ctx, m.ID, cause.Error(), next); err != nil {
 		s.log.Error("could not reschedule a message; its lease will expire", zap.Int64("outbox", m.ID), zap.Error(err))
 	}

@@ -239,9 +239,14 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 		}
 		res.Review = review
 		if wantAck && s.ackAllowed(s.replyAddress(m).Email, tx.Now) {
+			ack := store.Contact{CaseID: cs.ID, Channel: store.ChannelEmail, Direction: "out", Author: "system",
+				Content: "Conferma di ricezione inviata a " + s.replyAddress(m).Email}
+			if err := tx.AddContact(ctx, &ack); err != nil {
+				return err
+			}
 			_, err := s.enqueueTemplate(ctx, tx, enqueueRequest{c: cs, template: "conferma-email", lang: "it",
 				to: s.replyAddress(m), inReplyTo: m.MessageID, references: append(refs, m.MessageID),
-				data: TemplateData{Subject: truncate(m.Subject, 120)}, auto: "auto-replied", author: "system"})
+				data: TemplateData{Subject: truncate(m.Subject, 120)}, auto: "auto-replied", author: "system", contactID: ack.ID})
 			if err != nil {
 				return err
 			}
