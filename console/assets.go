@@ -1,0 +1,9 @@
+package console
+
+import "embed"
+
+// assetFiles are the console's stylesheet, script, fonts and licences,
+// served under /assets/.
+//
+//go:embed assets/console.css assets/console.js assets/vendor
+var assetFiles embed.FS

@@ -1,0 +1,63 @@
+package console
+
+import (
+	"io/fs"
+	"net/http"
+)
+
+// Mount registers every console route on m. The table is the map of the
+// console: path, who may reach it (the permission is checked centrally by
+// route.ServeHTTP), and the handler.
+func (c *Console) Mount(m Mux) {
+	public := func(h func(*visit) error) http.Handler { return route{c: c, access: accessPublic, h: h} }
+	pending := func(h func(*visit) error) http.Handler { return route{c: c, access: accessPending, h: h} }
+	signed := func(p Permission, h func(*visit) error) http.Handler {
+		return route{c: c, access: accessSignedIn, perm: p, h: h}
+	}
+	api := func(p Permission, h func(*visit) error) http.Handler {
+		return route{c: c, access: accessSignedIn, perm: p, api: true, h: h}
+	}
+
+	m.Handle("GET /{$}", public(c.rootPage))
+	m.Handle("GET /login", public(c.loginPage))
+	m.Handle("POST /login", public(c.loginSubmit))
+	m.Handle("GET /login/totp", pending(c.totpPage))
+	m.Handle("POST /login/totp", pending(c.totpSubmit))
+	m.Handle("POST /logout", signed(PermSignedIn, c.logout))
+	m.Handle("POST /lang", public(c.setLang))
+
+	m.Handle("GET /account", signed(PermSignedIn, c.accountPage))
+	m.Handle("POST /account/lang", signed(PermSignedIn, c.accountLang))
+	m.Handle("POST /account/password", signed(PermSignedIn, c.accountPassword))
+	m.Handle("POST /account/totp", signed(PermSignedIn, c.accountTOTP))
+	m.Handle("POST /account/totp/remove", signed(PermSignedIn, c.accountTOTPRemove))
+
+	m.Handle("GET /agent", signed(PermDesk, c.agentPage))
+	m.Handle("GET /supervisor", signed(PermWallboard, c.supervisorPage))
+
+	m.Handle("GET /kb", signed(PermKBRead, c.kbList))
+	m.Handle("GET /kb/new", signed(PermKBEdit, c.kbNew))
+	m.Handle("POST /kb", signed(PermKBEdit, c.kbCreate))
+	m.Handle("GET /kb/{slug}", signed(PermKBRead, c.kbArticle))
+	m.Handle("GET /kb/{slug}/edit", signed(PermKBEdit, c.kbEdit))
+	m.Handle("POST /kb/{slug}", signed(PermKBEdit, c.kbUpdate))
+	m.Handle("POST /kb/{slug}/status", signed(PermKBEdit, c.kbStatus))
+	m.Handle("GET /kb/{slug}/history", signed(PermKBEdit, c.kbHistory))
+	m.Handle("POST /kb/{slug}/pin", signed(PermKBPin, c.kbPinForm))
+	m.Handle("GET /api/kb/search", api(PermKBRead, c.kbSearchAPI))
+
+	m.Handle("GET /admin/users", signed(PermUsers, c.usersPage))
+	m.Handle("POST /admin/users", signed(PermUsers, c.userCreate))
+	m.Handle("GET /admin/users/{name}", signed(PermUsers, c.userPage))
+	m.Handle("POST /admin/users/{name}", signed(PermUsers, c.userUpdate))
+
+	m.Handle("GET /ws", http.HandlerFunc(c.serveWS))
+
+	assets, _ := fs.Sub(assetFiles, "assets")
+	files := http.FileServerFS(assets)
+	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(w, r)
+	})))
+}
