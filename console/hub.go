@@ -331,6 +331,17 @@ func (c *client) writeLoop() {
 				return
 			}
 		case <-c.done:
+			// Say what was queued (the reason for closing, often) first.
+			for drained := false; !drained; {
+				select {
+				case b := <-c.send:
+					if !write(b) {
+						return
+					}
+				default:
+					drained = true
+				}
+			}
 			msg := websocket.FormatCloseMessage(c.closeCode, c.closeWhy)
 			c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 			return

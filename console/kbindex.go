@@ -90,9 +90,9 @@ type kbHit struct {
 	Snippet string
 }
 
-// search ranks the articles whose status is allowed. Every query word must
-// match (the last one may be a prefix, for typing); if nothing matches all
-// of them, articles matching some are ranked instead.
+// search ranks the articles whose status is allowed by BM25, scaled by the
+// share of query words each matches (the last word may be a prefix, for
+// typing).
 func (x *kbIndex) search(q string, allowed func(status string) bool, limit int) []kbHit {
 	qs := terms(q)
 	if len(qs) == 0 {
@@ -130,18 +130,17 @@ func (x *kbIndex) search(q string, allowed func(status string) bool, limit int) 
 			}
 		}
 	}
+	// Articles matching more of the query's words rank higher, but one
+	// that misses a word still shows: "chi chiamare per un blackout" must
+	// find the blackout article even if it never says "chiamare".
 	var hits []kbHit
-	for _, all := range []bool{true, false} {
-		for doc, s := range scores {
-			d := x.docs[doc]
-			if !allowed(d.a.Status) || (all && matched[doc] < len(qs)) {
-				continue
-			}
-			hits = append(hits, kbHit{Article: d.a, Score: s + float64(matched[doc])})
+	for doc, s := range scores {
+		d := x.docs[doc]
+		if !allowed(d.a.Status) {
+			continue
 		}
-		if len(hits) > 0 {
-			break
-		}
+		cover := float64(matched[doc]) / float64(len(qs))
+		hits = append(hits, kbHit{Article: d.a, Score: s * cover * cover})
 	}
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].Score != hits[j].Score {

@@ -171,6 +171,8 @@ type wsConn struct {
 	seq  int64
 	id   int
 	mu   sync.Mutex
+	// backlog keeps what arrived while waiting for a reply.
+	backlog []inMsg
 }
 
 var wsMeta = regexp.MustCompile(`name="ascolto-ws" content="([^"]+)"`)
@@ -232,7 +234,13 @@ func (w *wsConn) read() (inMsg, error) {
 // expect reads until a message of type typ arrives.
 func (w *wsConn) expect(typ string) inMsg {
 	w.t.Helper()
-	for range 200 {
+	for i, m := range w.backlog {
+		if m.Type == typ {
+			w.backlog = append(w.backlog[:i:i], w.backlog[i+1:]...)
+			return m
+		}
+	}
+	for range 5000 {
 		m, err := w.read()
 		if err != nil {
 			w.t.Fatalf("waiting for %s: %v", typ, err)
@@ -264,7 +272,7 @@ func (w *wsConn) raw(msg map[string]any) inMsg {
 	if err := w.conn.WriteJSON(msg); err != nil {
 		w.t.Fatal(err)
 	}
-	for range 200 {
+	for range 5000 {
 		m, err := w.read()
 		if err != nil {
 			w.t.Fatalf("waiting for the reply to %v: %v", msg["type"], err)
@@ -272,6 +280,7 @@ func (w *wsConn) raw(msg map[string]any) inMsg {
 		if (m.Type == "ack" || m.Type == "error") && m.Key == id {
 			return m
 		}
+		w.backlog = append(w.backlog, m)
 	}
 	w.t.Fatalf("no reply to %v", msg["type"])
 	return inMsg{}
@@ -362,3 +371,15 @@ func (m *memBackend) SaveDisposition(_ context.Context, _ Actor, _ string, d Dis
 	m.saved = append(m.saved, d)
 	return DispositionResult{CaseID: 1, TrackingID: "CC-2026-000001"}, nil
 }
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+func nil2() url.Values { return url.Values{} }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

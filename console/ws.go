@@ -161,12 +161,15 @@ func (c *Console) handleInbound(cl *client, data []byte) bool {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&in); err != nil {
-		c.reply(cl, "", nil, badMessage(err.Error()))
+		// Answer to the message's id if it can be read at all.
+		var id struct {
+			ID string `json:"id"`
+		}
+		json.Unmarshal(data, &id)
+		c.reply(cl, truncate(id.ID, maxMessageID), nil, badMessage(err.Error()))
 		return true
 	}
-	if len(in.ID) > maxMessageID {
-		in.ID = in.ID[:maxMessageID]
-	}
+	in.ID = truncate(in.ID, maxMessageID)
 	if in.Type == "" || len(in.Type) > maxTypeLength {
 		c.reply(cl, in.ID, nil, badMessage("type is missing"))
 		return true
@@ -250,4 +253,11 @@ func (c *Console) reply(cl *client, id string, res any, err error) {
 	}
 	b, _ := c.hub.encode("", "error", id, map[string]string{"code": we.code, "message": c.cat.t(cl.lang, we.key), "detail": we.detail})
 	cl.enqueue(b)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
