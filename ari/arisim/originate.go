@@ -43,7 +43,8 @@ func (s *Server) afterLocked(d time.Duration, f func()) clock.Timer {
 }
 
 // resolveLocked turns a dial string into an endpoint: "PJSIP/101",
-// "PJSIP/+390612345678@trunk". Failures are Asterisk's responses.
+// "PJSIP/+390612345678@trunk", "PJSIP/trunk/sip:+390612345678@carrier".
+// Failures are Asterisk's responses.
 func (s *Server) resolveLocked(dial string) (*endpoint, string, *result) {
 	tech, rest, valid := normalizeEndpoint(dial)
 	if !valid {
@@ -53,6 +54,18 @@ func (s *Server) resolveLocked(dial string) (*endpoint, string, *result) {
 	user, res, hasUser := strings.Cut(rest, "@")
 	if !hasUser {
 		res, user = rest, ""
+	}
+	if ep, uri, hasURI := strings.Cut(rest, "/"); hasURI {
+		// PJSIP/endpoint/URI: chan_pjsip dials the URI (or AOR) through the
+		// endpoint, and res_pjsip refuses one that is not sip: or sips:
+		// ("Could not create dialog to invalid URI"), so a bare number
+		// there fails like an unknown endpoint.
+		u, ok := sipURIUser(uri)
+		if !ok {
+			r := allocationFailed()
+			return nil, "", &r
+		}
+		res, user = ep, u
 	}
 	ep := s.endpoints[tech+"/"+res]
 	if ep == nil || (s.refuse != nil && strings.HasPrefix(dial, *s.refuse)) {
@@ -64,6 +77,24 @@ func (s *Server) resolveLocked(dial string) (*endpoint, string, *result) {
 		return nil, "", &r
 	}
 	return ep, user, nil
+}
+
+// sipURIUser returns the user part of a sip: or sips: URI.
+func sipURIUser(uri string) (string, bool) {
+	lower := strings.ToLower(uri)
+	switch {
+	case strings.HasPrefix(lower, "sip:"):
+		uri = uri[len("sip:"):]
+	case strings.HasPrefix(lower, "sips:"):
+		uri = uri[len("sips:"):]
+	default:
+		return "", false
+	}
+	user, host, hasUser := strings.Cut(uri, "@")
+	if !hasUser {
+		return "", host != ""
+	}
+	return user, host != ""
 }
 
 func dialstringOf(ch *channel) string {
