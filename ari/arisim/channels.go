@@ -41,6 +41,7 @@ type channel struct {
 	party      *party
 	dial       *dialing
 	dp         *dpRun
+	pbx        bool // the dialplan ran on it: its end runs the h extension
 	snoopOf    *channel
 	snoops     []*channel
 	linked     *channel // the other leg of a dialplan Dial()
@@ -314,6 +315,14 @@ func (s *Server) hangupLocked(ch *channel, h hangup) {
 		if ch.kind == kindInbound && h.byARI {
 			s.emitChannel(ch, "ChannelHangupRequest", []kv{{"cause", 16}, {"soft", true}}, nil)
 		}
+	}
+	if ch.pbx {
+		context := ch.snap.Dialplan.Context
+		if r := ch.dp; r != nil {
+			context = r.context
+			r.stop()
+		}
+		s.runHangupExtenLocked(ch, context)
 	}
 	post := []kv{{"cause", h.cause}, {"cause_txt", causeText[h.cause]}}
 	if h.tech != 0 {
@@ -616,6 +625,8 @@ func (s *Server) readVarLocked(ch *channel, name string) (string, bool) {
 		return ch.snap.Name, true
 	case "CHANNEL(STATE)":
 		return ch.snap.State, true
+	case "CHANNEL(LANGUAGE)":
+		return ch.snap.Language, true
 	case "UNIQUEID", "CHANNEL(UNIQUEID)":
 		return ch.id, true
 	case "CALLERID(NUM)":

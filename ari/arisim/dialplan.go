@@ -3,12 +3,13 @@ package arisim
 import (
 	"fmt"
 	"regexp"
-	"strconv"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ascolto/ascolto/clock"
+	"go.uber.org/zap"
 )
 
 // Dialplan is a small extensions.conf: contexts of extensions, each a list
@@ -17,6 +18,7 @@ import (
 type Dialplan struct {
 	mu       sync.Mutex
 	contexts map[string][]dpExten
+	globals  map[string]string
 }
 
 type dpExten struct {
@@ -29,6 +31,9 @@ type App struct {
 	name string
 	data string
 	run  func(s *Server, r *dpRun) dpNext
+	// hangupSafe apps also run in the h extension, on a hung-up channel;
+	// any other app returns at once there and ends the h extension.
+	hangupSafe bool
 }
 
 // dpNext says what the interpreter does after an application.
@@ -41,22 +46,131 @@ const (
 )
 
 // NewDialplan returns an empty dialplan.
-func NewDialplan() *Dialplan { return &Dialplan{contexts: map[string][]dpExten{}} }
+func NewDialplan() *Dialplan {
+	return &Dialplan{contexts: map[string][]dpExten{}, globals: map[string]string{}}
+}
 
-// DefaultDialplan is what New uses:
-//
-//	[from-trunk]        800840840 => Stasis(ascolto), Hangup()
-//	[ascolto-fax]       s         => ReceiveFAX (SUCCESS, 1 page, 20 s), Stasis(ascolto,fax-done), Hangup()
-//	[ascolto-transfer]  _X. _+X.  => Dial(PJSIP/${EXTEN}@trunk,30), Hangup()
-func DefaultDialplan() *Dialplan {
-	d := NewDialplan()
-	d.Add("from-trunk", "800840840", AppStasis("ascolto"), AppHangup())
-	d.Add("ascolto-fax", "s", AppReceiveFAX(FaxResult{Status: "SUCCESS", Pages: 1, RemoteStationID: "+39 06 0000000", Duration: 20 * time.Second}),
-		AppStasis("ascolto", "fax-done"), AppHangup())
-	for _, p := range []string{"_X.", "_+X."} {
-		d.Add("ascolto-transfer", p, AppDial("PJSIP/${EXTEN}@trunk", 30*time.Second), AppHangup())
+// DialplanOption tunes the dialplan that LoadDialplan, ParseDialplan or
+// DefaultDialplan build.
+type DialplanOption func(*dialplanConfig)
+
+type dialplanConfig struct {
+	fax FaxResult
+}
+
+// WithFaxResult sets what every ReceiveFAX() of the dialplan reports; by
+// default a one-page fax from "+39 06 0000000", SUCCESS after 20 s.
+func WithFaxResult(res FaxResult) DialplanOption {
+	return func(c *dialplanConfig) { c.fax = res }
+}
+
+func newDialplanConfig(opts []DialplanOption) dialplanConfig {
+	c := dialplanConfig{fax: FaxResult{Status: "SUCCESS", Pages: 1, RemoteStationID: "+39 06 0000000", Duration: 20 * time.Second}}
+	for _, o := range opts {
+		o(&c)
 	}
+	return c
+}
+
+// DefaultDialplan is what New uses: the production dialplan,
+// asterisk-conf/extensions.conf, written out by hand (that file lives
+// outside this package; TestProductionDialplan loads it and checks that
+// both behave the same). The applications not shown are NoOp() log lines.
+//
+//	[globals]           TRUNK=PJSIP/trunk
+//	[from-trunk]        800840840  => Set(CHANNEL(language)=it), Stasis(ascolto,800840840), Hangup()
+//	                    0862000000 => Goto(ascolto-fax,receive,1)
+//	                    fax        => Goto(ascolto-fax,receive,1)
+//	                    _X.        => Set(CHANNEL(language)=it), Stasis(ascolto,${EXTEN}), Hangup()
+//	[ascolto-fax]       receive    => Set(FAXOPT(ecm)=yes), Set(FAXFILE=/var/spool/asterisk/fax/${UNIQUEID}.tif),
+//	                                  Answer(), ReceiveFAX(${FAXFILE},f), Goto(done,1)
+//	                    done       => Stasis(ascolto,fax-done), Hangup()
+//	                    h          => NoOp(...)
+//	[ascolto-transfer]  dial       => Dial(${TRUNK}/${TRANSFER_TO},60), Stasis(ascolto,transfer-failed,${DIALSTATUS}), Hangup()
+//	[from-agents]       600        => Answer(), Playback(demo-echotest), Echo(), Hangup()
+//	                    _X.        => Playback(ss-noservice), Hangup()
+//
+// Options choose what ReceiveFAX() reports (WithFaxResult).
+func DefaultDialplan(opts ...DialplanOption) *Dialplan {
+	cfg := newDialplanConfig(opts)
+	d := NewDialplan()
+	d.SetGlobal("TRUNK", "PJSIP/trunk")
+	d.Add("from-trunk", "800840840",
+		AppNoOp("ascolto: call ${CALLERID(num)} -> ${EXTEN}"),
+		AppSet("CHANNEL(language)", "it"),
+		AppStasis("ascolto", "800840840"),
+		AppHangup())
+	d.Add("from-trunk", "0862000000",
+		AppNoOp("ascolto: fax line ${CALLERID(num)}"),
+		AppGoto("ascolto-fax", "receive", 1))
+	d.Add("from-trunk", "fax", AppGoto("ascolto-fax", "receive", 1))
+	d.Add("from-trunk", "_X.",
+		AppSet("CHANNEL(language)", "it"),
+		AppStasis("ascolto", "${EXTEN}"),
+		AppHangup())
+	d.Add("ascolto-fax", "receive",
+		AppNoOp("ascolto: receiving fax from ${CALLERID(num)}"),
+		AppSet("FAXOPT(ecm)", "yes"),
+		AppSet("FAXFILE", "/var/spool/asterisk/fax/${UNIQUEID}.tif"),
+		AppAnswer(),
+		AppReceiveFAXFile("${FAXFILE}", "f", cfg.fax),
+		AppGoto("", "done", 1))
+	d.Add("ascolto-fax", "done",
+		AppNoOp("ascolto: fax ${FAXSTATUS} pages=${FAXPAGES} from=${REMOTESTATIONID}"),
+		AppStasis("ascolto", "fax-done"),
+		AppHangup())
+	d.Add("ascolto-fax", "h", AppNoOp("ascolto: fax channel gone, status ${FAXSTATUS}"))
+	d.Add("ascolto-transfer", "dial",
+		AppNoOp("ascolto: transfer ${CALLERID(num)} -> ${TRANSFER_TO}"),
+		AppDial("${TRUNK}/${TRANSFER_TO}", 60*time.Second),
+		AppStasis("ascolto", "transfer-failed", "${DIALSTATUS}"),
+		AppHangup())
+	d.Add("from-agents", "600", AppAnswer(), AppPlayback("demo-echotest"), AppEcho(), AppHangup())
+	d.Add("from-agents", "_X.", AppPlayback("ss-noservice"), AppHangup())
 	return d
+}
+
+// SetGlobal sets a global variable, as a line of [globals] does. New copies
+// the dialplan's globals into the server's (GET /asterisk/variable).
+func (d *Dialplan) SetGlobal(name, value string) *Dialplan {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.globals[name] = value
+	return d
+}
+
+// String lists the dialplan in extensions.conf form: globals, then
+// contexts by name, each with its extensions in the order they were added
+// and the data of each application as written.
+func (d *Dialplan) String() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var b strings.Builder
+	names := make([]string, 0, len(d.globals))
+	for n := range d.globals {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) > 0 {
+		b.WriteString("[globals]\n")
+		for _, n := range names {
+			fmt.Fprintf(&b, "%s=%s\n", n, d.globals[n])
+		}
+	}
+	names = names[:0]
+	for n := range d.contexts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "[%s]\n", n)
+		for _, e := range d.contexts[n] {
+			for i, a := range e.apps {
+				fmt.Fprintf(&b, "exten => %s,%d,%s(%s)\n", e.pattern, i+1, a.name, a.data)
+			}
+		}
+	}
+	return b.String()
 }
 
 // Add sets extension exten of context to run apps at priorities 1..n,
@@ -160,7 +274,8 @@ type dpRun struct {
 	prio    int
 	apps    []App
 	timer   clock.Timer
-	leg     *channel // the outbound leg of a Dial() in progress
+	leg     *channel           // the outbound leg of a Dial() in progress
+	onDTMF  func(digit string) // what a suspended app does with a digit the caller presses
 	done    bool
 }
 
@@ -177,6 +292,7 @@ func (s *Server) runDialplanLocked(ch *channel, context, exten string, prio int)
 	if ch.dp != nil {
 		ch.dp.stop()
 	}
+	ch.pbx = true
 	apps, found := s.dialplan.lookup(context, exten)
 	if !found {
 		ch.dp = nil
@@ -191,7 +307,16 @@ func (s *Server) runDialplanLocked(ch *channel, context, exten string, prio int)
 // stepDialplanLocked runs priorities until an application suspends or stops.
 func (s *Server) stepDialplanLocked(r *dpRun) {
 	ch := r.ch
-	for !r.done && !ch.dead && ch.dp == r {
+	for n := 0; !r.done && !ch.dead && ch.dp == r; n++ {
+		if n == maxDialplanSteps {
+			// A Goto loop with nothing that waits would spin forever under
+			// the lock (and at 100% CPU in Asterisk): stop it loudly.
+			s.log.Error("arisim: the dialplan loops without waiting; hanging up",
+				zap.String("context", r.context), zap.String("exten", r.exten))
+			r.done = true
+			s.hangupLocked(ch, hangup{reqCause: 16, soft: true, cause: 16, by: "dialplan"})
+			return
+		}
 		if r.prio < 1 || r.prio > len(r.apps) {
 			// Falling off the end of an extension hangs up (autofallthrough).
 			r.done = true
@@ -226,6 +351,43 @@ func (s *Server) resumeDialplanLocked(r *dpRun) {
 	s.stepDialplanLocked(r)
 }
 
+// maxDialplanSteps bounds the applications one channel runs without
+// waiting, so that a Goto loop cannot hang the simulator.
+const maxDialplanSteps = 10000
+
+// runHangupExtenLocked runs the h extension of context on a channel that
+// hung up while Asterisk ran the dialplan on it (in Stasis() too), as the
+// PBX does before it destroys the channel: a ChannelDialplan per priority,
+// NoOp/Set/Goto doing their work, and any other application returning at
+// once, which ends the extension. No trace shows it; it follows
+// ast_pbx_h_exten_run in Asterisk's main/pbx.c.
+func (s *Server) runHangupExtenLocked(ch *channel, context string) {
+	apps, found := s.dialplan.lookup(context, "h")
+	if !found {
+		return
+	}
+	r := &dpRun{ch: ch, context: context, exten: "h", prio: 1, apps: apps}
+	for n := 0; n < maxDialplanSteps && r.prio >= 1 && r.prio <= len(r.apps); n++ {
+		a := r.apps[r.prio-1]
+		data := s.substituteLocked(ch, r, a.data)
+		ch.setDialplan(r.context, r.exten, r.prio, a.name, data)
+		s.emitChannel(ch, "ChannelDialplan", nil, []kv{{"dialplan_app", a.name}, {"dialplan_app_data", data}})
+		if !a.hangupSafe {
+			return
+		}
+		a.run(s, r)
+		r.prio++
+	}
+}
+
+// dialplanDTMFLocked hands a digit the caller pressed to the application
+// the channel waits in, if it listens (Echo ends on #).
+func (s *Server) dialplanDTMFLocked(ch *channel, digit string) {
+	if r := ch.dp; r != nil && !r.done && r.onDTMF != nil {
+		r.onDTMF(digit)
+	}
+}
+
 var varRef = regexp.MustCompile(`\$\{([^}]+)\}`)
 
 // substituteLocked expands ${VAR} and ${EXTEN} in application data.
@@ -244,187 +406,4 @@ func (s *Server) substituteLocked(ch *channel, r *dpRun, data string) string {
 		v, _ := s.readVarLocked(ch, name)
 		return v
 	})
-}
-
-// AppNoOp does nothing, like NoOp().
-func AppNoOp() App {
-	return App{name: "NoOp", run: func(*Server, *dpRun) dpNext { return dpContinue }}
-}
-
-// AppAnswer answers the channel, like Answer().
-func AppAnswer() App {
-	return App{name: "Answer", run: func(s *Server, r *dpRun) dpNext {
-		s.answerLocked(r.ch)
-		return dpContinue
-	}}
-}
-
-// AppSet sets a channel variable, like Set(name=value); value may use ${VAR}.
-func AppSet(name, value string) App {
-	return App{name: "Set", data: name + "=" + value, run: func(s *Server, r *dpRun) dpNext {
-		s.setVarLocked(r.ch, name, s.substituteLocked(r.ch, r, value))
-		return dpContinue
-	}}
-}
-
-// AppWait waits, like Wait(seconds).
-func AppWait(d time.Duration) App {
-	return App{name: "Wait", data: strconv.FormatFloat(d.Seconds(), 'f', -1, 64), run: func(s *Server, r *dpRun) dpNext {
-		r.timer = s.afterLocked(d, func() { s.resumeDialplanLocked(r) })
-		return dpSuspend
-	}}
-}
-
-// AppStasis hands the channel to a Stasis application with args, like
-// Stasis(app,arg1,arg2); args may use ${EXTEN}. If the app has no connected
-// WebSocket, STASISSTATUS=FAILED and the dialplan goes on.
-func AppStasis(appName string, args ...string) App {
-	data := strings.Join(append([]string{appName}, args...), ",")
-	return App{name: "Stasis", data: data, run: func(s *Server, r *dpRun) dpNext {
-		expanded := make([]string, len(args))
-		for i, a := range args {
-			expanded[i] = s.substituteLocked(r.ch, r, a)
-		}
-		if s.enterStasisLocked(r.ch, appName, expanded) {
-			return dpStop
-		}
-		return dpContinue
-	}}
-}
-
-// AppHangup hangs the channel up, like Hangup().
-func AppHangup() App {
-	return App{name: "Hangup", run: func(s *Server, r *dpRun) dpNext {
-		s.hangupLocked(r.ch, hangup{reqCause: 16, soft: true, cause: 16, by: "dialplan"})
-		return dpStop
-	}}
-}
-
-// AppDial calls a dial string (for example "PJSIP/${EXTEN}@trunk") for up to
-// timeout, like Dial(): when answered both legs talk until one hangs up, and
-// the other is hung up too; otherwise DIALSTATUS (BUSY, NOANSWER,
-// CHANUNAVAIL) is set and the dialplan goes on. This is how a blind transfer
-// to an external number leaves the controller's hands.
-func AppDial(dial string, timeout time.Duration) App {
-	return App{name: "Dial", data: fmt.Sprintf("%s,%d", dial, int(timeout.Seconds())), run: func(s *Server, r *dpRun) dpNext {
-		caller := r.ch
-		target := s.substituteLocked(caller, r, dial)
-		ep, user, errRes := s.resolveLocked(target)
-		if errRes != nil {
-			caller.vars["DIALSTATUS"] = "CHANUNAVAIL"
-			return dpContinue
-		}
-		out := s.newChannelLocked(ep, kindDialplan, "")
-		out.user = user
-		out.snap.Caller = caller.snap.Caller
-		out.snap.Connected = caller.snap.Caller
-		out.setDialplan(ep.context, "s", 1, "AppDial", "(Outgoing Line)")
-		if caller.party != nil {
-			caller.party.hear(s, "indication:ringing", caller)
-		}
-		d := &dialing{dialstring: dialstringOf(out)}
-		d.onAnswer = func() {
-			if caller.party != nil {
-				caller.party.stopHearing(s, "indication:ringing")
-			}
-			if caller.dead {
-				s.hangupLocked(out, hangup{cause: 16, by: "remote"})
-				return
-			}
-			caller.vars["DIALSTATUS"] = "ANSWER"
-			s.answerLocked(caller)
-			caller.linked, out.linked = out, caller
-			if caller.party != nil {
-				caller.party.linkedTo(s, out)
-			}
-			if out.party != nil {
-				out.party.linkedTo(s, caller)
-			}
-		}
-		d.onFail = func(status string) {
-			r.leg = nil
-			if caller.party != nil {
-				caller.party.stopHearing(s, "indication:ringing")
-			}
-			caller.vars["DIALSTATUS"] = status
-			s.resumeDialplanLocked(r)
-		}
-		r.leg = out
-		s.startDialLocked(out, d, timeout)
-		return dpSuspend
-	}}
-}
-
-// FaxResult is what the ReceiveFAX emulation reports in FAXSTATUS,
-// FAXPAGES, REMOTESTATIONID, FAXFILE (and FAXERROR when Status is FAILED),
-// after Duration.
-type FaxResult struct {
-	Status          string
-	Pages           int
-	RemoteStationID string
-	File            string
-	Error           string
-	Duration        time.Duration
-}
-
-// AppReceiveFAX answers and emulates ReceiveFAX(): after Duration it sets the
-// fax variables from res and goes on.
-func AppReceiveFAX(res FaxResult) App {
-	return App{name: "ReceiveFAX", data: "/var/spool/asterisk/fax/${UNIQUEID}.tif", run: func(s *Server, r *dpRun) dpNext {
-		s.answerLocked(r.ch)
-		if r.ch.party != nil {
-			r.ch.party.hear(s, "fax:receive", r.ch)
-		}
-		r.timer = s.afterLocked(res.Duration, func() {
-			ch := r.ch
-			if ch.dead || ch.dp != r {
-				return
-			}
-			if ch.party != nil {
-				ch.party.stopHearing(s, "fax:receive")
-			}
-			file := res.File
-			if file == "" {
-				file = "/var/spool/asterisk/fax/" + ch.id + ".tif"
-			}
-			s.setVarLocked(ch, "FAXSTATUS", res.Status)
-			s.setVarLocked(ch, "FAXPAGES", strconv.Itoa(res.Pages))
-			s.setVarLocked(ch, "REMOTESTATIONID", res.RemoteStationID)
-			s.setVarLocked(ch, "FAXFILE", file)
-			if res.Error != "" {
-				s.setVarLocked(ch, "FAXERROR", res.Error)
-			}
-			s.resumeDialplanLocked(r)
-		})
-		return dpSuspend
-	}}
-}
-
-// DialplanChannel is what a Go dialplan function sees and may change.
-type DialplanChannel struct {
-	ID           string
-	Name         string
-	CallerNumber string
-	Exten        string
-	Vars         map[string]string
-}
-
-// AppFunc runs fn with the channel; variables fn adds or changes in Vars are
-// set on the channel. fn runs with the simulator locked: it must not call
-// the Server.
-func AppFunc(name string, fn func(*DialplanChannel)) App {
-	return App{name: name, run: func(s *Server, r *dpRun) dpNext {
-		ch := r.ch
-		dc := &DialplanChannel{ID: ch.id, Name: ch.snap.Name, CallerNumber: ch.snap.Caller.Number, Exten: r.exten, Vars: map[string]string{}}
-		for k, v := range ch.vars {
-			dc.Vars[k] = v
-		}
-		fn(dc)
-		for k, v := range dc.Vars {
-			if ch.vars[k] != v {
-				s.setVarLocked(ch, k, v)
-			}
-		}
-		return dpContinue
-	}}
 }

@@ -69,17 +69,34 @@
 // bridges are left out. Channel lists are in creation order (Asterisk uses
 // hash order). Stopping a queued playback removes it without an event.
 // Bridges created by the dialplan's Dial() are not listed. Only PJSIP
-// endpoints exist. Not served: externalMedia, redirect, move, /sounds,
-// /mailboxes, /asterisk/modules|config|logging, device state PUT. Messages of
-// errors no trace shows (record without name, dial of a dialed channel,
-// playback control in a wrong state) follow the Swagger reasons.
+// endpoints exist. The dialplan is the subset of extensions.conf that
+// LoadDialplan reads; application arguments are split before ${VAR} is
+// expanded, not after. No trace shows the h extension: it runs as
+// Asterisk's ast_pbx_h_exten_run does (NoOp, Set and Goto work, any other
+// application ends it), before ChannelDestroyed. PJSIP/endpoint/<bare
+// number> fails like an unknown endpoint, as res_pjsip refuses a request
+// URI without sip: (Dial() gives CHANUNAVAIL). Playback() and Echo() in
+// the dialplan send no Playback events (Asterisk's do not either). Not
+// served: externalMedia, redirect, move, /sounds, /mailboxes,
+// /asterisk/modules|config|logging, device state PUT. Messages of errors no
+// trace shows (record without name, dial of a dialed channel, playback
+// control in a wrong state) follow the Swagger reasons.
 //
 // # Scripting
 //
 // New takes options (credentials, clock, logger, media durations, dialplan).
-// DefaultDialplan routes 800840840 to Stasis(ascolto) and has the contexts
-// ascolto-fax (ReceiveFAX emulation, then Stasis(ascolto,fax-done)) and
-// ascolto-transfer (Dial(PJSIP/${EXTEN}@trunk) for blind transfers).
+// DefaultDialplan is asterisk-conf/extensions.conf written out in Go
+// (800840840 -> Stasis(ascolto,800840840); ascolto-fax,receive,1 ->
+// ReceiveFAX emulation, then Stasis(ascolto,fax-done); ascolto-transfer,
+// dial,1 -> Dial(${TRUNK}/${TRANSFER_TO},60), then
+// Stasis(ascolto,transfer-failed,${DIALSTATUS})); TestProductionDialplan
+// keeps the two the same. LoadDialplan reads an extensions.conf instead,
+// and WithFaxResult chooses what ReceiveFAX() reports:
+//
+//	d, err := arisim.LoadDialplan("asterisk-conf/extensions.conf",
+//		arisim.WithFaxResult(arisim.FaxResult{Status: "FAILED", Error: "NO_FAX", Duration: 30 * time.Second}))
+//	sim := arisim.New(arisim.WithDialplan(d))
+//
 // Server.Call places an inbound call that follows Steps (Wait, Press, Talk,
 // WaitAnswered, WaitBridged, WaitPlaybackStarted/Finished, HangUpAfter,
 // HangUp) on the server clock, without a goroutine per call; the returned

@@ -367,6 +367,7 @@ func (p *party) pressFrom(s *Server, digits string, gap time.Duration, i int, th
 		p.rep.Pressed += digit
 		s.emitChannel(ch, "ChannelDtmfReceived", nil, []kv{{"digit", digit}, {"duration_ms", int(s.dtmfLen / time.Millisecond)}})
 		s.dtmfRecordingLocked(ch, digit)
+		s.dialplanDTMFLocked(ch, digit)
 		p.pressFrom(s, digits, gap, i+1, then)
 	})
 	if then != nil {

@@ -137,7 +137,7 @@ func TestDialplanContexts(t *testing.T) {
 		h := newHarness(t)
 		ev := h.connect("ascolto")
 		c := h.srv.Call(CallSpec{From: "+390612345678"})
-		h.do("POST", "/channels/"+c.ChannelID()+"/continue", "context=ascolto-fax&extension=s&priority=1")
+		h.do("POST", "/channels/"+c.ChannelID()+"/continue", "context=ascolto-fax&extension=receive&priority=1")
 		h.clk.Advance(20 * time.Second)
 		evs := ev.drain(50 * time.Millisecond)
 		if got := strings.Join(types(evs), ","); got != "StasisStart,StasisEnd,StasisStart" {
@@ -146,7 +146,8 @@ func TestDialplanContexts(t *testing.T) {
 		if args := evs[2]["args"].([]any); len(args) != 1 || args[0] != "fax-done" {
 			t.Fatalf("args %v", args)
 		}
-		for name, want := range map[string]string{"FAXSTATUS": "SUCCESS", "FAXPAGES": "1"} {
+		for name, want := range map[string]string{"FAXSTATUS": "SUCCESS", "FAXPAGES": "1",
+			"FAXFILE": "/var/spool/asterisk/fax/" + c.ChannelID() + ".tif"} {
 			st, body := h.do("GET", "/channels/"+c.ChannelID()+"/variable", "variable="+name)
 			if st != 200 || string(body) != fmt.Sprintf(`{"value":%q}`, want) {
 				t.Fatalf("%s = %d %s", name, st, body)
@@ -154,18 +155,22 @@ func TestDialplanContexts(t *testing.T) {
 		}
 	})
 	t.Run("blind transfer to an external number", func(t *testing.T) {
-		h := newHarness(t)
+		h := newHarness(t, WithDialplan(NewDialplan().
+			Add("from-trunk", "_X.", AppStasis("ascolto"), AppHangup()).
+			Add("ascolto-transfer", "dial", AppDial("PJSIP/${TRANSFER_TO}@trunk", time.Minute),
+				AppStasis("ascolto", "transfer-failed", "${DIALSTATUS}"), AppHangup())))
 		ev := h.connect("ascolto")
 		h.srv.Remote("+390612345678", Answer(3*time.Second, Wait(10*time.Second), HangUp()))
 		c := h.srv.Call(CallSpec{From: "+390862123456"}, WaitBridged())
-		h.do("POST", "/channels/"+c.ChannelID()+"/continue", "context=ascolto-transfer&extension=%2B390612345678&priority=1")
+		h.do("POST", "/channels/"+c.ChannelID()+"/variable", "variable=TRANSFER_TO&value=%2B390612345678")
+		h.do("POST", "/channels/"+c.ChannelID()+"/continue", "context=ascolto-transfer&extension=dial&priority=1")
 		h.clk.Advance(3 * time.Second)
 		if r := c.Report(); !r.BridgedNow || r.Bridged[0].Bridge != "dial" || !r.Answered {
 			t.Fatalf("after answer: %+v", r)
 		}
 		h.clk.Advance(10 * time.Second)
 		<-c.Done()
-		if got := strings.Join(types(ev.drain(50*time.Millisecond)), ","); got != "StasisStart,StasisEnd" {
+		if got := strings.Join(types(ev.drain(50*time.Millisecond)), ","); got != "StasisStart,ChannelVarset,StasisEnd" {
 			t.Fatalf("app saw %s", got)
 		}
 		if r := c.Report(); r.HungUpBy != "remote" || r.Bridged[0].End.Sub(r.Bridged[0].Start) != 10*time.Second {

@@ -149,6 +149,11 @@ func New(opts ...Option) *Server {
 	if s.dialplan == nil {
 		s.dialplan = DefaultDialplan()
 	}
+	s.dialplan.mu.Lock()
+	for k, v := range s.dialplan.globals {
+		s.globals[k] = v
+	}
+	s.dialplan.mu.Unlock()
 	s.startup = s.clk.Now()
 	s.addEndpointLocked("PJSIP/trunk", Answer(0), "from-trunk")
 	return s
