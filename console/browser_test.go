@@ -1,0 +1,344 @@
+package console
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ascolto/ascolto/store"
+	"github.com/chromedp/chromedp"
+)
+
+// Browser tests: Debian's chromium, headless, driven through the DevTools
+// protocol, against the console on a real port. They skip when no browser
+// is installed (.ci/install-browser installs it). Screenshots of every
+// page are written to $ASCOLTO_TEST_ARTIFACTS, or to
+// $TMPDIR/ascolto-console-screenshots; the test log says where.
+
+func chromiumPath(t *testing.T) string {
+	p := os.Getenv("ASCOLTO_TEST_CHROMIUM")
+	if p == "" {
+		p = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("no browser at %s (run .ci/install-browser): browser tests skipped", p)
+	}
+	return p
+}
+
+func artifactsDir(t *testing.T) string {
+	dir := os.Getenv("ASCOLTO_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "ascolto-console-screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startBrowser starts one headless Chromium for the test, with the flags
+// CI needs and a fresh profile.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 768),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	browser, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return browser
+}
+
+// tab is one signed-in (or not) browser profile: its own cookies.
+type tab struct {
+	t     *testing.T
+	ctx   context.Context
+	r     *rig
+	shots string
+}
+
+func (r *rig) tab(t *testing.T, browser context.Context, shots string) *tab {
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancelT)
+	return &tab{t: t, ctx: ctx, r: r, shots: shots}
+}
+
+func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *tab) open(path string) { b.t.Helper(); b.do(chromedp.Navigate(b.r.srv.URL + path)) }
+
+func (b *tab) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func (b *tab) location() string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return strings.TrimPrefix(s, b.r.srv.URL)
+}
+
+// eval runs a script, awaiting its promise.
+func (b *tab) eval(js string) map[string]any {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[map[string]any](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("eval %s: %v", js, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript condition; a page navigating meanwhile (its
+// script context going away) is waited out.
+func (b *tab) waitFor(cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := chromedp.Run(b.ctx, chromedp.Poll[bool]("(() => { try { return "+cond+" } catch (e) { return false } })()",
+			chromedp.WithPollingTimeout(5*time.Second)))
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("waiting for %s: %v (at %s)", cond, err, b.location())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// submit clicks something that navigates and waits for the new page.
+func (b *tab) submit(sel string) {
+	b.t.Helper()
+	if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		b.t.Fatalf("submit %s: %v", sel, err)
+	}
+}
+
+func (b *tab) shot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	p := filepath.Join(b.shots, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *tab) login(user, pw string) {
+	b.t.Helper()
+	b.open("/login")
+	b.do(chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), user),
+		chromedp.SendKeys(chromedp.CSS("#password"), pw))
+	b.submit(`form[action="/login"] button[type="submit"]`)
+}
+
+func TestBrowser(t *testing.T) {
+	browser := startBrowser(t)
+	shots := artifactsDir(t)
+	t.Logf("screenshots in %s", shots)
+	r := newRig(t, Config{MaxFailuresPerUser: 3, IdleTimeout: 30 * time.Minute})
+	r.user("rossi", store.RoleAgent)
+	r.user("bianchi", store.RoleAgent)
+	r.user("verdi", store.RoleSupervisor)
+	r.user("capo", store.RoleAdmin)
+	for _, name := range []string{"neri", "gialli", "blu"} {
+		r.be.seat(name, "2"+name[:2])
+	}
+	// Articles that hold only the plural, or only the unaccented word, so
+	// the search must bridge the difference.
+	for _, a := range []store.KBArticle{
+		{Slug: "sportello-danni", Topic: "avvisi", Title: "Sportello per i danni delle alluvioni di novembre", Status: store.KBPublished,
+			Body: "Le domande di contributo per i danni causati dalle alluvioni si presentano al Comune entro 60 giorni."},
+		{Slug: "scuole-verifiche", Topic: "avvisi", Title: "Verifiche nelle scuole dopo il terremoto", Status: store.KBPublished,
+			Body: "I tecnici verificano gli edifici scolastici: le scuole riaprono dopo il sopralluogo."},
+	} {
+		if err := r.db.CreateKBArticle(bg, &a, "test", "capo"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.c.refreshKB(bg, true); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("sign in, wrong password, desk", func(t *testing.T) {
+		b := r.tab(t, browser, shots)
+		b.open("/")
+		if loc := b.location(); loc != "/login" {
+			t.Fatalf("signed-out / lands on %s", loc)
+		}
+		b.shot("01-login")
+		b.login("rossi", "non-questa")
+		if msg := b.text(".alert.err"); !strings.Contains(msg, "Nome utente o password errati") {
+			t.Fatalf("wrong password says %q", msg)
+		}
+		b.shot("02-login-wrong-password")
+		b.login("rossi", "rossi-password")
+		if loc := b.location(); loc != "/agent" {
+			t.Fatalf("agent lands on %s", loc)
+		}
+		b.waitFor(`document.getElementById("ws-status").dataset.state === "online"`)
+		b.do(chromedp.Click(chromedp.CSS(`button[data-agent-state="available"]`)))
+		b.waitFor(`document.getElementById("state-badge").textContent === "disponibile"`)
+		if v, _ := r.be.AgentFor(bg, "rossi"); v.State != StateAvailable {
+			t.Fatalf("the ACD did not hear it: %s", v.State)
+		}
+		// The knowledge-base panel: "alluvione" finds the article that
+		// only says "alluvioni", and pins it to a case.
+		c := store.Case{Channel: store.ChannelPhone}
+		if err := r.db.CreateCase(bg, &c); err != nil {
+			t.Fatal(err)
+		}
+		b.do(chromedp.SendKeys(chromedp.CSS("#kb-q"), "alluvione"),
+			chromedp.SendKeys(chromedp.CSS("#kb-case"), c.TrackingID))
+		b.waitFor(`[...document.querySelectorAll("#kb-results a")].some(a => a.textContent.includes("danni delle alluvioni"))`)
+		b.do(chromedp.Click(chromedp.CSS(`#kb-results li:first-child button.pin`)))
+		b.waitFor(`document.querySelector("#kb-results li:first-child [role=status]").textContent.includes("Collegato")`)
+		if pins, _ := r.db.KBPins(bg, c.ID); len(pins) != 1 {
+			t.Fatalf("pin not stored: %+v", pins)
+		}
+		b.shot("03-agent-desk")
+		b.do(chromedp.EmulateViewport(1024, 768))
+		b.shot("04-agent-desk-tablet")
+		b.do(chromedp.EmulateViewport(1366, 768))
+	})
+
+	t.Run("throttling", func(t *testing.T) {
+		b := r.tab(t, browser, shots)
+		for range 3 {
+			b.login("bianchi", "sbagliata")
+		}
+		b.login("bianchi", "bianchi-password")
+		if msg := b.text(".alert.err"); !strings.Contains(msg, "Troppi tentativi") {
+			t.Fatalf("throttled sign-in says %q", msg)
+		}
+		if loc := b.location(); loc != "/login" {
+			t.Fatalf("throttled sign-in got in: %s", loc)
+		}
+		b.shot("05-login-throttled")
+	})
+
+	t.Run("roles", func(t *testing.T) {
+		b := r.tab(t, browser, shots)
+		b.login("rossi", "rossi-password")
+		b.open("/supervisor")
+		if msg := b.text(".alert.err"); !strings.Contains(msg, "Il tuo ruolo non consente") {
+			t.Fatalf("agent on the wallboard sees %q", msg)
+		}
+		b.shot("06-agent-forbidden-wallboard")
+		b.open("/agent")
+		b.waitFor(`document.getElementById("ws-status").dataset.state === "online"`)
+		res := b.eval(`ascolto.send("supervisor.agent.state", {agent: "2ne", state: "logged-out"}).then(() => ({ok: true}), e => e)`)
+		if res["code"] != "forbidden" {
+			t.Fatalf("agent's supervisor message: %v", res)
+		}
+		if v, _ := r.be.AgentFor(bg, "neri"); v.State != StateLoggedOut {
+			t.Fatal("state changed")
+		}
+		// The supervisor's wallboard shows the agents live and acts on them.
+		s := r.tab(t, browser, shots)
+		s.login("verdi", "verdi-password")
+		s.waitFor(`document.querySelector('#agents tr[data-agent="2ne"]') !== null`)
+		b.eval(`ascolto.send("agent.state", {state: "paused", reason: "pausa"}).then(v => v)`)
+		seat, _ := r.be.AgentFor(bg, "rossi")
+		s.waitFor(`(document.querySelector('#agents tr[data-agent="` + seat.ID + `"] .badge') || {}).textContent === "in pausa"`)
+		s.do(chromedp.Click(chromedp.CSS(`#agents tr[data-agent="`+seat.ID+`"] button[data-state="available"]`)))
+		b.waitFor(`document.getElementById("state-badge").textContent === "disponibile"`)
+		s.shot("07-supervisor-wallboard")
+	})
+
+	t.Run("knowledge base search", func(t *testing.T) {
+		b := r.tab(t, browser, shots)
+		b.login("rossi", "rossi-password")
+		b.open("/kb")
+		b.shot("08-kb-index")
+		b.do(chromedp.SendKeys(chromedp.CSS("#q"), "terremòto"))
+		b.submit(`form[role=search] button`)
+		if hits := b.text("#kb-hits"); !strings.Contains(hits, "Verifiche nelle scuole dopo il terremoto") {
+			t.Fatalf("terremòto did not find the terremoto article: %q", hits)
+		}
+		b.shot("09-kb-search")
+		b.open("/kb/terremoto-prima-durante-dopo")
+		b.shot("10-kb-article")
+	})
+
+	t.Run("csrf refusal", func(t *testing.T) {
+		b := r.tab(t, browser, shots)
+		b.login("capo", "capo-password")
+		b.open("/account")
+		// A forged token, then a token replayed after its form was accepted.
+		b.eval(`(() => { const f = document.querySelector('form[action="/account/lang"]');
+			f.querySelector('[name=csrf]').value = "AQAAAABrB-4IKtIs4j6Opk-8S3xHLnBXOwMj_DWmlA8HbDi4iQ"; f.submit(); return {}; })()`)
+		b.waitFor(`document.querySelector(".alert.err") !== null`)
+		if msg := b.text(".alert.err"); !strings.Contains(msg, "Il modulo è scaduto") {
+			t.Fatalf("forged token: %q", msg)
+		}
+		b.shot("11-csrf-refused")
+		b.open("/account")
+		token := b.eval(`({t: document.querySelector('form[action="/account/lang"] [name=csrf]').value})`)["t"].(string)
+		b.submit(`form[action="/account/lang"] button`)
+		b.waitFor(`location.search.includes("done=saved")`)
+		b.eval(`(() => { const f = document.createElement("form"); f.method = "post"; f.action = "/account/lang";
+			for (const [k, v] of [["csrf", "` + token + `"], ["lang", "en"]]) { const i = document.createElement("input"); i.name = k; i.value = v; f.appendChild(i); }
+			document.body.appendChild(f); f.submit(); return {}; })()`)
+		b.waitFor(`document.querySelector(".alert.err") !== null`)
+		if u, _ := r.db.UserByName(bg, "capo"); u.Lang == "en" {
+			t.Fatal("the replayed form was applied")
+		}
+		b.open("/admin/users")
+		b.shot("12-admin-users")
+		b.open("/account")
+		b.shot("13-account")
+	})
+
+	t.Run("session expiry", func(t *testing.T) {
+		b := r.tab(t, browser, shots)
+		b.login("rossi", "rossi-password")
+		b.waitFor(`document.getElementById("ws-status").dataset.state === "online"`)
+		r.clk.Advance(31 * time.Minute)
+		// The housekeeping closes the expired session's socket; the page
+		// goes to the sign-in form and says why.
+		r.c.hub.expire(bg, r.c.sessionAlive)
+		b.waitFor(`location.pathname === "/login" && location.search.includes("expired=1")`)
+		if msg := b.text(".alert.ok"); !strings.Contains(msg, "La sessione è scaduta") {
+			t.Fatalf("expiry notice: %q", msg)
+		}
+		b.shot("14-session-expired")
+		// English, chosen on the sign-in page.
+		b.submit(`form.lang button[value="en"]`)
+		b.waitFor(`document.documentElement.lang === "en"`)
+		b.shot("15-login-english")
+	})
+}
