@@ -274,7 +274,7 @@ func TestBrowser(t *testing.T) {
 		b.eval(`ascolto.send("agent.state", {state: "paused", reason: "pausa"}).then(v => v)`)
 		seat, _ := r.be.AgentFor(bg, "rossi")
 		s.waitFor(`(document.querySelector('#agents tr[data-agent="` + seat.ID + `"] .badge') || {}).textContent === "in pausa"`)
-		s.do(chromedp.Click(chromedp.CSS(`#agents tr[data-agent="`+seat.ID+`"] button[data-state="available"]`)))
+		s.do(chromedp.Click(chromedp.CSS(`#agents tr[data-agent="` + seat.ID + `"] button[data-state="available"]`)))
 		b.waitFor(`document.getElementById("state-badge").textContent === "disponibile"`)
 		s.shot("07-supervisor-wallboard")
 	})
