@@ -97,7 +97,7 @@ func DefaultDialplan(opts ...DialplanOption) *Dialplan {
 	d.SetGlobal("TRUNK", "PJSIP/trunk")
 	d.Add("from-trunk", "800840840",
 		AppNoOp("ascolto: call ${CALLERID(num)} -> ${EXTEN}"),
-		AppSet("CHANNEL(language)", "it"),
+		AppSetFunction("CHANNEL(language)", "it"),
 		AppStasis("ascolto", "800840840"),
 		AppHangup())
 	d.Add("from-trunk", "0862000000",
@@ -105,12 +105,12 @@ func DefaultDialplan(opts ...DialplanOption) *Dialplan {
 		AppGoto("ascolto-fax", "receive", 1))
 	d.Add("from-trunk", "fax", AppGoto("ascolto-fax", "receive", 1))
 	d.Add("from-trunk", "_X.",
-		AppSet("CHANNEL(language)", "it"),
+		AppSetFunction("CHANNEL(language)", "it"),
 		AppStasis("ascolto", "${EXTEN}"),
 		AppHangup())
 	d.Add("ascolto-fax", "receive",
 		AppNoOp("ascolto: receiving fax from ${CALLERID(num)}"),
-		AppSet("FAXOPT(ecm)", "yes"),
+		AppSetFunction("FAXOPT(ecm)", "yes"),
 		AppSet("FAXFILE", "/var/spool/asterisk/fax/${UNIQUEID}.tif"),
 		AppAnswer(),
 		AppReceiveFAXFile("${FAXFILE}", "f", cfg.fax),

@@ -27,22 +27,28 @@ func AppAnswer() App {
 }
 
 // AppSet sets a channel variable, like Set(name=value); value may use
-// ${VAR}. Two dialplan functions are understood as well: CHANNEL(language)
-// changes the language in the channel snapshot, and FAXOPT(option) is kept
-// as a variable of that name for ReceiveFAX; neither sends ChannelVarset,
-// as a function write does not.
+// ${VAR}. name is taken as a variable even when it looks like a function:
+// AppSetFunction writes functions.
 func AppSet(name, value string) App {
-	fn, _, isFunc := strings.Cut(name, "(")
 	return App{name: "Set", data: name + "=" + value, hangupSafe: true, run: func(s *Server, r *dpRun) dpNext {
+		s.setVarLocked(r.ch, name, s.substituteLocked(r.ch, r, value))
+		return dpContinue
+	}}
+}
+
+// AppSetFunction writes a dialplan function, like Set(CHANNEL(language)=it);
+// value may use ${VAR}. CHANNEL(language) changes the language in the
+// channel snapshot; any other function (FAXOPT(ecm) ...) is kept under its
+// name, readable with GET variable. Neither sends ChannelVarset, as a
+// function write does not.
+func AppSetFunction(function, value string) App {
+	return App{name: "Set", data: function + "=" + value, hangupSafe: true, run: func(s *Server, r *dpRun) dpNext {
 		v := s.substituteLocked(r.ch, r, value)
-		switch {
-		case strings.EqualFold(name, "CHANNEL(language)"):
+		if strings.EqualFold(function, "CHANNEL(language)") {
 			r.ch.snap.Language = v
 			r.ch.touch()
-		case isFunc && strings.EqualFold(fn, "FAXOPT"):
-			r.ch.vars[name] = v
-		default:
-			s.setVarLocked(r.ch, name, v)
+		} else {
+			r.ch.vars[function] = v
 		}
 		return dpContinue
 	}}

@@ -369,11 +369,14 @@ func (p *confParser) app(line string, e *confExten, text string) (App, error) {
 		if !ok {
 			return App{}, p.fail(line, "Set(%s): expected name=value", args)
 		}
-		v = strings.TrimSpace(v)
-		if !isVarName(v) && !strings.EqualFold(v, "CHANNEL(language)") && !isFaxOpt(v) {
+		switch v = strings.TrimSpace(v); {
+		case isVarName(v):
+			a = AppSet(v, val)
+		case strings.EqualFold(v, "CHANNEL(language)") || isFaxOpt(v):
+			a = AppSetFunction(v, val)
+		default:
 			return App{}, p.fail(line, "Set(%s): only variables, CHANNEL(language) and FAXOPT(...) can be set", args)
 		}
-		a = AppSet(v, val)
 	case "wait":
 		secs, err := strconv.ParseFloat(args, 64)
 		if err != nil || secs < 0 {
