@@ -26,6 +26,10 @@ const (
 	OutcomeTransferFailed = "transfer-failed" // the external number did not answer
 	OutcomeFax            = "fax"             // handed to fax reception
 	OutcomeFailed         = "failed"          // Asterisk refused what the call needed
+	// OutcomeCallbackRequested: the caller pressed the key to be called back and hung up.
+	OutcomeCallbackRequested = "callback-requested"
+	// OutcomeCallback: a callback leg (an outbound call to a citizen) ended.
+	OutcomeCallback = "callback"
 )
 
 // phase is where a call is in its life.
@@ -52,7 +56,6 @@ type call struct {
 	phase       phase
 	sess        *ivr.Session
 	flowVersion int64
-	oldPath     string // IVR path before a re-adoption restarted the flow
 	seq         int
 	playbacks   map[string]int // ARI playback id -> IVR action id
 	byAction    map[int]string // IVR action id -> ARI playback id
@@ -71,6 +74,18 @@ type call struct {
 	// up: Asterisk reports the recording after the hang-up, and the
 	// caller's message must not be lost to that race.
 	ending *callEnd
+
+	// The ACD side of the call (queue.go).
+	acdID       string // the call's id in the ACD: the inbound channel's id, kept by a callback leg
+	acdCallerID string // the number agents see and callbacks dial
+	pathPrefix  string // IVR path before the flow restarted (re-adoption, report)
+	inACD       bool   // the ACD holds the call: tell it when the caller leaves
+	connected   bool   // bridged with an agent
+	agentEnded  bool   // the agent hung up: the ACD already knows
+	cbOffered   bool   // the caller was offered a callback (key 1)
+	cbRequested bool   // the caller asked to be called back
+	cbTimeout   time.Duration
+	holdBridge  string // the holding bridge the caller waits in
 }
 
 type callEnd struct {
@@ -86,18 +101,27 @@ const timerRecordingGrace = -1
 
 func newCall(ctl *Controller, id string, kind startKind, ch ari.ChannelData, rec *store.Call, args []string) *call {
 	return &call{ctl: ctl, id: id, kind: kind, ch: ch, rec: rec, args: args, mb: newMailbox(),
-		playbacks: map[string]int{}, byAction: map[int]string{}, timers: map[int]clock.Timer{}}
+		playbacks: map[string]int{}, byAction: map[int]string{}, timers: map[int]clock.Timer{},
+		acdID: id, acdCallerID: callerNumber(ch)}
 }
 
+// do runs f on the call's goroutine.
+func (c *call) do(f func(*call)) { c.mb.put(msg{kind: msgFunc, fn: func() { f(c) }}) }
+
 func (c *call) log() *zap.Logger { return c.ctl.log.With(zap.String("channel", c.id)) }
+
+func (c *call) box() *mailbox { return c.mb }
 
 // run is the call's goroutine.
 func (c *call) run(ctx context.Context) {
 	defer c.ctl.wg.Done()
-	defer c.ctl.forget(c)
+	defer c.ctl.forget(c.id, c)
 	defer c.stopTimers()
-	if c.kind == startAdopted {
+	switch c.kind {
+	case startAdopted:
 		c.adopt(ctx)
+	case startCallback:
+		c.dialCitizen(ctx)
 	}
 	for !c.done {
 		select {
@@ -139,7 +163,9 @@ func (c *call) handle(ctx context.Context, m msg) {
 	case msgResync:
 		c.resync(ctx)
 	case msgFunc:
-		m.fn(c)
+		if !c.done {
+			m.fn()
+		}
 	}
 }
 
@@ -150,8 +176,14 @@ func (c *call) event(ctx context.Context, ev Event) {
 	case *ari.ChannelDtmfReceived:
 		if c.phase == phaseIVR && len(e.Digit) == 1 {
 			c.feed(ctx, ivr.Event{Kind: ivr.EventDigit, Digit: e.Digit[0], At: c.ctl.o.Clock.Now()})
+		} else if c.phase == phaseQueued && e.Digit == "1" && c.cbOffered && !c.connected {
+			c.requestCallback(ctx)
 		}
 	case *ari.PlaybackFinished:
+		if c.kind == startCallback && c.phase == phaseQueued && !c.connected && strings.HasSuffix(e.Playback.ID, ".greeting") {
+			c.holdMusic(ctx)
+			return
+		}
 		if id, ok := c.playbacks[e.Playback.ID]; ok {
 			delete(c.playbacks, e.Playback.ID)
 			delete(c.byAction, id)
@@ -172,6 +204,11 @@ func (c *call) event(ctx context.Context, ev Event) {
 			c.hungUp(ctx, c.hangupParty(), 0)
 		}
 	case *ari.ChannelDestroyed:
+		if c.kind == startCallback && c.phase == 0 {
+			c.callbackUnanswered(e.Cause)
+			c.finish(ctx, OutcomeCallback, "citizen", e.Cause)
+			return
+		}
 		c.hungUp(ctx, c.hangupParty(), e.Cause)
 	}
 }
@@ -186,6 +223,10 @@ func (c *call) hangupParty() string {
 
 // stasisStart begins a new call, or takes one back from the dialplan.
 func (c *call) stasisStart(ctx context.Context, e *ari.StasisStart) {
+	if c.kind == startCallback {
+		c.citizenAnswered(ctx)
+		return
+	}
 	if c.phase == phaseDialplan {
 		c.backFromDialplan(ctx, e)
 		return
@@ -354,18 +395,6 @@ func (c *call) cmd(f func() error) error {
 	return f()
 }
 
-// toQueue hands the caller to a queue. Until the ACD serves queues, the
-// caller waits on music on hold, with the handoff logged.
-func (c *call) toQueue(ctx context.Context, a ivr.Action) {
-	c.phase = phaseQueued
-	now := c.ctl.o.Clock.Now()
-	q := a.Queue
-	c.update.Queue, c.update.QueuedAt = &q, &now
-	c.savePath()
-	c.dirty = true
-	c.ctl.enqueue(ctx, c, a.Queue, a.Priority)
-}
-
 // toDialplan leaves Stasis for fax reception or a transfer. The channel
 // is subscribed first, so its end is seen even outside Stasis.
 func (c *call) toDialplan(ctx context.Context, what, number string) {
@@ -494,6 +523,14 @@ func (c *call) outcome() string {
 	if c.final != "" {
 		return c.final
 	}
+	switch {
+	case c.connected:
+		return OutcomeAnswered
+	case c.cbRequested:
+		return OutcomeCallbackRequested
+	case c.kind == startCallback:
+		return OutcomeCallback
+	}
 	switch c.phase {
 	case phaseQueued:
 		return OutcomeAbandonedQueue
@@ -530,7 +567,7 @@ func (c *call) finish(ctx context.Context, outcome, by string, cause int) {
 		}
 	}
 	c.savePath()
-	if c.rec == nil {
+	if c.rec == nil && c.kind != startCallback {
 		c.insertRecord(ctx)
 	}
 	upd := c.update
@@ -545,9 +582,7 @@ func (c *call) finish(ctx context.Context, outcome, by string, cause int) {
 		c.log().Error("call record not closed", zap.String("outcome", outcome), zap.Error(err))
 	}
 	c.dirty = false
-	if c.phase == phaseQueued {
-		c.ctl.dequeue(c)
-	}
+	c.leaveACD(ctx)
 }
 
 // failed ends a call Asterisk would not serve, hanging it up.
@@ -568,11 +603,7 @@ func (c *call) savePath() {
 	if c.sess == nil {
 		return
 	}
-	path := strings.Join(c.sess.Path(), ">")
-	if c.kind == startAdopted {
-		// "|" marks where a re-adopted call started the flow again.
-		path = strings.TrimPrefix(c.oldPath+">|", ">") + path
-	}
+	path := c.pathPrefix + strings.Join(c.sess.Path(), ">")
 	digits := c.sess.Digits()
 	lang := c.sess.Lang()
 	c.update.IVRPath, c.update.Digits, c.update.Lang = &path, &digits, &lang
@@ -630,12 +661,14 @@ func (c *call) resync(ctx context.Context) {
 func (c *call) adopt(ctx context.Context) {
 	c.log().Info("re-adopting call", zap.Bool("recorded", c.rec != nil))
 	if c.rec != nil && c.rec.Queue != "" {
-		c.phase = phaseQueued
-		c.ctl.enqueue(ctx, c, c.rec.Queue, 0)
+		// The ACD puts it back in line by its original arrival (router.build).
+		c.phase, c.inACD = phaseQueued, true
+		c.joinQueue(c.rec.Queue)
 		return
 	}
 	if c.rec != nil {
-		c.oldPath = c.rec.IVRPath
+		// "|" marks where a re-adopted call started the flow again.
+		c.pathPrefix = strings.TrimPrefix(c.rec.IVRPath+">|", ">")
 	}
 	if c.ch.State != "Up" {
 		if err := c.ctl.o.Client.Answer(ctx, c.id); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/CyCoreSystems/ari/v5"
 	"github.com/ascolto/ascolto/clock"
+	"github.com/ascolto/ascolto/ivr"
 	"github.com/ascolto/ascolto/live"
 	"github.com/ascolto/ascolto/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,17 +46,24 @@ type Options struct {
 // Controller is the Stasis application: it holds the link to Asterisk and
 // one goroutine per call.
 type Controller struct {
-	o       Options
-	log     *zap.Logger
-	nonce   string // distinguishes this process's playback ids from a predecessor's
-	m       *metrics
-	mu      sync.Mutex
-	calls   map[string]*call
-	wg      sync.WaitGroup
-	state   atomic.Value // string
-	conns   atomic.Int64
-	runCtx  context.Context
-	stopped chan struct{}
+	o      Options
+	log    *zap.Logger
+	nonce  string // distinguishes this process's playback ids from a predecessor's
+	m      *metrics
+	mu     sync.Mutex
+	chans  map[string]owner // channel id -> the goroutine that owns it
+	router *router
+	holds  sync.Map   // holding bridges known to exist
+	holdMu sync.Mutex // serialises their creation
+
+	reportOnce sync.Once
+	report     *ivr.Flow
+	reportErr  error
+	wg         sync.WaitGroup
+	state      atomic.Value // string
+	conns      atomic.Int64
+	runCtx     context.Context
+	stopped    chan struct{}
 }
 
 // FaxSink takes a received fax: the intake turns it into a case.
@@ -105,7 +113,8 @@ func New(o Options) (*Controller, error) {
 	b := make([]byte, 3)
 	rand.Read(b)
 	c := &Controller{o: o, log: o.Log, nonce: hex.EncodeToString(b), m: newMetrics(o.Registry),
-		calls: map[string]*call{}, stopped: make(chan struct{})}
+		chans: map[string]owner{}, stopped: make(chan struct{})}
+	c.router = newRouter(c)
 	c.state.Store("starting")
 	return c, nil
 }
@@ -117,7 +126,18 @@ func (c *Controller) State() string { return c.state.Load().(string) }
 func (c *Controller) ActiveCalls() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.calls)
+	n := 0
+	for _, o := range c.chans {
+		if _, ok := o.(*call); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// owner is whatever holds a channel: an inbound call, an agent's leg, a callback.
+type owner interface {
+	box() *mailbox
 }
 
 func (c *Controller) setState(ready bool, s string) {
@@ -138,6 +158,8 @@ func (c *Controller) setState(ready bool, s string) {
 func (c *Controller) Run(ctx context.Context) error {
 	defer close(c.stopped)
 	c.runCtx = ctx
+	c.wg.Add(1)
+	go func() { defer c.wg.Done(); c.router.run(ctx) }()
 	backoff := 250 * time.Millisecond
 	for ctx.Err() == nil {
 		connected, err := c.connectOnce(ctx)
@@ -223,23 +245,27 @@ func (c *Controller) skip(err error, raw []byte) {
 func (c *Controller) dispatch(ev Event) {
 	typ := ev.GetType()
 	c.m.events.WithLabelValues(typ).Inc()
+	if e, ok := ev.Event.(*ari.EndpointStateChange); ok {
+		c.router.endpointState(e.Endpoint)
+		return
+	}
 	chID := channelOf(ev.Event)
 	if chID == "" {
-		return // bridge, endpoint and device events: nothing for calls yet
+		return // bridge and device events: nothing to act on
 	}
 	c.mu.Lock()
-	cl := c.calls[chID]
-	if cl == nil {
+	o := c.chans[chID]
+	if o == nil {
 		if st, ok := ev.Event.(*ari.StasisStart); ok {
-			cl = c.newCallLocked(chID, startNew, st.Channel, nil, st.Args)
+			o = c.newCallLocked(chID, startNew, st.Channel, nil, st.Args)
 		}
 	}
 	c.mu.Unlock()
-	if cl == nil {
+	if o == nil {
 		c.m.skipped.WithLabelValues("orphan").Inc()
 		return
 	}
-	if d := cl.mb.put(msg{kind: msgEvent, ev: ev}); d > 256 && d%256 == 1 {
+	if d := o.box().put(msg{kind: msgEvent, ev: ev}); d > 256 && d%256 == 1 {
 		c.log.Warn("call falls behind its events", zap.String("channel", chID), zap.Int("queued", d))
 		c.m.backlog.Inc()
 	}
@@ -297,31 +323,44 @@ func targetChannel(uri string) string {
 type startKind uint8
 
 const (
-	startNew     startKind = iota + 1 // StasisStart seen live
-	startAdopted                      // found alive at reconciliation
+	startNew      startKind = iota + 1 // StasisStart seen live
+	startAdopted                       // found alive at reconciliation
+	startCallback                      // a callback: we dial the citizen
 )
 
 func (c *Controller) newCallLocked(id string, kind startKind, ch ari.ChannelData, rec *store.Call, args []string) *call {
 	cl := newCall(c, id, kind, ch, rec, args)
-	c.calls[id] = cl
+	c.chans[id] = cl
 	c.m.active.Inc()
 	c.wg.Add(1)
 	go cl.run(c.runCtx)
 	return cl
 }
 
-// forget removes a finished call.
-func (c *Controller) forget(cl *call) {
+// own registers a channel's owner before the channel exists (an originate),
+// so no event about it is ever an orphan.
+func (c *Controller) own(id string, o owner) {
 	c.mu.Lock()
-	if c.calls[cl.id] == cl {
-		delete(c.calls, cl.id)
-		c.m.active.Dec()
+	c.chans[id] = o
+	c.mu.Unlock()
+}
+
+// forget removes a channel's owner once it is done.
+func (c *Controller) forget(id string, o owner) {
+	c.mu.Lock()
+	if c.chans[id] == o {
+		delete(c.chans, id)
+		if _, ok := o.(*call); ok {
+			c.m.active.Dec()
+		}
 	}
 	c.mu.Unlock()
 }
 
 // reconcile brings the controller in line with Asterisk and the store
 // after a (re)connect: events sent while we were away are lost, so it asks.
+// The first reconciliation of a process also builds the ACD, with the
+// callers it finds waiting back in line in their original order.
 func (c *Controller) reconcile(ctx context.Context) error {
 	start := time.Now()
 	app, err := c.o.Client.Application(ctx)
@@ -329,6 +368,10 @@ func (c *Controller) reconcile(ctx context.Context) error {
 		return fmt.Errorf("ari: reconcile: %w", err)
 	}
 	chans, err := c.o.Client.Channels(ctx)
+	if err != nil {
+		return fmt.Errorf("ari: reconcile: %w", err)
+	}
+	bridges, err := c.o.Client.Bridges(ctx)
 	if err != nil {
 		return fmt.Errorf("ari: reconcile: %w", err)
 	}
@@ -340,6 +383,19 @@ func (c *Controller) reconcile(ctx context.Context) error {
 	for _, id := range app.ChannelIDs {
 		ours[id] = true
 	}
+	// Holding bridges survive a controller restart, not an Asterisk one.
+	c.holds.Range(func(k, _ any) bool { c.holds.Delete(k); return true })
+	inBridge := map[string]string{} // channel -> the call bridge it is in
+	for _, b := range bridges {
+		if strings.HasPrefix(b.ID, "ascolto-hold-") {
+			c.holds.Store(b.ID, true)
+		}
+		if strings.HasPrefix(b.ID, "ascolto-call-") {
+			for _, ch := range b.ChannelIDs {
+				inBridge[ch] = b.ID
+			}
+		}
+	}
 	open, err := c.o.Store.OpenCalls(ctx)
 	if err != nil {
 		return fmt.Errorf("ari: reconcile: %w", err)
@@ -348,35 +404,74 @@ func (c *Controller) reconcile(ctx context.Context) error {
 	for _, r := range open {
 		records[r.ChannelID] = r
 	}
+	c.router.watchEndpoints(ctx)
 
-	var resynced, gone, adopted, lost int
+	var resynced, gone, nAdopted, lost, stale int
+	var waiting []adopted
+	var connected []connectedCall
+	var staleLegs []string
 	c.mu.Lock()
-	for id, cl := range c.calls {
+	for id, o := range c.chans {
 		if _, ok := alive[id]; ok {
-			cl.mb.put(msg{kind: msgResync})
+			o.box().put(msg{kind: msgResync})
 			resynced++
 		} else {
-			cl.mb.put(msg{kind: msgGone})
+			o.box().put(msg{kind: msgGone})
 			gone++
 		}
 	}
+	built := c.router.isBuilt()
 	for id := range ours {
 		ch, ok := alive[id]
-		if !ok || c.calls[id] != nil {
+		if !ok || c.chans[id] != nil {
+			continue
+		}
+		if strings.HasPrefix(id, "ascolto-leg-") || strings.HasPrefix(id, "ascolto-cb-") {
+			staleLegs = append(staleLegs, id) // handled below, once callers are known
 			continue
 		}
 		var rec *store.Call
 		if r, ok := records[id]; ok {
 			rec = &r
 		}
-		c.newCallLocked(id, startAdopted, ch, rec, nil)
-		adopted++
+		cl := c.newCallLocked(id, startAdopted, ch, rec, nil)
+		nAdopted++
+		if rec != nil && rec.Queue != "" && !built {
+			if bridge, ok := inBridge[id]; ok && rec.Agent != "" {
+				connected = append(connected, connectedCall{c: cl, rec: *rec, bridge: bridge})
+			} else {
+				waiting = append(waiting, adopted{c: cl, rec: *rec})
+			}
+		}
 	}
-	known := make(map[string]bool, len(c.calls))
-	for id := range c.calls {
+	known := make(map[string]bool, len(c.chans))
+	for id := range c.chans {
 		known[id] = true
 	}
 	c.mu.Unlock()
+
+	// Agents' legs from a previous run: one bridged with a caller we adopt
+	// goes on; one still ringing is hung up (the ACD rings again).
+	for _, id := range staleLegs {
+		kept := false
+		for i, cc := range connected {
+			if inBridge[id] == cc.bridge {
+				connected[i].leg = id
+				kept = true
+			}
+		}
+		if !kept {
+			stale++
+			if err := c.o.Client.Hangup(ctx, id, "normal"); err != nil && !IsGone(err) {
+				c.log.Warn("stale leg not hung up", zap.String("channel", id), zap.Error(err))
+			}
+		}
+	}
+	if !built {
+		if err := c.router.build(ctx, waiting, connected); err != nil {
+			return err
+		}
+	}
 
 	// Records of calls that ended while nobody was watching: close them, so
 	// no record stays open forever. Only those that started before this
@@ -389,7 +484,12 @@ func (c *Controller) reconcile(ctx context.Context) error {
 			continue
 		}
 		outcome := OutcomeAbandonedIVR
-		if r.Queue != "" {
+		switch {
+		case r.Direction == "outbound":
+			outcome = OutcomeCallback
+		case r.Agent != "" && !r.ConnectedAt.IsZero():
+			outcome = OutcomeAnswered
+		case r.Queue != "":
 			outcome = OutcomeAbandonedQueue
 		}
 		err := c.o.Store.CloseCall(ctx, id, store.CallEnd{Outcome: outcome, HangupBy: "unknown"})
@@ -401,8 +501,17 @@ func (c *Controller) reconcile(ctx context.Context) error {
 		lost++
 	}
 	c.log.Info("reconciled with Asterisk", zap.Int("channels", len(chans)), zap.Int("resynced", resynced),
-		zap.Int("gone", gone), zap.Int("adopted", adopted), zap.Int("closed_unseen", lost))
+		zap.Int("gone", gone), zap.Int("adopted", nAdopted), zap.Int("stale_legs", stale), zap.Int("closed_unseen", lost))
 	return nil
+}
+
+// connectedCall is a caller found bridged with an agent at the first
+// reconciliation: both sides are adopted as they are.
+type connectedCall struct {
+	c      *call
+	rec    store.Call
+	bridge string
+	leg    string
 }
 
 // dedup remembers the last events of a call to drop byte-identical

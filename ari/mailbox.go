@@ -10,14 +10,14 @@ const (
 	msgTimer                     // an IVR timer fired
 	msgGone                      // reconciliation: the channel no longer exists
 	msgResync                    // reconciliation: events may have been lost; check what we wait for
-	msgFunc                      // run fn on the call's goroutine (commands from the ACD, tests)
+	msgFunc                      // run fn on the owner's goroutine (decisions of the ACD)
 )
 
 type msg struct {
 	kind  msgKind
 	ev    Event
 	timer int
-	fn    func(*call)
+	fn    func()
 }
 
 // mailbox is a call's inbox: unbounded, so the dispatcher never blocks on

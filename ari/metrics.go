@@ -12,6 +12,7 @@ type metrics struct {
 	outcomes   *prometheus.CounterVec
 	step       prometheus.Histogram
 	errors     *prometheus.CounterVec
+	agentState *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -35,9 +36,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: []float64{.00005, .0001, .0002, .0003, .0005, .00075, .001, .0015, .002, .003, .005, .0075, .01, .025, .05, .1, .25}}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ascolto_call_errors_total",
 			Help: "Errors while handling calls, by what failed."}, []string{"what"}),
+		agentState: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ascolto_agent_state",
+			Help: "Each agent's state: 0 logged out, 1 available, 2 ringing, 3 reserved, 4 on call, 5 wrap-up, 6 paused."}, []string{"agent"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connected, m.reconnects, m.events, m.skipped, m.backlog, m.active, m.outcomes, m.step, m.errors)
+		reg.MustRegister(m.connected, m.reconnects, m.events, m.skipped, m.backlog, m.active, m.outcomes, m.step, m.errors, m.agentState)
 	}
 	return m
 }

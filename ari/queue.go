@@ -2,19 +2,317 @@ package ari
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"time"
 
+	"github.com/CyCoreSystems/ari/v5"
+	"github.com/ascolto/ascolto/ivr"
+	"github.com/ascolto/ascolto/store"
 	"go.uber.org/zap"
 )
 
-// enqueue hands a caller to a queue. The ACD is not wired yet: the caller
-// waits on music on hold, and the handoff is logged so nobody is dropped
-// silently.
-func (c *Controller) enqueue(ctx context.Context, cl *call, queue string, priority int) {
-	cl.log().Warn("queue not served yet: caller waits on music on hold", zap.String("queue", queue), zap.Int("priority", priority))
-	if err := cl.ctl.o.Client.StartMOH(ctx, cl.id, ""); err != nil && !IsGone(err) {
-		cl.log().Error("music on hold refused", zap.Error(err))
+// The caller's side of a queued call: waiting in the queue's holding bridge
+// (one music stream for everyone waiting), hearing announcements, being
+// bridged with the agent who answered, asking for a callback, or leaving a
+// report. Everything here runs on the call's own goroutine, on the ACD's
+// decisions.
+
+// toQueue hands the caller to a queue at the end of the IVR.
+func (c *call) toQueue(ctx context.Context, a ivr.Action) {
+	c.phase, c.inACD = phaseQueued, true
+	now := c.ctl.o.Clock.Now()
+	q, prio := a.Queue, a.Priority
+	c.update.Queue, c.update.QueuedAt, c.update.Priority = &q, &now, &prio
+	c.savePath()
+	c.dirty = true
+	if !c.joinQueue(a.Queue) {
+		return
+	}
+	c.ctl.router.enqueue(c, a.Queue, a.Priority, a.Urgency == ivr.UrgencyRescue)
+}
+
+// joinQueue puts the caller in the queue's holding bridge, creating the
+// bridge (with its music) the first time.
+func (c *call) joinQueue(queue string) bool {
+	ctx := c.ctl.runCtx
+	id := holdBridgeID(queue)
+	if err := c.ctl.ensureHoldBridge(ctx, id); err != nil {
+		c.log().Error("holding bridge not available; music on the channel instead", zap.String("queue", queue), zap.Error(err))
+		_ = c.ctl.o.Client.StartMOH(ctx, c.id, "")
+		return true
+	}
+	if err := c.cmd(func() error { return c.ctl.o.Client.AddChannel(ctx, id, c.id) }); err != nil {
+		if IsGone(err) {
+			c.hungUp(ctx, "caller", 0)
+			return false
+		}
+		c.log().Error("caller not put on hold", zap.String("queue", queue), zap.Error(err))
+		_ = c.ctl.o.Client.StartMOH(ctx, c.id, "")
+	}
+	c.holdBridge = id
+	return true
+}
+
+// ensureHoldBridge creates a queue's holding bridge and starts its music,
+// once per bridge (and again after Asterisk lost it).
+func (ctl *Controller) ensureHoldBridge(ctx context.Context, id string) error {
+	if _, ok := ctl.holds.Load(id); ok {
+		return nil
+	}
+	ctl.holdMu.Lock()
+	defer ctl.holdMu.Unlock()
+	if _, ok := ctl.holds.Load(id); ok {
+		return nil
+	}
+	if _, err := ctl.o.Client.CreateBridge(ctx, id, "holding", id); err != nil && StatusOf(err) != 409 {
+		return err
+	}
+	if err := ctl.o.Client.StartBridgeMOH(ctx, id, ""); err != nil {
+		return err
+	}
+	ctl.holds.Store(id, true)
+	return nil
+}
+
+// announce tells the caller their place in line and, when known, the wait.
+func (c *call) announce(position int, wait time.Duration) {
+	if c.connected || c.phase != phaseQueued {
+		return
+	}
+	media := []string{"sound:ascolto/primo-in-coda"}
+	if position > 1 {
+		media = []string{"sound:ascolto/posizione-in-coda", "number:" + strconv.Itoa(position-1)}
+		if mins := int((wait + 59*time.Second) / time.Minute); wait > 0 {
+			media = append(media, "sound:ascolto/attesa-stimata", "number:"+strconv.Itoa(mins), "sound:ascolto/minuti")
+		}
+	}
+	c.playAside(media)
+}
+
+// offerCallback invites the caller to press 1 to be called back.
+func (c *call) offerCallback() {
+	if c.connected || c.phase != phaseQueued {
+		return
+	}
+	c.cbOffered = true
+	c.playAside([]string{"sound:ascolto/richiamata-offerta"})
+}
+
+// playAside plays to a waiting caller without the IVR: nobody waits for
+// its end (the music resumes by itself).
+func (c *call) playAside(media []string) {
+	c.seq++
+	pb := fmt.Sprintf("%s.%s.%d", c.ctl.nonce, c.id, c.seq)
+	err := c.cmd(func() error { return c.ctl.o.Client.Play(c.ctl.runCtx, c.id, pb, media, c.lang()) })
+	if err != nil && !IsGone(err) {
+		c.log().Warn("announcement not played", zap.Strings("media", media), zap.Error(err))
 	}
 }
 
-// dequeue tells the queues a caller has gone.
-func (c *Controller) dequeue(cl *call) {}
+func (c *call) lang() string {
+	if c.sess != nil {
+		return c.sess.Lang()
+	}
+	return ivr.LangItalian
+}
+
+// requestCallback: the caller pressed 1 after the offer. The ACD keeps
+// their place; they are told and the call ends.
+func (c *call) requestCallback(ctx context.Context) {
+	c.cbRequested = true
+	c.ctl.router.callbackRequested(c, c.acdCallerID)
+	c.seq++
+	pb := fmt.Sprintf("%s.%s.%d", c.ctl.nonce, c.id, c.seq)
+	c.playbacks[pb] = playThenHangup
+	if err := c.cmd(func() error {
+		return c.ctl.o.Client.Play(ctx, c.id, pb, []string{"sound:ascolto/richiamata-confermata"}, c.lang())
+	}); err != nil {
+		delete(c.playbacks, pb)
+		c.hangup(ctx)
+	}
+}
+
+// bridgeTo joins the caller and the agent who answered in a mixing bridge.
+func (c *call) bridgeTo(agent, agentChannel string) {
+	ctx := c.ctl.runCtx
+	id := callBridgeID(c.acdID)
+	if _, err := c.ctl.o.Client.CreateBridge(ctx, id, "mixing", id); err != nil && StatusOf(err) != 409 {
+		c.log().Error("call bridge not created", zap.Error(err))
+		return
+	}
+	if err := c.cmd(func() error { return c.ctl.o.Client.AddChannel(ctx, id, c.id) }); err != nil {
+		if IsGone(err) {
+			c.hungUp(ctx, "caller", 0)
+		} else {
+			c.log().Error("caller not bridged", zap.Error(err))
+		}
+		return
+	}
+	if err := c.ctl.o.Client.AddChannel(ctx, id, agentChannel); err != nil {
+		c.log().Error("agent not bridged", zap.String("agent", agent), zap.Error(err))
+		return
+	}
+	c.connected, c.holdBridge = true, ""
+	a := agent
+	c.update.Agent = &a
+	c.dirty = true
+}
+
+// endedByAgent: the agent hung up; the caller's side ends too.
+func (c *call) endedByAgent() {
+	c.agentEnded = true
+	c.hangup(c.ctl.runCtx)
+}
+
+// leaveToReport: the queue overflows to the report recorder; the caller
+// leaves a message that becomes a case, like the IVR's record node.
+func (c *call) leaveToReport() {
+	ctx := c.ctl.runCtx
+	c.inACD = false
+	f, err := c.ctl.reportFlow()
+	if err != nil {
+		c.failed(ctx, "report", err)
+		return
+	}
+	sess, err := ivr.NewSession(f)
+	if err != nil {
+		c.failed(ctx, "report", err)
+		return
+	}
+	if c.sess != nil {
+		c.pathPrefix += joinPath(c.sess.Path()) + ">"
+	}
+	if c.holdBridge != "" {
+		_ = c.ctl.o.Client.RemoveChannel(ctx, c.holdBridge, c.id)
+		c.holdBridge = ""
+	}
+	c.sess, c.phase = sess, phaseIVR
+	acts, err := sess.Start(ivr.Env{At: c.ctl.o.Clock.Now(), Mode: c.ctl.o.Live.Mode().Mode, Calendar: c.ctl.o.Live.Calendar(), Lang: c.lang()})
+	if err != nil {
+		c.failed(ctx, "report", err)
+		return
+	}
+	c.execute(ctx, acts)
+}
+
+// leaveACD tells the ACD the call is over, unless it already knows, and
+// takes down the call's bridge.
+func (c *call) leaveACD(ctx context.Context) {
+	if c.inACD && !c.agentEnded && !(c.cbRequested && c.kind != startCallback) {
+		c.ctl.router.callerLeft(c)
+	}
+	if c.connected {
+		if err := c.ctl.o.Client.DestroyBridge(ctx, callBridgeID(c.acdID)); err != nil && !IsGone(err) {
+			c.log().Warn("call bridge not destroyed", zap.Error(err))
+		}
+	}
+}
+
+// newCallbackCall is the call back to a citizen who asked for it: it dials
+// them, and once they answer it behaves like a waiting caller.
+func newCallbackCall(ctl *Controller, id, acdID, number string, timeout time.Duration) *call {
+	c := newCall(ctl, id, startCallback, ariChannel(number), nil, nil)
+	c.acdID, c.acdCallerID, c.cbTimeout = acdID, number, timeout
+	return c
+}
+
+// dialCitizen originates the callback over the trunk.
+func (c *call) dialCitizen(ctx context.Context) {
+	c.inACD = true
+	rec := &store.Call{ChannelID: c.id, LinkedID: c.acdID, Direction: "outbound", Caller: "800840840", Called: c.acdCallerID,
+		ArrivedAt: c.ctl.o.Clock.Now(), Mode: string(c.ctl.o.Live.Mode().Mode), Lang: ivr.LangItalian}
+	if err := c.ctl.o.Store.InsertCall(ctx, rec); err != nil {
+		c.log().Error("callback record not stored", zap.Error(err))
+	} else {
+		c.rec = rec
+	}
+	_, err := c.ctl.o.Client.Originate(ctx, OriginateRequest{ChannelID: c.id, Endpoint: "PJSIP/" + c.acdCallerID + "@trunk",
+		CallerID: "800840840", Timeout: c.cbTimeout, AppArgs: "callback," + c.acdID,
+		Variables: map[string]string{"ASCOLTO_CALL": c.acdID}})
+	if err != nil {
+		c.log().Warn("callback not placed", zap.String("number", c.acdCallerID), zap.Error(err))
+		c.ctl.router.callbackFailed(c, "not placed: "+err.Error())
+		c.inACD = false
+		c.finish(ctx, OutcomeFailed, "system", 0)
+	}
+}
+
+// citizenAnswered: the callback is answered; greet, then music until the
+// agent answers.
+func (c *call) citizenAnswered(ctx context.Context) {
+	if c.phase != 0 {
+		return
+	}
+	c.phase = phaseQueued
+	now := c.ctl.o.Clock.Now()
+	c.update.AnsweredAt = &now
+	c.dirty = true
+	c.ctl.router.callbackAnswered(c)
+	pb := fmt.Sprintf("%s.%s.greeting", c.ctl.nonce, c.id)
+	if err := c.cmd(func() error {
+		return c.ctl.o.Client.Play(ctx, c.id, pb, []string{"sound:ascolto/richiamata-saluto"}, ivr.LangItalian)
+	}); err != nil {
+		c.holdMusic(ctx)
+	}
+}
+
+// holdMusic plays music on the channel while the agent is rung.
+func (c *call) holdMusic(ctx context.Context) {
+	if c.connected {
+		return
+	}
+	if err := c.ctl.o.Client.StartMOH(ctx, c.id, ""); err != nil && !IsGone(err) {
+		c.log().Warn("music on hold refused", zap.Error(err))
+	}
+}
+
+// ariChannel describes the citizen's side of a callback before Asterisk does.
+func ariChannel(number string) ari.ChannelData {
+	return ari.ChannelData{Caller: &ari.CallerID{Number: number}}
+}
+
+// callbackUnanswered reports a callback that never reached the citizen.
+func (c *call) callbackUnanswered(cause int) {
+	reason := "no answer"
+	if cause == 17 {
+		reason = "busy"
+	}
+	c.ctl.router.callbackFailed(c, reason)
+	c.inACD = false
+}
+
+func joinPath(p []string) string {
+	out := ""
+	for i, s := range p {
+		if i > 0 {
+			out += ">"
+		}
+		out += s
+	}
+	return out
+}
+
+// reportFlowSource is the little flow a caller goes through when a queue
+// overflows to the report recorder.
+const reportFlowSource = `name: segnalazione registrata
+start: registra
+nodes:
+  registra:
+    kind: record
+    prompts: registra-messaggio
+    max_seconds: 120
+    beep: true
+    terminate_key: "#"
+    next: grazie
+  grazie:
+    kind: hangup
+    prompts: [messaggio-registrato, arrivederci]
+`
+
+func (ctl *Controller) reportFlow() (*ivr.Flow, error) {
+	ctl.reportOnce.Do(func() {
+		ctl.report, ctl.reportErr = ivr.Load([]byte(reportFlowSource), ivr.NewCatalog(ctl.o.Live.Prompts(), nil))
+	})
+	return ctl.report, ctl.reportErr
+}

@@ -1,6 +1,7 @@
 package ari_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -148,21 +149,37 @@ func TestBadEventsAreSkipped(t *testing.T) {
 
 func TestWrongPassword(t *testing.T) {
 	r := newRig(t, dontStart())
+	client, err := ari.NewClient(ari.ClientOptions{URL: r.url, User: "ascolto", Password: "wrong", App: "ascolto"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan string, 16)
+	ctl, err := ari.New(ari.Options{Client: client, Store: r.db, Live: r.state, Clock: r.clk, MaxBackoff: time.Second,
+		Ready: func(ok bool, detail string) {
+			select {
+			case ready <- detail:
+			default:
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer func() { recover() }()
-		r.start("wrong")
-	}()
+	go func() { ctl.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
 	deadline := time.After(10 * time.Second)
 	for {
 		select {
-		case d := <-r.ready:
+		case d := <-ready:
 			if strings.Contains(d, "wrong user or password (401") {
+				if strings.Contains(d, "wrong\"") || strings.Contains(d, ":wrong") {
+					t.Fatalf("the password leaked into %q", d)
+				}
 				return
 			}
 		case <-deadline:
-			t.Fatal("a wrong password was never reported")
+			t.Fatalf("a wrong password was never reported (state %q)", ctl.State())
 		}
 	}
 }
@@ -192,7 +209,7 @@ func TestThousandCallsNoLeaks(t *testing.T) {
 		calls[i] = r.call(fmt.Sprintf("+39333%07d", i), steps...)
 	}
 	peak := 0
-	r.eventually("all 1,000 in flight at once", func() bool {
+	r.within(time.Minute, "all 1,000 in flight at once", func() bool {
 		peak = max(peak, r.ctl.ActiveCalls())
 		return peak == n+0 && r.ctl.ActiveCalls() == n
 	})
@@ -202,7 +219,7 @@ func TestThousandCallsNoLeaks(t *testing.T) {
 	for _, c := range calls {
 		r.wait(c)
 	}
-	r.eventually("every record closed", func() bool {
+	r.within(time.Minute, "every record closed", func() bool {
 		open, _ := r.db.OpenCalls(bg)
 		return len(open) == 0
 	})

@@ -368,3 +368,93 @@ func (c *Client) StartMOH(ctx context.Context, channelID, class string) error {
 
 // CloseIdle closes pooled connections that are not in use.
 func (c *Client) CloseIdle() { c.http.CloseIdleConnections() }
+
+// OriginateRequest places a call the controller wants: an agent's phone,
+// a callback to a citizen, a call-out.
+type OriginateRequest struct {
+	ChannelID string // chosen by us, so events can be matched before the answer
+	Endpoint  string // PJSIP/101, PJSIP/+390612345678@trunk
+	CallerID  string // what the phone shows: the caller's number for an agent
+	Timeout   time.Duration
+	AppArgs   string
+	Variables map[string]string
+}
+
+// Originate dials an endpoint into the application: the channel enters
+// Stasis only when answered (Asterisk reports Dial and state changes before).
+func (c *Client) Originate(ctx context.Context, r OriginateRequest) (ari.ChannelData, error) {
+	q := url.Values{"endpoint": {r.Endpoint}, "app": {c.app}}
+	if r.AppArgs != "" {
+		q.Set("appArgs", r.AppArgs)
+	}
+	if r.CallerID != "" {
+		q.Set("callerId", r.CallerID)
+	}
+	if r.Timeout > 0 {
+		// Asterisk takes whole seconds and treats 0 as its 30 s default.
+		q.Set("timeout", strconv.Itoa(max(1, int((r.Timeout+time.Second-1)/time.Second))))
+	}
+	var body any
+	if len(r.Variables) > 0 {
+		body = map[string]any{"variables": r.Variables}
+	}
+	var out ari.ChannelData
+	err := c.do(ctx, "channels.originate", "POST", "/channels/"+url.PathEscape(r.ChannelID), q, body, &out)
+	return out, err
+}
+
+// Bridges lists the bridges Asterisk has.
+func (c *Client) Bridges(ctx context.Context) ([]ari.BridgeData, error) {
+	var out []ari.BridgeData
+	err := c.do(ctx, "bridges.list", "GET", "/bridges", nil, nil, &out)
+	return out, err
+}
+
+// CreateBridge creates (or, when it exists, returns) a bridge with our id.
+func (c *Client) CreateBridge(ctx context.Context, id, typ, name string) (ari.BridgeData, error) {
+	q := url.Values{"type": {typ}}
+	if name != "" {
+		q.Set("name", name)
+	}
+	var out ari.BridgeData
+	err := c.do(ctx, "bridges.create", "POST", "/bridges/"+url.PathEscape(id), q, nil, &out)
+	return out, err
+}
+
+// AddChannel puts a channel in a bridge (moving it from another bridge).
+func (c *Client) AddChannel(ctx context.Context, bridgeID, channelID string) error {
+	return c.do(ctx, "bridges.add", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/addChannel",
+		url.Values{"channel": {channelID}}, nil, nil)
+}
+
+// RemoveChannel takes a channel out of a bridge.
+func (c *Client) RemoveChannel(ctx context.Context, bridgeID, channelID string) error {
+	return c.do(ctx, "bridges.remove", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/removeChannel",
+		url.Values{"channel": {channelID}}, nil, nil)
+}
+
+// DestroyBridge destroys a bridge; the channels in it stay up.
+func (c *Client) DestroyBridge(ctx context.Context, id string) error {
+	return c.do(ctx, "bridges.destroy", "DELETE", "/bridges/"+url.PathEscape(id), nil, nil, nil)
+}
+
+// StartBridgeMOH plays one music-on-hold stream to everyone in a bridge.
+func (c *Client) StartBridgeMOH(ctx context.Context, bridgeID, class string) error {
+	q := url.Values{}
+	if class != "" {
+		q.Set("mohClass", class)
+	}
+	return c.do(ctx, "bridges.moh", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/moh", q, nil, nil)
+}
+
+// Endpoints lists the endpoints and their states (online, offline ...).
+func (c *Client) Endpoints(ctx context.Context) ([]ari.EndpointData, error) {
+	var out []ari.EndpointData
+	err := c.do(ctx, "endpoints.list", "GET", "/endpoints", nil, nil, &out)
+	return out, err
+}
+
+// StopMOH stops music on hold on a channel.
+func (c *Client) StopMOH(ctx context.Context, channelID string) error {
+	return c.do(ctx, "channels.unmoh", "DELETE", "/channels/"+url.PathEscape(channelID)+"/moh", nil, nil, nil)
+}

@@ -139,6 +139,11 @@ func (r *rig) start(password string) {
 	go func() { ctl.Run(ctx); close(done) }()
 	r.t.Cleanup(r.stop)
 	r.waitState("connected")
+	select {
+	case <-r.ctl.ACDReady():
+	case <-time.After(10 * time.Second):
+		r.t.Fatal("the ACD did not start")
+	}
 }
 
 // stop stops the controller as a crash or a deploy would: calls stay up in Asterisk.
@@ -201,7 +206,13 @@ func (r *rig) record(channel string) store.Call {
 // eventually polls cond for up to 10 s of wall time.
 func (r *rig) eventually(what string, cond func() bool) {
 	r.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	r.within(10*time.Second, what, cond)
+}
+
+// within polls cond for up to d of wall time.
+func (r *rig) within(d time.Duration, what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if cond() {
 			return

@@ -430,44 +430,70 @@ type CallACD struct {
 // the figures can only be final after the hang-up (and wrap-up after it).
 // Zero fields are left as they are.
 func (db *DB) SetCallACD(ctx context.Context, channelID string, a CallACD) error {
-	var sets []string
-	var args []any
-	add := func(col string, v any) {
-		args = append(args, v)
-		sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
+	return db.SetCallACDs(ctx, []CallACDUpdate{{ChannelID: channelID, CallACD: a}})
+}
+
+// CallACDUpdate is one call's accounting, for SetCallACDs.
+type CallACDUpdate struct {
+	ChannelID string
+	CallACD
+}
+
+// SetCallACDs writes several calls' accounting in one group-committed
+// transaction. An unknown call is ErrNotFound (and nothing is written).
+func (db *DB) SetCallACDs(ctx context.Context, us []CallACDUpdate) error {
+	type stmt struct {
+		q    string
+		args []any
+		id   string
 	}
-	if a.Queue != "" {
-		add("queue", a.Queue)
-	}
-	if a.Agent != "" {
-		add("agent", a.Agent)
-	}
-	if !a.ConnectedAt.IsZero() {
-		add("connected_at", a.ConnectedAt)
-	}
-	for _, n := range []struct {
-		col string
-		v   int
-	}{{"wait_s", a.WaitS}, {"ring_s", a.RingS}, {"talk_s", a.TalkS}, {"hold_s", a.HoldS}, {"wrapup_s", a.WrapupS}} {
-		if n.v < 0 {
-			return invalid("%s must not be negative", n.col)
+	var stmts []stmt
+	for _, u := range us {
+		a := u.CallACD
+		var sets []string
+		var args []any
+		add := func(col string, v any) {
+			args = append(args, v)
+			sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
 		}
-		if n.v > 0 {
-			add(n.col, n.v)
+		if a.Queue != "" {
+			add("queue", a.Queue)
 		}
+		if a.Agent != "" {
+			add("agent", a.Agent)
+		}
+		if !a.ConnectedAt.IsZero() {
+			add("connected_at", a.ConnectedAt)
+		}
+		for _, n := range []struct {
+			col string
+			v   int
+		}{{"wait_s", a.WaitS}, {"ring_s", a.RingS}, {"talk_s", a.TalkS}, {"hold_s", a.HoldS}, {"wrapup_s", a.WrapupS}} {
+			if n.v < 0 {
+				return invalid("%s must not be negative", n.col)
+			}
+			if n.v > 0 {
+				add(n.col, n.v)
+			}
+		}
+		if len(sets) == 0 {
+			continue
+		}
+		args = append(args, u.ChannelID)
+		stmts = append(stmts, stmt{fmt.Sprintf(`UPDATE calls SET %s WHERE channel_id = $%d`, strings.Join(sets, ", "), len(args)), args, u.ChannelID})
 	}
-	if len(sets) == 0 {
+	if len(stmts) == 0 {
 		return nil
 	}
-	args = append(args, channelID)
-	q := fmt.Sprintf(`UPDATE calls SET %s WHERE channel_id = $%d`, strings.Join(sets, ", "), len(args))
 	return db.Batch(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("store: ACD figures of call %s: %w", channelID, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("%w: call %s", ErrNotFound, channelID)
+		for _, st := range stmts {
+			res, err := tx.exec(ctx, st.q, st.args...)
+			if err != nil {
+				return fmt.Errorf("store: ACD figures of call %s: %w", st.id, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return fmt.Errorf("%w: call %s", ErrNotFound, st.id)
+			}
 		}
 		return nil
 	})

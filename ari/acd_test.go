@@ -1,0 +1,220 @@
+package ari_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ascolto/ascolto/ari"
+	"github.com/ascolto/ascolto/ari/arisim"
+	"github.com/ascolto/ascolto/store"
+)
+
+// seat creates an agent (extension ext, endpoint PJSIP/ext) in the queues,
+// and gives it a phone in the simulator that behaves as b.
+func seat(t *testing.T, r *rig, ext string, b arisim.Behaviour, queues ...string) *arisim.Endpoint {
+	t.Helper()
+	a := store.Agent{Extension: ext, Endpoint: "PJSIP/" + ext, Name: "Operatore " + ext}
+	if err := r.db.SaveAgent(bg, &a, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queues {
+		if err := r.db.SetMembership(bg, q, ext, store.Member{}, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r.sim.Endpoint("PJSIP/"+ext, b)
+}
+
+func setQueue(t *testing.T, r *rig, name string, edit func(q *store.Queue)) {
+	t.Helper()
+	q, err := r.db.QueueByName(bg, name)
+	if err != nil {
+		q = store.Queue{Name: name, Strategy: "longest-idle", RingTimeoutS: 15, SLPercent: 80, SLSeconds: 20, AnnounceS: 0}
+	}
+	edit(&q)
+	if err := r.db.SaveQueue(bg, &q, "test"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func login(t *testing.T, r *rig, exts ...string) {
+	t.Helper()
+	for _, ext := range exts {
+		if res := r.ctl.AgentCommand("login", ext, "", "test"); res != "ok" {
+			t.Fatalf("login %s: %s", ext, res)
+		}
+	}
+}
+
+// queueEvents lists the queue-log event names of a call, in order.
+func queueEvents(t *testing.T, r *rig, call string) []string {
+	t.Helper()
+	evs, err := r.db.QueueEvents(bg, store.QueueEventFilter{CallID: &call})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Event+":"+e.Agent)
+	}
+	return out
+}
+
+func waitEvents(t *testing.T, r *rig, call string, want ...string) []string {
+	t.Helper()
+	var got []string
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if got = queueEvents(t, r, call); slices.Equal(got, want) {
+			return got
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("queue events %v, want %v", got, want)
+	return got
+}
+
+// informazioni: the caller presses 3 at the ordinary menu.
+func toInformazioni(extra ...arisim.Step) []arisim.Step {
+	return append([]arisim.Step{arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("3")}, extra...)
+}
+
+func TestACDAnswerTalkAndWrapUp(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.WrapupS = 20; q.MaxWaitS = 0; q.Overflow = "" })
+	phone := seat(t, r, "101", arisim.Answer(2*time.Second, arisim.Wait(30*time.Second), arisim.HangUp()), "informazioni")
+	r.start("secret")
+	login(t, r, "101")
+
+	c := r.call("+390862500001", toInformazioni(arisim.WaitBridged(), arisim.Wait(10*time.Second), arisim.HangUp())...)
+	rep := r.wait(c)
+	if len(rep.Bridged) == 0 {
+		t.Fatalf("caller never bridged: %+v", rep)
+	}
+	ag := phone.LastCall().Report()
+	if len(ag.Bridged) == 0 || !slices.Contains(ag.Bridged[0].With, c.ChannelID()) {
+		t.Fatalf("agent's phone was not bridged with the caller: %+v", ag)
+	}
+	waitEvents(t, r, c.ChannelID(), "ENTERQUEUE:", "CONNECT:101", "COMPLETECALLER:101")
+	rec := r.record(c.ChannelID())
+	if rec.Outcome != ari.OutcomeAnswered || rec.Agent != "101" || rec.HangupBy != "caller" || rec.TalkS < 9 || rec.ConnectedAt.IsZero() {
+		t.Fatalf("record %+v", rec)
+	}
+	// The agent's leg was hung up with the caller, and wrap-up follows.
+	r.eventually("agent leg gone", func() bool { return phone.LastCall().Report().Ended })
+	r.eventually("wrap-up recorded", func() bool {
+		got, _ := r.db.CallByChannel(bg, c.ChannelID())
+		return got.WrapupS >= 19
+	})
+}
+
+func TestACDRONAAndNextAgent(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.RingTimeoutS = 10; q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	seat(t, r, "101", arisim.NoAnswer(), "informazioni")
+	seat(t, r, "102", arisim.Answer(time.Second), "informazioni")
+	r.start("secret")
+	login(t, r, "101")
+	time.Sleep(20 * time.Millisecond) // 101 idle longest: rung first
+	login(t, r, "102")
+	c := r.call("+390862500002", toInformazioni(arisim.WaitBridged(), arisim.Wait(5*time.Second), arisim.HangUp())...)
+	r.wait(c)
+	got := waitEvents(t, r, c.ChannelID(), "ENTERQUEUE:", "RINGNOANSWER:101", "CONNECT:102", "COMPLETECALLER:102")
+	_ = got
+	none := "NONE"
+	evs, _ := r.db.QueueEvents(bg, store.QueueEventFilter{CallID: &none})
+	paused := false
+	for _, e := range evs {
+		paused = paused || (e.Event == store.QPause && e.Agent == "101" && e.Data[0] == "no answer")
+	}
+	if !paused {
+		t.Fatalf("101 not paused after RONA: %+v", evs)
+	}
+	snap := r.ctl.Snapshot()
+	r.eventually("snapshot shows 101 paused", func() bool {
+		snap = r.ctl.Snapshot()
+		if snap == nil {
+			return false
+		}
+		for _, a := range snap.Agents {
+			if a.ID == "101" {
+				return a.Paused && a.Reason == "no answer"
+			}
+		}
+		return false
+	})
+}
+
+func TestACDCallerLeavesWhileRingingAndAgentHangsUpFirst(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.RingTimeoutS = 20; q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	slow := seat(t, r, "101", arisim.NoAnswer(), "informazioni")
+	r.start("secret")
+	login(t, r, "101")
+	// Abandon while the agent's phone rings.
+	c := r.call("+390862500003", toInformazioni(arisim.WaitUntil("music", hasHeard("moh:default")), arisim.Wait(4*time.Second), arisim.HangUp())...)
+	r.wait(c)
+	r.eventually("agent rung", func() bool { return slow.LastCall() != nil })
+	waitEvents(t, r, c.ChannelID(), "ENTERQUEUE:", "ABANDON:")
+	r.eventually("ringing leg hung up", func() bool { return slow.LastCall().Report().Ended })
+	if rec := r.record(c.ChannelID()); rec.Outcome != ari.OutcomeAbandonedQueue {
+		t.Fatalf("abandon record %+v", rec)
+	}
+
+	// The agent hangs up first.
+	slow.SetBehaviour(arisim.Answer(time.Second, arisim.Wait(4*time.Second), arisim.HangUp()))
+	c2 := r.call("+390862500004", toInformazioni(arisim.WaitBridged())...)
+	rep := r.wait(c2)
+	if rep.HungUpBy != "controller" {
+		t.Fatalf("caller hung up by %q after the agent left", rep.HungUpBy)
+	}
+	waitEvents(t, r, c2.ChannelID(), "ENTERQUEUE:", "CONNECT:101", "COMPLETEAGENT:101")
+	if rec := r.record(c2.ChannelID()); rec.Outcome != ari.OutcomeAnswered || rec.HangupBy != "system" {
+		t.Fatalf("agent-first record %+v", rec)
+	}
+}
+
+func TestACDUnreachablePhoneIsNeverRung(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	dead := seat(t, r, "101", arisim.Unreachable(), "informazioni")
+	r.start("secret")
+	login(t, r, "101")
+	c := r.call("+390862500005", toInformazioni(arisim.Wait(8*time.Second))...)
+	time.Sleep(400 * time.Millisecond) // 16 s of scaled time
+	if dead.LastCall() != nil {
+		t.Fatal("an unreachable phone was rung")
+	}
+	// The phone registers: the waiting caller is put through.
+	dead.SetBehaviour(arisim.Answer(time.Second))
+	r.eventually("caller bridged once the phone is back", func() bool { return c.Report().BridgedNow })
+	c.HangUp()
+	r.wait(c)
+}
+
+func TestACDRescueGoesFirst(t *testing.T) {
+	r := newRig(t, dontStart())
+	for _, q := range []string{"informazioni", "soccorso"} {
+		setQueue(t, r, q, func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	}
+	phone := seat(t, r, "101", arisim.Answer(time.Second, arisim.Wait(3*time.Second), arisim.HangUp()), "informazioni", "soccorso")
+	r.start("secret")
+	// Two callers wait before anyone logs in: information first, rescue second.
+	info := r.call("+390862600001", toInformazioni(arisim.WaitBridged(), arisim.Wait(time.Second), arisim.HangUp())...)
+	r.eventually("info waiting", func() bool { return slices.Contains(heard(info.Report()), "moh:default") })
+	rescue := r.call("+390862600002", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("1"),
+		arisim.WaitBridged(), arisim.Wait(time.Second), arisim.HangUp())
+	r.eventually("rescue waiting", func() bool { return slices.Contains(heard(rescue.Report()), "avviso-112") })
+	time.Sleep(100 * time.Millisecond)
+	login(t, r, "101")
+	r.wait(rescue)
+	r.wait(info)
+	calls := phone.Calls()
+	if len(calls) < 2 || len(calls[0].Report().Bridged) == 0 || !slices.Contains(calls[0].Report().Bridged[0].With, rescue.ChannelID()) {
+		t.Fatalf("the agent's first call was not the rescue call (%d calls)", len(calls))
+	}
+	if rec := r.record(rescue.ChannelID()); rec.Urgency != store.UrgencyRescue || rec.Priority != 10 {
+		t.Fatalf("rescue record %+v", rec)
+	}
+}

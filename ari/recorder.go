@@ -1,0 +1,170 @@
+package ari
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ascolto/ascolto/acd"
+	"github.com/ascolto/ascolto/store"
+	"go.uber.org/zap"
+)
+
+// recorder writes what the ACD decided to the store, off the actor's
+// goroutine: queue-log records and the ACD's accounting on call records
+// (each flush in one transaction apiece), agents' states as people set
+// them, and the live snapshot. A failed write is retried item by item,
+// then logged and counted — never silently dropped.
+type recorder struct {
+	ctl    *Controller
+	mu     sync.Mutex
+	events []store.QueueEvent
+	accts  []store.CallACDUpdate
+	states []agentState
+	snap   *acd.Snapshot
+	wake   chan struct{}
+	idle   chan struct{} // closed and replaced whenever a flush leaves nothing pending
+}
+
+type agentState struct {
+	ext, reason, actor string
+	loggedIn, paused   bool
+}
+
+func newRecorder(ctl *Controller) *recorder {
+	return &recorder{ctl: ctl, wake: make(chan struct{}, 1), idle: make(chan struct{})}
+}
+
+func (w *recorder) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// add queues one queue-log record and the call accounting it carries.
+func (w *recorder) add(r acd.Record) {
+	secs := func(d time.Duration) int { return int((d + time.Second/2) / time.Second) }
+	var acct *store.CallACD
+	switch {
+	case r.Event == acd.LogConnect || r.Event == acd.LogCallbackConnected:
+		acct = &store.CallACD{Queue: r.Queue, Agent: r.Agent, ConnectedAt: r.Time, WaitS: secs(r.Wait), RingS: secs(r.Ring)}
+	case r.Final:
+		acct = &store.CallACD{Queue: r.Queue, Agent: r.Agent, WaitS: secs(r.Wait), RingS: secs(r.Ring), TalkS: secs(r.Talk), HoldS: secs(r.Hold)}
+	case r.Event == acd.LogWrapUpEnd && r.Call != "":
+		acct = &store.CallACD{WrapupS: secs(r.WrapUp)}
+	}
+	w.mu.Lock()
+	w.events = append(w.events, queueEvent(r))
+	if acct != nil && r.Call != "" {
+		w.accts = append(w.accts, store.CallACDUpdate{ChannelID: r.Call, CallACD: *acct})
+	}
+	w.mu.Unlock()
+	w.poke()
+}
+
+// agentState keeps a person's login/pause so a restart restores it.
+func (w *recorder) agentState(ext string, loggedIn, paused bool, reason, actor string) {
+	w.mu.Lock()
+	w.states = append(w.states, agentState{ext: ext, loggedIn: loggedIn, paused: paused, reason: reason, actor: actor})
+	w.mu.Unlock()
+	w.poke()
+}
+
+// snapshot keeps the latest picture for other processes; only the newest is written.
+func (w *recorder) snapshot(s acd.Snapshot) {
+	w.mu.Lock()
+	w.snap = &s
+	w.mu.Unlock()
+	w.poke()
+}
+
+func (w *recorder) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			w.flush(context.Background()) // what was decided before the stop is still written
+			return
+		case <-w.wake:
+		}
+		w.flush(ctx)
+	}
+}
+
+// settled returns a channel closed when everything queued so far is written.
+func (w *recorder) settled() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.events) == 0 && len(w.accts) == 0 && len(w.states) == 0 && w.snap == nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	return w.idle
+}
+
+func (w *recorder) flush(ctx context.Context) {
+	for {
+		w.mu.Lock()
+		events, accts, states, snap := w.events, w.accts, w.states, w.snap
+		w.events, w.accts, w.states, w.snap = nil, nil, nil, nil
+		if len(events) == 0 && len(accts) == 0 && len(states) == 0 && snap == nil {
+			close(w.idle)
+			w.idle = make(chan struct{})
+			w.mu.Unlock()
+			return
+		}
+		w.mu.Unlock()
+		if len(events) > 0 {
+			if err := w.ctl.o.Store.AppendQueueEvents(ctx, events...); err != nil {
+				for _, e := range events {
+					w.check(w.ctl.o.Store.AppendQueueEvents(ctx, e), "queue event "+e.Event)
+				}
+			}
+		}
+		if len(accts) > 0 {
+			if err := w.ctl.o.Store.SetCallACDs(ctx, accts); err != nil {
+				for _, a := range accts {
+					w.check(w.ctl.o.Store.SetCallACD(ctx, a.ChannelID, a.CallACD), "accounting of call "+a.ChannelID)
+				}
+			}
+		}
+		for _, s := range states {
+			w.check(w.ctl.o.Store.SaveAgentState(ctx, s.ext, s.loggedIn, s.paused, s.reason, s.actor), "state of agent "+s.ext)
+		}
+		if snap != nil {
+			if b, err := json.Marshal(snap); err == nil {
+				if err := w.ctl.o.Store.SaveACDSnapshot(ctx, snap.At, string(b)); err != nil {
+					w.ctl.log.Warn("ACD snapshot not stored", zap.Error(err))
+				}
+			}
+		}
+	}
+}
+
+func (w *recorder) check(err error, what string) {
+	if err != nil {
+		w.ctl.m.errors.WithLabelValues("acd-record").Inc()
+		w.ctl.log.Error("ACD record not stored", zap.String("what", what), zap.Error(err))
+	}
+}
+
+// queueEvent turns an engine record into a queue_log row, with Asterisk's
+// data fields as the engine formats them.
+func queueEvent(r acd.Record) store.QueueEvent {
+	e := store.QueueEvent{At: r.Time, CallID: r.Call, Queue: r.Queue, Agent: r.Agent, Event: string(r.Event)}
+	if e.Queue == "" {
+		e.Queue = "NONE"
+	}
+	parts := strings.Split(r.QueueLog(), "|")
+	if len(parts) > 5 {
+		for i, d := range parts[5:] {
+			if i < len(e.Data) {
+				e.Data[i] = d
+			}
+		}
+	}
+	return e
+}

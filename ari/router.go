@@ -1,0 +1,708 @@
+package ari
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v5"
+	"github.com/ascolto/ascolto/acd"
+	"github.com/ascolto/ascolto/clock"
+	"github.com/ascolto/ascolto/store"
+	"go.uber.org/zap"
+)
+
+// router runs the ACD. It owns the acd.Engine in one goroutine (an actor):
+// everything that happens to queued calls and to agents reaches it as a
+// function on its inbox, and each decision the engine returns is handed to
+// the goroutine that owns the channel concerned, so the actor itself never
+// waits on Asterisk or on the database.
+type router struct {
+	ctl *Controller
+	log *zap.Logger
+	in  chan func()
+
+	eng     *acd.Engine
+	built   chan struct{} // closed once the engine exists
+	early   []func()      // events that came before the engine was built
+	timer   clock.Timer
+	timerAt time.Time
+
+	callers map[string]*call           // ACD call id -> the caller's side now (inbound call or callback leg)
+	legs    map[string]map[string]*leg // ACD call id -> agent -> that agent's phone leg
+	agents  map[string]store.Agent     // extension -> seat
+	queues  map[string]store.Queue     // name -> settings
+	holds   map[string]bool            // holding bridges known to exist
+
+	snap     atomic.Pointer[acd.Snapshot]
+	records  *recorder
+	seq      atomic.Int64
+	mu       sync.Mutex // guards reach, read by the console outside the actor
+	reach    map[string]bool
+	snapshot func(acd.Snapshot) // published after each refresh (console hub), may be nil
+}
+
+func newRouter(ctl *Controller) *router {
+	return &router{ctl: ctl, log: ctl.log.Named("acd"), in: make(chan func(), 4096), built: make(chan struct{}),
+		callers: map[string]*call{}, legs: map[string]map[string]*leg{}, agents: map[string]store.Agent{},
+		queues: map[string]store.Queue{}, holds: map[string]bool{}, reach: map[string]bool{},
+		records: newRecorder(ctl)}
+}
+
+// post runs f on the actor. It never blocks the caller for long: the inbox
+// is large, and a full inbox is a bug worth a log line, not a lost event.
+func (r *router) post(f func()) {
+	select {
+	case r.in <- f:
+	default:
+		r.log.Warn("ACD inbox full; waiting")
+		r.in <- f
+	}
+}
+
+// run is the actor's loop.
+func (r *router) run(ctx context.Context) {
+	go r.records.run(ctx)
+	snapEvery := r.ctl.o.Clock.NewTimer(time.Second)
+	go r.pollCommands(ctx)
+	for {
+		var tick <-chan time.Time
+		if r.timer != nil {
+			tick = r.timer.C()
+		}
+		select {
+		case <-ctx.Done():
+			r.saveState()
+			return
+		case f := <-r.in:
+			f()
+		case <-tick:
+			r.timer = nil
+			r.handle(acd.Tick{At: r.now()})
+		case <-snapEvery.C():
+			r.refreshSnapshot(ctx)
+			snapEvery.Reset(time.Second)
+		}
+	}
+}
+
+func (r *router) now() time.Time { return r.ctl.o.Clock.Now() }
+
+// handle feeds one event to the engine and carries out its decisions.
+// Before the engine exists (the first reconciliation builds it), events
+// wait their turn.
+func (r *router) handle(ev acd.Event) {
+	if r.eng == nil {
+		r.early = append(r.early, func() { r.handle(ev) })
+		return
+	}
+	ds, err := r.eng.Handle(ev)
+	r.execute(ds)
+	if err != nil {
+		if errors.Is(err, acd.ErrUnknownCall) {
+			r.log.Debug("ACD event for a call it no longer has", zap.String("event", fmt.Sprintf("%T", ev)), zap.Error(err))
+		} else {
+			r.log.Warn("ACD refused an event", zap.String("event", fmt.Sprintf("%T", ev)), zap.Error(err))
+		}
+	}
+	r.rearm()
+}
+
+// rearm sets the timer for the engine's next deadline.
+func (r *router) rearm() {
+	at, ok := r.eng.NextDeadline()
+	if !ok {
+		if r.timer != nil {
+			r.timer.Stop()
+			r.timer = nil
+		}
+		return
+	}
+	if r.timer != nil && r.timerAt.Equal(at) {
+		return
+	}
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	r.timerAt = at
+	r.timer = r.ctl.o.Clock.NewTimer(max(at.Sub(r.now()), 0))
+}
+
+// execute hands each decision to whoever can carry it out.
+func (r *router) execute(ds []acd.Decision) {
+	for _, d := range ds {
+		switch d := d.(type) {
+		case acd.Ring:
+			r.ring(d)
+		case acd.StopRinging:
+			if l := r.legs[d.Call][d.Agent]; l != nil {
+				l.stop()
+				r.dropLeg(d.Call, d.Agent)
+			}
+		case acd.Bridge:
+			r.bridge(d)
+		case acd.Announce:
+			if c := r.callers[d.Call]; c != nil {
+				c.do(func(c *call) { c.announce(d.Position, d.EstimatedWait) })
+			}
+		case acd.OfferCallback:
+			if c := r.callers[d.Call]; c != nil {
+				c.do(func(c *call) { c.offerCallback() })
+			}
+		case acd.DialCallback:
+			r.dialCallback(d)
+		case acd.CancelCallback:
+			if c := r.callers[d.Call]; c != nil && c.kind == startCallback {
+				c.do(func(c *call) { c.hangup(c.ctl.runCtx) })
+			}
+		case acd.Moved:
+			if c := r.callers[d.Call]; c != nil {
+				q := d.To
+				c.do(func(c *call) { c.joinQueue(q) })
+			}
+		case acd.SendToReport:
+			if c := r.callers[d.Call]; c != nil {
+				delete(r.callers, d.Call)
+				c.do(func(c *call) { c.leaveToReport() })
+			}
+		case acd.AgentChanged:
+			r.ctl.m.agentState.WithLabelValues(d.Agent).Set(float64(d.State))
+		case acd.Record:
+			r.records.add(d)
+			if d.Final {
+				r.forgetCall(d.Call)
+			}
+		}
+	}
+}
+
+// forgetCall drops what the router held for a call the engine has finished.
+func (r *router) forgetCall(id string) {
+	delete(r.callers, id)
+	for agent, l := range r.legs[id] {
+		if !l.isConnected() {
+			l.stop()
+		}
+		delete(r.legs[id], agent)
+	}
+	delete(r.legs, id)
+}
+
+func (r *router) dropLeg(callID, agent string) {
+	if m := r.legs[callID]; m != nil {
+		delete(m, agent)
+		if len(m) == 0 {
+			delete(r.legs, callID)
+		}
+	}
+}
+
+// ring originates a channel to the agent's phone, showing the caller's number.
+func (r *router) ring(d acd.Ring) {
+	a, ok := r.agents[d.Agent]
+	if !ok {
+		r.handle(acd.RingFailed{At: r.now(), Call: d.Call, Agent: d.Agent, Reason: acd.Unreachable})
+		return
+	}
+	caller := ""
+	if c := r.callers[d.Call]; c != nil {
+		caller = c.acdCallerID
+	}
+	l := newLeg(r, d.Call, d.Agent, a.Endpoint, caller, time.Until(d.Until)+5*time.Second)
+	if r.legs[d.Call] == nil {
+		r.legs[d.Call] = map[string]*leg{}
+	}
+	r.legs[d.Call][d.Agent] = l
+	l.start()
+}
+
+// bridge joins the caller and the agent who answered.
+func (r *router) bridge(d acd.Bridge) {
+	c := r.callers[d.Call]
+	l := r.legs[d.Call][d.Agent]
+	if c == nil || l == nil {
+		r.log.Warn("bridge without both sides", zap.String("call", d.Call), zap.String("agent", d.Agent),
+			zap.Bool("caller", c != nil), zap.Bool("agent_leg", l != nil))
+		if l != nil {
+			l.stop()
+		}
+		return
+	}
+	l.connected.Store(true)
+	agentChan := l.id
+	agent := d.Agent
+	c.do(func(c *call) { c.bridgeTo(agent, agentChan) })
+}
+
+// dialCallback calls the citizen back; when they answer, an agent is rung.
+func (r *router) dialCallback(d acd.DialCallback) {
+	id := fmt.Sprintf("ascolto-cb-%s-%d", r.ctl.nonce, r.seq.Add(1))
+	cb := newCallbackCall(r.ctl, id, d.Call, d.Number, time.Until(d.Until))
+	r.callers[d.Call] = cb
+	r.ctl.mu.Lock()
+	r.ctl.chans[id] = cb
+	r.ctl.m.active.Inc()
+	r.ctl.wg.Add(1)
+	r.ctl.mu.Unlock()
+	go cb.run(r.ctl.runCtx)
+}
+
+// endpointState follows an agent's phone: an offline endpoint is never rung.
+func (r *router) endpointState(ep ari.EndpointData) {
+	name := ep.Technology + "/" + ep.Resource
+	reachable := ep.State == "online"
+	r.post(func() {
+		for ext, a := range r.agents {
+			if a.Endpoint == name {
+				r.setReachable(ext, reachable)
+			}
+		}
+	})
+}
+
+func (r *router) setReachable(ext string, reachable bool) {
+	r.mu.Lock()
+	prev, known := r.reach[ext]
+	r.reach[ext] = reachable
+	r.mu.Unlock()
+	if known && prev == reachable {
+		return
+	}
+	r.handle(acd.DeviceState{At: r.now(), Agent: ext, Reachable: reachable})
+}
+
+// Enqueue hands an answered caller to a queue: called from the caller's
+// goroutine once it has joined the queue's holding bridge.
+func (r *router) enqueue(c *call, queue string, priority int, rescue bool) {
+	id, callerID := c.acdID, c.acdCallerID
+	at := r.now()
+	r.post(func() {
+		r.callers[id] = c
+		r.handle(acd.Arrive{At: at, Call: id, Queue: queue, CallerID: callerID, Priority: priority, Rescue: rescue})
+	})
+}
+
+// callerLeft tells the engine a caller hung up (or was lost).
+func (r *router) callerLeft(c *call) {
+	id := c.acdID
+	at := r.now()
+	r.post(func() {
+		if r.callers[id] != c {
+			return // the engine already let go of it (report, callback)
+		}
+		for agent, l := range r.legs[id] {
+			if l.isConnected() {
+				l.stop()
+				r.dropLeg(id, agent)
+			}
+		}
+		r.handle(acd.Hangup{At: at, Call: id, By: acd.ByCaller})
+	})
+}
+
+// agentLeft tells the engine the agent hung up a connected call, and ends
+// the caller's side too.
+func (r *router) agentLeft(l *leg) {
+	at := r.now()
+	r.post(func() {
+		if r.legs[l.callID][l.agent] != l {
+			return
+		}
+		r.dropLeg(l.callID, l.agent)
+		if c := r.callers[l.callID]; c != nil {
+			c.do(func(c *call) { c.endedByAgent() })
+		}
+		r.handle(acd.Hangup{At: at, Call: l.callID, By: acd.ByAgent})
+	})
+}
+
+// legAnswered reports an agent answering.
+func (r *router) legAnswered(l *leg) {
+	at := r.now()
+	r.post(func() {
+		if r.legs[l.callID][l.agent] != l {
+			l.stop() // the offer was withdrawn meanwhile
+			return
+		}
+		r.handle(acd.Answer{At: at, Call: l.callID, Agent: l.agent})
+	})
+}
+
+// legFailed reports an agent's phone that did not answer.
+func (r *router) legFailed(l *leg, reason acd.RingFailure) {
+	at := r.now()
+	r.post(func() {
+		if r.legs[l.callID][l.agent] != l {
+			return
+		}
+		r.dropLeg(l.callID, l.agent)
+		r.handle(acd.RingFailed{At: at, Call: l.callID, Agent: l.agent, Reason: reason})
+	})
+}
+
+// callbackRequested: the caller pressed the key to be called back.
+func (r *router) callbackRequested(c *call, number string) {
+	id := c.acdID
+	at := r.now()
+	r.post(func() {
+		if r.callers[id] != c {
+			return
+		}
+		delete(r.callers, id)
+		r.handle(acd.RequestCallback{At: at, Call: id, Number: number})
+	})
+}
+
+// callbackAnswered / callbackFailed report the citizen's side of a callback.
+func (r *router) callbackAnswered(c *call) {
+	id, at := c.acdID, r.now()
+	r.post(func() {
+		if r.callers[id] == c {
+			r.handle(acd.CallbackAnswered{At: at, Call: id})
+		}
+	})
+}
+
+func (r *router) callbackFailed(c *call, reason string) {
+	id, at := c.acdID, r.now()
+	r.post(func() {
+		if r.callers[id] == c {
+			delete(r.callers, id)
+			r.handle(acd.CallbackFailed{At: at, Call: id, Reason: reason})
+		}
+	})
+}
+
+// agentCommand applies a login, logout, pause or unpause and keeps it in
+// the store so a restart restores it. It returns what to tell the person.
+func (r *router) agentCommand(kind, ext, arg, actor string) string {
+	a, ok := r.agents[ext]
+	if !ok {
+		return "error: unknown agent " + ext
+	}
+	at := r.now()
+	var ev acd.Event
+	switch kind {
+	case "login":
+		r.mu.Lock()
+		reach, known := r.reach[ext]
+		r.mu.Unlock()
+		ev = acd.Login{At: at, Agent: ext, Unreachable: known && !reach}
+		a.LoggedIn, a.Paused, a.Reason = true, false, ""
+	case "logout":
+		ev = acd.Logout{At: at, Agent: ext}
+		a.LoggedIn, a.Paused, a.Reason = false, false, ""
+	case "pause":
+		if arg == "" {
+			arg = "pausa"
+		}
+		ev = acd.Pause{At: at, Agent: ext, Reason: arg}
+		a.Paused, a.Reason = true, arg
+	case "unpause":
+		ev = acd.Unpause{At: at, Agent: ext}
+		a.Paused, a.Reason = false, ""
+	default:
+		return "error: unknown command " + kind
+	}
+	if r.eng == nil {
+		return "error: the ACD is not running yet (Asterisk not connected)"
+	}
+	ds, err := r.eng.Handle(ev)
+	r.execute(ds)
+	r.rearm()
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	r.agents[ext] = a
+	r.records.agentState(ext, a.LoggedIn, a.Paused, a.Reason, actor)
+	return "ok"
+}
+
+// pollCommands applies commands other processes (the CLI) left in the store.
+func (r *router) pollCommands(ctx context.Context) {
+	for {
+		t := r.ctl.o.Clock.NewTimer(250 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		cmds, err := r.ctl.o.Store.PendingACDCommands(ctx)
+		if err != nil {
+			continue
+		}
+		for _, cmd := range cmds {
+			done := make(chan string, 1)
+			cmd := cmd
+			r.post(func() {
+				if cmd.Kind == "reload" {
+					done <- r.reload(ctx)
+					return
+				}
+				done <- r.agentCommand(cmd.Kind, cmd.Agent, cmd.Arg, cmd.Actor)
+			})
+			var res string
+			select {
+			case res = <-done:
+			case <-ctx.Done():
+				return
+			}
+			if err := r.ctl.o.Store.FinishACDCommand(ctx, cmd.ID, res); err != nil {
+				r.log.Warn("command result not stored", zap.Int64("command", cmd.ID), zap.Error(err))
+			}
+			r.log.Info("command applied", zap.String("kind", cmd.Kind), zap.String("agent", cmd.Agent),
+				zap.String("by", cmd.Actor), zap.String("result", res))
+		}
+	}
+}
+
+// engineQueue maps a queue's stored settings to the engine's.
+func engineQueue(q store.Queue) acd.Queue {
+	eq := acd.Queue{Name: q.Name, Site: q.Site, Strategy: acd.Strategy(q.Strategy),
+		RingTimeout: time.Duration(q.RingTimeoutS) * time.Second, WrapUp: time.Duration(q.WrapupS) * time.Second,
+		MaxWait: time.Duration(q.MaxWaitS) * time.Second, MaxLen: q.MaxLen,
+		AnnounceEvery: time.Duration(q.AnnounceS) * time.Second,
+		ServiceLevel:  acd.ServiceTarget{Percent: float64(q.SLPercent), Within: time.Duration(q.SLSeconds) * time.Second},
+		Callback:      acd.CallbackPolicy{Attempts: q.CallbackAttempts, Interval: time.Duration(q.CallbackIntervalS) * time.Second}}
+	switch {
+	case q.Overflow == "record":
+		eq.Overflow = acd.Target{Kind: acd.TargetReport}
+	case q.Overflow == "callback":
+		eq.Overflow = acd.Target{Kind: acd.TargetCallback}
+	case strings.HasPrefix(q.Overflow, "queue:"):
+		eq.Overflow = acd.Target{Kind: acd.TargetQueue, Queue: strings.TrimPrefix(q.Overflow, "queue:")}
+	}
+	for _, m := range q.Members {
+		eq.Members = append(eq.Members, acd.Member{Agent: m.Extension, Penalty: m.Penalty, Level: m.Level, EmergencyOnly: m.EmergencyOnly})
+	}
+	return eq
+}
+
+// adopted is a queued caller found alive at the first reconciliation.
+type adopted struct {
+	c   *call
+	rec store.Call
+}
+
+// build creates the engine once Asterisk is connected: queues and agents
+// from the store, callbacks still owed from the saved state, and the
+// callers found waiting in Asterisk, in their original order.
+func (r *router) build(ctx context.Context, waiting []adopted, connected []connectedCall) error {
+	qs, err := r.ctl.o.Store.Queues(ctx)
+	if err != nil {
+		return err
+	}
+	as, err := r.ctl.o.Store.Agents(ctx)
+	if err != nil {
+		return err
+	}
+	st := acd.State{At: r.now(), Emergency: r.ctl.o.Live.Mode().Mode == "emergency"}
+	for _, q := range qs {
+		r.queues[q.Name] = q
+		st.Queues = append(st.Queues, engineQueue(q))
+	}
+	for _, a := range as {
+		r.agents[a.Extension] = a
+		r.mu.Lock()
+		reach, known := r.reach[a.Extension]
+		r.mu.Unlock()
+		st.Agents = append(st.Agents, acd.Agent{ID: a.Extension, Name: a.Name, Site: a.Site, LoggedIn: a.LoggedIn,
+			Paused: a.Paused, PauseReason: a.Reason, Unreachable: known && !reach})
+	}
+	if _, body, err := r.ctl.o.Store.ACDState(ctx); err == nil {
+		var saved acd.State
+		if json.Unmarshal([]byte(body), &saved) == nil {
+			for _, c := range saved.Calls {
+				switch c.Status {
+				case acd.CallCallbackWaiting, acd.CallCallbackScheduled, acd.CallCallbackDialing:
+					if _, ok := r.queues[c.Queue]; ok {
+						st.Calls = append(st.Calls, c)
+					}
+				}
+			}
+		}
+	}
+	for _, w := range waiting {
+		if _, ok := r.queues[w.rec.Queue]; !ok {
+			continue
+		}
+		arrived := w.rec.QueuedAt
+		if arrived.IsZero() {
+			arrived = w.rec.ArrivedAt
+		}
+		st.Calls = append(st.Calls, acd.Call{ID: w.c.acdID, Queue: w.rec.Queue, CallerID: w.rec.Caller,
+			Priority: w.rec.Priority, Rescue: w.rec.Urgency == store.UrgencyRescue, Arrived: arrived, Status: acd.CallWaiting})
+	}
+	var legs []*leg
+	for _, cc := range connected {
+		if _, ok := r.queues[cc.rec.Queue]; !ok || cc.leg == "" {
+			continue
+		}
+		st.Calls = append(st.Calls, acd.Call{ID: cc.c.acdID, Queue: cc.rec.Queue, CallerID: cc.rec.Caller,
+			Priority: cc.rec.Priority, Rescue: cc.rec.Urgency == store.UrgencyRescue, Arrived: cc.rec.QueuedAt,
+			Status: acd.CallConnected, Agent: cc.rec.Agent, ConnectedAt: cc.rec.ConnectedAt})
+		legs = append(legs, adoptLeg(r, cc.leg, cc.c.acdID, cc.rec.Agent))
+		c := cc.c
+		c.do(func(c *call) { c.connected = true })
+	}
+	eng, ds, err := acd.New(st)
+	if err != nil {
+		return fmt.Errorf("ari: build the ACD: %w", err)
+	}
+	done := make(chan struct{})
+	r.post(func() {
+		defer close(done)
+		r.eng = eng
+		for _, w := range waiting {
+			r.callers[w.c.acdID] = w.c
+		}
+		for _, cc := range connected {
+			r.callers[cc.c.acdID] = cc.c
+		}
+		for _, l := range legs {
+			if r.legs[l.callID] == nil {
+				r.legs[l.callID] = map[string]*leg{}
+			}
+			r.legs[l.callID][l.agent] = l
+		}
+		r.execute(ds)
+		for _, f := range r.early {
+			f()
+		}
+		r.early = nil
+		r.rearm()
+		close(r.built)
+	})
+	<-done
+	r.log.Info("ACD running", zap.Int("queues", len(st.Queues)), zap.Int("agents", len(st.Agents)),
+		zap.Int("calls_restored", len(st.Calls)))
+	return nil
+}
+
+func (r *router) isBuilt() bool {
+	select {
+	case <-r.built:
+		return true
+	default:
+		return false
+	}
+}
+
+// watchEndpoints subscribes to every agent's endpoint, so their phones'
+// states arrive as events, and reads their current states.
+func (r *router) watchEndpoints(ctx context.Context) {
+	agents, err := r.ctl.o.Store.Agents(ctx)
+	if err != nil {
+		r.log.Warn("agents not read", zap.Error(err))
+		return
+	}
+	eps, err := r.ctl.o.Client.Endpoints(ctx)
+	if err != nil {
+		r.log.Warn("endpoints not read", zap.Error(err))
+		return
+	}
+	state := map[string]string{}
+	for _, ep := range eps {
+		state[ep.Technology+"/"+ep.Resource] = ep.State
+	}
+	for _, a := range agents {
+		if err := r.ctl.o.Client.Subscribe(ctx, "endpoint:"+a.Endpoint); err != nil && !IsGone(err) {
+			r.log.Warn("endpoint not watched", zap.String("endpoint", a.Endpoint), zap.Error(err))
+		}
+		st, ok := state[a.Endpoint]
+		reachable := ok && st == "online"
+		r.mu.Lock()
+		r.reach[a.Extension] = reachable
+		r.mu.Unlock()
+		ext := a.Extension
+		if r.isBuilt() {
+			r.post(func() { r.handle(acd.DeviceState{At: r.now(), Agent: ext, Reachable: reachable}) })
+		}
+	}
+}
+
+// reload re-reads queues and agents after a configuration change.
+func (r *router) reload(ctx context.Context) string {
+	qs, err := r.ctl.o.Store.Queues(ctx)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	as, err := r.ctl.o.Store.Agents(ctx)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	at := r.now()
+	for _, a := range as {
+		if _, ok := r.agents[a.Extension]; !ok {
+			r.handle(acd.AddAgent{At: at, Agent: acd.Agent{ID: a.Extension, Name: a.Name, Site: a.Site}})
+		}
+		prev := r.agents[a.Extension]
+		a.LoggedIn, a.Paused, a.Reason = prev.LoggedIn, prev.Paused, prev.Reason
+		r.agents[a.Extension] = a
+	}
+	for _, q := range qs {
+		if _, ok := r.queues[q.Name]; ok {
+			r.handle(acd.UpdateQueue{At: at, Queue: engineQueue(q)})
+		} else {
+			r.handle(acd.AddQueue{At: at, Queue: engineQueue(q)})
+		}
+		r.queues[q.Name] = q
+	}
+	return "ok"
+}
+
+// refreshSnapshot computes the live picture for the console, metrics and
+// (in the background) the CLI's status view.
+func (r *router) refreshSnapshot(ctx context.Context) {
+	if r.eng == nil {
+		return
+	}
+	s := r.eng.Snapshot(r.now())
+	r.snap.Store(&s)
+	if r.snapshot != nil {
+		r.snapshot(s)
+	}
+	r.records.snapshot(s)
+}
+
+// saveState keeps the engine's description for the next start.
+func (r *router) saveState() {
+	if r.eng == nil {
+		return
+	}
+	st := r.eng.State()
+	b, err := json.Marshal(st)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.ctl.o.Store.SaveACDState(ctx, st.At, string(b)); err != nil {
+		r.log.Warn("ACD state not saved", zap.Error(err))
+	}
+}
+
+// ACDReady is closed once the ACD runs (after the first connection to Asterisk).
+func (c *Controller) ACDReady() <-chan struct{} { return c.router.built }
+
+// Snapshot returns the latest live picture of queues and agents (nil before
+// the ACD runs).
+func (c *Controller) Snapshot() *acd.Snapshot { return c.router.snap.Load() }
+
+// AgentCommand logs an agent in or out, or pauses or unpauses them, as
+// the console does; it returns "ok" or what went wrong.
+func (c *Controller) AgentCommand(kind, ext, arg, actor string) string {
+	done := make(chan string, 1)
+	c.router.post(func() { done <- c.router.agentCommand(kind, ext, arg, actor) })
+	return <-done
+}
+
+func holdBridgeID(queue string) string { return "ascolto-hold-" + queue }
+
+func callBridgeID(callID string) string { return "ascolto-call-" + callID }
