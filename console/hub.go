@@ -298,6 +298,22 @@ func (c *client) close(code int, why string) {
 	})
 }
 
+// maxBatch bounds how many queued messages share one frame.
+const maxBatch = 64
+
+// batch joins b and the next n queued messages into one "batch" message
+// whose data is the list of messages, in order.
+func (c *client) batch(b []byte, n int) []byte {
+	out := make([]byte, 0, len(b)*(n+1)+32)
+	out = append(out, `{"type":"batch","data":[`...)
+	out = append(out, b...)
+	for range n {
+		out = append(out, ',')
+		out = append(out, <-c.send...)
+	}
+	return append(out, "]}"...)
+}
+
 // writeLoop is the only writer of the connection: queued frames, the
 // resync request after drops, pings, and the close frame.
 func (c *client) writeLoop() {
@@ -321,6 +337,11 @@ func (c *client) writeLoop() {
 	for {
 		select {
 		case b := <-c.send:
+			// Under load, whatever else is queued goes in the same frame:
+			// one write instead of many, for the server and the browser.
+			if n := len(c.send); n > 0 {
+				b = c.batch(b, min(n, maxBatch))
+			}
 			if !write(b) || !catchUp() {
 				c.close(websocket.CloseAbnormalClosure, "write failed")
 				return

@@ -43,19 +43,21 @@ func TestHubSlowClientNeverBlocksOthers(t *testing.T) {
 				done <- err
 				return
 			}
-			var m struct {
-				Type, Key string
-				Data      struct{ N int }
-			}
-			json.Unmarshal(data, &m)
-			switch m.Type {
-			case "agent.state":
-				latest[m.Key] = m.Data.N
-			case "resync":
-				resynced = true
-			case "end":
-				done <- nil
-				return
+			for _, data := range unbatch(data) {
+				var m struct {
+					Type, Key string
+					Data      struct{ N int }
+				}
+				json.Unmarshal(data, &m)
+				switch m.Type {
+				case "agent.state":
+					latest[m.Key] = m.Data.N
+				case "resync":
+					resynced = true
+				case "end":
+					done <- nil
+					return
+				}
 			}
 		}
 	}()
@@ -118,4 +120,16 @@ func (r *rig) clientOf(username string) *client {
 	}
 	r.t.Fatalf("no client of %s", username)
 	return nil
+}
+
+// unbatch returns the messages of a frame: itself, or those of a batch.
+func unbatch(frame []byte) []json.RawMessage {
+	var b struct {
+		Type string
+		Data []json.RawMessage
+	}
+	if json.Unmarshal(frame, &b) == nil && b.Type == "batch" {
+		return b.Data
+	}
+	return []json.RawMessage{frame}
 }

@@ -173,6 +173,8 @@ type wsConn struct {
 	mu   sync.Mutex
 	// backlog keeps what arrived while waiting for a reply.
 	backlog []inMsg
+	// unbatched holds the rest of a batch frame.
+	unbatched []json.RawMessage
 }
 
 var wsMeta = regexp.MustCompile(`name="ascolto-ws" content="([^"]+)"`)
@@ -216,10 +218,22 @@ type inMsg struct {
 }
 
 func (w *wsConn) read() (inMsg, error) {
-	w.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	_, data, err := w.conn.ReadMessage()
-	if err != nil {
-		return inMsg{}, err
+	var data []byte
+	if len(w.unbatched) > 0 {
+		data, w.unbatched = w.unbatched[0], w.unbatched[1:]
+	} else {
+		w.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var err error
+		if _, data, err = w.conn.ReadMessage(); err != nil {
+			return inMsg{}, err
+		}
+		var batch struct {
+			Type string
+			Data []json.RawMessage
+		}
+		if json.Unmarshal(data, &batch) == nil && batch.Type == "batch" {
+			data, w.unbatched = batch.Data[0], batch.Data[1:]
+		}
 	}
 	var m inMsg
 	var raw struct {

@@ -89,6 +89,9 @@
       case "state":
         (m.data || []).forEach(handle);
         break;
+      case "batch": // several messages in one frame, in order
+        (m.data || []).forEach(handle);
+        return;
     }
     emit(m.type, m);
   }
