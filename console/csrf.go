@@ -109,6 +109,9 @@ func (c *Console) spendForm(ctx context.Context, binding, token string) error {
 	if sg == nil {
 		return errNotReady
 	}
+	if binding == "" {
+		return errCSRFForeign // a browser with neither session nor pre-session cookie
+	}
 	nonce, expires, err := sg.verify("form", binding, token, c.clock.Now())
 	if err != nil {
 		return err

@@ -68,7 +68,7 @@ func (c *Console) newVisit(w http.ResponseWriter, r *http.Request) (*visit, erro
 	if err != nil || ck.Value == "" || len(ck.Value) > 100 {
 		return v, nil
 	}
-	s, u, err := c.loadSession(r.Context(), sessionKey(ck.Value))
+	s, u, err := c.loadSession(r.Context(), sessionKey(ck.Value), true)
 	if errors.Is(err, errSessionEnded) {
 		v.expired = true
 		c.clearCookie(v, cookieSession)
@@ -91,8 +91,9 @@ var errSessionEnded = errors.New("console: session ended")
 
 // loadSession returns a live session and its user, ending (and reporting
 // errSessionEnded for) one that expired, was idle too long, or whose user
-// was disabled. It records activity at most once a minute.
-func (c *Console) loadSession(ctx context.Context, id string) (store.Session, store.User, error) {
+// was disabled. With activity set (a request or message from the person)
+// it records the activity, at most once a minute.
+func (c *Console) loadSession(ctx context.Context, id string, activity bool) (store.Session, store.User, error) {
 	s, err := c.db.SessionByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return s, store.User{}, errSessionEnded
@@ -113,7 +114,7 @@ func (c *Console) loadSession(ctx context.Context, id string) (store.Session, st
 	if err != nil {
 		return s, store.User{}, err
 	}
-	if now.Sub(s.LastSeenAt) >= touchEvery {
+	if activity && now.Sub(s.LastSeenAt) >= touchEvery {
 		if err := c.db.TouchSession(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 			c.log.Warn("record session activity", zap.Error(err))
 		}
@@ -121,9 +122,10 @@ func (c *Console) loadSession(ctx context.Context, id string) (store.Session, st
 	return s, u, nil
 }
 
-// sessionAlive is loadSession for the hub, which only needs yes or no.
+// sessionAlive is loadSession for the hub's sweep, which only needs yes
+// or no and must not count as activity: an open tab nobody uses expires.
 func (c *Console) sessionAlive(ctx context.Context, id string) bool {
-	_, _, err := c.loadSession(ctx, id)
+	_, _, err := c.loadSession(ctx, id, false)
 	return err == nil || !errors.Is(err, errSessionEnded)
 }
 

@@ -191,7 +191,7 @@ func (c *Console) handleInbound(cl *client, data []byte) bool {
 	cl.lastSeq = in.Seq
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, u, err := c.loadSession(ctx, cl.session)
+	s, u, err := c.loadSession(ctx, cl.session, true)
 	if err != nil {
 		if errors.Is(err, errSessionEnded) {
 			c.reply(cl, in.ID, nil, &wsError{"session", "ws.session", ""})
