@@ -115,3 +115,15 @@ func (db *DB) FaxJobFailed(ctx context.Context, id int64, problem string) error 
 	}
 	return nil
 }
+
+// LinkCallToCase records which case a call became, when the call has none
+// yet (a fax call becomes its fax's case).
+func (tx *Tx) LinkCallToCase(ctx context.Context, callID, caseID int64) error {
+	if callID == 0 {
+		return nil
+	}
+	if _, err := tx.exec(ctx, `UPDATE calls SET case_id = $1 WHERE id = $2 AND case_id IS NULL`, caseID, callID); err != nil {
+		return fmt.Errorf("store: link call %d to case %d: %w", callID, caseID, err)
+	}
+	return nil
+}
