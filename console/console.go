@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -268,4 +269,58 @@ func (c *Console) PublishMode(m ModeView) { c.hub.Publish(TopicMode, "mode", "",
 // ("call.offered"), wrap-up reminders and the like. It is not retained.
 func (c *Console) Offer(username, typ string, payload any) {
 	c.hub.Send(UserTopic(username), typ, payload)
+}
+
+// ParseConfig builds a Config from the service's string settings, so the
+// command line can offer them as flags, ASCOLTO_* variables or YAML keys:
+// totpRequired "true"/"false"; proxies a comma-separated list of
+// addresses or CIDR prefixes; secure "auto", "always" or "never"; idle
+// and max Go durations ("2h", "12h"). Empty strings keep the defaults.
+func ParseConfig(totpRequired, proxies, secure, idle, max string) (Config, error) {
+	cfg := DefaultConfig()
+	switch totpRequired {
+	case "", "false":
+	case "true":
+		cfg.TOTPRequired = true
+	default:
+		return cfg, fmt.Errorf("console: totp required %q (allowed: true, false)", totpRequired)
+	}
+	for _, p := range strings.Split(proxies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			a, err := netip.ParseAddr(p)
+			if err != nil {
+				return cfg, fmt.Errorf("console: trusted proxy %q is not an address or a prefix like 10.0.0.0/8", p)
+			}
+			p = netip.PrefixFrom(a, a.BitLen()).String()
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return cfg, fmt.Errorf("console: trusted proxy %q is not an address or a prefix like 10.0.0.0/8", p)
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, pfx.Masked())
+	}
+	if secure != "" {
+		cfg.SecureCookies = secure
+	}
+	for _, d := range []struct {
+		name, v string
+		to      *time.Duration
+	}{{"idle timeout", idle, &cfg.IdleTimeout}, {"session max", max, &cfg.SessionMax}} {
+		if d.v == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.v)
+		if err != nil || v < time.Minute {
+			return cfg, fmt.Errorf("console: %s %q is not a duration of at least 1m (e.g. 2h)", d.name, d.v)
+		}
+		*d.to = v
+	}
+	if cfg.IdleTimeout > cfg.SessionMax {
+		return cfg, fmt.Errorf("console: idle timeout %s is longer than the session maximum %s", cfg.IdleTimeout, cfg.SessionMax)
+	}
+	return cfg, cfg.fill()
 }
