@@ -1,0 +1,149 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/ascolto/ascolto/store"
+)
+
+func TestAccountPasswordAndSecondFactor(t *testing.T) {
+	r := newRig(t, Config{})
+	r.user("rossi", store.RoleAgent)
+	b, other := r.browser(), r.browser()
+	b.login("rossi")
+	other.login("rossi")
+	pw := func(cur, n, c string) got {
+		return b.submit("/account", "/account/password", url.Values{"current": {cur}, "new": {n}, "confirm": {c}})
+	}
+	tests := []struct {
+		name          string
+		cur, new, cfm string
+		code          int
+		text          string
+	}{
+		{"wrong current", "nope", "nuova-password-ok", "nuova-password-ok", 401, "La password attuale non è corretta"},
+		{"mismatch", "rossi-password", "nuova-password-ok", "nuova-password-ko", 400, "non coincidono"},
+		{"weak", "rossi-password", "corta", "corta", 400, "troppo debole"},
+		{"missing", "rossi-password", "", "", 400, "troppo debole"},
+	}
+	for _, tt := range tests {
+		if p := pw(tt.cur, tt.new, tt.cfm); p.code != tt.code || !strings.Contains(p.body, tt.text) {
+			t.Errorf("%s: %d, want %d with %q", tt.name, p.code, tt.code, tt.text)
+		}
+	}
+	if p := pw("rossi-password", "nuova-password-ok", "nuova-password-ok"); p.location != "/account?done=password" {
+		t.Fatalf("change: %d %q", p.code, p.location)
+	}
+	if p := b.get("/account"); p.code != 200 {
+		t.Fatalf("the changing session must stay: %d", p.code)
+	}
+	if p := other.get("/account"); p.code != http.StatusSeeOther {
+		t.Fatalf("the other session must end: %d", p.code)
+	}
+
+	// Enrol a second factor from the account page, then remove it.
+	p := b.get("/account")
+	m := secretField.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatal("no enrolment form on the account page")
+	}
+	if p := b.submit("/account", "/account/totp", url.Values{"secret": {m[1]}, "secret_sig": {m[2]}, "code": {"123"}}); p.code != 400 {
+		t.Fatalf("bad code: %d", p.code)
+	}
+	code, _ := TOTPCode(m[1], r.clk.Now())
+	if p := b.submit("/account", "/account/totp", url.Values{"secret": {m[1]}, "secret_sig": {"forged"}, "code": {code}}); p.code != 400 {
+		t.Fatalf("forged signature: %d", p.code)
+	}
+	if p := b.submit("/account", "/account/totp", url.Values{"secret": {m[1]}, "secret_sig": {m[2]}, "code": {code}}); p.location != "/account?done=totp" {
+		t.Fatalf("enrol: %d %q", p.code, p.location)
+	}
+	if u, _ := r.db.UserByName(bg, "rossi"); u.TOTPSecret != m[1] {
+		t.Fatal("secret not stored")
+	}
+	if p := b.submit("/account", "/account/totp/remove", url.Values{"current": {"wrong"}}); p.code != 401 {
+		t.Fatalf("remove with a wrong password: %d", p.code)
+	}
+	if p := b.submit("/account", "/account/totp/remove", url.Values{"current": {"nuova-password-ok"}}); p.location != "/account?done=totpoff" {
+		t.Fatalf("remove: %d %q", p.code, p.location)
+	}
+	for _, a := range []string{"user.passwd", "user.totp.set", "user.totp.clear"} {
+		a := a
+		if log, _ := r.db.AuditLog(bg, store.AuditFilter{Action: &a}); len(log) != 1 || log[0].Actor != "rossi" {
+			t.Errorf("%s audited: %+v", a, log)
+		}
+	}
+}
+
+func TestSecondFactorCannotBeRemovedWhenRequired(t *testing.T) {
+	r := newRig(t, Config{TOTPRequired: true})
+	r.user("capo", store.RoleAdmin)
+	secret, _ := NewTOTPSecret()
+	r.db.SetTOTP(bg, "capo", secret, "test")
+	b := r.browser()
+	b.login("capo")
+	code, _ := TOTPCode(secret, r.clk.Now())
+	if p := b.submit("/login/totp", "/login/totp", url.Values{"code": {code}}); p.code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", p.code)
+	}
+	if p := b.submit("/account", "/account/totp/remove", url.Values{"current": {"capo-password"}}); p.code != 403 {
+		t.Fatalf("removing a required factor: %d", p.code)
+	}
+}
+
+func TestLanguageBeforeSignIn(t *testing.T) {
+	r := newRig(t, Config{})
+	b := r.browser()
+	if p := b.submit("/login", "/lang", url.Values{"lang": {"en"}, "back": {"/login"}}); p.location != "/login" {
+		t.Fatalf("switch: %d %q", p.code, p.location)
+	}
+	if p := b.get("/login"); !strings.Contains(p.body, "Sign in to the console") {
+		t.Fatal("English not kept for the signed-out browser")
+	}
+	if p := b.submit("/login", "/lang", url.Values{"lang": {"de"}}); p.code != 400 {
+		t.Fatalf("unknown language: %d", p.code)
+	}
+	if p := b.submit("/login", "/lang", url.Values{"lang": {"it"}, "back": {"https://evil.example/"}}); p.location != "/" {
+		t.Fatalf("off-site back: %q", p.location)
+	}
+	// Without any cookie there is nothing to bind a token to.
+	if p := r.browser().post("/lang", url.Values{"lang": {"en"}, "csrf": {b.token("/login")}}); p.code != 403 {
+		t.Fatalf("cookie-less post: %d", p.code)
+	}
+}
+
+func TestUnsubscribeStopsDelivery(t *testing.T) {
+	r := newRig(t, Config{})
+	r.user("verdi", store.RoleSupervisor)
+	b := r.browser()
+	b.login("verdi")
+	w, _, _ := b.dial("/supervisor")
+	w.call("subscribe", map[string]any{"topics": []string{"queues", "mode"}})
+	if m := w.call("unsubscribe", map[string]any{"topics": []string{"queues"}}); m.Type != "ack" {
+		t.Fatal(m.Data)
+	}
+	r.c.PublishSnapshot(Snapshot{Queues: []QueueView{{Name: "soccorso"}}})
+	r.c.PublishMode(ModeView{Mode: "emergency", Reason: "alluvione"})
+	// Order is kept per connection: a snapshot delivered would come first.
+	for {
+		m, err := w.read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == "queues.snapshot" {
+			t.Fatal("an unsubscribed topic was delivered")
+		}
+		if m.Type == "mode" {
+			if m.Data["mode"] != "emergency" {
+				t.Fatalf("mode %v", m.Data)
+			}
+			break
+		}
+	}
+	r.c.Offer("verdi", "call.offered", map[string]any{"caller": "0862000000"})
+	if m := w.expect("call.offered"); m.Data["caller"] != "0862000000" {
+		t.Fatalf("offer %v", m.Data)
+	}
+}
