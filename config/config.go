@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"sort"
@@ -29,6 +30,14 @@ type Config struct {
 	ARIApp      string
 	LogLevel    string
 	Lang        string
+	// SMTPAddr is where the inbound mail receiver listens ("" = off).
+	SMTPAddr string
+	// SMTPRelay is the outbound relay, smtp://user:pass@host:port.
+	SMTPRelay string
+	// IMAPURL is a mailbox to poll, imaps://user:pass@host/INBOX ("" = off).
+	IMAPURL string
+	// MailFrom is the contact center's address on every email.
+	MailFrom string
 }
 
 // Source says where a setting's value came from.
@@ -83,6 +92,18 @@ func options() []option {
 		{name: "lang", def: "it", usage: "language of messages: it (Italian) or en (English)",
 			allowed: "it, en", check: oneOf("it", "en"),
 			field: func(c *Config) *string { return &c.Lang }},
+		{name: "smtp-addr", usage: "address of the inbound mail (SMTP) receiver, e.g. :2525; empty = off",
+			allowed: "empty, or host:port", check: optional(checkHostPort),
+			field: func(c *Config) *string { return &c.SMTPAddr }},
+		{name: "smtp-relay", usage: "outbound mail relay: smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; empty = mail waits in the outbox",
+			secret: true, allowed: "empty, or smtp://[user:pass@]host[:port] or smtps://…", check: checkURLScheme("smtp", "smtps"),
+			field: func(c *Config) *string { return &c.SMTPRelay }},
+		{name: "imap-url", usage: "mailbox to poll for citizens' mail: imaps://user:pass@host:993/INBOX; empty = off",
+			secret: true, allowed: "empty, or imaps://user:pass@host[:port]/MAILBOX or imap://… (STARTTLS)", check: checkURLScheme("imap", "imaps"),
+			field: func(c *Config) *string { return &c.IMAPURL }},
+		{name: "mail-from", usage: "the contact center's email address, sender of answers and acknowledgements (empty: contactcenter@localhost, enough to try ascolto, refused by real relays)",
+			allowed: "empty, or an address, optionally with a name: Name <user@domain>", check: optional(checkMailbox),
+			field: func(c *Config) *string { return &c.MailFrom }},
 	}
 }
 
@@ -336,6 +357,42 @@ func checkAppName(v string) error {
 		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
 			return fmt.Errorf("%q contains %q", v, r)
 		}
+	}
+	return nil
+}
+
+// optional accepts the empty value, and checks any other with check.
+func optional(check func(string) error) func(string) error {
+	return func(v string) error {
+		if v == "" {
+			return nil
+		}
+		return check(v)
+	}
+}
+
+func checkURLScheme(schemes ...string) func(string) error {
+	return func(v string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("%q is not a URL", Redact("", v))
+		}
+		for _, s := range schemes {
+			if u.Scheme == s {
+				return nil
+			}
+		}
+		return fmt.Errorf("%q has scheme %q", Redact("", v), u.Scheme)
+	}
+}
+
+func checkMailbox(v string) error {
+	a, err := mail.ParseAddress(v)
+	if err != nil || !strings.Contains(a.Address, "@") {
+		return fmt.Errorf("%q is not an email address", v)
 	}
 	return nil
 }

@@ -30,6 +30,10 @@ type Options struct {
 	Ready func(component string, ok bool, detail string)
 }
 
+// DefaultFrom is the sender when --mail-from is not set: enough to try
+// ascolto on one machine.
+const DefaultFrom = "Contact Center Protezione Civile <contactcenter@localhost>"
+
 // Mail is email for the whole service: the Service that the form and the
 // console call, and whichever of the receiver, the poller and the sender
 // the configuration turns on.
@@ -50,6 +54,10 @@ func New(o Options) (*Mail, error) {
 	}
 	if o.Ready == nil {
 		o.Ready = func(string, bool, string) {}
+	}
+	if o.From == "" {
+		o.From = DefaultFrom
+		o.Log.Warn("no --mail-from: mail goes out as " + DefaultFrom + ", which real relays refuse")
 	}
 	m := &Mail{log: o.Log}
 	var wake func()
