@@ -191,7 +191,7 @@
       var li = el("li", { "class": "hit", "data-article": h.id });
       li.appendChild(el("a", { href: h.url, target: "_blank", rel: "noopener" }, h.title));
       li.appendChild(el("p", {}, h.snippet));
-      var pin = el("button", { type: "button", "class": "btn pin" }, t("kb.pinit"));
+      var pin = el("button", { type: "button", "class": "btn pin", "aria-label": t("kb.pinit") + ": " + h.title }, t("kb.pinit"));
       var note = el("span", { role: "status" });
       pin.addEventListener("click", function () {
         var caseID = ($("kb-case") || {}).value || "";
