@@ -30,7 +30,7 @@ import (
 // Acknowledger queues the acknowledgement email inside the transaction
 // that stores the case (mail.Service does).
 type Acknowledger interface {
-	AcknowledgeForm(ctx context.Context, tx *store.Tx, c store.Case, lang string) (store.OutboxMessage, error)
+	AcknowledgeForm(ctx context.Context, tx *store.Tx, c store.Case, contactID int64, lang string) (store.OutboxMessage, error)
 	Wake()
 }
 
@@ -681,7 +681,7 @@ func (f *Form) store(ctx context.Context, c *store.Case, s *submission, lang str
 			}
 		}
 		if f.o.Mail != nil {
-			if _, err := f.o.Mail.AcknowledgeForm(ctx, tx, cs, lang); err != nil {
+			if _, err := f.o.Mail.AcknowledgeForm(ctx, tx, cs, ct.ID, lang); err != nil {
 				return err
 			}
 		}

@@ -448,18 +448,15 @@ func lastN(s []string, n int) []string {
 
 // AcknowledgeForm queues the acknowledgement of a web-form submission
 // inside the transaction that stored it, so the citizen is told exactly
-// when the case exists. It records nothing when the case has no email.
-func (s *Service) AcknowledgeForm(ctx context.Context, tx *store.Tx, c store.Case, lang string) (store.OutboxMessage, error) {
+// when the case exists. The message is tied to the submission's timeline
+// entry (contactID), which so shows its delivery state. It is ErrInvalid
+// when the case has no email.
+func (s *Service) AcknowledgeForm(ctx context.Context, tx *store.Tx, c store.Case, contactID int64, lang string) (store.OutboxMessage, error) {
 	if c.ContactEmail == "" {
 		return store.OutboxMessage{}, fmt.Errorf("%w: case %s has no email address", store.ErrInvalid, c.TrackingID)
 	}
-	ct := store.Contact{CaseID: c.ID, Channel: store.ChannelEmail, Direction: "out", Author: "system",
-		Content: "Conferma di ricezione inviata a " + c.ContactEmail}
-	if err := tx.AddContact(ctx, &ct); err != nil {
-		return store.OutboxMessage{}, err
-	}
 	return s.enqueueTemplate(ctx, tx, enqueueRequest{c: c, template: "conferma-modulo", lang: lang,
-		to: Address{Name: c.ContactName, Email: c.ContactEmail}, auto: "auto-generated", author: "system", contactID: ct.ID})
+		to: Address{Name: c.ContactName, Email: c.ContactEmail}, auto: "auto-generated", author: "system", contactID: contactID})
 }
 
 // Wake nudges the outbox sender (after a form's acknowledgement is committed).
