@@ -85,7 +85,10 @@ type call struct {
 	cbOffered   bool   // the caller was offered a callback (key 1)
 	cbRequested bool   // the caller asked to be called back
 	cbTimeout   time.Duration
-	holdBridge  string // the holding bridge the caller waits in
+	holdBridge  string      // the holding bridge the caller waits in
+	queue       string      // the queue the caller is in now
+	carried     ivr.Urgency // urgency of the IVR session a report session replaced
+	carriedCat  string
 }
 
 type callEnd struct {
@@ -194,7 +197,7 @@ func (c *call) event(ctx context.Context, ev Event) {
 			c.feed(ctx, ivr.Event{Kind: ivr.EventPlaybackFinished, ID: id, At: c.ctl.o.Clock.Now()})
 		}
 	case *ari.RecordingFinished:
-		c.recordingDone(ctx, e.Recording.Name, time.Duration(e.Recording.Duration)*time.Second)
+		c.recordingDone(ctx, e.Recording.Name, time.Duration(e.Recording.Duration))
 	case *ari.RecordingFailed:
 		c.recordingDone(ctx, e.Recording.Name, 0)
 	case *ari.ChannelHangupRequest:
@@ -607,7 +610,7 @@ func (c *call) savePath() {
 	digits := c.sess.Digits()
 	lang := c.sess.Lang()
 	c.update.IVRPath, c.update.Digits, c.update.Lang = &path, &digits, &lang
-	cat, urg, _ := c.sess.Tags()
+	cat, urg := c.tags()
 	if cat != "" {
 		c.update.Category = &cat
 	}
@@ -662,7 +665,7 @@ func (c *call) adopt(ctx context.Context) {
 	c.log().Info("re-adopting call", zap.Bool("recorded", c.rec != nil))
 	if c.rec != nil && c.rec.Queue != "" {
 		// The ACD puts it back in line by its original arrival (router.build).
-		c.phase, c.inACD = phaseQueued, true
+		c.phase, c.inACD, c.queue = phaseQueued, true, c.rec.Queue
 		c.joinQueue(c.rec.Queue)
 		return
 	}
@@ -705,4 +708,14 @@ func calledNumber(ch ari.ChannelData, args []string) string {
 		return ch.Dialplan.Exten
 	}
 	return ""
+}
+
+// tags are the call's category and urgency: the IVR session's, or those of
+// the session a report recorder took over from.
+func (c *call) tags() (string, ivr.Urgency) {
+	cat, urg, _ := c.sess.Tags()
+	if cat == "" {
+		cat = c.carriedCat
+	}
+	return cat, max(urg, c.carried)
 }

@@ -3,6 +3,7 @@ package ari_test
 import (
 	"context"
 	"os"
+	"strings"
 	"slices"
 	"testing"
 	"time"
@@ -64,7 +65,7 @@ func TestRecordedMessageBecomesACase(t *testing.T) {
 		t.Fatalf("record %+v", rec)
 	}
 	cs, err := r.db.CaseByID(bg, rec.CaseID)
-	if err != nil || cs.ContactPhone != "+390546123456" || cs.Channel != store.ChannelPhone {
+	if err != nil || cs.ContactPhone != "+390546123456" || cs.Channel != store.ChannelPhone || !strings.Contains(cs.Summary, "(4 s)") {
 		t.Fatalf("case %+v %v", cs, err)
 	}
 	atts, _ := r.db.Attachments(bg, cs.ID)

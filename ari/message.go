@@ -22,7 +22,7 @@ func (c *call) saveMessage(ctx context.Context, rec ivr.Recording) {
 	if ctype == "" || ctype == "application/octet-stream" {
 		ctype = "audio/wav"
 	}
-	cat, urg, _ := c.sess.Tags()
+	cat, urg := c.tags()
 	secs := int(rec.Duration.Seconds())
 	cs := store.Case{Channel: store.ChannelPhone, Category: cat, Urgency: urg.String(), ContactPhone: callerNumber(c.ch),
 		ContactName: callerName(c.ch),

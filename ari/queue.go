@@ -20,7 +20,7 @@ import (
 
 // toQueue hands the caller to a queue at the end of the IVR.
 func (c *call) toQueue(ctx context.Context, a ivr.Action) {
-	c.phase, c.inACD = phaseQueued, true
+	c.phase, c.inACD, c.queue = phaseQueued, true, a.Queue
 	now := c.ctl.o.Clock.Now()
 	q, prio := a.Queue, a.Priority
 	c.update.Queue, c.update.QueuedAt, c.update.Priority = &q, &now, &prio
@@ -150,7 +150,12 @@ func (c *call) bridgeTo(agent, agentChannel string) {
 		return
 	}
 	if err := c.ctl.o.Client.AddChannel(ctx, id, agentChannel); err != nil {
-		c.log().Error("agent not bridged", zap.String("agent", agent), zap.Error(err))
+		// The agent's phone went away between answering and the bridge:
+		// the caller goes back in line rather than being cut off.
+		c.log().Warn("agent gone before the bridge; caller back in the queue", zap.String("agent", agent), zap.Error(err))
+		_ = c.ctl.o.Client.DestroyBridge(ctx, id)
+		c.joinQueue(c.queue)
+		c.ctl.router.bridgeFailed(c, agent, c.queue)
 		return
 	}
 	c.connected, c.holdBridge = true, ""
@@ -182,6 +187,7 @@ func (c *call) leaveToReport() {
 	}
 	if c.sess != nil {
 		c.pathPrefix += joinPath(c.sess.Path()) + ">"
+		c.carriedCat, c.carried = c.tags()
 	}
 	if c.holdBridge != "" {
 		_ = c.ctl.o.Client.RemoveChannel(ctx, c.holdBridge, c.id)
@@ -315,4 +321,22 @@ func (ctl *Controller) reportFlow() (*ivr.Flow, error) {
 		ctl.report, ctl.reportErr = ivr.Load([]byte(reportFlowSource), ivr.NewCatalog(ctl.o.Live.Prompts(), nil))
 	})
 	return ctl.report, ctl.reportErr
+}
+
+// transferred carries out an agent's blind transfer on the caller's side.
+func (c *call) transferred(queue, number string) {
+	ctx := c.ctl.runCtx
+	c.connected = false
+	if err := c.ctl.o.Client.DestroyBridge(ctx, callBridgeID(c.acdID)); err != nil && !IsGone(err) {
+		c.log().Warn("call bridge not destroyed", zap.Error(err))
+	}
+	if queue != "" {
+		q := queue
+		c.update.Queue, c.queue = &q, queue
+		c.dirty = true
+		c.joinQueue(queue)
+		return
+	}
+	c.inACD = false
+	c.toDialplan(ctx, "transfer", number)
 }

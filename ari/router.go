@@ -133,8 +133,16 @@ func (r *router) rearm() {
 	r.timer = r.ctl.o.Clock.NewTimer(max(at.Sub(r.now()), 0))
 }
 
-// execute hands each decision to whoever can carry it out.
+// execute hands each decision to whoever can carry it out. A call's final
+// record may come before the decisions that finish it (SendToReport), so
+// the router lets go of finished calls only after the whole batch.
 func (r *router) execute(ds []acd.Decision) {
+	var finished []string
+	defer func() {
+		for _, id := range finished {
+			r.forgetCall(id)
+		}
+	}()
 	for _, d := range ds {
 		switch d := d.(type) {
 		case acd.Ring:
@@ -163,7 +171,11 @@ func (r *router) execute(ds []acd.Decision) {
 		case acd.Moved:
 			if c := r.callers[d.Call]; c != nil {
 				q := d.To
-				c.do(func(c *call) { c.joinQueue(q) })
+				c.do(func(c *call) {
+					c.queue = q
+					c.update.Queue, c.dirty = &q, true
+					c.joinQueue(q)
+				})
 			}
 		case acd.SendToReport:
 			if c := r.callers[d.Call]; c != nil {
@@ -175,7 +187,7 @@ func (r *router) execute(ds []acd.Decision) {
 		case acd.Record:
 			r.records.add(d)
 			if d.Final {
-				r.forgetCall(d.Call)
+				finished = append(finished, d.Call)
 			}
 		}
 	}
@@ -318,6 +330,23 @@ func (r *router) agentLeft(l *leg) {
 			c.do(func(c *call) { c.endedByAgent() })
 		}
 		r.handle(acd.Hangup{At: at, Call: l.callID, By: acd.ByAgent})
+	})
+}
+
+// bridgeFailed: the agent answered but was gone before the bridge; the
+// caller is put back in the queue (as a transfer to it, so the agent's
+// side is closed the usual way).
+func (r *router) bridgeFailed(c *call, agent, queue string) {
+	id, at := c.acdID, r.now()
+	r.post(func() {
+		if l := r.legs[id][agent]; l != nil {
+			l.stop()
+			r.dropLeg(id, agent)
+		}
+		if r.callers[id] != c {
+			return
+		}
+		r.handle(acd.Transfer{At: at, Call: id, Queue: queue})
 	})
 }
 
@@ -706,3 +735,49 @@ func (c *Controller) AgentCommand(kind, ext, arg, actor string) string {
 func holdBridgeID(queue string) string { return "ascolto-hold-" + queue }
 
 func callBridgeID(callID string) string { return "ascolto-call-" + callID }
+
+// Transfer moves a connected call, as the agent's blind transfer: to
+// another queue (the caller waits there, keeping priority) or to an
+// external number (the dialplan dials it). It returns "ok" or the reason.
+func (c *Controller) Transfer(callID, queue, number, actor string) string {
+	done := make(chan string, 1)
+	c.router.post(func() { done <- c.router.transfer(callID, queue, number, actor) })
+	return <-done
+}
+
+func (r *router) transfer(callID, queue, number, actor string) string {
+	if r.eng == nil {
+		return "error: the ACD is not running yet"
+	}
+	if (queue == "") == (number == "") {
+		return "error: give a queue or a number"
+	}
+	var lg *leg
+	for _, l := range r.legs[callID] {
+		if l.isConnected() {
+			lg = l
+		}
+	}
+	c := r.callers[callID]
+	if lg == nil || c == nil {
+		return "error: call " + callID + " is not connected to an agent"
+	}
+	ds, err := r.eng.Handle(acd.Transfer{At: r.now(), Call: callID, Queue: queue, Destination: number})
+	if err != nil {
+		r.execute(ds)
+		r.rearm()
+		return "error: " + err.Error()
+	}
+	// The caller moves first, so the agent's leg going down does not end the call.
+	c.do(func(c *call) { c.transferred(queue, number) })
+	lg.stop()
+	r.dropLeg(callID, lg.agent)
+	if queue == "" {
+		delete(r.callers, callID)
+	}
+	r.execute(ds)
+	r.rearm()
+	r.log.Info("call transferred", zap.String("call", callID), zap.String("agent", lg.agent),
+		zap.String("queue", queue), zap.String("number", number), zap.String("by", actor))
+	return "ok"
+}

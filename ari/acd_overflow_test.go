@@ -1,0 +1,282 @@
+package ari_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ascolto/ascolto/ari"
+	"github.com/ascolto/ascolto/ari/arisim"
+	"github.com/ascolto/ascolto/store"
+)
+
+func hasEvent(evs []string, name string) bool {
+	for _, e := range evs {
+		if strings.HasPrefix(e, name+":") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestOverflowToAnotherSitesSharedQueue: two queues at two sites overflow
+// after their maximum wait into one shared queue, served by another site.
+func TestOverflowToAnotherSitesSharedQueue(t *testing.T) {
+	r := newRig(t, dontStart())
+	er := store.Site{Code: "er", Name: "Sala Emilia-Romagna"}
+	if err := r.db.SaveSite(bg, &er, "test"); err != nil {
+		t.Fatal(err)
+	}
+	setQueue(t, r, "condivisa", func(q *store.Queue) { q.Site = "er"; q.WrapupS = 0 })
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.MaxWaitS = 20; q.Overflow = "queue:condivisa"; q.WrapupS = 0 })
+	setQueue(t, r, "segnalazioni", func(q *store.Queue) { q.MaxWaitS = 20; q.Overflow = "queue:condivisa"; q.WrapupS = 0 })
+	far := seat(t, r, "201", arisim.Answer(time.Second), "condivisa")
+	r.start("secret")
+	login(t, r, "201")
+	info := r.call("+390862700001", toInformazioni(arisim.WaitBridged(), arisim.Wait(3*time.Second), arisim.HangUp())...)
+	rep := r.wait(info)
+	if len(rep.Bridged) == 0 {
+		t.Fatalf("information caller never reached the other site: %+v", rep)
+	}
+	report := r.call("+390862700002", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("2"),
+		arisim.WaitBridged(), arisim.Wait(3*time.Second), arisim.HangUp())
+	r.wait(report)
+	if n := len(far.Calls()); n != 2 {
+		t.Fatalf("the shared queue's agent took %d calls, want 2", n)
+	}
+	for _, c := range []*arisim.Call{info, report} {
+		evs := queueEvents(t, r, c.ChannelID())
+		if !hasEvent(evs, "EXITWITHTIMEOUT") || !hasEvent(evs, "CONNECT") {
+			t.Fatalf("%s: events %v", c.ChannelID(), evs)
+		}
+		if rec := r.record(c.ChannelID()); rec.Outcome != ari.OutcomeAnswered || rec.Agent != "201" {
+			t.Fatalf("record %+v", rec)
+		}
+	}
+}
+
+func TestOverflowToReport(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "segnalazioni", func(q *store.Queue) { q.MaxWaitS = 10; q.Overflow = "record" })
+	r.start("secret")
+	c := r.call("+390862700003", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("2"),
+		arisim.WaitPlaybackFinished("sound:beep"), arisim.Talk(5*time.Second), arisim.Press("#"),
+		arisim.WaitUntil("end", func(rep arisim.CallReport) bool { return rep.Ended }))
+	rep := r.wait(c)
+	got := heard(rep)
+	if !slices.Contains(got, "registra-messaggio") || got[len(got)-1] != "arrivederci" {
+		t.Fatalf("heard %v", got)
+	}
+	rec := r.record(c.ChannelID())
+	if rec.Outcome != ari.OutcomeRecorded || rec.CaseID == 0 || !strings.Contains(rec.IVRPath, "coda-segnalazioni>registra") {
+		t.Fatalf("record %+v", rec)
+	}
+	if evs := queueEvents(t, r, c.ChannelID()); !hasEvent(evs, "EXITWITHTIMEOUT") {
+		t.Fatalf("events %v", evs)
+	}
+	cs, _ := r.db.CaseByID(bg, rec.CaseID)
+	if cs.Urgency != store.UrgencyElevated || cs.Category != "segnalazione" {
+		t.Fatalf("case %+v", cs)
+	}
+}
+
+func TestCallbackKeepsThePlace(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) {
+		q.MaxWaitS = 10
+		q.Overflow = "callback"
+		q.WrapupS = 0
+		q.CallbackAttempts = 2
+		q.CallbackIntervalS = 30
+	})
+	phone := seat(t, r, "101", arisim.Answer(time.Second), "informazioni")
+	r.start("secret")
+	const citizen = "+390862700004"
+	r.sim.Remote(citizen, arisim.Answer(2*time.Second, arisim.WaitBridged(), arisim.Wait(4*time.Second), arisim.HangUp()))
+	c := r.call(citizen, toInformazioni(arisim.WaitPlaybackStarted("sound:ascolto/richiamata-offerta"), arisim.Press("1"),
+		arisim.WaitUntil("end", func(rep arisim.CallReport) bool { return rep.Ended }))...)
+	rep := r.wait(c)
+	if got := heard(rep); got[len(got)-1] != "richiamata-confermata" || rep.HungUpBy != "controller" {
+		t.Fatalf("heard %v, hung up by %s", got, rep.HungUpBy)
+	}
+	if rec := r.record(c.ChannelID()); rec.Outcome != ari.OutcomeCallbackRequested {
+		t.Fatalf("record %+v", rec)
+	}
+	// An operator frees up: the citizen is called back and put through.
+	login(t, r, "101")
+	r.eventually("agent talked to the citizen", func() bool {
+		return phone.LastCall() != nil && len(phone.LastCall().Report().Bridged) > 0
+	})
+	want := []string{"CALLBACK_REQUESTED", "CALLBACK_DIALED", "CALLBACK_CONNECTED"}
+	r.eventually("callback records", func() bool {
+		evs := queueEvents(t, r, c.ChannelID())
+		for _, w := range want {
+			if !hasEvent(evs, w) {
+				return false
+			}
+		}
+		return true
+	})
+	r.eventually("callback leg closed", func() bool {
+		calls, _ := r.db.Calls(bg, store.CallFilter{})
+		for _, cl := range calls {
+			if cl.Direction == "outbound" && cl.Called == citizen && !cl.EndedAt.IsZero() && cl.LinkedID == c.ChannelID() {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func TestCallbackFailsAfterRetries(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) {
+		q.MaxWaitS = 10
+		q.Overflow = "callback"
+		q.CallbackAttempts = 2
+		q.CallbackIntervalS = 20
+	})
+	seat(t, r, "101", arisim.Answer(time.Second), "informazioni")
+	r.start("secret")
+	const citizen = "+390862700005"
+	r.sim.Remote(citizen, arisim.Busy())
+	c := r.call(citizen, toInformazioni(arisim.WaitPlaybackStarted("sound:ascolto/richiamata-offerta"), arisim.Press("1"))...)
+	r.wait(c)
+	login(t, r, "101")
+	r.eventually("callback given up", func() bool { return hasEvent(queueEvents(t, r, c.ChannelID()), "CALLBACK_FAILED") })
+	evs := queueEvents(t, r, c.ChannelID())
+	dials := 0
+	for _, e := range evs {
+		if strings.HasPrefix(e, "CALLBACK_DIALED:") {
+			dials++
+		}
+	}
+	if dials != 2 {
+		t.Fatalf("%d dials for 2 attempts: %v", dials, evs)
+	}
+}
+
+func TestRingAllAndTransfer(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.Strategy = "ring-all"; q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	setQueue(t, r, "segnalazioni", func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	quick := seat(t, r, "101", arisim.Answer(time.Second), "informazioni")
+	slow := seat(t, r, "102", arisim.Answer(5*time.Second), "informazioni")
+	expert := seat(t, r, "103", arisim.Answer(time.Second, arisim.Wait(3*time.Second), arisim.HangUp()), "segnalazioni")
+	r.start("secret")
+	login(t, r, "101", "102", "103")
+	c := r.call("+390862700006", toInformazioni(arisim.WaitBridged())...)
+	r.eventually("bridged with the quicker agent", func() bool { return c.Report().BridgedNow })
+	if slow.LastCall() == nil {
+		t.Fatal("ring-all did not ring the second agent")
+	}
+	r.eventually("the slower phone stopped ringing", func() bool { return slow.LastCall().Report().Ended })
+	if slow.LastCall().Report().Answered {
+		t.Fatal("two agents answered one call")
+	}
+	// 101 transfers the caller to the reports queue; 103 takes it.
+	if res := r.ctl.Transfer(c.ChannelID(), "segnalazioni", "", "101"); res != "ok" {
+		t.Fatalf("transfer: %s", res)
+	}
+	r.eventually("101's leg hung up", func() bool { return quick.LastCall().Report().Ended })
+	r.eventually("103 took the transferred call", func() bool {
+		return expert.LastCall() != nil && len(expert.LastCall().Report().Bridged) > 0
+	})
+	rep := r.wait(c)
+	if rep.HungUpBy != "controller" {
+		t.Fatalf("caller hung up by %q", rep.HungUpBy)
+	}
+	evs := waitEvents(t, r, c.ChannelID(), "ENTERQUEUE:", "CONNECT:101", "TRANSFER:101", "ENTERQUEUE:", "CONNECT:103", "COMPLETEAGENT:103")
+	_ = evs
+	if rec := r.record(c.ChannelID()); rec.Agent != "103" || rec.Queue != "segnalazioni" || rec.Outcome != ari.OutcomeAnswered {
+		t.Fatalf("record %+v", rec)
+	}
+	if res := r.ctl.Transfer(c.ChannelID(), "segnalazioni", "", "x"); !strings.HasPrefix(res, "error") {
+		t.Fatalf("transfer of an ended call: %s", res)
+	}
+}
+
+// TestRestartWith200Waiting: 200 callers wait when the controller stops;
+// the next one puts them back in line in their original order and serves
+// them, losing none.
+func TestRestartWith200Waiting(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	a1 := seat(t, r, "101", arisim.Answer(0, arisim.Wait(time.Second), arisim.HangUp()), "informazioni")
+	a2 := seat(t, r, "102", arisim.Answer(0, arisim.Wait(time.Second), arisim.HangUp()), "informazioni")
+	r.start("secret")
+	const n = 200
+	calls := make([]*arisim.Call, n)
+	for i := range calls {
+		calls[i] = r.call(fmt.Sprintf("+39347%07d", i), toInformazioni()...)
+		time.Sleep(2 * time.Millisecond) // distinct arrival times
+	}
+	r.within(time.Minute, "all 200 waiting", func() bool {
+		qs, _ := r.db.QueuedCalls(bg)
+		return len(qs) == n
+	})
+	r.stop()
+	r.start("secret")
+	login(t, r, "101", "102")
+	for _, c := range calls {
+		select {
+		case <-c.Done():
+		case <-time.After(time.Minute):
+			t.Fatalf("caller %s never served after the restart", c.ChannelID())
+		}
+	}
+	// Served in the order they reached the queue: each agent's calls
+	// follow the callers' queue-entry times.
+	order := map[string]int{}
+	queued := map[string]time.Time{}
+	for _, c := range calls {
+		rec, err := r.db.CallByChannel(bg, c.ChannelID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued[c.ChannelID()] = rec.QueuedAt
+	}
+	byEntry := slices.Clone(calls)
+	slices.SortFunc(byEntry, func(a, b *arisim.Call) int { return queued[a.ChannelID()].Compare(queued[b.ChannelID()]) })
+	for i, c := range byEntry {
+		order[c.ChannelID()] = i
+	}
+	for _, phone := range []*arisim.Endpoint{a1, a2} {
+		last := -1
+		for _, leg := range phone.Calls() {
+			rep := leg.Report()
+			if len(rep.Bridged) == 0 {
+				continue
+			}
+			i := -1
+			for _, w := range rep.Bridged[0].With {
+				if k, ok := order[w]; ok {
+					i = k
+				}
+			}
+			if i < last {
+				t.Fatalf("%s served caller %d after caller %d", phone.Name(), i, last)
+			}
+			last = i
+		}
+	}
+	r.within(time.Minute, "every record closed as answered", func() bool {
+		closed, open, _ := r.db.CallCounts(bg)
+		return open == 0 && closed >= n
+	})
+	answered := 0
+	all, _ := r.db.Calls(bg, store.CallFilter{Limit: 1000})
+	others := map[string]int{}
+	for _, c := range all {
+		if c.Outcome == ari.OutcomeAnswered {
+			answered++
+		} else {
+			others[c.Outcome+"/"+c.HangupBy]++
+		}
+	}
+	if answered != n {
+		t.Fatalf("%d of %d answered; others %v", answered, n, others)
+	}
+}
