@@ -3,8 +3,8 @@ package ari_test
 import (
 	"context"
 	"os"
-	"strings"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
