@@ -2,6 +2,7 @@ package ari_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,4 +218,30 @@ func TestACDRescueGoesFirst(t *testing.T) {
 	if rec := r.record(rescue.ChannelID()); rec.Urgency != store.UrgencyRescue || rec.Priority != 10 {
 		t.Fatalf("rescue record %+v", rec)
 	}
+}
+
+func TestKPIMetricsAndStaffing(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	seat(t, r, "101", arisim.Answer(time.Second, arisim.Wait(2*time.Second), arisim.HangUp()), "informazioni")
+	r.start("secret")
+	login(t, r, "101")
+	c := r.call("+390862800001", toInformazioni(arisim.WaitBridged())...)
+	r.wait(c)
+	r.eventually("answered counted", func() bool {
+		return metric(r, "ascolto_queue_answered_total", "queue", "informazioni") == 1 &&
+			metric(r, "ascolto_queue_offered_total", "queue", "informazioni") == 1
+	})
+	r.eventually("the agent shown available after the call", func() bool {
+		return metric(r, "ascolto_queue_agents", "queue", "informazioni", "state", "available") == 1
+	})
+	r.eventually("arrival rate and staffing", func() bool {
+		l := r.ctl.Live()
+		return l != nil && l.ArrivalPerHour["informazioni"] > 0 && l.Needed["informazioni"] >= 1
+	})
+	// The CLI reads the same picture from the store.
+	r.eventually("snapshot stored", func() bool {
+		_, body, err := r.db.ACDSnapshot(bg)
+		return err == nil && strings.Contains(body, `"ArrivalPerHour"`) && strings.Contains(body, `"informazioni"`)
+	})
 }

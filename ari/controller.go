@@ -115,6 +115,9 @@ func New(o Options) (*Controller, error) {
 	c := &Controller{o: o, log: o.Log, nonce: hex.EncodeToString(b), m: newMetrics(o.Registry),
 		chans: map[string]owner{}, stopped: make(chan struct{})}
 	c.router = newRouter(c)
+	if o.Registry != nil {
+		o.Registry.MustRegister(newKPICollector(c.router))
+	}
 	c.state.Store("starting")
 	return c, nil
 }

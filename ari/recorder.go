@@ -23,7 +23,7 @@ type recorder struct {
 	events []store.QueueEvent
 	accts  []store.CallACDUpdate
 	states []agentState
-	snap   *acd.Snapshot
+	snap   *LiveSnapshot
 	wake   chan struct{}
 	idle   chan struct{} // closed and replaced whenever a flush leaves nothing pending
 }
@@ -74,7 +74,7 @@ func (w *recorder) agentState(ext string, loggedIn, paused bool, reason, actor s
 }
 
 // snapshot keeps the latest picture for other processes; only the newest is written.
-func (w *recorder) snapshot(s acd.Snapshot) {
+func (w *recorder) snapshot(s LiveSnapshot) {
 	w.mu.Lock()
 	w.snap = &s
 	w.mu.Unlock()

@@ -40,11 +40,13 @@ type router struct {
 	holds   map[string]bool            // holding bridges known to exist
 
 	snap     atomic.Pointer[acd.Snapshot]
+	live     atomic.Pointer[LiveSnapshot]
+	rates    arrivals
 	records  *recorder
 	seq      atomic.Int64
 	mu       sync.Mutex // guards reach, read by the console outside the actor
 	reach    map[string]bool
-	snapshot func(acd.Snapshot) // published after each refresh (console hub), may be nil
+	snapshot func(LiveSnapshot) // published after each refresh (console hub), may be nil
 }
 
 func newRouter(ctl *Controller) *router {
@@ -694,10 +696,13 @@ func (r *router) refreshSnapshot(ctx context.Context) {
 	}
 	s := r.eng.Snapshot(r.now())
 	r.snap.Store(&s)
+	rates, needed := r.rates.observe(s)
+	ls := LiveSnapshot{Snapshot: s, ArrivalPerHour: rates, Needed: needed}
+	r.live.Store(&ls)
 	if r.snapshot != nil {
-		r.snapshot(s)
+		r.snapshot(ls)
 	}
-	r.records.snapshot(s)
+	r.records.snapshot(ls)
 }
 
 // saveState keeps the engine's description for the next start.
@@ -723,6 +728,10 @@ func (c *Controller) ACDReady() <-chan struct{} { return c.router.built }
 // Snapshot returns the latest live picture of queues and agents (nil before
 // the ACD runs).
 func (c *Controller) Snapshot() *acd.Snapshot { return c.router.snap.Load() }
+
+// Live returns the latest published picture, with arrival rates and the
+// staffing Erlang C suggests (nil before the ACD runs).
+func (c *Controller) Live() *LiveSnapshot { return c.router.live.Load() }
 
 // AgentCommand logs an agent in or out, or pauses or unpauses them, as
 // the console does; it returns "ok" or what went wrong.
