@@ -27,6 +27,7 @@ type leg struct {
 	stopped   atomic.Bool // we hung it up (or are about to)
 	answered  bool
 	done      bool
+	cause     time.Time // when the event that made the ACD ring happened
 }
 
 func newLeg(r *router, callID, agent, endpoint, callerID string, timeout time.Duration) *leg {
@@ -62,6 +63,9 @@ func (l *leg) run(ctx context.Context) {
 	ctl := l.r.ctl
 	defer ctl.wg.Done()
 	defer ctl.forget(l.id, l)
+	if !l.cause.IsZero() {
+		ctl.m.ringDelay.Observe(ctl.o.Clock.Now().Sub(l.cause).Seconds())
+	}
 	_, err := ctl.o.Client.Originate(ctx, OriginateRequest{ChannelID: l.id, Endpoint: l.endpoint, CallerID: l.callerID,
 		Timeout: l.timeout, AppArgs: "agent," + l.callID, Variables: map[string]string{"ASCOLTO_CALL": l.callID, "ASCOLTO_AGENT": l.agent}})
 	if err != nil {

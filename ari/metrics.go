@@ -13,6 +13,7 @@ type metrics struct {
 	step       prometheus.Histogram
 	errors     *prometheus.CounterVec
 	agentState *prometheus.GaugeVec
+	ringDelay  prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -38,9 +39,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Errors while handling calls, by what failed."}, []string{"what"}),
 		agentState: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ascolto_agent_state",
 			Help: "Each agent's state: 0 logged out, 1 available, 2 ringing, 3 reserved, 4 on call, 5 wrap-up, 6 paused."}, []string{"agent"}),
+		ringDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ascolto_acd_ring_delay_seconds",
+			Help:    "From the event that let the ACD offer a call (an agent freeing up, a call arriving) to the agent's phone being dialled.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .03, .05, .075, .1, .25, .5, 1}}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connected, m.reconnects, m.events, m.skipped, m.backlog, m.active, m.outcomes, m.step, m.errors, m.agentState)
+		reg.MustRegister(m.connected, m.reconnects, m.events, m.skipped, m.backlog, m.active, m.outcomes, m.step, m.errors, m.agentState, m.ringDelay)
 	}
 	return m
 }

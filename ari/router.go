@@ -28,6 +28,7 @@ type router struct {
 	in  chan func()
 
 	eng     *acd.Engine
+	cause   time.Time     // when the event being handled happened, for the ring delay
 	built   chan struct{} // closed once the engine exists
 	early   []func()      // events that came before the engine was built
 	timer   clock.Timer
@@ -103,6 +104,7 @@ func (r *router) handle(ev acd.Event) {
 		r.early = append(r.early, func() { r.handle(ev) })
 		return
 	}
+	r.cause = eventTime(ev)
 	ds, err := r.eng.Handle(ev)
 	r.execute(ds)
 	if err != nil {
@@ -227,7 +229,8 @@ func (r *router) ring(d acd.Ring) {
 	if c := r.callers[d.Call]; c != nil {
 		caller = c.acdCallerID
 	}
-	l := newLeg(r, d.Call, d.Agent, a.Endpoint, caller, time.Until(d.Until)+5*time.Second)
+	l := newLeg(r, d.Call, d.Agent, a.Endpoint, caller, d.Until.Sub(r.now())+5*time.Second)
+	l.cause = r.cause
 	if r.legs[d.Call] == nil {
 		r.legs[d.Call] = map[string]*leg{}
 	}
@@ -256,7 +259,7 @@ func (r *router) bridge(d acd.Bridge) {
 // dialCallback calls the citizen back; when they answer, an agent is rung.
 func (r *router) dialCallback(d acd.DialCallback) {
 	id := fmt.Sprintf("ascolto-cb-%s-%d", r.ctl.nonce, r.seq.Add(1))
-	cb := newCallbackCall(r.ctl, id, d.Call, d.Number, time.Until(d.Until))
+	cb := newCallbackCall(r.ctl, id, d.Call, d.Number, d.Until.Sub(r.now()))
 	r.callers[d.Call] = cb
 	r.ctl.mu.Lock()
 	r.ctl.chans[id] = cb
@@ -789,4 +792,33 @@ func (r *router) transfer(callID, queue, number, actor string) string {
 	r.log.Info("call transferred", zap.String("call", callID), zap.String("agent", lg.agent),
 		zap.String("queue", queue), zap.String("number", number), zap.String("by", actor))
 	return "ok"
+}
+
+// eventTime is when an ACD event happened (the time it carries).
+func eventTime(ev acd.Event) time.Time {
+	switch e := ev.(type) {
+	case acd.Tick:
+		return e.At
+	case acd.Arrive:
+		return e.At
+	case acd.Hangup:
+		return e.At
+	case acd.Answer:
+		return e.At
+	case acd.RingFailed:
+		return e.At
+	case acd.Login:
+		return e.At
+	case acd.Unpause:
+		return e.At
+	case acd.DeviceState:
+		return e.At
+	case acd.DispositionSaved:
+		return e.At
+	case acd.CallbackAnswered:
+		return e.At
+	case acd.Transfer:
+		return e.At
+	}
+	return time.Time{}
 }
