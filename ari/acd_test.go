@@ -99,7 +99,11 @@ func TestACDAnswerTalkAndWrapUp(t *testing.T) {
 	}
 	waitEvents(t, r, c.ChannelID(), "ENTERQUEUE:", "CONNECT:101", "COMPLETECALLER:101")
 	rec := r.record(c.ChannelID())
-	if rec.Outcome != ari.OutcomeAnswered || rec.Agent != "101" || rec.HangupBy != "caller" || rec.TalkS < 9 || rec.ConnectedAt.IsZero() {
+	r.eventually("the ACD's accounting on the record", func() bool {
+		rec, _ = r.db.CallByChannel(bg, c.ChannelID())
+		return rec.TalkS >= 9 && !rec.ConnectedAt.IsZero()
+	})
+	if rec.Outcome != ari.OutcomeAnswered || rec.Agent != "101" || rec.HangupBy != "caller" {
 		t.Fatalf("record %+v", rec)
 	}
 	// The agent's leg was hung up with the caller, and wrap-up follows.

@@ -70,15 +70,15 @@ func simOpts(o ...arisim.Option) rigOption {
 }
 func dontStart() rigOption { return func(c *rigConfig) { c.noStart = true } }
 
-// ascoltoDialplan mirrors asterisk-conf/extensions.conf.
-func ascoltoDialplan() *arisim.Dialplan {
-	d := arisim.NewDialplan()
-	d.Add("from-trunk", "800840840", arisim.AppSet("CHANNEL(language)", "it"), arisim.AppStasis("ascolto", "800840840"), arisim.AppHangup())
-	d.Add("ascolto-fax", "receive",
-		arisim.AppReceiveFAX(arisim.FaxResult{Status: "SUCCESS", Pages: 2, RemoteStationID: "+39 0862 000000", Duration: 20 * time.Second}),
-		arisim.AppStasis("ascolto", "fax-done"), arisim.AppHangup())
-	d.Add("ascolto-transfer", "dial", arisim.AppDial("PJSIP/${TRANSFER_TO}@trunk", 60*time.Second),
-		arisim.AppStasis("ascolto", "transfer-failed", "${DIALSTATUS}"), arisim.AppHangup())
+// productionDialplan loads asterisk-conf/extensions.conf itself, so the
+// controller is tested against the dialplan production runs.
+func productionDialplan(t *testing.T) *arisim.Dialplan {
+	t.Helper()
+	d, err := arisim.LoadDialplan("../asterisk-conf/extensions.conf", arisim.WithFaxResult(
+		arisim.FaxResult{Status: "SUCCESS", Pages: 2, RemoteStationID: "+39 0862 000000", Duration: 20 * time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return d
 }
 
@@ -90,7 +90,7 @@ func newRig(t *testing.T, opts ...rigOption) *rig {
 	}
 	clk := clock.Scaled(cfg.at, speed)
 	sim := arisim.New(append([]arisim.Option{arisim.WithCredentials("ascolto", "secret"), arisim.WithClock(clk),
-		arisim.WithDialplan(ascoltoDialplan())}, cfg.simOpts...)...)
+		arisim.WithDialplan(productionDialplan(t))}, cfg.simOpts...)...)
 	url, err := sim.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

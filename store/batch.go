@@ -12,10 +12,11 @@ import (
 // serves many writes, which is what lets a 2-core machine with durable
 // commits (synchronous=FULL, PostgreSQL's default) keep up with a surge.
 type batcher struct {
-	db   *DB
-	reqs chan *batchReq
-	quit chan struct{}
-	done sync.WaitGroup
+	db      *DB
+	reqs    chan *batchReq
+	quit    chan struct{}
+	stopped chan struct{} // closed once run has returned
+	done    sync.WaitGroup
 }
 
 type batchReq struct {
@@ -31,7 +32,7 @@ const maxBatch = 256
 var errClosed = errors.New("store: closed")
 
 func newBatcher(db *DB) *batcher {
-	b := &batcher{db: db, reqs: make(chan *batchReq, maxBatch*4), quit: make(chan struct{})}
+	b := &batcher{db: db, reqs: make(chan *batchReq, maxBatch*4), quit: make(chan struct{}), stopped: make(chan struct{})}
 	b.done.Add(1)
 	go b.run()
 	return b
@@ -48,8 +49,20 @@ func (b *batcher) do(ctx context.Context, fn func(*Tx) error) error {
 		return ctx.Err()
 	}
 	// Once queued, wait for the verdict even if ctx ends: the write may
-	// already be committed, and the caller must not believe otherwise.
-	return <-r.err
+	// already be committed, and the caller must not believe otherwise. A
+	// request that slipped in after the writer stopped gets no verdict
+	// from it: it was never run.
+	select {
+	case err := <-r.err:
+		return err
+	case <-b.stopped:
+		select {
+		case err := <-r.err:
+			return err
+		default:
+			return errClosed
+		}
+	}
 }
 
 func (b *batcher) close() {
@@ -64,6 +77,7 @@ func (b *batcher) close() {
 
 func (b *batcher) run() {
 	defer b.done.Done()
+	defer close(b.stopped)
 	batch := make([]*batchReq, 0, maxBatch)
 	for {
 		select {

@@ -520,3 +520,26 @@ func TestCallCounts(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteAfterCloseFails: a write racing Close gets an error, never hangs.
+func TestWriteAfterCloseFails(t *testing.T) {
+	db, err := store.Open(store.Options{SQLitePath: t.TempDir() + "/c.db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 50)
+	for i := 0; i < 50; i++ {
+		go func() { done <- db.InsertCall(ctx, &store.Call{ChannelID: fmt.Sprint("late-", i)}) }()
+	}
+	db.Close()
+	for i := 0; i < 50; i++ {
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a write racing Close hung")
+		}
+	}
+}

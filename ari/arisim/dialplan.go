@@ -77,7 +77,7 @@ func newDialplanConfig(opts []DialplanOption) dialplanConfig {
 // outside this package; TestProductionDialplan loads it and checks that
 // both behave the same). The applications not shown are NoOp() log lines.
 //
-//	[globals]           TRUNK=PJSIP/trunk
+//	[globals]           TRUNK=trunk
 //	[from-trunk]        800840840  => Set(CHANNEL(language)=it), Stasis(ascolto,800840840), Hangup()
 //	                    0862000000 => Goto(ascolto-fax,receive,1)
 //	                    fax        => Goto(ascolto-fax,receive,1)
@@ -86,7 +86,7 @@ func newDialplanConfig(opts []DialplanOption) dialplanConfig {
 //	                                  Answer(), ReceiveFAX(${FAXFILE},f), Goto(done,1)
 //	                    done       => Stasis(ascolto,fax-done), Hangup()
 //	                    h          => NoOp(...)
-//	[ascolto-transfer]  dial       => Dial(${TRUNK}/${TRANSFER_TO},60), Stasis(ascolto,transfer-failed,${DIALSTATUS}), Hangup()
+//	[ascolto-transfer]  dial       => Dial(PJSIP/${TRANSFER_TO}@${TRUNK},60), Stasis(ascolto,transfer-failed,${DIALSTATUS}), Hangup()
 //	[from-agents]       600        => Answer(), Playback(demo-echotest), Echo(), Hangup()
 //	                    _X.        => Playback(ss-noservice), Hangup()
 //
@@ -94,7 +94,7 @@ func newDialplanConfig(opts []DialplanOption) dialplanConfig {
 func DefaultDialplan(opts ...DialplanOption) *Dialplan {
 	cfg := newDialplanConfig(opts)
 	d := NewDialplan()
-	d.SetGlobal("TRUNK", "PJSIP/trunk")
+	d.SetGlobal("TRUNK", "trunk")
 	d.Add("from-trunk", "800840840",
 		AppNoOp("ascolto: call ${CALLERID(num)} -> ${EXTEN}"),
 		AppSetFunction("CHANNEL(language)", "it"),
@@ -122,7 +122,7 @@ func DefaultDialplan(opts ...DialplanOption) *Dialplan {
 	d.Add("ascolto-fax", "h", AppNoOp("ascolto: fax channel gone, status ${FAXSTATUS}"))
 	d.Add("ascolto-transfer", "dial",
 		AppNoOp("ascolto: transfer ${CALLERID(num)} -> ${TRANSFER_TO}"),
-		AppDial("${TRUNK}/${TRANSFER_TO}", 60*time.Second),
+		AppDial("PJSIP/${TRANSFER_TO}@${TRUNK}", 60*time.Second),
 		AppStasis("ascolto", "transfer-failed", "${DIALSTATUS}"),
 		AppHangup())
 	d.Add("from-agents", "600", AppAnswer(), AppPlayback("demo-echotest"), AppEcho(), AppHangup())

@@ -326,16 +326,12 @@ func TestProductionDialplan(t *testing.T) {
 			r.events()
 			return c
 		}, func(t *testing.T, r *prodRun, c *Call) {
-			// extensions.conf dials ${TRUNK}/${TRANSFER_TO}, PJSIP/trunk/+390612345678:
-			// chan_pjsip takes what follows the endpoint as a URI, and res_pjsip
-			// refuses one without sip: (ast_sip_create_dialog_uac), so Dial()
-			// fails at once with CHANUNAVAIL and the caller comes back to ascolto.
-			// Once the file dials PJSIP/${TRANSFER_TO}@trunk this must become a
-			// caller bridged with the number: change DefaultDialplan and this.
-			if args, _ := r.stasisStarts(); fmt.Sprint(args) != "[[800840840] [transfer-failed CHANUNAVAIL]]" {
+			// extensions.conf dials PJSIP/${TRANSFER_TO}@${TRUNK}: the caller
+			// talks with the number and never comes back to ascolto.
+			if args, _ := r.stasisStarts(); fmt.Sprint(args) != "[[800840840]]" {
 				t.Fatalf("StasisStart args %v", args)
 			}
-			if rep := c.Report(); len(rep.Bridged) != 0 {
+			if rep := c.Report(); len(rep.Bridged) != 1 || rep.Bridged[0].Bridge != "dial" {
 				t.Fatalf("caller bridged %+v", rep.Bridged)
 			}
 		}},
