@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
@@ -38,6 +40,12 @@ type Config struct {
 	IMAPURL string
 	// MailFrom is the contact center's address on every email.
 	MailFrom string
+	// The console's security settings (see console.ParseConfig).
+	ConsoleTOTPRequired   string
+	ConsoleTrustedProxies string
+	ConsoleSecureCookies  string
+	ConsoleIdleTimeout    string
+	ConsoleSessionMax     string
 }
 
 // Source says where a setting's value came from.
@@ -104,7 +112,46 @@ func options() []option {
 		{name: "mail-from", usage: "the contact center's email address, sender of answers and acknowledgements (empty: contactcenter@localhost, enough to try ascolto, refused by real relays)",
 			allowed: "empty, or an address, optionally with a name: Name <user@domain>", check: optional(checkMailbox),
 			field: func(c *Config) *string { return &c.MailFrom }},
+		{name: "console-totp-required", def: "false", usage: "require a second factor (TOTP) for supervisors and admins",
+			allowed: "true, false", check: oneOf("true", "false"),
+			field: func(c *Config) *string { return &c.ConsoleTOTPRequired }},
+		{name: "console-trusted-proxies", usage: "reverse proxies whose X-Forwarded-For/-Proto are believed: addresses or CIDR prefixes, comma-separated",
+			allowed: "empty, or addresses/prefixes like 10.0.0.1,192.168.0.0/16", check: checkProxies,
+			field: func(c *Config) *string { return &c.ConsoleTrustedProxies }},
+		{name: "console-secure-cookies", def: "auto", usage: "mark session cookies Secure: auto (when the request came over TLS), always, never",
+			allowed: "auto, always, never", check: oneOf("auto", "always", "never"),
+			field: func(c *Config) *string { return &c.ConsoleSecureCookies }},
+		{name: "console-idle-timeout", def: "2h", usage: "sign a console user out after this long without activity",
+			allowed: "a duration such as 30m or 2h", check: checkDuration,
+			field: func(c *Config) *string { return &c.ConsoleIdleTimeout }},
+		{name: "console-session-max", def: "12h", usage: "longest a console session lasts, active or not",
+			allowed: "a duration such as 8h or 12h", check: checkDuration,
+			field: func(c *Config) *string { return &c.ConsoleSessionMax }},
 	}
+}
+
+func checkDuration(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q is not a positive duration", v)
+	}
+	return nil
+}
+
+func checkProxies(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			return fmt.Errorf("%q is not an address or a prefix", p)
+		}
+	}
+	return nil
 }
 
 func envName(flag string) string {

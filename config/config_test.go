@@ -38,7 +38,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{HTTPAddr: "127.0.0.1:8080", DataDir: "./data", ARIURL: "http://127.0.0.1:8088/ari",
-		ARIUser: "ascolto", ARIApp: "ascolto", LogLevel: "info", Lang: "it"}
+		ARIUser: "ascolto", ARIApp: "ascolto", LogLevel: "info", Lang: "it",
+		ConsoleTOTPRequired: "false", ConsoleSecureCookies: "auto", ConsoleIdleTimeout: "2h", ConsoleSessionMax: "12h"}
 	if cfg != want {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
 	}
@@ -89,6 +90,8 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"nested value", nil, nil, "lang:\n  - it\n", "lang", "single value"},
 		{"bad app name", []string{"--ari-app", "a b"}, nil, "", "ari-app", "letters"},
 		{"bad lang", []string{"--lang", "de"}, nil, "", "lang", "it, en"},
+		{"bad idle timeout", []string{"--console-idle-timeout", "forever"}, nil, "", "console-idle-timeout", "duration"},
+		{"bad proxy", nil, map[string]string{"ASCOLTO_CONSOLE_TRUSTED_PROXIES": "10.0.0.1,nonsense"}, "", "console-trusted-proxies", "prefix"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
