@@ -222,8 +222,23 @@ func (c *Controller) connectOnce(ctx context.Context) (bool, error) {
 	// Reconcile concurrently with reading: events that arrive meanwhile go
 	// to the calls as usual, and adoption is idempotent per channel.
 	go func() {
-		if err := c.reconcile(ctx); err != nil && ctx.Err() == nil {
-			c.log.Error("reconciliation after connect failed", zap.Error(err))
+		// A failed reconciliation (the database blinked) is retried: until
+		// it succeeds the ACD may not even exist.
+		wait := time.Second
+		for {
+			err := c.reconcile(ctx)
+			if err == nil || ctx.Err() != nil {
+				return
+			}
+			c.log.Error("reconciliation after connect failed; retrying", zap.Error(err), zap.Duration("retry_in", wait))
+			t := c.o.Clock.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C():
+			}
+			wait = min(wait*2, 30*time.Second)
 		}
 	}()
 	err = ec.run(ctx, c.o.Clock.Now, c.dispatch, c.skip)

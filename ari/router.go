@@ -48,13 +48,18 @@ type router struct {
 	mu       sync.Mutex // guards reach, read by the console outside the actor
 	reach    map[string]bool
 	snapshot func(LiveSnapshot) // published after each refresh (console hub), may be nil
+	// onAgent and onRing tell the console (hooks set by Desk.Attach before Run).
+	onAgent   func(acd.AgentChanged, store.Agent)
+	onRing    func(call, agent, queue string, a store.Agent)
+	usernames map[string]string // extension -> console user, guarded by mu
+	lastCall  map[string]string // agent -> the call they were last bridged with
 }
 
 func newRouter(ctl *Controller) *router {
 	return &router{ctl: ctl, log: ctl.log.Named("acd"), in: make(chan func(), 4096), built: make(chan struct{}),
 		callers: map[string]*call{}, legs: map[string]map[string]*leg{}, agents: map[string]store.Agent{},
 		queues: map[string]store.Queue{}, holds: map[string]bool{}, reach: map[string]bool{},
-		records: newRecorder(ctl)}
+		records: newRecorder(ctl), usernames: map[string]string{}, lastCall: map[string]string{}}
 }
 
 // post runs f on the actor. It never blocks the caller for long: the inbox
@@ -188,6 +193,9 @@ func (r *router) execute(ds []acd.Decision) {
 			}
 		case acd.AgentChanged:
 			r.ctl.m.agentState.WithLabelValues(d.Agent).Set(float64(d.State))
+			if r.onAgent != nil {
+				r.onAgent(d, r.agents[d.Agent])
+			}
 		case acd.Record:
 			r.records.add(d)
 			if d.Final {
@@ -236,6 +244,9 @@ func (r *router) ring(d acd.Ring) {
 	}
 	r.legs[d.Call][d.Agent] = l
 	l.start()
+	if r.onRing != nil {
+		r.onRing(d.Call, d.Agent, d.Queue, a)
+	}
 }
 
 // bridge joins the caller and the agent who answered.
@@ -253,6 +264,7 @@ func (r *router) bridge(d acd.Bridge) {
 	l.connected.Store(true)
 	agentChan := l.id
 	agent := d.Agent
+	r.lastCall[agent] = d.Call
 	c.do(func(c *call) { c.bridgeTo(agent, agentChan) })
 }
 
@@ -545,6 +557,7 @@ func (r *router) build(ctx context.Context, waiting []adopted, connected []conne
 		r.agents[a.Extension] = a
 		r.mu.Lock()
 		reach, known := r.reach[a.Extension]
+		r.usernames[a.Extension] = a.Username
 		r.mu.Unlock()
 		st.Agents = append(st.Agents, acd.Agent{ID: a.Extension, Name: a.Name, Site: a.Site, LoggedIn: a.LoggedIn,
 			Paused: a.Paused, PauseReason: a.Reason, Unreachable: known && !reach})
@@ -679,6 +692,9 @@ func (r *router) reload(ctx context.Context) string {
 		prev := r.agents[a.Extension]
 		a.LoggedIn, a.Paused, a.Reason = prev.LoggedIn, prev.Paused, prev.Reason
 		r.agents[a.Extension] = a
+		r.mu.Lock()
+		r.usernames[a.Extension] = a.Username
+		r.mu.Unlock()
 	}
 	for _, q := range qs {
 		if _, ok := r.queues[q.Name]; ok {
@@ -821,4 +837,105 @@ func eventTime(ev acd.Event) time.Time {
 		return e.At
 	}
 	return time.Time{}
+}
+
+// refreshNow recomputes the live picture at once (after a person's action,
+// so their screen does not wait for the next second).
+func (r *router) refreshNow() {
+	done := make(chan struct{})
+	r.post(func() { r.refreshSnapshot(r.ctl.runCtx); close(done) })
+	<-done
+}
+
+// connectedLeg finds the leg an agent talks on, and its call.
+func (r *router) connectedLeg(agent string) (*leg, string) {
+	for call, m := range r.legs {
+		if l := m[agent]; l != nil && l.isConnected() {
+			return l, call
+		}
+	}
+	return nil, ""
+}
+
+// agentCall returns the call an agent is connected to ("" for none).
+func (c *Controller) agentCall(agent string) string {
+	done := make(chan string, 1)
+	c.router.post(func() { _, call := c.router.connectedLeg(agent); done <- call })
+	return <-done
+}
+
+// agentLastCall returns the call an agent talks on now or talked on last.
+func (c *Controller) agentLastCall(agent string) string {
+	done := make(chan string, 1)
+	c.router.post(func() {
+		if _, call := c.router.connectedLeg(agent); call != "" {
+			done <- call
+			return
+		}
+		done <- c.router.lastCall[agent]
+	})
+	return <-done
+}
+
+// hangupAgent ends the call an agent is on, from the desk.
+func (c *Controller) hangupAgent(agent string) string {
+	done := make(chan string, 1)
+	c.router.post(func() {
+		l, _ := c.router.connectedLeg(agent)
+		if l == nil {
+			done <- "error: no call to hang up"
+			return
+		}
+		// Reported like the agent hanging up the phone.
+		l.mb.put(msg{kind: msgFunc, fn: func() {
+			if err := c.o.Client.Hangup(c.runCtx, l.id, "normal"); err != nil && !IsGone(err) {
+				l.log().Warn("agent's leg not hung up", zap.Error(err))
+			}
+		}})
+		done <- "ok"
+	})
+	return <-done
+}
+
+// hold puts the caller of an agent's call on hold (music) or back.
+func (c *Controller) hold(agent string, on bool) string {
+	done := make(chan string, 1)
+	c.router.post(func() {
+		_, callID := c.router.connectedLeg(agent)
+		caller := c.router.callers[callID]
+		if caller == nil {
+			done <- "error: no call to hold"
+			return
+		}
+		at := c.router.now()
+		var ev acd.Event = acd.Unhold{At: at, Call: callID}
+		if on {
+			ev = acd.Hold{At: at, Call: callID}
+		}
+		ds, err := c.router.eng.Handle(ev)
+		c.router.execute(ds)
+		c.router.rearm()
+		if err != nil {
+			done <- "error: " + err.Error()
+			return
+		}
+		caller.do(func(cl *call) {
+			var err error
+			if on {
+				err = c.o.Client.StartMOH(c.runCtx, cl.id, "")
+			} else {
+				err = c.o.Client.StopMOH(c.runCtx, cl.id)
+			}
+			if err != nil && !IsGone(err) {
+				cl.log().Warn("hold not applied", zap.Bool("hold", on), zap.Error(err))
+			}
+		})
+		done <- "ok"
+	})
+	return <-done
+}
+
+// dispositionSaved ends an agent's wrap-up: the form is saved.
+func (c *Controller) dispositionSaved(agent string) {
+	c.router.post(func() { c.router.handle(acd.DispositionSaved{At: c.router.now(), Agent: agent}) })
 }

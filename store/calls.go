@@ -338,3 +338,15 @@ func (db *DB) CallCounts(ctx context.Context) (closed, open int, err error) {
 	}
 	return closed, open, nil
 }
+
+// SetCallCase links a call record, open or closed, to its case.
+func (db *DB) SetCallCase(ctx context.Context, channelID string, caseID int64) error {
+	res, err := db.writer().exec(ctx, `UPDATE calls SET case_id = $1 WHERE channel_id = $2`, caseID, channelID)
+	if err != nil {
+		return fmt.Errorf("store: link call %s to case %d: %w", channelID, caseID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: call %s", ErrNotFound, channelID)
+	}
+	return nil
+}

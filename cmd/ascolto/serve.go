@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"sync"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/ascolto/ascolto/ari"
+	"github.com/ascolto/ascolto/console"
+	"github.com/ascolto/ascolto/fax"
+	"github.com/ascolto/ascolto/intake"
+	"github.com/ascolto/ascolto/mail"
 	"github.com/ascolto/ascolto/live"
 	"github.com/ascolto/ascolto/store"
 	"github.com/ascolto/ascolto/web"
@@ -74,22 +79,94 @@ func (a *app) serve(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}()
-	ctl, err := a.controller(db, state, reg, ready)
+	// Intake: faxes, mail in and out, the public form.
+	faxes, err := fax.New(fax.Options{Store: db, Log: a.log.Named("fax"), Clock: a.clock, Registry: reg})
 	if err != nil {
 		return err
 	}
+	mailer, err := mail.New(mail.Options{Store: db, Log: a.log.Named("mail"), Clock: a.clock, Registry: reg,
+		From: a.cfg.MailFrom, SMTPAddr: a.cfg.SMTPAddr, Relay: a.cfg.SMTPRelay, IMAPURL: a.cfg.IMAPURL,
+		Ready: func(part string, ok bool, detail string) {
+			// A mail relay or mailbox that is down does not make the phone
+			// service unready: it is logged, and mail waits in the outbox.
+			if !ok {
+				a.log.Warn("mail not ready", zap.String("part", part), zap.String("detail", detail))
+			}
+		}})
+	if err != nil {
+		return err
+	}
+	form, err := intake.New(intake.Options{Store: db, Mail: mailer.Service(), Log: a.log.Named("form"), Clock: a.clock, Registry: reg})
+	if err != nil {
+		return err
+	}
+	form.Mount(srv)
+
+	ctl, err := a.controller(db, state, reg, ready, faxes)
+	if err != nil {
+		return err
+	}
+	// The console, with the controller behind the agent desk and wallboard.
+	consCfg, err := console.ParseConfig(a.cfg.ConsoleTOTPRequired, a.cfg.ConsoleTrustedProxies, a.cfg.ConsoleSecureCookies,
+		a.cfg.ConsoleIdleTimeout, a.cfg.ConsoleSessionMax)
+	if err != nil {
+		return err
+	}
+	desk := ari.NewDesk(ctl, db)
+	cons, err := console.New(console.Options{Store: db, Backend: desk, Clock: a.clock, Log: a.log.Named("console"),
+		Registry: reg, Config: consCfg})
+	if err != nil {
+		return err
+	}
+	desk.Attach(cons)
+	cons.Mount(srv)
+
+	var wg sync.WaitGroup
 	ctlDone := make(chan error, 1)
-	go func() { ctlDone <- ctl.Run(ctx) }()
+	run := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	run(func() {
+		// Calls are taken only once their records can be kept.
+		select {
+		case <-dbReady:
+		case <-ctx.Done():
+			ctlDone <- nil
+			return
+		}
+		ctlDone <- ctl.Run(ctx)
+	})
+	run(func() {
+		select {
+		case <-dbReady:
+		case <-ctx.Done():
+			return
+		}
+		if err := cons.Bootstrap(ctx); err != nil {
+			a.log.Error("console not started", zap.Error(err))
+			return
+		}
+		cons.Run(ctx)
+	})
+	run(func() { desk.FollowMode(ctx, state) })
+	run(func() {
+		if err := mailer.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("mail stopped", zap.Error(err))
+		}
+	})
+	run(func() { faxes.Run(ctx) })
 
 	err = srv.Serve(ctx, ln, 15*time.Second)
 	cancel()
 	<-ctlDone
+	wg.Wait()
 	a.log.Info("ascolto stopped")
 	return err
 }
 
 // controller builds the ARI controller from the configuration.
-func (a *app) controller(db *store.DB, state *live.State, reg prometheus.Registerer, ready *web.Readiness) (*ari.Controller, error) {
+func (a *app) controller(db *store.DB, state *live.State, reg prometheus.Registerer, ready *web.Readiness, faxes ari.FaxSink) (*ari.Controller, error) {
 	client, err := ari.NewClient(ari.ClientOptions{URL: a.cfg.ARIURL, User: a.cfg.ARIUser, Password: a.cfg.ARIPassword,
 		App: a.cfg.ARIApp, Registry: reg})
 	if err != nil {
@@ -97,7 +174,7 @@ func (a *app) controller(db *store.DB, state *live.State, reg prometheus.Registe
 	}
 	ready.Set("asterisk", false, "connecting to "+a.cfg.ARIURL)
 	return ari.New(ari.Options{Client: client, Store: db, Live: state, Clock: a.clock, Log: a.log.Named("ari"),
-		Registry: reg, Ready: func(ok bool, detail string) { ready.Set("asterisk", ok, detail) }})
+		Registry: reg, Faxes: faxes, Ready: func(ok bool, detail string) { ready.Set("asterisk", ok, detail) }})
 }
 
 // superviseDatabase brings the database up (ping, migrate, bootstrap) with

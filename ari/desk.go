@@ -1,0 +1,425 @@
+package ari
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ascolto/ascolto/acd"
+	"github.com/ascolto/ascolto/console"
+	"github.com/ascolto/ascolto/geo"
+	"github.com/ascolto/ascolto/live"
+	"github.com/ascolto/ascolto/store"
+	"go.uber.org/zap"
+)
+
+// Desk is the console's view of the controller: it implements
+// console.Backend for the agent desk and the wallboard, and publishes what
+// changes (agents' states, the queues' picture, offers to agents, the
+// operating mode) to the console's hub.
+type Desk struct {
+	ctl *Controller
+	db  *store.DB
+	log *zap.Logger
+	pub Publisher
+
+	geoOnce sync.Once
+	geo     *geo.Index
+}
+
+// Publisher is where the Desk announces changes: the console.
+type Publisher interface {
+	PublishAgent(v console.AgentView)
+	PublishSnapshot(s console.Snapshot)
+	PublishMode(m console.ModeView)
+	Offer(username, typ string, payload any)
+}
+
+// NewDesk joins a controller to a console. Call Attach before the
+// controller runs, so every change is published from the start.
+func NewDesk(ctl *Controller, db *store.DB) *Desk {
+	return &Desk{ctl: ctl, db: db, log: ctl.log.Named("desk")}
+}
+
+// Attach starts publishing to p (the console).
+func (d *Desk) Attach(p Publisher) {
+	d.pub = p
+	r := d.ctl.router
+	r.snapshot = func(s LiveSnapshot) { p.PublishSnapshot(d.snapshotView(s)) }
+	r.onAgent = func(ch acd.AgentChanged, a store.Agent) { p.PublishAgent(d.agentView(a, ch)) }
+	r.onRing = func(call, agent, queue string, a store.Agent) { go d.offer(call, agent, queue, a) }
+}
+
+// FollowMode publishes operating-mode changes until ctx ends.
+func (d *Desk) FollowMode(ctx context.Context, st *live.State) {
+	ch, cancel := st.Subscribe()
+	defer cancel()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-ch:
+			if d.pub != nil {
+				d.pub.PublishMode(console.ModeView{Mode: string(m.Mode), Reason: m.Reason, SetBy: m.SetBy, SetAt: m.SetAt})
+			}
+		}
+	}
+}
+
+// AgentFor returns the seat bound to a console user.
+func (d *Desk) AgentFor(ctx context.Context, username string) (console.AgentView, error) {
+	agents, err := d.db.Agents(ctx)
+	if err != nil {
+		return console.AgentView{}, err
+	}
+	for _, a := range agents {
+		if a.Username == username {
+			return d.viewOf(a), nil
+		}
+	}
+	return console.AgentView{}, console.ErrNoAgent
+}
+
+// viewOf describes an agent from the latest snapshot.
+func (d *Desk) viewOf(a store.Agent) console.AgentView {
+	v := console.AgentView{ID: a.Extension, Username: a.Username, Name: a.Name, Site: a.Site, State: console.StateLoggedOut,
+		Phone: console.PhoneView{Endpoint: a.Endpoint}}
+	d.ctl.router.mu.Lock()
+	v.Reachable = d.ctl.router.reach[a.Extension]
+	d.ctl.router.mu.Unlock()
+	v.Phone.Registered = v.Reachable
+	if s := d.ctl.Snapshot(); s != nil {
+		for _, st := range s.Agents {
+			if st.ID == a.Extension {
+				v.State, v.Reason, v.Since, v.Call, v.Queues = st.State.String(), st.Reason, st.Since, st.Call, st.Queues
+				v.Reachable = st.Reachable
+				if st.Paused && st.State != acd.OnCall && st.State != acd.WrapUp {
+					v.State = console.StatePaused
+				}
+			}
+		}
+	}
+	if v.Queues == nil {
+		v.Queues = []string{}
+	}
+	return v
+}
+
+func (d *Desk) agentView(a store.Agent, ch acd.AgentChanged) console.AgentView {
+	v := d.viewOf(a)
+	v.State, v.Reason, v.Reachable, v.Since = ch.State.String(), ch.Reason, ch.Reachable, d.ctl.o.Clock.Now()
+	v.Phone.Registered = ch.Reachable
+	return v
+}
+
+// SetAgentState makes an agent available, paused with a reason, or logged out.
+func (d *Desk) SetAgentState(ctx context.Context, by console.Actor, agentID string, to console.StateChange) (console.AgentView, error) {
+	cur, err := d.agentByID(ctx, agentID)
+	if err != nil {
+		return console.AgentView{}, err
+	}
+	v := d.viewOf(cur)
+	var steps [][2]string
+	switch to.State {
+	case console.StateAvailable:
+		if v.State == console.StateLoggedOut {
+			steps = append(steps, [2]string{"login", ""})
+		} else {
+			steps = append(steps, [2]string{"unpause", ""})
+		}
+	case console.StatePaused:
+		if strings.TrimSpace(to.Reason) == "" {
+			return v, fmt.Errorf("%w: a pause needs a reason", console.ErrRefused)
+		}
+		if v.State == console.StateLoggedOut {
+			steps = append(steps, [2]string{"login", ""})
+		}
+		steps = append(steps, [2]string{"pause", to.Reason})
+	case console.StateLoggedOut:
+		steps = append(steps, [2]string{"logout", ""})
+	default:
+		return v, fmt.Errorf("%w: unknown state %q", console.ErrRefused, to.State)
+	}
+	actor := by.Username
+	if by.Role != "" && by.Username != cur.Username {
+		actor = by.Username + " (" + by.Role + ")"
+	}
+	for _, s := range steps {
+		if res := d.ctl.AgentCommand(s[0], agentID, s[1], actor); res != "ok" {
+			return d.viewOf(cur), fmt.Errorf("%w: %s", console.ErrRefused, strings.TrimPrefix(res, "error: "))
+		}
+	}
+	if err := d.db.Audit(ctx, store.AuditEntry{Actor: by.Username, Action: "agent.state", Object: "agent:" + agentID,
+		Detail: map[string]any{"state": to.State, "reason": to.Reason}, Remote: by.Remote}); err != nil {
+		d.log.Warn("audit", zap.Error(err))
+	}
+	d.ctl.router.refreshNow()
+	return d.viewOf(cur), nil
+}
+
+func (d *Desk) agentByID(ctx context.Context, id string) (store.Agent, error) {
+	agents, err := d.db.Agents(ctx)
+	if err != nil {
+		return store.Agent{}, err
+	}
+	for _, a := range agents {
+		if a.Extension == id {
+			return a, nil
+		}
+	}
+	return store.Agent{}, fmt.Errorf("%w: unknown agent %s", console.ErrRefused, id)
+}
+
+// pauseReasons are the reason codes an agent picks from.
+var pauseReasons = []console.PauseReason{
+	{Code: "pausa", LabelIT: "Pausa", LabelEN: "Break"},
+	{Code: "pranzo", LabelIT: "Pranzo", LabelEN: "Lunch"},
+	{Code: "riunione", LabelIT: "Riunione", LabelEN: "Meeting"},
+	{Code: "formazione", LabelIT: "Formazione", LabelEN: "Training"},
+	{Code: "back-office", LabelIT: "Lavoro di back-office (email, fax)", LabelEN: "Back office (email, fax)"},
+	{Code: "supervisione", LabelIT: "Richiesta del coordinatore", LabelEN: "Asked by the supervisor"},
+}
+
+// PauseReasons lists the pause reasons.
+func (d *Desk) PauseReasons(context.Context) ([]console.PauseReason, error) { return pauseReasons, nil }
+
+// Snapshot is the live picture for the wallboard.
+func (d *Desk) Snapshot(context.Context) (console.Snapshot, error) {
+	s := d.ctl.Live()
+	if s == nil {
+		return console.Snapshot{}, console.ErrNotWired
+	}
+	return d.snapshotView(*s), nil
+}
+
+func (d *Desk) snapshotView(s LiveSnapshot) console.Snapshot {
+	out := console.Snapshot{At: s.At, Emergency: s.Emergency, Mode: string(d.ctl.o.Live.Mode().Mode)}
+	for _, q := range s.Queues {
+		out.Queues = append(out.Queues, console.QueueView{Name: q.Name, Site: q.Site, Waiting: q.Waiting,
+			LongestWaitS: int(q.LongestWait.Seconds()), ServiceLevel: q.ServiceLevel, Answered: q.Answered,
+			Abandoned: q.Abandoned, ASAS: int(q.ASA.Seconds()), AHTS: int(q.AHT.Seconds()), AgentsReady: q.Agents.Available,
+			AgentsBusy: q.Agents.Ringing + q.Agents.Reserved + q.Agents.OnCall + q.Agents.WrapUp, StaffingNeeded: s.Needed[q.Name]})
+	}
+	d.ctl.router.mu.Lock()
+	users := d.ctl.router.usernames
+	d.ctl.router.mu.Unlock()
+	for _, a := range s.Agents {
+		v := console.AgentView{ID: a.ID, Name: a.Name, Site: a.Site, State: a.State.String(), Reason: a.Reason,
+			Reachable: a.Reachable, Since: a.Since, Call: a.Call, Queues: a.Queues, Username: users[a.ID]}
+		if a.Paused && a.State != acd.OnCall && a.State != acd.WrapUp {
+			v.State = console.StatePaused
+		}
+		if v.Queues == nil {
+			v.Queues = []string{}
+		}
+		out.Agents = append(out.Agents, v)
+	}
+	return out
+}
+
+// CallAction acts on the agent's current call.
+func (d *Desk) CallAction(ctx context.Context, by console.Actor, agentID string, a console.CallAction) error {
+	var res string
+	switch a.Action {
+	case console.CallHangup:
+		res = d.ctl.hangupAgent(agentID)
+	case console.CallHold, console.CallUnhold:
+		res = d.ctl.hold(agentID, a.Action == console.CallHold)
+	case console.CallTransfer:
+		call := d.ctl.agentCall(agentID)
+		if call == "" {
+			return fmt.Errorf("%w: no call to transfer", console.ErrRefused)
+		}
+		target := strings.TrimSpace(a.Target)
+		if target == "" {
+			return fmt.Errorf("%w: say where to transfer (a queue or a number)", console.ErrRefused)
+		}
+		if isPhoneNumber(target) {
+			res = d.ctl.Transfer(call, "", target, by.Username)
+		} else {
+			res = d.ctl.Transfer(call, target, "", by.Username)
+		}
+	case console.CallAnswer:
+		return fmt.Errorf("%w: answer on your phone (the softphone in the page, or your desk phone)", console.ErrRefused)
+	default:
+		return fmt.Errorf("%w: unknown action %q", console.ErrRefused, a.Action)
+	}
+	if res != "ok" {
+		return fmt.Errorf("%w: %s", console.ErrRefused, strings.TrimPrefix(res, "error: "))
+	}
+	if err := d.db.Audit(ctx, store.AuditEntry{Actor: by.Username, Action: "call." + a.Action, Object: "agent:" + agentID,
+		Detail: map[string]any{"target": a.Target}, Remote: by.Remote}); err != nil {
+		d.log.Warn("audit", zap.Error(err))
+	}
+	return nil
+}
+
+func isPhoneNumber(s string) bool {
+	n := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			n++
+		case r == '+' && i == 0, r == ' ':
+		default:
+			return false
+		}
+	}
+	return n >= 5
+}
+
+// SaveDisposition records what the agent noted on the call, on its case
+// (opened now if the call has none), and ends the agent's wrap-up.
+func (d *Desk) SaveDisposition(ctx context.Context, by console.Actor, agentID string, in console.Disposition) (console.DispositionResult, error) {
+	channel := in.Call
+	if channel == "" {
+		channel = d.ctl.agentLastCall(agentID)
+	}
+	if channel == "" {
+		return console.DispositionResult{}, fmt.Errorf("%w: no call to record", console.ErrRefused)
+	}
+	rec, err := d.db.CallByChannel(ctx, channel)
+	if err != nil {
+		return console.DispositionResult{}, fmt.Errorf("%w: call %s: %v", console.ErrRefused, channel, err)
+	}
+	if rec.Agent != "" && rec.Agent != agentID && by.Role == store.RoleAgent {
+		return console.DispositionResult{}, fmt.Errorf("%w: the call was not yours", console.ErrRefused)
+	}
+	user, _ := d.db.UserByName(ctx, by.Username)
+	var cs store.Case
+	if rec.CaseID != 0 {
+		if cs, err = d.db.CaseByID(ctx, rec.CaseID); err != nil {
+			return console.DispositionResult{}, err
+		}
+	} else {
+		cs = store.Case{Channel: store.ChannelPhone, ContactPhone: rec.Caller, ContactName: rec.CallerName,
+			Category: in.Category, Urgency: in.Urgency, ComuneCode: in.ComuneCode, CallerType: in.CallerType,
+			Summary: firstLine(in.Notes)}
+		err = d.db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateCase(ctx, &cs); err != nil {
+				return err
+			}
+			return tx.AddContact(ctx, &store.Contact{CaseID: cs.ID, Channel: store.ChannelPhone, Direction: "in",
+				Author: by.Username, Content: fmt.Sprintf("Chiamata da %s, risposta dall'operatore %s (%s).", rec.Caller, agentID, rec.Queue),
+				CallID: rec.ID})
+		})
+		if err != nil {
+			return console.DispositionResult{}, fmt.Errorf("%w: %v", console.ErrRefused, err)
+		}
+		id := cs.ID
+		if err := d.db.SetCallCase(ctx, channel, id); err != nil {
+			d.log.Warn("call not linked to its case", zap.String("channel", channel), zap.Error(err))
+		}
+	}
+	disp := store.Disposition{CaseID: cs.ID, CallID: rec.ID, UserID: user.ID, Category: in.Category, Outcome: in.Outcome,
+		Urgency: in.Urgency, ComuneCode: in.ComuneCode, CallerType: in.CallerType, Notes: in.Notes}
+	if err := d.db.SaveDisposition(ctx, &disp, by.Username); err != nil {
+		if errors.Is(err, store.ErrInvalid) {
+			return console.DispositionResult{}, fmt.Errorf("%w: %v", console.ErrRefused, err)
+		}
+		return console.DispositionResult{}, err
+	}
+	d.ctl.dispositionSaved(agentID)
+	return console.DispositionResult{CaseID: cs.ID, TrackingID: cs.TrackingID}, nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+// Pop is the screen pop an agent's desk shows when a call is offered.
+type Pop struct {
+	Call        string    `json:"call"`
+	Queue       string    `json:"queue"`
+	Caller      string    `json:"caller"`
+	CallerName  string    `json:"caller_name,omitempty"`
+	IVRPath     []string  `json:"ivr_path"`
+	Digits      string    `json:"digits"`
+	Urgency     string    `json:"urgency"`
+	Rescue      bool      `json:"rescue"`
+	Category    string    `json:"category,omitempty"`
+	Comune      string    `json:"comune,omitempty"`      // likely comune from the area code: "L'Aquila (AQ)"
+	ComuneCode  string    `json:"comune_code,omitempty"` // its ISTAT code
+	ArrivedAt   time.Time `json:"arrived_at"`
+	Previous    []PopCase `json:"previous"` // earlier cases from the same number, newest first
+	CaseTracker string    `json:"case,omitempty"`
+}
+
+// PopCase is an earlier contact from the same number.
+type PopCase struct {
+	TrackingID string    `json:"tracking_id"`
+	CreatedAt  time.Time `json:"created_at"`
+	Category   string    `json:"category"`
+	Urgency    string    `json:"urgency"`
+	Status     string    `json:"status"`
+	Summary    string    `json:"summary"`
+}
+
+// offer sends the screen pop to the agent whose phone rings.
+func (d *Desk) offer(call, agent, queue string, a store.Agent) {
+	if d.pub == nil || a.Username == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	pop, err := d.pop(ctx, call, queue)
+	if err != nil {
+		d.log.Warn("screen pop incomplete", zap.String("call", call), zap.Error(err))
+	}
+	d.pub.Offer(a.Username, "call.offered", pop)
+}
+
+func (d *Desk) pop(ctx context.Context, call, queue string) (Pop, error) {
+	p := Pop{Call: call, Queue: queue, IVRPath: []string{}, Previous: []PopCase{}}
+	rec, err := d.db.CallByChannel(ctx, call)
+	if err != nil {
+		return p, err
+	}
+	p.Caller, p.CallerName, p.Digits, p.Urgency, p.Category, p.ArrivedAt = rec.Caller, rec.CallerName, rec.Digits, rec.Urgency, rec.Category, rec.ArrivedAt
+	p.Rescue = rec.Urgency == store.UrgencyRescue
+	if rec.IVRPath != "" {
+		p.IVRPath = strings.Split(rec.IVRPath, ">")
+	}
+	if idx := d.geoIndex(ctx); idx != nil {
+		if pl, ok := idx.LikelyComune(rec.Caller); ok {
+			p.Comune, p.ComuneCode = pl.Label(), pl.Code
+		}
+	}
+	if rec.Caller != "" {
+		phone := rec.Caller
+		cases, err := d.db.Cases(ctx, store.CaseFilter{Phone: &phone, Limit: 5})
+		if err != nil {
+			return p, err
+		}
+		for _, c := range cases {
+			p.Previous = append(p.Previous, PopCase{TrackingID: c.TrackingID, CreatedAt: c.CreatedAt, Category: c.Category,
+				Urgency: c.Urgency, Status: c.Status, Summary: c.Summary})
+		}
+		sort.Slice(p.Previous, func(i, j int) bool { return p.Previous[i].CreatedAt.After(p.Previous[j].CreatedAt) })
+	}
+	return p, nil
+}
+
+// geoIndex loads the comuni once, for the likely-comune guess.
+func (d *Desk) geoIndex(ctx context.Context) *geo.Index {
+	d.geoOnce.Do(func() {
+		places, err := d.db.Places(ctx)
+		if err != nil || len(places) == 0 {
+			d.log.Warn("comuni not loaded: no likely comune on screen pops", zap.Error(err))
+			return
+		}
+		d.geo = geo.NewIndex(places)
+	})
+	return d.geo
+}
