@@ -2,17 +2,17 @@ package main
 
 import (
 	"context"
-	"sync"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ascolto/ascolto/ari"
 	"github.com/ascolto/ascolto/console"
 	"github.com/ascolto/ascolto/fax"
 	"github.com/ascolto/ascolto/intake"
-	"github.com/ascolto/ascolto/mail"
 	"github.com/ascolto/ascolto/live"
+	"github.com/ascolto/ascolto/mail"
 	"github.com/ascolto/ascolto/store"
 	"github.com/ascolto/ascolto/web"
 	"github.com/prometheus/client_golang/prometheus"
