@@ -839,7 +839,7 @@ func (a *app) renderStatus(w io.Writer, l *acdLive, now time.Time) {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", q.Name, q.Offered, q.Answered, q.Abandoned, q.TimedOut+q.Full,
 			a.ratio(q.ServiceLevel, q.Answered+q.Abandoned+q.TimedOut), a.targetLabel(q.Target), a.orDash(q.ASA, q.Answered), a.orDash(q.AHT, q.Handled),
-			a.ratio(q.Occupancy, 1), a.num(l.ArrivalPerHour[q.Name], 1), q.Staffed, needS)
+			a.ratio(q.Occupancy, members(q.Agents)), a.num(l.ArrivalPerHour[q.Name], 1), q.Staffed, needS)
 	}
 	tw.Flush()
 	window := a.t("ultimi 15 minuti", "last 15 minutes")
@@ -861,7 +861,7 @@ func (a *app) renderStatus(w io.Writer, l *acdLive, now time.Time) {
 		ag := s.Agents
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", s.Site, s.Waiting, dur(s.LongestWait), s.Staffed,
 			ag.Available, ag.OnCall, ag.WrapUp, ag.Paused, s.Answered, s.Abandoned,
-			a.ratio(s.ServiceLevel, s.Answered+s.Abandoned+s.TimedOut), a.orDash(s.ASA, s.Answered), a.ratio(s.Occupancy, 1))
+			a.ratio(s.ServiceLevel, s.Answered+s.Abandoned+s.TimedOut), a.orDash(s.ASA, s.Answered), a.ratio(s.Occupancy, members(s.Agents)))
 	}
 	tw.Flush()
 
@@ -910,6 +910,11 @@ func (a *app) agentStateLabel(s acd.AgentState) string {
 		return a.t("in pausa", "paused")
 	}
 	return s.String()
+}
+
+// members counts the agents of a queue (each agent is in exactly one state).
+func members(c acd.AgentCounts) int {
+	return c.LoggedOut + c.Available + c.Ringing + c.Reserved + c.OnCall + c.WrapUp + c.Paused
 }
 
 // ratio writes a share as a percentage, or "-" when nothing was counted.
