@@ -51,7 +51,7 @@ func (d *Desk) Attach(p Publisher) {
 	r := d.ctl.router
 	r.snapshot = func(s LiveSnapshot) { p.PublishSnapshot(d.snapshotView(s)) }
 	r.onAgent = func(ch acd.AgentChanged, a store.Agent) { p.PublishAgent(d.agentView(a, ch)) }
-	r.onRing = func(call, agent, queue string, a store.Agent) { go d.offer(call, agent, queue, a) }
+	r.onRing = func(call, agent, queue string, a store.Agent, info CallInfo) { go d.offer(call, queue, a, info) }
 }
 
 // FollowMode publishes operating-mode changes until ctx ends.
@@ -367,37 +367,33 @@ type PopCase struct {
 }
 
 // offer sends the screen pop to the agent whose phone rings.
-func (d *Desk) offer(call, agent, queue string, a store.Agent) {
+func (d *Desk) offer(call, queue string, a store.Agent, info CallInfo) {
 	if d.pub == nil || a.Username == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	pop, err := d.pop(ctx, call, queue)
+	pop, err := d.pop(ctx, call, queue, info)
 	if err != nil {
 		d.log.Warn("screen pop incomplete", zap.String("call", call), zap.Error(err))
 	}
 	d.pub.Offer(a.Username, "call.offered", pop)
 }
 
-func (d *Desk) pop(ctx context.Context, call, queue string) (Pop, error) {
-	p := Pop{Call: call, Queue: queue, IVRPath: []string{}, Previous: []PopCase{}}
-	rec, err := d.db.CallByChannel(ctx, call)
-	if err != nil {
-		return p, err
-	}
-	p.Caller, p.CallerName, p.Digits, p.Urgency, p.Category, p.ArrivedAt = rec.Caller, rec.CallerName, rec.Digits, rec.Urgency, rec.Category, rec.ArrivedAt
-	p.Rescue = rec.Urgency == store.UrgencyRescue
-	if rec.IVRPath != "" {
-		p.IVRPath = strings.Split(rec.IVRPath, ">")
+func (d *Desk) pop(ctx context.Context, call, queue string, info CallInfo) (Pop, error) {
+	p := Pop{Call: call, Queue: queue, Caller: info.Caller, CallerName: info.CallerName, IVRPath: info.IVRPath,
+		Digits: info.Digits, Urgency: info.Urgency, Category: info.Category, ArrivedAt: info.ArrivedAt,
+		Rescue: info.Urgency == store.UrgencyRescue, Previous: []PopCase{}}
+	if p.IVRPath == nil {
+		p.IVRPath = []string{}
 	}
 	if idx := d.geoIndex(ctx); idx != nil {
-		if pl, ok := idx.LikelyComune(rec.Caller); ok {
+		if pl, ok := idx.LikelyComune(p.Caller); ok {
 			p.Comune, p.ComuneCode = pl.Label(), pl.Code
 		}
 	}
-	if rec.Caller != "" {
-		phone := rec.Caller
+	if p.Caller != "" {
+		phone := p.Caller
 		cases, err := d.db.Cases(ctx, store.CaseFilter{Phone: &phone, Limit: 5})
 		if err != nil {
 			return p, err
@@ -422,4 +418,48 @@ func (d *Desk) geoIndex(ctx context.Context) *geo.Index {
 		d.geo = geo.NewIndex(places)
 	})
 	return d.geo
+}
+
+// Supervise rings the supervisor's own phone (their seat) and connects it
+// to the agent's current call: listen, whisper or barge.
+func (d *Desk) Supervise(ctx context.Context, by console.Actor, agentID, mode string) error {
+	agents, err := d.db.Agents(ctx)
+	if err != nil {
+		return err
+	}
+	endpoint := ""
+	for _, a := range agents {
+		if a.Username == by.Username {
+			endpoint = a.Endpoint
+		}
+	}
+	if endpoint == "" {
+		return fmt.Errorf("%w: you have no phone (seat) to listen with; an admin can assign one with `ascolto agent add`", console.ErrRefused)
+	}
+	if res := d.ctl.supervise(agentID, mode, endpoint, by.Username); res != "ok" {
+		return fmt.Errorf("%w: %s", console.ErrRefused, strings.TrimPrefix(res, "error: "))
+	}
+	return d.db.Audit(ctx, store.AuditEntry{Actor: by.Username, Action: "supervisor." + mode, Object: "agent:" + agentID, Remote: by.Remote})
+}
+
+// MoveAgent moves an agent from one queue to another (from "" only adds),
+// and has the running ACD pick it up.
+func (d *Desk) MoveAgent(ctx context.Context, by console.Actor, agentID, from, to string) error {
+	if to == "" {
+		return fmt.Errorf("%w: say which queue to move the agent to", console.ErrRefused)
+	}
+	actor := by.Username
+	if err := d.db.SetMembership(ctx, to, agentID, store.Member{}, actor); err != nil {
+		return fmt.Errorf("%w: %v", console.ErrRefused, err)
+	}
+	if from != "" && from != to {
+		if err := d.db.RemoveMembership(ctx, from, agentID, actor); err != nil {
+			return fmt.Errorf("%w: %v", console.ErrRefused, err)
+		}
+	}
+	if res := d.ctl.Reload(); res != "ok" {
+		return fmt.Errorf("%w: %s", console.ErrRefused, strings.TrimPrefix(res, "error: "))
+	}
+	d.ctl.router.refreshNow()
+	return nil
 }

@@ -111,6 +111,8 @@ func (l *leg) events(ctx context.Context) {
 
 func (l *leg) handle(ctx context.Context, m msg) {
 	switch m.kind {
+	case msgFunc:
+		m.fn()
 	case msgGone:
 		l.ended(0)
 	case msgEvent:

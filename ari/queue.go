@@ -29,7 +29,7 @@ func (c *call) toQueue(ctx context.Context, a ivr.Action) {
 	if !c.joinQueue(a.Queue) {
 		return
 	}
-	c.ctl.router.enqueue(c, a.Queue, a.Priority, a.Urgency == ivr.UrgencyRescue)
+	c.ctl.router.enqueue(c, a.Queue, a.Priority, a.Urgency == ivr.UrgencyRescue, c.info())
 }
 
 // joinQueue puts the caller in the queue's holding bridge, creating the
@@ -339,4 +339,18 @@ func (c *call) transferred(queue, number string) {
 	}
 	c.inACD = false
 	c.toDialplan(ctx, "transfer", number)
+}
+
+// info is what the IVR learnt, for the agent's screen pop.
+func (c *call) info() CallInfo {
+	ci := CallInfo{Caller: c.acdCallerID, CallerName: callerName(c.ch), IVRPath: []string{}}
+	if c.rec != nil {
+		ci.ArrivedAt = c.rec.ArrivedAt
+	}
+	if c.sess != nil {
+		ci.IVRPath, ci.Digits = c.sess.Path(), c.sess.Digits()
+		cat, urg := c.tags()
+		ci.Category, ci.Urgency = cat, urg.String()
+	}
+	return ci
 }

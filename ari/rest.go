@@ -458,3 +458,15 @@ func (c *Client) Endpoints(ctx context.Context) ([]ari.EndpointData, error) {
 func (c *Client) StopMOH(ctx context.Context, channelID string) error {
 	return c.do(ctx, "channels.unmoh", "DELETE", "/channels/"+url.PathEscape(channelID)+"/moh", nil, nil, nil)
 }
+
+// Snoop starts a snoop channel on a channel, into the application: spy
+// ("none", "both", "out", "in") is what it hears, whisper what it can say.
+func (c *Client) Snoop(ctx context.Context, channelID, snoopID, spy, whisper, appArgs string) (ari.ChannelData, error) {
+	q := url.Values{"spy": {spy}, "whisper": {whisper}, "app": {c.app}}
+	if appArgs != "" {
+		q.Set("appArgs", appArgs)
+	}
+	var out ari.ChannelData
+	err := c.do(ctx, "channels.snoop", "POST", "/channels/"+url.PathEscape(channelID)+"/snoop/"+url.PathEscape(snoopID), q, nil, &out)
+	return out, err
+}

@@ -52,6 +52,8 @@ type rig struct {
 	done   chan struct{}
 	ready  chan string
 	faxes  ari.FaxSink
+	// beforeRun, when set, is called with each new controller before it runs.
+	beforeRun func(*ari.Controller)
 }
 
 type rigOption func(*rigConfig)
@@ -131,6 +133,9 @@ func (r *rig) start(password string) {
 		}})
 	if err != nil {
 		r.t.Fatal(err)
+	}
+	if r.beforeRun != nil {
+		r.beforeRun(r.ctl)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel, r.done = cancel, make(chan struct{})

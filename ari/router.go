@@ -50,16 +50,17 @@ type router struct {
 	snapshot func(LiveSnapshot) // published after each refresh (console hub), may be nil
 	// onAgent and onRing tell the console (hooks set by Desk.Attach before Run).
 	onAgent   func(acd.AgentChanged, store.Agent)
-	onRing    func(call, agent, queue string, a store.Agent)
-	usernames map[string]string // extension -> console user, guarded by mu
-	lastCall  map[string]string // agent -> the call they were last bridged with
+	onRing    func(call, agent, queue string, a store.Agent, info CallInfo)
+	info      map[string]CallInfo // ACD call id -> what the IVR learnt, for screen pops
+	usernames map[string]string   // extension -> console user, guarded by mu
+	lastCall  map[string]string   // agent -> the call they were last bridged with
 }
 
 func newRouter(ctl *Controller) *router {
 	return &router{ctl: ctl, log: ctl.log.Named("acd"), in: make(chan func(), 4096), built: make(chan struct{}),
 		callers: map[string]*call{}, legs: map[string]map[string]*leg{}, agents: map[string]store.Agent{},
 		queues: map[string]store.Queue{}, holds: map[string]bool{}, reach: map[string]bool{},
-		records: newRecorder(ctl), usernames: map[string]string{}, lastCall: map[string]string{}}
+		records: newRecorder(ctl), usernames: map[string]string{}, lastCall: map[string]string{}, info: map[string]CallInfo{}}
 }
 
 // post runs f on the actor. It never blocks the caller for long: the inbox
@@ -208,6 +209,7 @@ func (r *router) execute(ds []acd.Decision) {
 // forgetCall drops what the router held for a call the engine has finished.
 func (r *router) forgetCall(id string) {
 	delete(r.callers, id)
+	delete(r.info, id)
 	for agent, l := range r.legs[id] {
 		if !l.isConnected() {
 			l.stop()
@@ -245,7 +247,7 @@ func (r *router) ring(d acd.Ring) {
 	r.legs[d.Call][d.Agent] = l
 	l.start()
 	if r.onRing != nil {
-		r.onRing(d.Call, d.Agent, d.Queue, a)
+		r.onRing(d.Call, d.Agent, d.Queue, a, r.info[d.Call])
 	}
 }
 
@@ -307,11 +309,12 @@ func (r *router) setReachable(ext string, reachable bool) {
 
 // Enqueue hands an answered caller to a queue: called from the caller's
 // goroutine once it has joined the queue's holding bridge.
-func (r *router) enqueue(c *call, queue string, priority int, rescue bool) {
+func (r *router) enqueue(c *call, queue string, priority int, rescue bool, info CallInfo) {
 	id, callerID := c.acdID, c.acdCallerID
 	at := r.now()
 	r.post(func() {
 		r.callers[id] = c
+		r.info[id] = info
 		r.handle(acd.Arrive{At: at, Call: id, Queue: queue, CallerID: callerID, Priority: priority, Rescue: rescue})
 	})
 }
@@ -938,4 +941,22 @@ func (c *Controller) hold(agent string, on bool) string {
 // dispositionSaved ends an agent's wrap-up: the form is saved.
 func (c *Controller) dispositionSaved(agent string) {
 	c.router.post(func() { c.router.handle(acd.DispositionSaved{At: c.router.now(), Agent: agent}) })
+}
+
+// Reload has the ACD re-read queues, agents and memberships.
+func (c *Controller) Reload() string {
+	done := make(chan string, 1)
+	c.router.post(func() { done <- c.router.reload(c.runCtx) })
+	return <-done
+}
+
+// CallInfo is what the IVR learnt about a caller, for the agent's screen pop.
+type CallInfo struct {
+	Caller     string
+	CallerName string
+	IVRPath    []string
+	Digits     string
+	Urgency    string
+	Category   string
+	ArrivedAt  time.Time
 }

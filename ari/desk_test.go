@@ -1,0 +1,140 @@
+package ari_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ascolto/ascolto/ari"
+	"github.com/ascolto/ascolto/ari/arisim"
+	"github.com/ascolto/ascolto/console"
+	"github.com/ascolto/ascolto/geo"
+	"github.com/ascolto/ascolto/store"
+)
+
+// pubs records what the desk publishes, as the console would receive it.
+type pubs struct {
+	offers chan ari.Pop
+	agents chan console.AgentView
+}
+
+func (p *pubs) PublishAgent(v console.AgentView) {
+	select {
+	case p.agents <- v:
+	default:
+	}
+}
+func (p *pubs) PublishSnapshot(console.Snapshot) {}
+func (p *pubs) PublishMode(console.ModeView)     {}
+func (p *pubs) Offer(user, typ string, payload any) {
+	if pop, ok := payload.(ari.Pop); ok && typ == "call.offered" {
+		p.offers <- pop
+	}
+}
+
+func TestDeskShiftPopDispositionAndSupervision(t *testing.T) {
+	r := newRig(t, dontStart())
+	ds, err := geo.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.db.ImportGeo(bg, ds, "test"); err != nil {
+		t.Fatal(err)
+	}
+	setQueue(t, r, "soccorso", func(q *store.Queue) { q.WrapupS = 60 })
+	setQueue(t, r, "segnalazioni", func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = "" })
+	for _, u := range []store.User{{Username: "rossi", Role: store.RoleAgent}, {Username: "coord", Role: store.RoleSupervisor}} {
+		u.PasswordHash = "x"
+		if err := r.db.CreateUser(bg, &u, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := store.Agent{Extension: "101", Endpoint: "PJSIP/101", Name: "Mario Rossi", Username: "rossi"}
+	if err := r.db.SaveAgent(bg, &a, "test"); err != nil {
+		t.Fatal(err)
+	}
+	r.db.SetMembership(bg, "soccorso", "101", store.Member{}, "test")
+	sup := store.Agent{Extension: "201", Endpoint: "PJSIP/201", Username: "coord"}
+	if err := r.db.SaveAgent(bg, &sup, "test"); err != nil {
+		t.Fatal(err)
+	}
+	agentPhone := r.sim.Endpoint("PJSIP/101", arisim.Answer(time.Second))
+	supPhone := r.sim.Endpoint("PJSIP/201", arisim.Answer(time.Second))
+	var desk *ari.Desk
+	p := &pubs{offers: make(chan ari.Pop, 4), agents: make(chan console.AgentView, 64)}
+	r.beforeRun = func(ctl *ari.Controller) { desk = ari.NewDesk(ctl, r.db); desk.Attach(p) }
+	r.start("secret")
+	ctx := bg
+	rossi := console.Actor{Username: "rossi", Role: store.RoleAgent}
+	if _, err := desk.SetAgentState(ctx, rossi, "101", console.StateChange{State: console.StatePaused}); err == nil {
+		t.Fatal("a pause without a reason was accepted")
+	}
+	v, err := desk.SetAgentState(ctx, rossi, "101", console.StateChange{State: console.StateAvailable})
+	if err != nil || v.State != console.StateAvailable {
+		t.Fatalf("available: %+v %v", v, err)
+	}
+	// A caller from L'Aquila in danger: the pop says so.
+	c := r.call("+390862123456", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("1"), arisim.WaitBridged())
+	var pop ari.Pop
+	select {
+	case pop = <-p.offers:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no screen pop")
+	}
+	if pop.Caller != "+390862123456" || !pop.Rescue || pop.Comune != "L'Aquila (AQ)" || !slices.Contains(pop.IVRPath, "pericolo") || pop.Digits != "1" {
+		t.Fatalf("pop %+v", pop)
+	}
+	r.eventually("bridged", func() bool { return c.Report().BridgedNow })
+
+	// The coordinator listens in: their phone rings and hears the call.
+	coord := console.Actor{Username: "coord", Role: store.RoleSupervisor}
+	if err := desk.Supervise(ctx, coord, "101", "listen"); err != nil {
+		t.Fatal(err)
+	}
+	r.eventually("supervisor bridged with a snoop", func() bool {
+		l := supPhone.LastCall()
+		return l != nil && l.Report().BridgedNow
+	})
+	nobody := console.Actor{Username: "nobody", Role: store.RoleSupervisor}
+	if err := desk.Supervise(ctx, nobody, "101", "listen"); err == nil || !strings.Contains(err.Error(), "seat") {
+		t.Fatalf("a supervisor without a phone: %v", err)
+	}
+	if err := desk.Supervise(ctx, coord, "101", "eavesdrop"); err == nil {
+		t.Fatal("an unknown supervision mode was accepted")
+	}
+	supPhone.LastCall().HangUp()
+
+	// The agent hangs up from the desk, then records the disposition.
+	if err := desk.CallAction(ctx, rossi, "101", console.CallAction{Action: console.CallHangup}); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(c)
+	r.eventually("wrap-up", func() bool {
+		v, _ := desk.AgentFor(ctx, "rossi")
+		return v.State == console.StateWrapUp
+	})
+	res, err := desk.SaveDisposition(ctx, rossi, "101", console.Disposition{Category: "soccorso", Outcome: "inoltrata-sala-operativa",
+		ComuneCode: "066049", CallerType: "cittadino", Urgency: store.UrgencyRescue, Notes: "Due persone bloccate al primo piano"})
+	if err != nil || !store.ValidTrackingID(res.TrackingID) {
+		t.Fatalf("disposition %+v %v", res, err)
+	}
+	r.eventually("available again after the form", func() bool {
+		v, _ := desk.AgentFor(ctx, "rossi")
+		return v.State == console.StateAvailable
+	})
+	cs, _ := r.db.CaseByTrackingID(ctx, res.TrackingID)
+	rec := r.record(c.ChannelID())
+	if cs.Urgency != store.UrgencyRescue || cs.ComuneCode != "066049" || rec.CaseID != cs.ID {
+		t.Fatalf("case %+v, call %+v", cs, rec)
+	}
+	// The coordinator moves the agent to the reports queue.
+	if err := desk.MoveAgent(ctx, coord, "101", "soccorso", "segnalazioni"); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = desk.AgentFor(ctx, "rossi")
+	if !slices.Equal(v.Queues, []string{"segnalazioni"}) {
+		t.Fatalf("queues after the move: %v", v.Queues)
+	}
+	_ = agentPhone
+}
