@@ -249,3 +249,27 @@ func TestKPIMetricsAndStaffing(t *testing.T) {
 		return err == nil && strings.Contains(body, `"ArrivalPerHour"`) && strings.Contains(body, `"informazioni"`)
 	})
 }
+
+// TestEmergencyOnlyMembersJoinInAnEmergency: reserve staff (emergency-only
+// members) take calls once the mode switches to emergency.
+func TestEmergencyOnlyMembersJoinInAnEmergency(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	reserve := seat(t, r, "301", arisim.Answer(time.Second))
+	if err := r.db.SetMembership(bg, "informazioni", "301", store.Member{EmergencyOnly: true}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	r.start("secret")
+	login(t, r, "301")
+	c := r.call("+390862900001", toInformazioni(arisim.WaitBridged(), arisim.Wait(time.Second), arisim.HangUp())...)
+	r.eventually("caller waiting", func() bool { return slices.Contains(heard(c.Report()), "moh:default") })
+	time.Sleep(200 * time.Millisecond)
+	if reserve.LastCall() != nil {
+		t.Fatal("an emergency-only member was rung in ordinary mode")
+	}
+	setMode(t, r, store.ModeEmergency)
+	r.wait(c)
+	if reserve.LastCall() == nil || len(c.Report().Bridged) == 0 {
+		t.Fatal("the reserve agent did not take the call in the emergency")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/CyCoreSystems/ari/v5"
+	"github.com/ascolto/ascolto/acd"
 	"github.com/ascolto/ascolto/clock"
 	"github.com/ascolto/ascolto/ivr"
 	"github.com/ascolto/ascolto/live"
@@ -163,6 +164,8 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.runCtx = ctx
 	c.wg.Add(1)
 	go func() { defer c.wg.Done(); c.router.run(ctx) }()
+	c.wg.Add(1)
+	go func() { defer c.wg.Done(); c.followMode(ctx) }()
 	backoff := 250 * time.Millisecond
 	for ctx.Err() == nil {
 		connected, err := c.connectOnce(ctx)
@@ -552,4 +555,20 @@ func (d *dedup) repeat(raw []byte) bool {
 	d.seen[d.next] = sum
 	d.next = (d.next + 1) % len(d.seen)
 	return false
+}
+
+// followMode tells the ACD when emergency running starts and stops, so
+// emergency-only members (reserve staff, other sites) take calls then.
+func (c *Controller) followMode(ctx context.Context) {
+	ch, cancel := c.o.Live.Subscribe()
+	defer cancel()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-ch:
+			on := m.Mode == ivr.ModeEmergency
+			c.router.post(func() { c.router.handle(acd.SetEmergency{At: c.router.now(), On: on}) })
+		}
+	}
 }

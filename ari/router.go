@@ -105,10 +105,10 @@ func (r *router) now() time.Time { return r.ctl.o.Clock.Now() }
 // handle feeds one event to the engine and carries out its decisions.
 // Before the engine exists (the first reconciliation builds it), events
 // wait their turn.
-func (r *router) handle(ev acd.Event) {
+func (r *router) handle(ev acd.Event) error {
 	if r.eng == nil {
 		r.early = append(r.early, func() { r.handle(ev) })
-		return
+		return nil
 	}
 	r.cause = eventTime(ev)
 	ds, err := r.eng.Handle(ev)
@@ -121,6 +121,7 @@ func (r *router) handle(ev acd.Event) {
 		}
 	}
 	r.rearm()
+	return err
 }
 
 // rearm sets the timer for the engine's next deadline.
@@ -487,6 +488,9 @@ func (r *router) pollCommands(ctx context.Context) {
 			continue
 		}
 		for _, cmd := range cmds {
+			if ok, err := r.ctl.o.Store.ClaimACDCommand(ctx, cmd.ID); err != nil || !ok {
+				continue // withdrawn by its author, who was told it failed
+			}
 			done := make(chan string, 1)
 			cmd := cmd
 			r.post(func() {
@@ -688,9 +692,15 @@ func (r *router) reload(ctx context.Context) string {
 		return "error: " + err.Error()
 	}
 	at := r.now()
+	var problems []string
+	note := func(err error) {
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
 	for _, a := range as {
 		if _, ok := r.agents[a.Extension]; !ok {
-			r.handle(acd.AddAgent{At: at, Agent: acd.Agent{ID: a.Extension, Name: a.Name, Site: a.Site}})
+			note(r.handle(acd.AddAgent{At: at, Agent: acd.Agent{ID: a.Extension, Name: a.Name, Site: a.Site}}))
 		}
 		prev := r.agents[a.Extension]
 		a.LoggedIn, a.Paused, a.Reason = prev.LoggedIn, prev.Paused, prev.Reason
@@ -700,12 +710,19 @@ func (r *router) reload(ctx context.Context) string {
 		r.mu.Unlock()
 	}
 	for _, q := range qs {
+		var err error
 		if _, ok := r.queues[q.Name]; ok {
-			r.handle(acd.UpdateQueue{At: at, Queue: engineQueue(q)})
+			err = r.handle(acd.UpdateQueue{At: at, Queue: engineQueue(q)})
 		} else {
-			r.handle(acd.AddQueue{At: at, Queue: engineQueue(q)})
+			err = r.handle(acd.AddQueue{At: at, Queue: engineQueue(q)})
 		}
-		r.queues[q.Name] = q
+		note(err)
+		if err == nil {
+			r.queues[q.Name] = q
+		}
+	}
+	if len(problems) > 0 {
+		return "error: " + strings.Join(problems, "; ")
 	}
 	return "ok"
 }

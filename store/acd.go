@@ -348,6 +348,31 @@ func (db *DB) PendingACDCommands(ctx context.Context) ([]ACDCommand, error) {
 	return out, rows.Err()
 }
 
+// ClaimACDCommand marks a command as being carried out by the service. It
+// reports false when the command was withdrawn (or claimed) first: then it
+// must not be carried out.
+func (db *DB) ClaimACDCommand(ctx context.Context, id int64) (bool, error) {
+	res, err := db.writer().exec(ctx, `UPDATE acd_commands SET claimed_at = $1 WHERE id = $2 AND claimed_at IS NULL AND done_at IS NULL`, db.now(), id)
+	if err != nil {
+		return false, fmt.Errorf("store: claim command %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// WithdrawACDCommand gives up a command nobody has claimed, with result as
+// its outcome. It reports false when the service claimed it first: then
+// the service's result is coming.
+func (db *DB) WithdrawACDCommand(ctx context.Context, id int64, result string) (bool, error) {
+	res, err := db.writer().exec(ctx, `UPDATE acd_commands SET done_at = $1, result = $2 WHERE id = $3 AND claimed_at IS NULL AND done_at IS NULL`,
+		db.now(), result, id)
+	if err != nil {
+		return false, fmt.Errorf("store: withdraw command %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
 // FinishACDCommand records a command's result, once.
 func (db *DB) FinishACDCommand(ctx context.Context, id int64, result string) error {
 	_, err := db.writer().exec(ctx, `UPDATE acd_commands SET done_at = $1, result = $2 WHERE id = $3 AND done_at IS NULL`, db.now(), result, id)

@@ -87,6 +87,23 @@ func TestACDCommandsAndSnapshot(t *testing.T) {
 		if len(pending) != 1 || pending[0].Arg != "riunione" {
 			t.Fatalf("pending %+v", pending)
 		}
+		if ok, err := db.ClaimACDCommand(ctx, c.ID); !ok || err != nil {
+			t.Fatalf("claim %v %v", ok, err)
+		}
+		if ok, _ := db.ClaimACDCommand(ctx, c.ID); ok {
+			t.Fatal("claimed twice")
+		}
+		if ok, _ := db.WithdrawACDCommand(ctx, c.ID, "withdrawn"); ok {
+			t.Fatal("a claimed command was withdrawn")
+		}
+		late := store.ACDCommand{Kind: "login", Agent: "102", Actor: "cli"}
+		db.QueueACDCommand(ctx, &late)
+		if ok, _ := db.WithdrawACDCommand(ctx, late.ID, "withdrawn"); !ok {
+			t.Fatal("an unclaimed command was not withdrawn")
+		}
+		if ok, _ := db.ClaimACDCommand(ctx, late.ID); ok {
+			t.Fatal("a withdrawn command was claimed")
+		}
 		if err := db.FinishACDCommand(ctx, c.ID, "ok"); err != nil {
 			t.Fatal(err)
 		}

@@ -410,14 +410,28 @@ func (a *app) askService(ctx context.Context, db *store.DB, c store.ACDCommand, 
 		}
 	}
 	withdrawn := fmt.Sprintf("error: withdrawn by %s: no service applied it within %s", c.Actor, wait)
-	if err := db.FinishACDCommand(ctx, c.ID, withdrawn); err != nil {
+	ok, err := db.WithdrawACDCommand(ctx, c.ID, withdrawn)
+	if err != nil {
 		return serviceOutcome{}, err
+	}
+	if !ok {
+		// The service claimed it just now: its result is moments away.
+		for i := 0; i < 100; i++ {
+			got, err := db.ACDCommandByID(ctx, c.ID)
+			if err != nil {
+				return serviceOutcome{}, err
+			}
+			if !got.DoneAt.IsZero() {
+				return outcomeOf(got), nil
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 	got, err := db.ACDCommandByID(ctx, c.ID)
 	if err != nil {
 		return serviceOutcome{}, err
 	}
-	if got.Result != withdrawn { // the service got there first after all
+	if got.Result != withdrawn {
 		return outcomeOf(got), nil
 	}
 	return serviceOutcome{cmd: got}, nil

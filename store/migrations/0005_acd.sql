@@ -32,6 +32,7 @@ CREATE TABLE acd_commands (
     agent TEXT NOT NULL DEFAULT '',
     arg TEXT NOT NULL DEFAULT '',
     actor TEXT NOT NULL,
+    claimed_at {{time}},
     done_at {{time}},
     result TEXT NOT NULL DEFAULT ''
 );
