@@ -5,5 +5,5 @@ import "embed"
 // assetFiles are the console's stylesheet, script, fonts and licences,
 // served under /assets/.
 //
-//go:embed assets/console.css assets/console.js assets/vendor
+//go:embed assets/*.css assets/*.js assets/vendor
 var assetFiles embed.FS

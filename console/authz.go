@@ -26,6 +26,8 @@ const (
 	PermOpsRoom    Permission = "opsroom"      // the operations-room pages (ops-room issue)
 	PermTopicQueue Permission = "topic.queues" // live queue figures
 	PermTopicAgent Permission = "topic.agents" // every agent's live state
+	PermCases      Permission = "cases.read"   // case search, case view, attachments
+	PermCaseWrite  Permission = "cases.write"  // notes, email replies, reviews, merge, close
 )
 
 // policy is the authorization table: permission → roles, WebSocket message
@@ -52,6 +54,8 @@ func newPolicy() *policy {
 		PermOpsRoom:    {store.RoleOpsRoom, store.RoleSupervisor, store.RoleAdmin},
 		PermTopicQueue: everyone,
 		PermTopicAgent: {store.RoleSupervisor, store.RoleAdmin},
+		PermCases:      everyone,
+		PermCaseWrite:  everyone,
 	}
 	p := &policy{roles: map[Permission]map[string]bool{}}
 	for perm, roles := range grant {

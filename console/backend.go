@@ -191,3 +191,19 @@ func (Unwired) CallAction(context.Context, Actor, string, CallAction) error { re
 func (Unwired) SaveDisposition(context.Context, Actor, string, Disposition) (DispositionResult, error) {
 	return DispositionResult{}, ErrNotWired
 }
+
+// Supervisor is what the wallboard's actions need beyond Backend; the ari Desk implements it.
+type Supervisor interface {
+	// Supervise rings the supervisor's own phone (their seat) and, when answered, connects it to the
+	// agent's current call: "listen" hears both sides, "whisper" speaks to the agent only, "barge" joins the call.
+	Supervise(ctx context.Context, by Actor, agentID, mode string) error
+	// MoveAgent moves an agent's membership from one queue to another (from may be "" to only add).
+	MoveAgent(ctx context.Context, by Actor, agentID, from, to string) error
+}
+
+// Supervision modes for Supervisor.Supervise.
+const (
+	SuperviseListen  = "listen"
+	SuperviseWhisper = "whisper"
+	SuperviseBarge   = "barge"
+)

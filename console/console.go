@@ -41,6 +41,20 @@ type Config struct {
 	MaxFailuresPerAddr int
 	// Issuer names the service in authenticator apps.
 	Issuer string
+	// Softphone configures the WebRTC softphone inside the agent desk.
+	// With no WSS URL the desk shows only the phone state Asterisk reports.
+	Softphone Softphone
+}
+
+// Softphone is how the desk's WebRTC softphone reaches Asterisk: the WSS
+// address of Asterisk's HTTP server (http.conf, e.g.
+// wss://pbx.example.it:8089/ws) and the SIP domain of the agents'
+// endpoints (default: the WSS host). The user is the agent's extension;
+// the SIP password is typed by the agent once per browser session and
+// never reaches the console's server.
+type Softphone struct {
+	WSSURL string
+	Domain string
 }
 
 // DefaultConfig is the policy when the configuration says nothing.
@@ -84,15 +98,18 @@ func (c *Config) fill() error {
 	if c.Issuer == "" {
 		c.Issuer = d.Issuer
 	}
-	return nil
+	return c.Softphone.fill()
 }
 
 // Options builds a Console.
 type Options struct {
 	Store   *store.DB
 	Backend Backend // nil: Unwired
-	Clock   clock.Clock
-	Log     *zap.Logger
+	// Mailer answers citizens by email from the case view; nil disables
+	// replies (the page says so).
+	Mailer Mailer
+	Clock  clock.Clock
+	Log    *zap.Logger
 	// Registry receives the hub's metrics; nil registers nothing.
 	Registry prometheus.Registerer
 	Config   Config
@@ -119,6 +136,10 @@ type Console struct {
 	hub     *Hub
 	kb      *kbIndex
 	msgs    map[string]MessageFunc
+	mailer  Mailer
+	desk    *deskCalls
+	places  placeIndex
+	history historyCache
 
 	mu  sync.RWMutex
 	sig *signer // nil until Bootstrap has the key
@@ -146,7 +167,7 @@ func New(o Options) (*Console, error) {
 		return nil, err
 	}
 	c := &Console{db: o.Store, backend: o.Backend, clock: o.Clock, log: o.Log, cfg: o.Config, policy: newPolicy(),
-		cat: newCatalog()}
+		cat: newCatalog(), mailer: o.Mailer}
 	var err error
 	if c.pages, err = parsePages(o.Extensions); err != nil {
 		return nil, err
@@ -154,6 +175,7 @@ func New(o Options) (*Console, error) {
 	c.hub = newHub(hubOptions{buffer: o.SendBuffer, clock: o.Clock, log: o.Log.Named("hub"), registry: o.Registry})
 	c.kb = newKBIndex()
 	c.msgs = c.builtinMessages()
+	c.desk = newDeskCalls(c.hub, c.clock)
 	return c, nil
 }
 
@@ -240,6 +262,7 @@ func (c *Console) PublishAgent(v AgentView) {
 	c.hub.Publish(TopicAgents, "agent.state", v.ID, v)
 	if v.Username != "" {
 		c.hub.Publish(UserTopic(v.Username), "agent.self", "", v)
+		c.desk.agentChanged(v)
 	}
 }
 
@@ -250,7 +273,8 @@ func (c *Console) PublishSnapshot(s Snapshot) {
 		Mode      string      `json:"mode,omitempty"`
 		Emergency bool        `json:"emergency"`
 		Queues    []QueueView `json:"queues"`
-	}{s.At, s.Mode, s.Emergency, s.Queues}
+		Sites     []QueueView `json:"sites"`
+	}{s.At, s.Mode, s.Emergency, s.Queues, SiteTotals(s)}
 	c.hub.Publish(TopicQueues, "queues.snapshot", "", queues)
 }
 
@@ -269,6 +293,9 @@ func (c *Console) PublishMode(m ModeView) { c.hub.Publish(TopicMode, "mode", "",
 // ("call.offered"), wrap-up reminders and the like. It is not retained.
 func (c *Console) Offer(username, typ string, payload any) {
 	c.hub.Send(UserTopic(username), typ, payload)
+	if typ == "call.offered" {
+		c.desk.offered(username, payload)
+	}
 }
 
 // ParseConfig builds a Config from the service's string settings, so the

@@ -21,6 +21,11 @@ func (c *Console) builtinMessages() map[string]MessageFunc {
 		"disposition.save":       c.msgDisposition,
 		"kb.pin":                 c.msgKBPin,
 		"supervisor.agent.state": c.msgSupervisorAgentState,
+		"supervisor.agent.move":  c.msgSupervisorMove,
+		"supervisor.listen":      c.msgSupervise(SuperviseListen),
+		"supervisor.whisper":     c.msgSupervise(SuperviseWhisper),
+		"supervisor.barge":       c.msgSupervise(SuperviseBarge),
+		"mode.set":               c.msgModeSet,
 	}
 }
 
@@ -97,6 +102,10 @@ func (c *Console) msgSync(ctx context.Context, m *Message) (any, error) {
 	}
 	if a, err := c.backend.AgentFor(ctx, m.Actor.Username); err == nil {
 		b, _ := c.hub.encode(UserTopic(m.Actor.Username), "agent.self", "", a)
+		m.c.enqueue(b)
+	}
+	if c.policy.allows(m.Actor.Role, PermAgentSelf) {
+		b, _ := c.hub.encode(UserTopic(m.Actor.Username), "desk.calls", "", map[string]any{"calls": c.desk.list(m.Actor.Username)})
 		m.c.enqueue(b)
 	}
 	b, _ := c.hub.encode("", "synced", "", nil)
@@ -234,7 +243,12 @@ func (c *Console) msgDisposition(ctx context.Context, m *Message) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.backend.SaveDisposition(ctx, m.Actor, a.ID, d)
+	res, err := c.backend.SaveDisposition(ctx, m.Actor, a.ID, d)
+	if err != nil {
+		return nil, err
+	}
+	c.desk.saved(m.Actor.Username, d.Call, res.TrackingID)
+	return res, nil
 }
 
 func sixDigits(s string) bool {

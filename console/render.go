@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ascolto/ascolto/mail"
 	"github.com/ascolto/ascolto/store"
 	"go.uber.org/zap"
 )
@@ -54,7 +55,12 @@ func parsePages(ext fs.FS) (map[string]*template.Template, error) {
 			b, err := json.Marshal(v)
 			return template.JS(b), err
 		},
-		"pct": func(f float64) float64 { return f * 100 },
+		"pct":       func(f float64) float64 { return f * 100 },
+		"secs":      func(s int) string { return fmt.Sprintf("%d:%02d", s/60, s%60) },
+		"size":      humanSize,
+		"list":      func(xs ...string) []string { return xs },
+		"urgencyOf": func(p *page, u string) urgencyArg { return urgencyArg{P: p, U: u} },
+		"fileOf":    func(p *page, f store.Attachment) fileArg { return fileArg{P: p, F: f} },
 	}
 	out := map[string]*template.Template{}
 	for _, n := range names {
@@ -76,6 +82,29 @@ func parsePages(ext fs.FS) (map[string]*template.Template, error) {
 	return out, nil
 }
 
+// urgencyArg and fileArg carry the page into shared sub-templates.
+type urgencyArg struct {
+	P *page
+	U string
+}
+
+type fileArg struct {
+	P *page
+	F store.Attachment
+}
+
+// humanSize writes a file size for people: 512 B, 14 kB, 2.3 MB.
+func humanSize(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d B", n)
+	case n < 1000*1000:
+		return fmt.Sprintf("%d kB", (n+500)/1000)
+	default:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
+}
+
 // page is what every template receives.
 type page struct {
 	c       *Console
@@ -89,6 +118,7 @@ type page struct {
 	Problem string // a translated error to show on top
 	WSToken string
 	Topics  string
+	Scripts []string // page scripts under /assets/, after console.js
 	Data    any
 }
 
@@ -135,6 +165,7 @@ func (c *Console) newPage(v *visit, title string, data any) *page {
 		}{
 			{"/agent", "nav.desk", PermDesk},
 			{"/supervisor", "nav.wallboard", PermWallboard},
+			{"/cases", "nav.cases", PermCases},
 			{"/kb", "nav.kb", PermKBRead},
 			{"/admin/users", "nav.users", PermUsers},
 			{"/account", "nav.account", PermSignedIn},
@@ -147,6 +178,9 @@ func (c *Console) newPage(v *visit, title string, data any) *page {
 			p.WSToken = sg.issue("ws", v.binding(), c.clock.Now())
 		}
 		p.Active = v.r.URL.Path
+		if strings.HasPrefix(p.Active, "/cases/") {
+			p.Active = "/cases"
+		}
 	}
 	if k := v.r.URL.Query().Get("done"); k != "" && c.cat.has("done."+k) {
 		p.Notice = p.T("done." + k)
@@ -211,6 +245,10 @@ func classify(err error) *userError {
 		return &userError{http.StatusBadRequest, "error.invalid", strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ")}
 	case errors.Is(err, store.ErrConflict):
 		return &userError{http.StatusConflict, "error.conflict", ""}
+	case errors.Is(err, store.ErrAlreadyClosed):
+		return &userError{http.StatusConflict, "error.closed", ""}
+	case errors.Is(err, mail.ErrUnknownTemplate):
+		return &userError{http.StatusBadRequest, "case.badtemplate", ""}
 	case errors.Is(err, ErrWeakPassword):
 		return &userError{http.StatusBadRequest, "error.weakpassword", ""}
 	}
@@ -263,11 +301,16 @@ func localPath(p, fallback string) string {
 	return p
 }
 
-// securityHeaders are sent with every console response.
-func securityHeaders(w http.ResponseWriter) {
+// securityHeaders are sent with every console response. The softphone's
+// WebSocket to Asterisk is the one connection allowed off this origin.
+func (c *Console) securityHeaders(w http.ResponseWriter) {
 	h := w.Header()
+	connect := "'self'"
+	if o := c.cfg.Softphone.connectOrigin(); o != "" {
+		connect += " " + o
+	}
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-		"font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		"font-src 'self'; connect-src "+connect+"; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
@@ -294,7 +337,7 @@ type route struct {
 // headers, session, authentication, authorization, CSRF, handler, errors.
 func (rt route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := rt.c
-	securityHeaders(w)
+	c.securityHeaders(w)
 	v, err := c.newVisit(w, r)
 	if err != nil {
 		c.fail(v, err, rt.api)

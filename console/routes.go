@@ -34,6 +34,17 @@ func (c *Console) Mount(m Mux) {
 
 	m.Handle("GET /agent", signed(PermDesk, c.agentPage))
 	m.Handle("GET /supervisor", signed(PermWallboard, c.supervisorPage))
+	m.Handle("GET /api/wallboard/history", api(PermWallboard, c.wallHistory))
+	m.Handle("GET /api/comuni", api(PermAgentSelf, c.comuniAPI))
+
+	m.Handle("GET /cases", signed(PermCases, c.casesPage))
+	m.Handle("GET /cases/{tid}", signed(PermCases, c.casePage))
+	m.Handle("GET /cases/{tid}/files/{id}", signed(PermCases, c.caseFile))
+	m.Handle("POST /cases/{tid}/note", signed(PermCaseWrite, c.caseNote))
+	m.Handle("POST /cases/{tid}/reply", signed(PermCaseWrite, c.caseReply))
+	m.Handle("POST /cases/{tid}/merge", signed(PermCaseWrite, c.caseMerge))
+	m.Handle("POST /cases/{tid}/close", signed(PermCaseWrite, c.caseClose))
+	m.Handle("POST /cases/{tid}/reviews/{id}", signed(PermCaseWrite, c.caseResolveReview))
 
 	m.Handle("GET /kb", signed(PermKBRead, c.kbList))
 	m.Handle("GET /kb/new", signed(PermKBEdit, c.kbNew))

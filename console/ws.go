@@ -86,7 +86,7 @@ type inbound struct {
 // ?t=) proves the page came from us; the connection then gets its own
 // token that every message must carry with a growing sequence number.
 func (c *Console) serveWS(w http.ResponseWriter, r *http.Request) {
-	securityHeaders(w)
+	c.securityHeaders(w)
 	v, err := c.newVisit(w, r)
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -20,7 +20,22 @@
   var ascolto = {
     t: t,
     on: function (type, fn) { document.addEventListener("ascolto:" + type, function (e) { fn(e.detail); }); },
-    send: send
+    send: send,
+    el: el,
+    showError: function (box, err) { showError(box, err); },
+    // fmt fills %s and %d in a translated text, in order.
+    fmt: function (key) {
+      var args = Array.prototype.slice.call(arguments, 1), i = 0;
+      return t(key).replace(/%[sd]/g, function () { return String(args[i++]); });
+    },
+    // since writes how long ago an ISO time was, m:ss or h:mm:ss.
+    since: function (iso, now) {
+      if (!iso) { return ""; }
+      var s = Math.max(0, Math.floor(((now || Date.now()) - Date.parse(iso)) / 1000));
+      var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), r = s % 60;
+      var two = function (n) { return (n < 10 ? "0" : "") + n; };
+      return h ? h + ":" + two(m) + ":" + two(r) : m + ":" + two(r);
+    }
   };
   window.ascolto = ascolto;
 
@@ -166,6 +181,8 @@
     }
     var qs = $("agent-queues");
     if (qs) { qs.textContent = (a.queues || []).join(", "); }
+    var since = $("state-since");
+    if (since) { since.dataset.since = a.since || ""; }
   }
 
   // ---- Knowledge-base panel --------------------------------------------
@@ -206,63 +223,20 @@
     });
   }
 
-  // ---- Wallboard ---------------------------------------------------------
-  var agentsTable = $("agents");
-  if (agentsTable) {
-    var agents = {}, tbody = agentsTable.tBodies[0], supErr = $("sup-error");
-    var renderAgents = function () {
-      tbody.textContent = "";
-      Object.keys(agents).sort().forEach(function (id) {
-        var a = agents[id];
-        var tr = el("tr", { "data-agent": a.id });
-        tr.appendChild(el("th", { scope: "row" }, a.id + (a.name ? " " + a.name : "")));
-        var st = el("td");
-        st.appendChild(el("span", { "class": "badge state-" + a.state }, t("state." + a.state)));
-        if (a.reason) { st.appendChild(document.createTextNode(" " + a.reason)); }
-        tr.appendChild(st);
-        tr.appendChild(el("td", {}, a.since ? new Date(a.since).toLocaleTimeString(document.documentElement.lang) : ""));
-        tr.appendChild(el("td", {}, (a.queues || []).join(", ")));
-        tr.appendChild(el("td", {}, t(a.reachable ? "desk.phoneok" : "desk.phonedown")));
-        var act = el("td");
-        [["paused", "wall.pause"], ["available", "wall.free"], ["logged-out", "wall.logout"]].forEach(function (x) {
-          var b = el("button", { type: "button", "class": "btn", "data-state": x[0], "aria-label": t(x[1]) + " " + a.id }, t(x[1]));
-          act.appendChild(b);
-        });
-        tr.appendChild(act);
-        tbody.appendChild(tr);
-      });
-    };
-    tbody.addEventListener("click", function (ev) {
-      var b = ev.target.closest("button[data-state]");
-      if (!b) { return; }
-      var id = b.closest("tr").dataset.agent;
-      var want = { agent: id, state: b.dataset.state };
-      if (want.state === "paused") { want.reason = $("sup-reason").value; }
-      supErr.hidden = true;
-      send("supervisor.agent.state", want).catch(function (err) { showError(supErr, err); });
-    });
-    ascolto.on("agent.state", function (m) { agents[m.data.id] = m.data; renderAgents(); });
-  }
-
-  var queuesTable = $("queues");
-  if (queuesTable) {
-    ascolto.on("queues.snapshot", function (m) {
-      var body = queuesTable.tBodies[0];
-      body.textContent = "";
-      (m.data.queues || []).forEach(function (q) {
-        var tr = el("tr", { "data-queue": q.name });
-        tr.appendChild(el("th", { scope: "row" }, q.name));
-        [q.waiting, q.longest_wait_s + " s", Math.round(q.service_level * 100) + "%", q.answered, q.abandoned, q.agents_ready]
-          .forEach(function (v) { tr.appendChild(el("td", {}, String(v))); });
-        body.appendChild(tr);
-      });
-    });
-  }
-
   ascolto.on("mode", function (m) {
     var now = $("mode-now");
-    if (now) { now.textContent = m.data.mode + (m.data.reason ? " — " + m.data.reason : ""); }
+    if (now) { now.textContent = t("mode." + m.data.mode); now.dataset.mode = m.data.mode; }
+    var why = $("mode-reason");
+    if (why) { why.textContent = m.data.reason ? "— " + m.data.reason + (m.data.set_by ? " (" + m.data.set_by + ")" : "") : ""; }
     var banner = $("mode-banner");
     if (banner) { banner.classList.toggle("emergency", m.data.mode === "emergency"); }
   });
+
+  // Times in state tick every second, on the desk and the wallboard.
+  setInterval(function () {
+    var now = Date.now();
+    document.querySelectorAll("[data-since]").forEach(function (e) {
+      if (e.dataset.since) { e.textContent = ascolto.since(e.dataset.since, now); }
+    });
+  }, 1000);
 })();

@@ -1,0 +1,266 @@
+// ascolto agent desk: the call panel. The server sends "desk.calls" (the
+// calls on this agent's desk: the one offered or in progress and any
+// answered without a saved record) and "agent.self"; this script draws the
+// screen pop, the call controls, the disposition form and the reminders
+// from them. Plain JavaScript; every control is a labelled form element.
+(function () {
+  "use strict";
+  var A = window.ascolto;
+  if (!A || !document.getElementById("call-panel")) { return; }
+  var t = A.t, el = A.el;
+  function $(id) { return document.getElementById(id); }
+
+  var calls = [];        // from desk.calls, oldest first
+  var shown = "";        // call id the panel shows
+  var self = null;       // the agent's latest state
+  var announced = {};    // calls already announced to screen readers
+  var dirty = {};        // call id -> the agent typed in the form
+
+  function popOf(c) { return c && c.pop ? c.pop : {}; }
+  function callerOf(p) { return p.caller || t("pop.unknown"); }
+
+  // The call the panel should show: the one in progress, else the newest
+  // answered without a record, else the newest saved one.
+  function pick() {
+    if (!calls.length) { return null; }
+    for (var i = calls.length - 1; i >= 0; i--) {
+      if (!calls[i].overdue && !calls[i].tracking_id) { return calls[i]; }
+    }
+    for (var j = calls.length - 1; j >= 0; j--) {
+      if (calls[j].overdue && !calls[j].tracking_id) { return calls[j]; }
+    }
+    return calls[calls.length - 1];
+  }
+
+  function find(id) {
+    for (var i = 0; i < calls.length; i++) { if (calls[i].call === id) { return calls[i]; } }
+    return null;
+  }
+
+  // ---- Reminders ---------------------------------------------------------
+  function drawReminders() {
+    var box = $("reminders");
+    box.textContent = "";
+    var overdue = calls.filter(function (c) { return c.overdue && !c.tracking_id; });
+    if (self && self.state === "wrap-up") {
+      box.appendChild(el("p", { "class": "alert warn", id: "wrapup-note" }, t("remind.wrapup")));
+    }
+    if (!overdue.length) { return; }
+    var div = el("div", { "class": "alert err reminder", role: "alert", id: "overdue" });
+    div.appendChild(el("p", {}, t("remind.heading")));
+    var ul = el("ul");
+    overdue.forEach(function (c) {
+      var p = popOf(c);
+      var li = el("li", { "data-call": c.call });
+      var when = c.offered_at ? new Date(c.offered_at).toLocaleTimeString(document.documentElement.lang) : "";
+      li.appendChild(document.createTextNode(A.fmt("remind.item", callerOf(p), when) + " "));
+      var b = el("button", { type: "button", "class": "btn", "data-open": c.call }, t("remind.open"));
+      li.appendChild(b);
+      ul.appendChild(li);
+    });
+    div.appendChild(ul);
+    box.appendChild(div);
+  }
+  $("reminders").addEventListener("click", function (ev) {
+    var b = ev.target.closest("[data-open]");
+    if (!b) { return; }
+    var c = find(b.dataset.open);
+    if (c) { showCall(c); $("d-category").focus(); }
+  });
+
+  // ---- Screen pop ----------------------------------------------------------
+  function show(c) {
+    if (!c) {
+      shown = "";
+      $("call-panel").hidden = true;
+      $("call-idle").hidden = false;
+      return;
+    }
+    var p = popOf(c);
+    var fresh = shown !== c.call;
+    if (!fresh) { drawControls(c); drawSaved(c); return; }
+    shown = c.call;
+    $("call-idle").hidden = true;
+    $("call-panel").hidden = false;
+    $("pop-caller").textContent = callerOf(p);
+    $("pop-name").textContent = p.caller_name || "";
+    $("pop-queue").textContent = p.queue || "";
+    var path = $("pop-path");
+    path.textContent = "";
+    (p.ivr_path || []).forEach(function (step) { path.appendChild(el("li", {}, step)); });
+    if (!(p.ivr_path || []).length) { path.appendChild(el("li", {}, "—")); }
+    $("pop-digits").textContent = p.digits || "—";
+    $("pop-comune").textContent = p.comune ? p.comune + (p.comune_code ? " · " + p.comune_code : "") : "—";
+    $("pop-arrived").textContent = p.arrived_at ? new Date(p.arrived_at).toLocaleTimeString(document.documentElement.lang) : "";
+    var prev = $("pop-previous");
+    prev.textContent = "";
+    (p.previous || []).forEach(function (pc) {
+      var li = el("li");
+      li.appendChild(el("a", { href: "/cases/" + encodeURIComponent(pc.tracking_id), target: "_blank", rel: "noopener" }, pc.tracking_id));
+      var bits = [pc.created_at ? new Date(pc.created_at).toLocaleDateString(document.documentElement.lang) : "", pc.category, pc.status, pc.summary]
+        .filter(function (x) { return x; });
+      li.appendChild(document.createTextNode(" " + bits.join(" · ")));
+      if (pc.urgency === "rescue") { li.appendChild(el("span", { "class": "badge urgency-rescue" }, "⚠ " + t("urgency.rescue"))); }
+      prev.appendChild(li);
+    });
+    if (!(p.previous || []).length) { prev.appendChild(el("li", {}, t("pop.none"))); }
+    var urg = $("pop-urgency");
+    urg.className = "urgency";
+    urg.textContent = "";
+    urg.hidden = true;
+    if (p.rescue || p.urgency === "rescue") {
+      urg.className = "urgency urgency-rescue";
+      urg.appendChild(el("span", { "class": "icon", "aria-hidden": "true" }, "⚠"));
+      urg.appendChild(el("strong", {}, " " + t("pop.rescue")));
+      urg.hidden = false;
+      $("pop").classList.add("is-rescue");
+    } else {
+      $("pop").classList.remove("is-rescue");
+      if (p.urgency === "elevated") {
+        urg.className = "urgency urgency-elevated";
+        urg.textContent = t("pop.elevated");
+        urg.hidden = false;
+      }
+    }
+    if (!announced[c.call]) {
+      announced[c.call] = true;
+      $("desk-announce").textContent = (p.rescue || p.urgency === "rescue") ? A.fmt("pop.rescuesay", callerOf(p))
+        : A.fmt("pop.offered", callerOf(p), p.queue || "");
+    }
+    resetForm(c);
+    drawControls(c);
+    drawSaved(c);
+  }
+
+  function resetForm(c) {
+    var p = popOf(c), f = $("disposition");
+    if (dirty[c.call]) { return; }
+    f.reset();
+    $("d-call").value = c.call;
+    if (p.category) { $("d-category").value = p.category; }
+    if (p.comune_code) { $("d-comune").value = (p.comune ? p.comune + " · " : "") + p.comune_code; }
+    var u = (p.rescue || p.urgency === "rescue") ? "rescue" : (p.urgency === "elevated" ? "elevated" : "none");
+    f.querySelector('input[name="urgency"][value="' + u + '"]').checked = true;
+    $("disp-error").hidden = true;
+  }
+
+  function drawControls(c) {
+    var live = self && self.state === "on-call" && c === pick() && !c.overdue;
+    document.querySelectorAll("#call-controls button, #xfer-target").forEach(function (b) { b.disabled = !live; });
+  }
+
+  function drawSaved(c) {
+    var box = $("saved");
+    if (c.tracking_id) {
+      $("saved-id").textContent = c.tracking_id;
+      $("saved-link").href = "/cases/" + encodeURIComponent(c.tracking_id);
+      box.hidden = false;
+      $("d-save").textContent = t("disp.update");
+      var kb = $("kb-case");
+      if (kb) { kb.value = c.tracking_id; }
+    } else {
+      box.hidden = true;
+      $("d-save").textContent = t("disp.save");
+    }
+  }
+
+  // showCall puts a call the agent chose (a reminder) on the panel.
+  var chosen = "";
+  function showCall(c) { chosen = c.call; show(c); }
+
+  function redraw() {
+    var live = pick(), c = chosen ? find(chosen) : null;
+    // A call in progress always wins over a record being completed.
+    if (!c || c.tracking_id || (live && !live.overdue && !live.tracking_id && live.call !== chosen)) { chosen = ""; c = live; }
+    show(c);
+    drawReminders();
+  }
+
+  A.on("desk.calls", function (m) {
+    calls = (m.data && m.data.calls) || [];
+    redraw();
+  });
+  A.on("agent.self", function (m) { self = m.data; redraw(); });
+
+  // ---- Call controls -------------------------------------------------------
+  $("call-controls").addEventListener("click", function (ev) {
+    var b = ev.target.closest("button[data-call]");
+    if (!b) { return; }
+    var msg = { action: b.dataset.call }, box = $("call-error");
+    box.hidden = true;
+    if (msg.action === "transfer") {
+      msg.target = $("xfer-target").value.trim();
+      if (!msg.target) { A.showError(box, { message: t("call.notarget") }); $("xfer-target").focus(); return; }
+    }
+    b.disabled = true;
+    A.send("agent.call", msg).then(function () {
+      $("desk-announce").textContent = t("call.done");
+    }, function (err) { A.showError(box, err); }).then(function () { b.disabled = false; });
+  });
+
+  // ---- Disposition form ----------------------------------------------------
+  var form = $("disposition");
+  form.addEventListener("input", function () { if (shown) { dirty[shown] = true; } });
+
+  // comuneCode reads the ISTAT code out of what the input holds: the
+  // type-ahead's "L'Aquila (AQ) · 066049" or a bare 6-digit code.
+  function comuneCode(text) {
+    var m = /(^|\D)(\d{6})\s*$/.exec(text.trim());
+    return m ? m[2] : "";
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var box = $("disp-error");
+    box.hidden = true;
+    var comuneText = $("d-comune").value.trim(), code = comuneCode(comuneText);
+    var data = {
+      call: $("d-call").value,
+      category: $("d-category").value,
+      outcome: $("d-outcome").value,
+      caller_type: $("d-caller-type").value,
+      comune: code,
+      notes: $("d-notes").value,
+      urgency: (form.querySelector('input[name="urgency"]:checked') || { value: "none" }).value
+    };
+    if (!data.category || !data.outcome) {
+      A.showError(box, { message: t("disp.missing") });
+      (data.category ? $("d-outcome") : $("d-category")).focus();
+      return;
+    }
+    if (comuneText && !code) {
+      A.showError(box, { message: t("disp.badcomune") });
+      $("d-comune").focus();
+      return;
+    }
+    var save = $("d-save");
+    save.disabled = true;
+    A.send("disposition.save", data).then(function (res) {
+      delete dirty[data.call];
+      var c = find(data.call);
+      if (c) { c.tracking_id = res.tracking_id; c.overdue = false; }
+      $("desk-announce").textContent = t("disp.saved") + " " + t("disp.tracking") + " " + res.tracking_id;
+      if (c) { drawSaved(c); }
+      drawReminders();
+    }, function (err) { A.showError(box, err); }).then(function () { save.disabled = false; });
+  });
+
+  // Comune type-ahead: suggestions from /api/comuni into the datalist;
+  // without it, a 6-digit code typed by hand works the same.
+  var comune = $("d-comune"), list = $("d-comuni"), timer = null, lastQ = "";
+  comune.addEventListener("input", function () {
+    clearTimeout(timer);
+    var q = comune.value.trim();
+    if (q.length < 2 || comuneCode(q) || q === lastQ) { return; }
+    timer = setTimeout(function () {
+      lastQ = q;
+      fetch("/api/comuni?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+        .then(function (body) {
+          list.textContent = "";
+          (body.results || []).forEach(function (h) { list.appendChild(el("option", { value: h.text })); });
+        })
+        .catch(function () { /* the plain code still works */ });
+    }, 200);
+  });
+})();
