@@ -309,6 +309,9 @@ type memBackend struct {
 	agents map[string]*AgentView // by id
 	byUser map[string]string
 	saved  []Disposition
+	// watched and moved record the Supervisor calls: "agent mode by".
+	watched []string
+	moved   []string
 }
 
 func newMemBackend() *memBackend {
@@ -384,6 +387,52 @@ func (m *memBackend) SaveDisposition(_ context.Context, _ Actor, _ string, d Dis
 	defer m.mu.Unlock()
 	m.saved = append(m.saved, d)
 	return DispositionResult{CaseID: 1, TrackingID: "CC-2026-000001"}, nil
+}
+
+func (m *memBackend) Supervise(_ context.Context, by Actor, id, mode string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.agents[id]
+	if !ok {
+		return fmt.Errorf("%w: unknown agent %s", ErrRefused, id)
+	}
+	if a.State != StateOnCall {
+		return fmt.Errorf("%w: agent %s is not on a call", ErrRefused, id)
+	}
+	m.watched = append(m.watched, id+" "+mode+" "+by.Username)
+	return nil
+}
+
+func (m *memBackend) MoveAgent(_ context.Context, by Actor, id, from, to string) error {
+	m.mu.Lock()
+	a, ok := m.agents[id]
+	if !ok {
+		m.mu.Unlock()
+		return fmt.Errorf("%w: unknown agent %s", ErrRefused, id)
+	}
+	var qs []string
+	for _, q := range a.Queues {
+		if q != from && q != to {
+			qs = append(qs, q)
+		}
+	}
+	a.Queues = append(qs, to)
+	m.moved = append(m.moved, id+" "+from+">"+to+" "+by.Username)
+	v := *a
+	m.mu.Unlock()
+	m.c.PublishAgent(v)
+	return nil
+}
+
+// setState changes an agent's state as the ACD would (a call rings,
+// connects, ends) and publishes it.
+func (m *memBackend) setState(id, state, call string) {
+	m.mu.Lock()
+	a := m.agents[id]
+	a.State, a.Call, a.Since = state, call, m.c.clock.Now()
+	v := *a
+	m.mu.Unlock()
+	m.c.PublishAgent(v)
 }
 
 func mustURL(s string) *url.URL {
