@@ -29,6 +29,17 @@ type Desk struct {
 
 	geoOnce sync.Once
 	geo     *geo.Index
+
+	// Training: what each simulated caller says (the simulator has no
+	// voice), and who wants to know about saved dispositions.
+	transcript func(call string) string
+	onSaved    func(agentID string, by console.Actor, d console.Disposition, res console.DispositionResult)
+}
+
+// Train makes the desk show each call's transcript in the screen pop and
+// report every saved disposition: the demo's training mode.
+func (d *Desk) Train(transcript func(call string) string, onSaved func(agentID string, by console.Actor, in console.Disposition, res console.DispositionResult)) {
+	d.transcript, d.onSaved = transcript, onSaved
 }
 
 // Publisher is where the Desk announces changes: the console.
@@ -324,7 +335,12 @@ func (d *Desk) SaveDisposition(ctx context.Context, by console.Actor, agentID st
 		return console.DispositionResult{}, err
 	}
 	d.ctl.dispositionSaved(agentID)
-	return console.DispositionResult{CaseID: cs.ID, TrackingID: cs.TrackingID}, nil
+	res := console.DispositionResult{CaseID: cs.ID, TrackingID: cs.TrackingID}
+	if d.onSaved != nil {
+		in.Call = channel
+		d.onSaved(agentID, by, in, res)
+	}
+	return res, nil
 }
 
 func firstLine(s string) string {
@@ -354,6 +370,8 @@ type Pop struct {
 	ArrivedAt   time.Time `json:"arrived_at"`
 	Previous    []PopCase `json:"previous"` // earlier cases from the same number, newest first
 	CaseTracker string    `json:"case,omitempty"`
+	// Transcript is what a simulated caller says, in training (the simulator has no voice).
+	Transcript string `json:"transcript,omitempty"`
 }
 
 // PopCase is an earlier contact from the same number.
@@ -386,6 +404,9 @@ func (d *Desk) pop(ctx context.Context, call, queue string, info CallInfo) (Pop,
 		Rescue: info.Urgency == store.UrgencyRescue, Previous: []PopCase{}}
 	if p.IVRPath == nil {
 		p.IVRPath = []string{}
+	}
+	if d.transcript != nil {
+		p.Transcript = d.transcript(call)
 	}
 	if idx := d.geoIndex(ctx); idx != nil {
 		if pl, ok := idx.LikelyComune(p.Caller); ok {

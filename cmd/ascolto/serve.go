@@ -33,12 +33,27 @@ Starts ascolto. If the database does not answer, ascolto starts anyway and keeps
 backoff; /readyz says what is missing and why.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context())
+			return a.serve(cmd.Context(), nil)
 		},
 	}
 }
 
-func (a *app) serve(ctx context.Context) error {
+// service is a running ascolto, for commands that run one and act on it
+// (the demo).
+type service struct {
+	db    *store.DB
+	state *live.State
+	ctl   *ari.Controller
+	desk  *ari.Desk
+	cons  *console.Console
+	addr  string // where the HTTP server listens
+	// dbReady is closed once the database answers and is migrated.
+	dbReady <-chan struct{}
+}
+
+// serve runs the service until ctx ends. started, when set, is called once
+// everything is built and listening.
+func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *service)) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ascolto_build_info", Help: "Build of this ascolto.",
@@ -150,12 +165,26 @@ func (a *app) serve(ctx context.Context) error {
 		cons.Run(ctx)
 	})
 	run(func() { desk.FollowMode(ctx, state) })
-	run(func() {
+	if started != nil {
+		svc := &service{db: db, state: state, ctl: ctl, desk: desk, cons: cons, addr: ln.Addr().String(), dbReady: dbReady}
+		run(func() { started(ctx, svc) })
+	}
+	// Mail and fax work from tables the migrations create.
+	afterDB := func(f func()) {
+		run(func() {
+			select {
+			case <-dbReady:
+				f()
+			case <-ctx.Done():
+			}
+		})
+	}
+	afterDB(func() {
 		if err := mailer.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("mail stopped", zap.Error(err))
 		}
 	})
-	run(func() { faxes.Run(ctx) })
+	afterDB(func() { faxes.Run(ctx) })
 
 	err = srv.Serve(ctx, ln, 15*time.Second)
 	cancel()

@@ -1,0 +1,375 @@
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ascolto/ascolto/ari"
+	"github.com/ascolto/ascolto/ari/arisim"
+	"github.com/ascolto/ascolto/clock"
+	"github.com/ascolto/ascolto/console"
+	"github.com/ascolto/ascolto/store"
+	"go.uber.org/zap"
+)
+
+// Options wires a Runner.
+type Options struct {
+	Scenario *Scenario
+	Sim      *arisim.Server
+	Store    *store.DB
+	Ctl      *ari.Controller
+	Desk     *ari.Desk
+	Clock    clock.Clock // the scenario clock (clock.Scaled for --speed)
+	Log      *zap.Logger
+	// Trainee is the username whose seat takes calls in training ("" = none).
+	Trainee string
+}
+
+// Runner plays a scenario: it seeds simulated agents, places the scripted
+// callers, records what the simulated agents would have recorded, and
+// scores a trainee.
+type Runner struct {
+	o   Options
+	log *zap.Logger
+
+	mu       sync.Mutex
+	calls    map[string]*placed // by channel id
+	simUsers map[string]string  // simulated agent extension -> username
+	scores   []Score
+	placed   int
+	done     chan struct{}
+}
+
+// placed is one scripted caller in flight.
+type placed struct {
+	arrival Arrival
+	caller  Caller
+	place   Place
+	says    string
+	number  string
+	offered time.Time // when an agent's phone first rang for it
+	call    *arisim.Call
+}
+
+// Score is how a trainee handled one call against what the scenario expects.
+type Score struct {
+	Call        string        `json:"call"`
+	Kind        string        `json:"kind"`
+	TrackingID  string        `json:"tracking_id"`
+	Category    bool          `json:"category"` // right category?
+	Rescue      bool          `json:"rescue"`   // rescue flagged exactly when it should be?
+	Comune      bool          `json:"comune"`   // right comune?
+	Outcome     bool          `json:"outcome"`
+	HandleTime  time.Duration `json:"handle_time"`
+	Points      int           `json:"points"` // out of 100
+	Expected    Expect        `json:"expected"`
+	GotCategory string        `json:"got_category"`
+	GotUrgency  string        `json:"got_urgency"`
+	GotComune   string        `json:"got_comune"`
+}
+
+// New builds a runner.
+func New(o Options) *Runner {
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	return &Runner{o: o, log: o.Log, calls: map[string]*placed{}, simUsers: map[string]string{}, done: make(chan struct{})}
+}
+
+// Done is closed when every scripted caller has ended.
+func (r *Runner) Done() <-chan struct{} { return r.done }
+
+// Placed reports how many callers the runner has placed so far.
+func (r *Runner) Placed() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.placed
+}
+
+// Scores lists the trainee's scores so far.
+func (r *Runner) Scores() []Score {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Score(nil), r.scores...)
+}
+
+// SimulatedAgents is the number of simulated seats (9001, 9002 …).
+func simExt(i int) string { return strconv.Itoa(9001 + i) }
+
+// Seed creates the simulated agents (users, seats, phones in the
+// simulator, memberships of every queue) and the trainee's phone, and
+// hooks the desk for training. Call it once the service runs.
+func (r *Runner) Seed(ctx context.Context) error {
+	s := r.o.Scenario
+	queues, err := r.o.Store.QueueNames(ctx)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < s.Agents; i++ {
+		ext, user := simExt(i), fmt.Sprintf("simulato%02d", i+1)
+		if err := r.ensureUser(ctx, user, store.RoleAgent, "Operatore simulato "+strconv.Itoa(i+1)); err != nil {
+			return err
+		}
+		a := store.Agent{Extension: ext, Endpoint: "PJSIP/" + ext, Name: "Operatore simulato " + strconv.Itoa(i+1), Username: user}
+		if err := r.o.Store.SaveAgent(ctx, &a, "demo"); err != nil {
+			return err
+		}
+		for _, q := range queues {
+			if err := r.o.Store.SetMembership(ctx, q, ext, store.Member{Penalty: 1}, "demo"); err != nil {
+				return err
+			}
+		}
+		r.o.Sim.Endpoint("PJSIP/"+ext, arisim.Answer(s.Answer))
+		r.simUsers[ext] = user
+	}
+	if res := r.o.Ctl.Reload(); res != "ok" {
+		return fmt.Errorf("demo: reload: %s", res)
+	}
+	for i := 0; i < s.Agents; i++ {
+		if res := r.o.Ctl.AgentCommand("login", simExt(i), "", "demo"); res != "ok" {
+			return fmt.Errorf("demo: log in %s: %s", simExt(i), res)
+		}
+	}
+	if r.o.Trainee != "" {
+		agents, err := r.o.Store.Agents(ctx)
+		if err != nil {
+			return err
+		}
+		for _, a := range agents {
+			if a.Username == r.o.Trainee {
+				// The trainee's "phone" picks up by itself after a few
+				// seconds: the conversation is the transcript on screen.
+				r.o.Sim.Endpoint(a.Endpoint, arisim.Answer(3*time.Second))
+			}
+		}
+	}
+	r.o.Desk.Train(r.transcript, r.saved)
+	return nil
+}
+
+func (r *Runner) ensureUser(ctx context.Context, name, role, display string) error {
+	if _, err := r.o.Store.UserByName(ctx, name); err == nil {
+		return nil
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	// Simulated agents never sign in: their password is random and unknown.
+	u := store.User{Username: name, Role: role, DisplayName: display, PasswordHash: "!disabled-" + hex.EncodeToString(b)}
+	if err := r.o.Store.CreateUser(ctx, &u, "demo"); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	return nil
+}
+
+// Run places the scenario's callers on its clock until done or ctx ends.
+func (r *Runner) Run(ctx context.Context) {
+	s := r.o.Scenario
+	start := r.o.Clock.Now()
+	if s.Mode != "" {
+		r.setMode(ctx, s.Mode, s.Reason)
+	}
+	for _, st := range s.Steps {
+		st := st
+		r.o.Clock.AfterFunc(st.At, func() { r.setMode(ctx, st.Mode, st.Reason) })
+	}
+	var wg sync.WaitGroup
+	for _, a := range s.Plan() {
+		wait := a.At - r.o.Clock.Now().Sub(start)
+		if wait > 0 {
+			t := r.o.Clock.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C():
+			}
+		}
+		p := r.place(a)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-p.call.Done():
+				r.afterCall(ctx, p)
+			case <-ctx.Done():
+			}
+		}()
+	}
+	wg.Wait()
+	close(r.done)
+}
+
+func (r *Runner) setMode(ctx context.Context, mode, reason string) {
+	if reason == "" {
+		reason = "scenario " + r.o.Scenario.Name
+	}
+	m := store.ModeChange{Mode: mode, Reason: reason, SetBy: "demo"}
+	if err := r.o.Store.SetMode(ctx, &m); err != nil {
+		r.log.Warn("demo: mode not set", zap.Error(err))
+	}
+}
+
+// place dials one scripted caller.
+func (r *Runner) place(a Arrival) *placed {
+	s := r.o.Scenario
+	c := s.Callers[a.Caller]
+	p := &placed{arrival: a, caller: c}
+	if len(c.Places) > 0 {
+		p.place = c.Places[a.Seq%len(c.Places)]
+	}
+	if len(c.Says) > 0 {
+		p.says = c.Says[a.Seq%len(c.Says)]
+	}
+	p.number = number(p.place.Prefix, a)
+	steps := []arisim.Step{arisim.WaitPlaybackStarted("sound:ascolto/benvenuto"), arisim.Wait(time.Second)}
+	if c.Keys != "" {
+		// The greeting takes keys ahead of the menu, in every mode.
+		steps = append(steps, arisim.Press(c.Keys))
+	}
+	talk := c.Talk
+	if talk <= 0 {
+		talk = 2 * time.Minute
+	}
+	steps = append(steps, arisim.WaitBridged(), arisim.Wait(talk), arisim.HangUp())
+	p.call = r.o.Sim.Call(arisim.CallSpec{From: p.number, To: "800840840"}, steps...)
+	r.mu.Lock()
+	r.calls[p.call.ChannelID()] = p
+	r.placed++
+	r.mu.Unlock()
+	if c.Patience > 0 {
+		// A caller who waits longer than their patience gives up.
+		r.o.Clock.AfterFunc(c.Patience, func() {
+			if rep := p.call.Report(); !rep.Ended && len(rep.Bridged) == 0 {
+				p.call.HangUp()
+			}
+		})
+	}
+	return p
+}
+
+// number makes a plausible caller number: a landline in the area code, or
+// a mobile when there is none.
+func number(prefix string, a Arrival) string {
+	n := 1000000 + (a.Seq*7919+a.Caller*104729)%8999999
+	if prefix == "" {
+		return fmt.Sprintf("+39347%07d", n)
+	}
+	digits := 10 - len(prefix)
+	return fmt.Sprintf("+39%s%0*d", prefix, digits, n%pow10(digits))
+}
+
+func pow10(n int) int {
+	p := 1
+	for i := 0; i < n; i++ {
+		p *= 10
+	}
+	return p
+}
+
+// transcript tells the trainee's desk what a caller says.
+func (r *Runner) transcript(call string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.calls[call]
+	if p == nil {
+		return ""
+	}
+	if p.offered.IsZero() {
+		p.offered = r.o.Clock.Now()
+	}
+	return p.says
+}
+
+// afterCall records what a simulated agent would have recorded.
+func (r *Runner) afterCall(ctx context.Context, p *placed) {
+	if len(p.call.Report().Bridged) == 0 {
+		return // abandoned, or ended in the IVR
+	}
+	ch := p.call.ChannelID()
+	var agent string
+	for i := 0; i < 50 && agent == ""; i++ {
+		rec, err := r.o.Store.CallByChannel(ctx, ch)
+		if err == nil {
+			agent = rec.Agent
+		}
+		if agent == "" {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	user, simulated := r.simUsers[agent]
+	if !simulated {
+		return // a person took it: they record it themselves
+	}
+	e := p.caller.Expect
+	d := console.Disposition{Call: ch, Category: e.Category, Outcome: e.Outcome, ComuneCode: p.place.Comune,
+		CallerType: e.CallerType, Urgency: e.Urgency, Notes: p.says}
+	if _, err := r.o.Desk.SaveDisposition(ctx, console.Actor{Username: user, Role: store.RoleAgent}, agent, d); err != nil {
+		r.log.Warn("demo: simulated disposition not saved", zap.String("call", ch), zap.Error(err))
+	}
+}
+
+// saved scores a trainee's disposition against the scenario.
+func (r *Runner) saved(agentID string, by console.Actor, in console.Disposition, res console.DispositionResult) {
+	if by.Username != r.o.Trainee || r.o.Trainee == "" {
+		return
+	}
+	r.mu.Lock()
+	p := r.calls[in.Call]
+	r.mu.Unlock()
+	if p == nil {
+		return
+	}
+	e := p.caller.Expect
+	sc := Score{Call: in.Call, Kind: p.caller.Kind, TrackingID: res.TrackingID, Expected: e,
+		GotCategory: in.Category, GotUrgency: in.Urgency, GotComune: in.ComuneCode,
+		Category: in.Category == e.Category, Outcome: e.Outcome == "" || in.Outcome == e.Outcome,
+		Rescue: (in.Urgency == store.UrgencyRescue) == (e.Urgency == store.UrgencyRescue),
+		Comune: p.place.Comune == "" || in.ComuneCode == p.place.Comune}
+	if !p.offered.IsZero() {
+		sc.HandleTime = r.o.Clock.Now().Sub(p.offered)
+	}
+	// Rescue flagged right weighs most: it decides whether the operations
+	// room hears of someone in danger.
+	for _, part := range []struct {
+		ok     bool
+		points int
+	}{{sc.Rescue, 40}, {sc.Category, 25}, {sc.Comune, 20}, {sc.Outcome, 15}} {
+		if part.ok {
+			sc.Points += part.points
+		}
+	}
+	r.mu.Lock()
+	r.scores = append(r.scores, sc)
+	r.mu.Unlock()
+	r.log.Info("training: call scored", zap.String("trainee", by.Username), zap.String("call", in.Call),
+		zap.Int("points", sc.Points), zap.Duration("handle_time", sc.HandleTime))
+	if err := r.o.Store.Audit(context.Background(), store.AuditEntry{Actor: "demo", Action: "training.score",
+		Object: "user:" + by.Username, Detail: map[string]any{"call": in.Call, "points": sc.Points, "kind": sc.Kind,
+			"category": sc.Category, "rescue": sc.Rescue, "comune": sc.Comune, "outcome": sc.Outcome,
+			"handle_s": int(sc.HandleTime.Seconds()), "tracking_id": sc.TrackingID}}); err != nil {
+		r.log.Warn("training score not stored", zap.Error(err))
+	}
+}
+
+// Summary describes what the runner did, for the console's log and tests.
+func (r *Runner) Summary() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d callers placed", r.placed)
+	if len(r.scores) > 0 {
+		total := 0
+		for _, s := range r.scores {
+			total += s.Points
+		}
+		fmt.Fprintf(&b, "; trainee: %d calls, average %d/100", len(r.scores), total/len(r.scores))
+	}
+	return b.String()
+}

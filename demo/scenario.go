@@ -1,0 +1,240 @@
+package demo
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed scenarios/*.yaml
+var builtin embed.FS
+
+// Scenario scripts a stretch of a contact center's life.
+type Scenario struct {
+	Name        string        `yaml:"name"`
+	Title       string        `yaml:"title"`
+	Description string        `yaml:"description"`
+	Start       string        `yaml:"start"`    // scenario time at the start, Italian time: 2026-05-16T08:00
+	Duration    time.Duration `yaml:"duration"` // how long callers keep arriving
+	Mode        string        `yaml:"mode"`     // operating mode at the start: ordinary, emergency, closed
+	Reason      string        `yaml:"reason"`   // why, for the mode change
+	Event       string        `yaml:"event"`    // emergency event name, if any
+	Agents      int           `yaml:"agents"`   // simulated agents logged in
+	Answer      time.Duration `yaml:"answer"`   // how long a simulated agent's phone rings
+	Arrivals    []Rate        `yaml:"arrivals"` // calls per hour over time, linear in between
+	Callers     []Caller      `yaml:"callers"`
+	Steps       []Step        `yaml:"steps"` // things that happen at given times (mode switches)
+
+	start time.Time
+}
+
+// Rate is the arrival rate at a moment of the scenario.
+type Rate struct {
+	At      time.Duration `yaml:"at"`
+	PerHour float64       `yaml:"per_hour"`
+}
+
+// Caller is one kind of caller and how to handle them.
+type Caller struct {
+	Kind     string        `yaml:"kind"`  // a name for reports: rescue, report, info ...
+	Share    float64       `yaml:"share"` // share of arrivals
+	Keys     string        `yaml:"keys"`  // keys pressed at the main menu ("" = none)
+	Patience time.Duration `yaml:"patience"`
+	Talk     time.Duration `yaml:"talk"`   // conversation length with an agent
+	Places   []Place       `yaml:"places"` // where callers of this kind call from, in turn
+	Says     []string      `yaml:"says"`   // what they say, for the trainee (in turn)
+	Expect   Expect        `yaml:"expect"`
+}
+
+// Place is a comune and the area code its callers call from.
+type Place struct {
+	Comune string `yaml:"comune"` // ISTAT code
+	Prefix string `yaml:"prefix"` // e.g. 0546; mobile numbers when empty
+}
+
+// Expect is the handling the scenario expects from the agent.
+type Expect struct {
+	Category   string `yaml:"category"`
+	Urgency    string `yaml:"urgency"`
+	Outcome    string `yaml:"outcome"`
+	CallerType string `yaml:"caller_type"`
+}
+
+// Step is something that happens at a moment of the scenario.
+type Step struct {
+	At     time.Duration `yaml:"at"`
+	Mode   string        `yaml:"mode"`
+	Reason string        `yaml:"reason"`
+}
+
+// Builtin lists the scenarios shipped with ascolto, by name.
+func Builtin() ([]*Scenario, error) {
+	ents, err := fs.ReadDir(builtin, "scenarios")
+	if err != nil {
+		return nil, err
+	}
+	var out []*Scenario
+	for _, e := range ents {
+		b, err := builtin.ReadFile("scenarios/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		s, err := Parse(b)
+		if err != nil {
+			return nil, fmt.Errorf("demo: %s: %w", e.Name(), err)
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Load returns a built-in scenario by name, or parses a file's bytes.
+func Load(name string, file []byte) (*Scenario, error) {
+	if file != nil {
+		return Parse(file)
+	}
+	all, err := Builtin()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, s := range all {
+		if s.Name == name {
+			return s, nil
+		}
+		names = append(names, s.Name)
+	}
+	return nil, fmt.Errorf("demo: no scenario %q (built in: %s)", name, strings.Join(names, ", "))
+}
+
+// Parse reads and checks a scenario.
+func Parse(src []byte) (*Scenario, error) {
+	var s Scenario
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("demo: scenario: %w", err)
+	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (s *Scenario) check() error {
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		return err
+	}
+	switch {
+	case s.Name == "":
+		return fmt.Errorf("demo: scenario without a name")
+	case s.Duration <= 0:
+		return fmt.Errorf("demo: scenario %s: duration must be positive", s.Name)
+	case len(s.Arrivals) == 0:
+		return fmt.Errorf("demo: scenario %s: no arrivals", s.Name)
+	case len(s.Callers) == 0:
+		return fmt.Errorf("demo: scenario %s: no callers", s.Name)
+	case s.Agents < 0:
+		return fmt.Errorf("demo: scenario %s: agents must not be negative", s.Name)
+	}
+	if s.start, err = time.ParseInLocation("2006-01-02T15:04", s.Start, rome); err != nil {
+		return fmt.Errorf("demo: scenario %s: start %q: use 2026-05-16T08:00", s.Name, s.Start)
+	}
+	switch s.Mode {
+	case "", "ordinary", "emergency", "closed":
+	default:
+		return fmt.Errorf("demo: scenario %s: mode %q (ordinary, emergency, closed)", s.Name, s.Mode)
+	}
+	var share float64
+	for i, c := range s.Callers {
+		if c.Share <= 0 {
+			return fmt.Errorf("demo: scenario %s: caller %d (%s) has no share", s.Name, i+1, c.Kind)
+		}
+		if strings.Trim(c.Keys, "0123456789*#") != "" {
+			return fmt.Errorf("demo: scenario %s: caller %s: keys %q", s.Name, c.Kind, c.Keys)
+		}
+		share += c.Share
+	}
+	if math.Abs(share-1) > 0.001 {
+		return fmt.Errorf("demo: scenario %s: caller shares add up to %.3f, not 1", s.Name, share)
+	}
+	for i := 1; i < len(s.Arrivals); i++ {
+		if s.Arrivals[i].At <= s.Arrivals[i-1].At {
+			return fmt.Errorf("demo: scenario %s: arrivals must be in time order", s.Name)
+		}
+	}
+	if s.Answer <= 0 {
+		s.Answer = 3 * time.Second
+	}
+	return nil
+}
+
+// StartTime is the scenario's clock at its start.
+func (s *Scenario) StartTime() time.Time { return s.start }
+
+// rate is the arrival rate (calls per hour) at offset t.
+func (s *Scenario) rate(t time.Duration) float64 {
+	a := s.Arrivals
+	if t <= a[0].At {
+		return a[0].PerHour
+	}
+	for i := 1; i < len(a); i++ {
+		if t <= a[i].At {
+			f := float64(t-a[i-1].At) / float64(a[i].At-a[i-1].At)
+			return a[i-1].PerHour + f*(a[i].PerHour-a[i-1].PerHour)
+		}
+	}
+	return a[len(a)-1].PerHour
+}
+
+// Arrival is one scripted call: when, which kind, from where.
+type Arrival struct {
+	At     time.Duration
+	Caller int // index in Callers
+	Seq    int // n-th caller of that kind
+}
+
+// Plan lists the calls the scenario places, in order. It is deterministic:
+// a call is placed each time the integral of the rate passes a whole
+// number, and kinds are dealt by share (the kind furthest behind its share
+// goes next), so a test can check what reached the records exactly.
+func (s *Scenario) Plan() []Arrival {
+	var out []Arrival
+	const step = time.Second
+	var acc float64
+	counts := make([]int, len(s.Callers))
+	for t := time.Duration(0); t < s.Duration; t += step {
+		acc += s.rate(t) * step.Hours()
+		for acc >= 1 {
+			acc--
+			n := len(out) + 1
+			best, gap := 0, math.Inf(-1)
+			for i, c := range s.Callers {
+				if g := c.Share*float64(n) - float64(counts[i]); g > gap {
+					best, gap = i, g
+				}
+			}
+			out = append(out, Arrival{At: t, Caller: best, Seq: counts[best]})
+			counts[best]++
+		}
+	}
+	return out
+}
+
+// Counts tallies the plan by caller kind.
+func (s *Scenario) Counts() map[string]int {
+	out := map[string]int{}
+	for _, a := range s.Plan() {
+		out[s.Callers[a.Caller].Kind]++
+	}
+	return out
+}
