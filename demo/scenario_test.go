@@ -44,9 +44,9 @@ func TestBuiltinScenarios(t *testing.T) {
 
 func TestScenarioErrors(t *testing.T) {
 	cases := map[string]string{
-		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 0.5}]\n": "add up",
-		"name: x\nduration: 1h\nstart: yesterday\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1}]\n":         "start",
-		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: []\ncallers: [{kind: a, share: 1}]\n":                          "no arrivals",
+		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 0.5}]\n":         "add up",
+		"name: x\nduration: 1h\nstart: yesterday\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1}]\n":                  "start",
+		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: []\ncallers: [{kind: a, share: 1}]\n":                                "no arrivals",
 		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\nbogus: 1\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1}]\n": "bogus",
 		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1, keys: 1x}]\n": "keys",
 	}
