@@ -62,8 +62,8 @@ type Callee struct {
 	Seq           int
 	Operator      bool // counts towards the quorum
 	Status        Status
-	Attempts      int // calls that did not reach a choice
-	Refusals      int // calls our trunk refused
+	Attempts      int       // calls that did not reach a choice
+	Refusals      int       // calls our trunk refused
 	NextAttemptAt time.Time // zero: as soon as the wave starts
 	InFlight      bool      // a call is in progress
 }

@@ -61,7 +61,7 @@ func TestParseSpans(t *testing.T) {
 		{"sat 00:00-24:00", []Span{{time.Saturday, 0, 1440}}},
 		{"mon-wed 18:00-09:00", []Span{{time.Monday, 1080, 900}, {time.Tuesday, 1080, 900}, {time.Wednesday, 1080, 900}}},
 		{"sab,dom 08:00-20:00", []Span{{time.Saturday, 480, 720}, {time.Sunday, 480, 720}}},
-		{"fri 18:00-mon 08:00", []Span{{time.Friday, 1080, 3 * 1440 - 600}}},
+		{"fri 18:00-mon 08:00", []Span{{time.Friday, 1080, 3*1440 - 600}}},
 		{"sun-mon 22:00-06:00", []Span{{time.Sunday, 1320, 480}, {time.Monday, 1320, 480}}},
 	}
 	for _, c := range cases {
