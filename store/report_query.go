@@ -1,0 +1,357 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// CountSource says which table a count is read from; the report package
+// picks the cheapest one that can answer a question.
+type CountSource int
+
+// Count sources, cheapest first.
+const (
+	FromRollup15m  CountSource = iota // report_rollup, 15-minute buckets by provincia, one dimension
+	FromRollupHour                    // report_rollup, hourly buckets by provincia, one dimension
+	FromComuni                        // report_comuni, Italian days by comune, one dimension
+	FromFacts                         // report_facts, one row per case: any combination
+)
+
+// Geographic levels a count can be grouped or filtered by.
+const (
+	GeoRegione   = "regione"
+	GeoProvincia = "provincia"
+	GeoComune    = "comune"
+)
+
+// CountQuery asks for request counts.
+type CountQuery struct {
+	Source   CountSource
+	From, To time.Time // [From, To); FromComuni reads whole Italian days From..To-1ns
+	EventID  int64     // 0: any
+	SiteID   int64     // 0: any
+	Mode     string    // "": any
+	// Dim is the dimension the rollups are read for (DimChannel for plain
+	// totals: every request has exactly one channel).
+	Dim string
+	// Where keeps only the listed values of a dimension or a geographic
+	// level (GeoRegione, GeoProvincia, GeoComune).
+	Where map[string][]string
+	// GroupBy lists dimensions and geographic levels, in output order.
+	GroupBy []string
+	// Bucket groups by time: seconds (900, 3600) for the rollups and the
+	// facts; ByDay groups by Italian calendar day (comuni and facts).
+	Bucket int64
+	ByDay  bool
+}
+
+// CountRow is one group: its time bucket (Unix seconds of its start, or
+// YYYYMMDD with ByDay; 0 without time grouping), its keys in GroupBy order,
+// and how many requests.
+type CountRow struct {
+	Bucket int64
+	Keys   []string
+	N      int64
+}
+
+// countColumns maps dimensions and levels to a source's SQL.
+func countColumn(src CountSource, name, dim string) (string, error) {
+	isDim := slices.Contains(ReportDims, name)
+	switch src {
+	case FromRollup15m, FromRollupHour:
+		switch {
+		case isDim && name == dim:
+			return "r.val", nil
+		case name == GeoProvincia:
+			return "r.provincia_code", nil
+		case name == GeoRegione:
+			return "COALESCE(p.regione_code, '')", nil
+		}
+	case FromComuni:
+		switch {
+		case isDim && name == dim:
+			return "r.val", nil
+		case name == GeoComune:
+			return "r.comune_code", nil
+		case name == GeoProvincia:
+			return "COALESCE(m.provincia_code, '')", nil
+		case name == GeoRegione:
+			return "COALESCE(p.regione_code, '')", nil
+		}
+	case FromFacts:
+		switch {
+		case isDim:
+			return "r." + name, nil
+		case name == GeoComune, name == GeoProvincia, name == GeoRegione:
+			return "r." + name + "_code", nil
+		}
+	}
+	return "", invalid("cannot count by %q from this source", name)
+}
+
+// Counts runs q and hands each group to fn, ordered by bucket then keys.
+func (db *DB) Counts(ctx context.Context, q CountQuery, fn func(CountRow) error) error {
+	var from, timeCol string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	var where []string
+	switch q.Source {
+	case FromRollup15m, FromRollupHour:
+		grain := Grain15m
+		if q.Source == FromRollupHour {
+			grain = GrainHour
+		}
+		from = `report_rollup r LEFT JOIN province p ON p.code = r.provincia_code`
+		where = append(where, `r.grain = `+arg(grain), `r.dim = `+arg(q.Dim))
+		timeCol = "r.bucket"
+	case FromComuni:
+		from = `report_comuni r LEFT JOIN comuni m ON m.code = r.comune_code LEFT JOIN province p ON p.code = m.provincia_code`
+		where = append(where, `r.dim = `+arg(q.Dim))
+	case FromFacts:
+		from = `report_facts r`
+		where = append(where, `r.counted`)
+		timeCol = "r.at_s"
+	default:
+		return invalid("count source %d", q.Source)
+	}
+	if q.Source != FromFacts && !slices.Contains(ReportDims, q.Dim) {
+		return invalid("dimension %q (allowed: %s)", q.Dim, strings.Join(ReportDims, ", "))
+	}
+	if q.Source == FromComuni {
+		fromDay, toDay := dayNumber(q.From.In(db.loc)), dayNumber(q.To.Add(-time.Nanosecond).In(db.loc))
+		where = append(where, `r.day >= `+arg(fromDay), `r.day <= `+arg(toDay))
+	} else {
+		where = append(where, timeCol+` >= `+arg(q.From.Unix()), timeCol+` < `+arg(q.To.Unix()))
+	}
+	if q.EventID != 0 {
+		where = append(where, `r.event_id = `+arg(q.EventID))
+	}
+	if q.SiteID != 0 {
+		where = append(where, `r.site_id = `+arg(q.SiteID))
+	}
+	if q.Mode != "" {
+		where = append(where, `r.mode = `+arg(q.Mode))
+	}
+	names := make([]string, 0, len(q.Where))
+	for k := range q.Where {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		col, err := countColumn(q.Source, name, q.Dim)
+		if err != nil {
+			return err
+		}
+		vals := q.Where[name]
+		if len(vals) == 0 {
+			continue
+		}
+		ph := make([]string, len(vals))
+		for i, v := range vals {
+			ph[i] = arg(v)
+		}
+		where = append(where, col+` IN (`+strings.Join(ph, ",")+`)`)
+	}
+	var sel, group []string
+	switch {
+	case q.ByDay && q.Source == FromComuni:
+		sel = append(sel, "r.day")
+	case q.ByDay && q.Source == FromFacts:
+		sel = append(sel, "r.day")
+	case q.ByDay:
+		return invalid("days are counted from the comuni or the facts, not the hourly rollup")
+	case q.Bucket > 0 && q.Source != FromComuni:
+		sel = append(sel, fmt.Sprintf("(%s / %d) * %d", timeCol, q.Bucket, q.Bucket))
+	case q.Bucket > 0:
+		return invalid("the comuni counts have no buckets shorter than a day")
+	default:
+		sel = append(sel, "0")
+	}
+	if sel[0] != "0" { // a constant would read as a column position
+		group = append(group, sel[0])
+	}
+	for _, g := range q.GroupBy {
+		col, err := countColumn(q.Source, g, q.Dim)
+		if err != nil {
+			return err
+		}
+		sel = append(sel, col)
+		group = append(group, col)
+	}
+	count := "CAST(SUM(r.n) AS BIGINT)" // PostgreSQL sums bigints as numeric
+	if q.Source == FromFacts {
+		count = "COUNT(*)"
+	}
+	stmt := `SELECT ` + strings.Join(sel, ", ") + `, ` + count + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ")
+	if len(group) > 0 {
+		stmt += ` GROUP BY ` + strings.Join(group, ", ")
+	}
+	stmt += ` HAVING ` + count + ` <> 0`
+	if len(group) > 0 {
+		stmt += ` ORDER BY ` + strings.Join(group, ", ")
+	}
+	rows, err := db.reader().query(ctx, stmt, args...)
+	if err != nil {
+		return fmt.Errorf("store: count requests: %w", err)
+	}
+	defer rows.Close()
+	keys := make([]string, len(q.GroupBy))
+	dest := make([]any, 0, len(keys)+2)
+	var bucket, n int64
+	dest = append(dest, &bucket)
+	for i := range keys {
+		dest = append(dest, &keys[i])
+	}
+	dest = append(dest, &n)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("store: read count: %w", err)
+		}
+		if err := fn(CountRow{Bucket: bucket, Keys: slices.Clone(keys), N: n}); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: count requests: %w", err)
+	}
+	return nil
+}
+
+// RequestRow is one request as the exports write it: no personal data.
+type RequestRow struct {
+	CaseID        int64
+	TrackingID    string
+	At            time.Time
+	Channel       string
+	Category      string
+	Outcome       string
+	CallerType    string
+	Urgency       string
+	Status        string
+	ComuneCode    string
+	Comune        string
+	ProvinciaCode string
+	Sigla         string
+	RegioneCode   string
+	Regione       string
+	Lat, Lon      *float64
+	EventID       int64
+	SiteID        int64
+	Mode          string
+}
+
+// StreamRequests hands every counted request matching q's period and
+// filters (its Source, grouping and Dim are ignored) to fn in time order,
+// reading them as they come: memory stays flat whatever the number.
+// With geolocated set, only requests with coordinates.
+func (db *DB) StreamRequests(ctx context.Context, q CountQuery, geolocated bool, fn func(*RequestRow) error) error {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	where := []string{`r.counted`, `r.at_s >= ` + arg(q.From.Unix()), `r.at_s < ` + arg(q.To.Unix())}
+	if q.EventID != 0 {
+		where = append(where, `r.event_id = `+arg(q.EventID))
+	}
+	if q.SiteID != 0 {
+		where = append(where, `r.site_id = `+arg(q.SiteID))
+	}
+	if q.Mode != "" {
+		where = append(where, `r.mode = `+arg(q.Mode))
+	}
+	names := make([]string, 0, len(q.Where))
+	for k := range q.Where {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		col, err := countColumn(FromFacts, name, "")
+		if err != nil {
+			return err
+		}
+		if vals := q.Where[name]; len(vals) > 0 {
+			ph := make([]string, len(vals))
+			for i, v := range vals {
+				ph[i] = arg(v)
+			}
+			where = append(where, col+` IN (`+strings.Join(ph, ",")+`)`)
+		}
+	}
+	if geolocated {
+		where = append(where, `c.lat IS NOT NULL AND c.lon IS NOT NULL`)
+	}
+	rows, err := db.reader().query(ctx, `SELECT c.id, c.tracking_id, c.created_at, r.channel, r.category, r.outcome, r.caller_type,
+		r.urgency, c.status, r.comune_code, COALESCE(m.name, ''), r.provincia_code, COALESCE(p.sigla, ''), r.regione_code,
+		COALESCE(g.name, ''), c.lat, c.lon, r.event_id, r.site_id, r.mode
+		FROM report_facts r JOIN cases c ON c.id = r.case_id LEFT JOIN comuni m ON m.code = r.comune_code
+		LEFT JOIN province p ON p.code = r.provincia_code LEFT JOIN regioni g ON g.code = r.regione_code
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY r.at_s, r.case_id`, args...)
+	if err != nil {
+		return fmt.Errorf("store: stream requests: %w", err)
+	}
+	defer rows.Close()
+	var row RequestRow
+	var lat, lon sql.NullFloat64
+	for rows.Next() {
+		if err := rows.Scan(&row.CaseID, &row.TrackingID, nullTime{&row.At}, &row.Channel, &row.Category, &row.Outcome,
+			&row.CallerType, &row.Urgency, &row.Status, &row.ComuneCode, &row.Comune, &row.ProvinciaCode, &row.Sigla,
+			&row.RegioneCode, &row.Regione, &lat, &lon, &row.EventID, &row.SiteID, &row.Mode); err != nil {
+			return fmt.Errorf("store: read request: %w", err)
+		}
+		row.Lat, row.Lon = nil, nil
+		if lat.Valid && lon.Valid {
+			la, lo := lat.Float64, lon.Float64
+			row.Lat, row.Lon = &la, &lo
+		}
+		if err := fn(&row); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: stream requests: %w", err)
+	}
+	return nil
+}
+
+// ComunePoint is where a comune's geolocated requests are, on average.
+type ComunePoint struct {
+	Lat, Lon float64
+	N        int64
+}
+
+// ComunePoints averages the coordinates of the geolocated requests
+// matching q's period and filters, by comune: a point for comuni whose
+// shape is not loaded.
+func (db *DB) ComunePoints(ctx context.Context, q CountQuery) (map[string]ComunePoint, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	where := []string{`r.counted`, `r.comune_code <> ''`, `c.lat IS NOT NULL`, `c.lon IS NOT NULL`,
+		`r.at_s >= ` + arg(q.From.Unix()), `r.at_s < ` + arg(q.To.Unix())}
+	if q.EventID != 0 {
+		where = append(where, `r.event_id = `+arg(q.EventID))
+	}
+	if q.SiteID != 0 {
+		where = append(where, `r.site_id = `+arg(q.SiteID))
+	}
+	if q.Mode != "" {
+		where = append(where, `r.mode = `+arg(q.Mode))
+	}
+	rows, err := db.reader().query(ctx, `SELECT r.comune_code, AVG(c.lat), AVG(c.lon), COUNT(*) FROM report_facts r
+		JOIN cases c ON c.id = r.case_id WHERE `+strings.Join(where, " AND ")+` GROUP BY r.comune_code`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: comune points: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]ComunePoint{}
+	for rows.Next() {
+		var code string
+		var p ComunePoint
+		if err := rows.Scan(&code, &p.Lat, &p.Lon, &p.N); err != nil {
+			return nil, fmt.Errorf("store: read comune point: %w", err)
+		}
+		out[code] = p
+	}
+	return out, rows.Err()
+}
