@@ -33,7 +33,9 @@ func (p controllerPhone) Dial(ctx context.Context, r DialRequest) (Conversation,
 
 type outbound struct{ o *ari.Outbound }
 
-func (o outbound) Play(ctx context.Context, media ...string) error { return mapARI(o.o.Play(ctx, media...)) }
+func (o outbound) Play(ctx context.Context, media ...string) error {
+	return mapARI(o.o.Play(ctx, media...))
+}
 
 func (o outbound) Collect(ctx context.Context, c Collect) (string, error) {
 	s, err := o.o.Collect(ctx, ari.CollectOptions{Max: c.Max, Terminator: c.Terminator, First: c.First, Between: c.Between})

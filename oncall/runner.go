@@ -398,4 +398,3 @@ type smsJob struct {
 	person  store.ActivationPerson
 	attempt int64
 }
-
