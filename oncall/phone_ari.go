@@ -19,6 +19,12 @@ func (p controllerPhone) Dial(ctx context.Context, r DialRequest) (Conversation,
 		var de *ari.DialError
 		if errors.As(err, &de) {
 			o := Outcome(de.Reason)
+			if de.Err != nil {
+				// Asterisk refused the originate itself (500 Allocation
+				// failed: the trunk is full or down): our side, not the
+				// person's, so it does not use up their retries.
+				o = OutcomeRefused
+			}
 			switch o {
 			case OutcomeBusy, OutcomeNoAnswer, OutcomeUnreachable, OutcomeRefused:
 			default:

@@ -318,6 +318,8 @@ func (s *Service) startCall(ctx context.Context, a store.Activation, p store.Act
 		purpose = "callout-drill"
 	}
 	go func() {
+		// Answers are written even while the runner stops: they were given.
+		ctx := context.WithoutCancel(cctx)
 		defer func() {
 			cancel()
 			s.mu.Lock()
@@ -328,7 +330,7 @@ func (s *Service) startCall(ctx context.Context, a store.Activation, p store.Act
 		answered := false
 		answer := func(r Reply) {
 			answered = true
-			err := s.db.InTx(context.WithoutCancel(cctx), func(tx *store.Tx) error {
+			err := s.db.InTx(ctx, func(tx *store.Tx) error {
 				cur, err := tx.ActivationPerson(ctx, p.ID)
 				if err != nil {
 					return err
@@ -348,7 +350,7 @@ func (s *Service) startCall(ctx context.Context, a store.Activation, p store.Act
 		}
 		outcome, detail := converse(cctx, s.o.Phone, DialRequest{Number: p.Phone, Purpose: purpose,
 			LinkedID: "activation-" + itoa(a.ID), Timeout: pol.Ring}, a.Exercise, hooks)
-		if outcome == OutcomeInterrupted && ctx.Err() != nil {
+		if outcome == OutcomeInterrupted && cctx.Err() != nil {
 			// The runner is stopping: the attempt stays open and the next
 			// runner counts it as interrupted.
 			return
@@ -356,7 +358,7 @@ func (s *Service) startCall(ctx context.Context, a store.Activation, p store.Act
 		if answered && outcome != OutcomeConfirmed && outcome != OutcomeDeclined {
 			detail = "answered, then " + string(outcome)
 		}
-		err := s.db.InTx(context.WithoutCancel(cctx), func(tx *store.Tx) error {
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
 			if err := tx.EndAttempt(ctx, att.ID, tx.Now, string(outcome), detail); err != nil {
 				return err
 			}
