@@ -43,7 +43,7 @@ const (
 )
 
 // Final reports whether nothing more will be tried for the person.
-func (s Status) Final() bool { return s != StatusWaiting }
+func (s Status) Final() bool { return s != StatusWaiting && s != "" }
 
 // Phase is how far an activation has come.
 type Phase string
