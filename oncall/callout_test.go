@@ -3,6 +3,7 @@ package oncall
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +42,13 @@ func TestCallOutReachesQuorum(t *testing.T) {
 	r.sim.Remote("+393400000005", arisim.Busy())
 	r.sim.Remote("+393400000006", comes("5"))
 	r.sim.Remote("+393400000007", comes("1"))
-	s := r.service(Options{MaxCalls: 10})
+	var pubMu sync.Mutex
+	var published []Board
+	s := r.service(Options{MaxCalls: 10, Publish: func(b Board) {
+		pubMu.Lock()
+		published = append(published, b)
+		pubMu.Unlock()
+	}})
 	r.importRoster(sixPeople)
 	r.run()
 	a, err := s.Open(bg, OpenRequest{Event: "Alluvione Emilia-Romagna", RequestedBy: "DPC Sala Situazione", Reason: "richiesta riapertura", By: "cli:test"})
@@ -65,6 +72,12 @@ func TestCallOutReachesQuorum(t *testing.T) {
 			}
 		}
 		return true
+	})
+	// The board was pushed as things happened, not only at the end.
+	r.eventually("a published board with the quorum", func() bool {
+		pubMu.Lock()
+		defer pubMu.Unlock()
+		return len(published) > 2 && published[len(published)-1].Confirmed == 2 && published[0].Confirmed < 2
 	})
 	ps := r.people(a.ID)
 	if p := ps["anna"]; p.Status != store.PersonConfirmed || p.ETAMinutes != 20 || p.ConfirmedVia != "phone" {

@@ -27,6 +27,11 @@ func (s *Service) Run(ctx context.Context) error {
 	s.running = true
 	s.mu.Unlock()
 	defer s.stop()
+	if s.o.Publish != nil {
+		pctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go s.publisher(pctx)
+	}
 	for {
 		wake := s.tick(ctx)
 		wait := s.o.Poll

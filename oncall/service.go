@@ -67,9 +67,13 @@ type Options struct {
 	// (default 15 s); Poll how often it looks for work (default 1 s).
 	Lease time.Duration
 	Poll  time.Duration
-	// OnChange is told an activation changed (the console republishes its
-	// board); called from the runner's goroutines, it must not block.
+	// OnChange is told an activation changed; called from the runner's
+	// goroutines, it must not block.
 	OnChange func(activationID int64)
+	// Publish receives the rebuilt board of each activation that changed
+	// (the console's PublishActivation): Run rebuilds it at once, and a
+	// burst of changes costs one rebuild, not one per change.
+	Publish func(Board)
 }
 
 // Service opens, runs, shows and closes activations.
@@ -81,6 +85,10 @@ type Service struct {
 	events Events
 	runner string
 	wake   chan struct{}
+
+	dirtyMu sync.Mutex
+	dirty   map[int64]bool
+	publish chan struct{}
 
 	mu       sync.Mutex
 	inflight map[int64]map[int64]context.CancelFunc // activation → person → cancel
@@ -113,7 +121,7 @@ func New(o Options) (*Service, error) {
 	}
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
 	return &Service{o: o, db: o.Store, clock: o.Clock, log: o.Log, events: o.Events, runner: "runner-" + token()[:10],
-		wake: make(chan struct{}, 1), inflight: map[int64]map[int64]context.CancelFunc{}, claimed: map[int64]bool{}}, nil
+		wake: make(chan struct{}, 1), dirty: map[int64]bool{}, publish: make(chan struct{}, 1), inflight: map[int64]map[int64]context.CancelFunc{}, claimed: map[int64]bool{}}, nil
 }
 
 func token() string {
@@ -133,6 +141,40 @@ func (s *Service) Wake() {
 func (s *Service) changed(id int64) {
 	if s.o.OnChange != nil {
 		s.o.OnChange(id)
+	}
+	if s.o.Publish != nil {
+		s.dirtyMu.Lock()
+		s.dirty[id] = true
+		s.dirtyMu.Unlock()
+		select {
+		case s.publish <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// publisher rebuilds and publishes the boards of changed activations.
+func (s *Service) publisher(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.publish:
+		}
+		s.dirtyMu.Lock()
+		ids := s.dirty
+		s.dirty = map[int64]bool{}
+		s.dirtyMu.Unlock()
+		for id := range ids {
+			b, err := s.Board(ctx, id, false)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("activation board not rebuilt", zap.Int64("activation", id), zap.Error(err))
+				}
+				continue
+			}
+			s.o.Publish(b)
+		}
 	}
 }
 
