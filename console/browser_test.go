@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -341,4 +342,78 @@ func TestBrowser(t *testing.T) {
 		b.waitFor(`document.documentElement.lang === "en"`)
 		b.shot("15-login-english")
 	})
+}
+
+// TestBrowserCallPanelAndSoftphone: the desk's call panel in a real
+// browser against the in-memory ACD, and the softphone pointed at a WSS
+// address where nothing listens: JsSIP loads, the page says "not
+// registered" (then that the PBX cannot be reached), and the desk works on.
+func TestBrowserCallPanelAndSoftphone(t *testing.T) {
+	browser := startBrowser(t)
+	shots := artifactsDir(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	r := newRig(t, Config{Softphone: Softphone{WSSURL: "ws://" + dead + "/ws", Domain: "pbx.example.it"}})
+	r.user("rossi", store.RoleAgent)
+	// The case the in-memory ACD's disposition names, for the pin.
+	c := store.Case{Channel: store.ChannelPhone}
+	if err := r.db.CreateCase(bg, &c); err != nil || c.TrackingID != "CC-2026-000001" {
+		t.Fatalf("case %s %v", c.TrackingID, err)
+	}
+	b := r.tab(t, browser, shots)
+	b.login("rossi", "rossi-password")
+	b.waitFor(`document.getElementById("ws-status").dataset.state === "online"`)
+	if st := b.eval(`({s: window.ascoltoSoftphone.state(), lib: typeof window.JsSIP})`); st["s"] != "unregistered" || st["lib"] != "object" {
+		t.Fatalf("softphone at load: %v", st)
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS("#sp-password"), "segreta"))
+	b.do(chromedp.Click(chromedp.CSS(`#sp-form button[type="submit"]`)))
+	b.waitFor(`["disconnected", "failed"].includes(window.ascoltoSoftphone.state())`)
+	if txt := b.text("#sp-state"); !strings.Contains(txt, "centralino non raggiungibile") && !strings.Contains(txt, "non riuscita") {
+		t.Errorf("softphone state reads %q", txt)
+	}
+	if v := b.eval(`({v: document.getElementById("sp-password").value})`); v["v"] != "" {
+		t.Error("the password stays in the form")
+	}
+
+	seat, _ := r.be.AgentFor(bg, "rossi")
+	r.be.setState(seat.ID, StateRinging, "")
+	r.c.Offer("rossi", "call.offered", map[string]any{"call": "c1", "caller": "+390862600002", "queue": "soccorso",
+		"ivr_path": []string{"benvenuto", "menu-ordinario", "pericolo"}, "digits": "1", "urgency": "rescue", "rescue": true,
+		"comune": "L'Aquila (AQ)", "comune_code": "066049",
+		"previous": []map[string]any{{"tracking_id": "CC-2025-000042", "category": "idraulico", "status": "closed", "summary": "Cantina allagata"}}})
+	b.waitFor(`document.getElementById("pop-caller").textContent === "+390862600002"`)
+	b.waitFor(`document.getElementById("desk-announce").textContent.includes("richiesta di soccorso")`)
+	if prev := b.text("#pop-previous"); !strings.Contains(prev, "CC-2025-000042") || !strings.Contains(prev, "Cantina allagata") {
+		t.Errorf("previous contacts: %q", prev)
+	}
+	r.be.setState(seat.ID, StateOnCall, "c1")
+	b.waitFor(`!document.querySelector('#call-controls [data-call="hold"]').disabled`)
+	// Hold goes to the ACD (which accepts it on a call).
+	b.do(chromedp.Click(chromedp.CSS(`#call-controls [data-call="hold"]`)))
+	b.waitFor(`document.getElementById("desk-announce").textContent === "Fatto."`)
+	// A transfer needs a target: said in the page, nothing sent.
+	b.do(chromedp.Click(chromedp.CSS(`#call-controls [data-call="transfer"]`)))
+	b.waitFor(`!document.getElementById("call-error").hidden`)
+	b.shot("16-desk-call-panel-softphone")
+
+	b.do(chromedp.SetValue(chromedp.CSS("#d-category"), "idraulico"), chromedp.SetValue(chromedp.CSS("#d-outcome"), "informazione-fornita"))
+	b.do(chromedp.Click(chromedp.CSS("#d-save")))
+	b.waitFor(`document.getElementById("saved-id").textContent === "CC-2026-000001"`)
+	if saved := r.be.saved; len(saved) != 1 || saved[0].Call != "c1" || saved[0].Urgency != "rescue" || saved[0].ComuneCode != "066049" {
+		t.Fatalf("disposition sent: %+v", saved)
+	}
+	// The knowledge-base panel pins to the call's case without retyping it.
+	b.do(chromedp.SendKeys(chromedp.CSS("#kb-q"), "terremoto"))
+	b.waitFor(`document.querySelector("#kb-results li:first-child button.pin") !== null`)
+	b.do(chromedp.Click(chromedp.CSS(`#kb-results li:first-child button.pin`)))
+	b.waitFor(`document.querySelector("#kb-results li:first-child [role=status]").textContent.includes("Collegato")`)
+	if pins, _ := r.db.KBPins(bg, c.ID); len(pins) != 1 {
+		t.Fatalf("pin on the call's case: %+v", pins)
+	}
+	b.shot("17-desk-saved-and-pinned")
 }

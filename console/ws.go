@@ -107,7 +107,7 @@ func (c *Console) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	up := websocket.Upgrader{ReadBufferSize: 4 << 10, WriteBufferSize: 8 << 10}
-	conn, err := up.Upgrade(w, r, nil)
+	conn, err := up.Upgrade(hijackable(w), r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
@@ -126,6 +126,24 @@ func (c *Console) serveWS(w http.ResponseWriter, r *http.Request) {
 	go cl.writeLoop()
 	c.readLoop(cl)
 	c.hub.detach(cl)
+}
+
+// hijackable finds the connection's own ResponseWriter under the
+// wrappers of middleware (a metrics recorder ...) that offer Unwrap, as
+// http.ResponseController does: the WebSocket upgrader asks for
+// http.Hijacker directly.
+func hijackable(w http.ResponseWriter) http.ResponseWriter {
+	for range 8 {
+		if _, ok := w.(http.Hijacker); ok {
+			return w
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
+	return w
 }
 
 // readLoop reads, checks and dispatches the connection's messages.

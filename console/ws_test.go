@@ -281,3 +281,26 @@ func TestWebSocketSessionEnds(t *testing.T) {
 		t.Fatalf("demoted supervisor: %v", m.Data)
 	}
 }
+
+// recorder is a middleware's ResponseWriter wrapper that is no Hijacker
+// but offers Unwrap, as web.Server's metrics recorder does.
+type recorder struct{ http.ResponseWriter }
+
+func (r recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func TestWebSocketBehindAWrappingMiddleware(t *testing.T) {
+	r := newRig(t, Config{})
+	r.user("rossi", store.RoleAgent)
+	mux := http.NewServeMux()
+	r.c.Mount(mux)
+	r.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { mux.ServeHTTP(recorder{w}, req) })
+	b := r.browser()
+	b.login("rossi")
+	w, _, err := b.dial("/agent")
+	if err != nil {
+		t.Fatalf("upgrade through a wrapper: %v", err)
+	}
+	if res := w.call("sync", nil); res.Type != "ack" {
+		t.Fatalf("sync: %v", res.Data)
+	}
+}

@@ -47,7 +47,7 @@
     }
     if (!overdue.length) { return; }
     var div = el("div", { "class": "alert err reminder", role: "alert", id: "overdue" });
-    div.appendChild(el("p", {}, t("remind.heading")));
+    div.appendChild(el("p", {})).appendChild(el("strong", {}, t("remind.heading")));
     var ul = el("ul");
     overdue.forEach(function (c) {
       var p = popOf(c);
@@ -122,6 +122,9 @@
         urg.hidden = false;
       }
     }
+    // The knowledge-base panel pins to this call's case (none until saved).
+    var kb = $("kb-case");
+    if (kb) { kb.value = c.tracking_id || p["case"] || ""; }
     if (!announced[c.call]) {
       announced[c.call] = true;
       $("desk-announce").textContent = (p.rescue || p.urgency === "rescue") ? A.fmt("pop.rescuesay", callerOf(p))

@@ -29,7 +29,7 @@
     var th = el("th", { scope: "row" }, q.name);
     if (q.site && q.site !== q.name) { th.appendChild(el("span", { "class": "hint" }, " " + q.site)); }
     tr.appendChild(th);
-    var cells = [["waiting", q.waiting], ["longest", mmss(q.longest_wait_s)], ["sl", Math.round(q.service_level * 100) + "%"],
+    var cells = [["waiting", q.waiting], ["longest", mmss(q.longest_wait_s)], ["sl", q.answered + q.abandoned > 0 ? Math.round(q.service_level * 100) + "%" : "—"],
       ["answered", q.answered], ["abandoned", q.abandoned], ["asa", mmss(q.asa_s)], ["aht", mmss(q.aht_s)],
       ["ready", q.agents_ready], ["busy", q.agents_busy], ["needed", q.staffing_needed]];
     cells.forEach(function (c) { tr.appendChild(el("td", { "data-f": c[0] }, String(c[1]))); });
@@ -106,6 +106,18 @@
   }
   loadHistory();
   setInterval(loadHistory, 60000);
+  // Calls answered or lost since the last look: fetch the history again
+  // soon (the server keeps it 20 s), at most every 15 s.
+  var handled = -1, nextLoad = 0;
+  function maybeReload(s) {
+    var n = 0;
+    (s.sites || []).forEach(function (x) { n += x.answered + x.abandoned; });
+    if (n !== handled && Date.now() >= nextLoad) {
+      if (handled >= 0) { loadHistory(); }
+      handled = n;
+      nextLoad = Date.now() + 15000;
+    }
+  }
 
   var samples = []; // {at, waiting, ready}, one every 10 s at most, 4 hours
   function sample(s) {
@@ -128,6 +140,7 @@
     var at = $("snap-at");
     if (at && s.at) { at.textContent = new Date(s.at).toLocaleTimeString(document.documentElement.lang); }
     sample(s);
+    maybeReload(s);
   });
 
   // ---- Agents ----------------------------------------------------------------
