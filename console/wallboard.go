@@ -213,7 +213,7 @@ func (c *Console) msgModeSet(ctx context.Context, m *Message) (any, error) {
 // log: calls offered, answered and abandoned per quarter hour and queue.
 const (
 	historyStep = 15 * time.Minute
-	historyTTL  = 20 * time.Second
+	historyTTL  = 5 * time.Second
 	historyMaxH = 12
 )
 
@@ -232,7 +232,7 @@ type History struct {
 	Total  QueueHistory            `json:"total"`
 }
 
-// historyCache keeps the last answer a little while: every wallboard asks
+// historyCache keeps the last answer a few seconds: every wallboard asks
 // when it opens, and the queue log of hours of surge is not small.
 type historyCache struct {
 	mu    sync.Mutex

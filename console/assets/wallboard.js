@@ -107,7 +107,7 @@
   loadHistory();
   setInterval(loadHistory, 60000);
   // Calls answered or lost since the last look: fetch the history again
-  // soon (the server keeps it 20 s), at most every 15 s.
+  // soon (the server keeps it 5 s), at most every 10 s.
   var handled = -1, nextLoad = 0;
   function maybeReload(s) {
     var n = 0;
@@ -115,7 +115,7 @@
     if (n !== handled && Date.now() >= nextLoad) {
       if (handled >= 0) { loadHistory(); }
       handled = n;
-      nextLoad = Date.now() + 15000;
+      nextLoad = Date.now() + 10000;
     }
   }
 
