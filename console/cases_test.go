@@ -108,7 +108,7 @@ func TestCaseSearchAndView(t *testing.T) {
 	}
 
 	v := b.get("/cases/" + f.main.TrackingID)
-	for _, want := range []string{"urgency urgency-rescue", "Richiesta di soccorso", "inoltrata alla Sala Operativa", "Rischio idraulico",
+	for _, want := range []string{"urgency urgency-rescue", "Richiesta di soccorso", "segnalata alla Sala Operativa", "Rischio idraulico",
 		"Chiamata: l&#39;acqua sale", "Vi mando le foto.", "pagina.html", fmt.Sprintf("/files/%d?download=1", f.png),
 		"il mittente non è quello della pratica", fmt.Sprintf("/reviews/%d", f.review), "L&#39;email non è configurata",
 		`action="/cases/` + f.main.TrackingID + `/merge"`, `action="/cases/` + f.main.TrackingID + `/close"`} {

@@ -401,7 +401,7 @@ func newCatalog() catalog {
 		"case.address":        {"Indirizzo", "Address"},
 		"case.facts":          {"Dati della pratica", "Case details"},
 		"case.pins":           {"Articoli usati", "Articles used"},
-		"case.rescuenote":     {"la pratica è stata inoltrata alla Sala Operativa.", "the case was sent on to the operations room."},
+		"case.rescuenote":     {"pratica segnalata alla Sala Operativa come persona in pericolo.", "case flagged to the operations room as a person in danger."},
 		"case.reviews":        {"Da verificare", "To review"},
 		"case.noreviews":      {"Niente da verificare.", "Nothing to review."},
 		"case.resolve":        {"Segna come verificato", "Mark as reviewed"},
