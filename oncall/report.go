@@ -149,7 +149,7 @@ func (r Report) WritePDF(w io.Writer) error {
 	pdf.Ln(3)
 	pdf.SetFont("Helvetica", "B", 12)
 	pdf.CellFormat(0, 8, tr("Persone"), "", 1, "L", false, 0, "")
-	cols := []float64{48, 24, 26, 24, 16, 18, 24}
+	cols := []float64{44, 24, 26, 22, 14, 16, 34}
 	head := []string{"Nome", "Ondata", "Stato", "Risposta", "Minuti", "Arrivo", "Ultima chiamata"}
 	pdf.SetFont("Helvetica", "B", 9)
 	for i, h := range head {
