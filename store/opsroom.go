@@ -293,6 +293,7 @@ type OpsFilter struct {
 	ClosedSince  time.Time // with Open: also closed ones updated since
 	UpdatedSince time.Time
 	DueBy        time.Time // still new with an escalation due by then
+	EventID      int64     // of this emergency event
 	Limit        int       // default 500, at most 5000
 }
 
@@ -310,6 +311,9 @@ func (db *DB) OpsItems(ctx context.Context, f OpsFilter) ([]OpsItem, error) {
 	}
 	if !f.UpdatedSince.IsZero() {
 		where = append(where, `i.updated_at >= `+arg(f.UpdatedSince))
+	}
+	if f.EventID != 0 {
+		where = append(where, `i.event_id = `+arg(f.EventID))
 	}
 	if !f.DueBy.IsZero() {
 		where = append(where, `i.state = 'new' AND i.next_escalation_at IS NOT NULL AND i.next_escalation_at <= `+arg(f.DueBy))

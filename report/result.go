@@ -1,0 +1,153 @@
+package report
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ascolto/ascolto/store"
+)
+
+// Row is one group of requests in one time bucket.
+type Row struct {
+	Bucket time.Time `json:"bucket,omitzero"` // start of the bucket; zero without buckets
+	Keys   []string  `json:"keys"`            // values of Result.By, in order
+	N      int64     `json:"n"`
+}
+
+// Total is one group over the whole period, with the period before.
+type Total struct {
+	Keys   []string `json:"keys"`
+	N      int64    `json:"n"`
+	Prev   int64    `json:"prev"`
+	Change *float64 `json:"change,omitempty"` // (N − Prev) / Prev; absent when Prev is 0
+}
+
+// Result is a report's answer.
+type Result struct {
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	PrevFrom  time.Time `json:"prev_from,omitzero"`
+	EventID   int64     `json:"event_id,omitempty"`
+	Event     string    `json:"event,omitempty"`
+	Bucket    string    `json:"bucket,omitempty"`
+	By        []string  `json:"by"`
+	Source    string    `json:"source"`
+	Widened   bool      `json:"widened,omitempty"`
+	Rows      []Row     `json:"rows"`
+	Totals    []Total   `json:"totals"`
+	Total     int64     `json:"total"`
+	PrevTotal int64     `json:"prev_total"`
+	// Labels names each value of each field of By, in the asked language.
+	Labels map[string]map[string]string `json:"labels"`
+}
+
+// Run answers a checked query in lang (for the labels).
+func (s *Service) Run(ctx context.Context, p Plan, lang string) (Result, error) {
+	res := Result{From: p.From, To: p.To, EventID: p.EventID, Bucket: p.Bucket, By: append([]string{}, p.count.GroupBy...),
+		Source: p.Source, Widened: p.Widened, Rows: []Row{}, Totals: []Total{}}
+	if p.Event != nil {
+		res.Event = p.Event.Name
+	}
+	fold := p.Bucket == BucketDay && !p.count.ByDay
+	index := map[string]int{}
+	totals := map[string]*Total{}
+	var order []string
+	err := s.db.Counts(ctx, p.count, func(r store.CountRow) error {
+		var b time.Time
+		switch {
+		case p.count.ByDay:
+			d := int(r.Bucket)
+			b = time.Date(d/10000, time.Month(d/100%100), d%100, 0, 0, 0, 0, rome)
+		case fold:
+			b = dayStart(time.Unix(r.Bucket, 0))
+		case p.count.Bucket > 0:
+			b = time.Unix(r.Bucket, 0).UTC()
+		}
+		key := strings.Join(r.Keys, "\x00")
+		rk := b.String() + "\x01" + key
+		if i, ok := index[rk]; ok {
+			res.Rows[i].N += r.N
+		} else {
+			if len(res.Rows) >= maxRows {
+				return problem("la risposta supera %d righe: restringi il periodo o usa intervalli più lunghi",
+					"the answer exceeds %d rows: narrow the period or use longer buckets", maxRows)
+			}
+			index[rk] = len(res.Rows)
+			res.Rows = append(res.Rows, Row{Bucket: b, Keys: r.Keys, N: r.N})
+		}
+		t := totals[key]
+		if t == nil {
+			t = &Total{Keys: r.Keys}
+			totals[key] = t
+			order = append(order, key)
+		}
+		t.N += r.N
+		res.Total += r.N
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	sort.SliceStable(res.Rows, func(i, j int) bool { return res.Rows[i].Bucket.Before(res.Rows[j].Bucket) })
+	if p.Trend {
+		prev := p.count
+		prev.Bucket, prev.ByDay = 0, false
+		if p.count.Source == store.FromComuni || p.Bucket == BucketDay {
+			days := int(math.Round(p.To.Sub(p.From).Hours() / 24))
+			prev.From = p.From.In(rome).AddDate(0, 0, -days)
+		} else {
+			prev.From = p.From.Add(-p.To.Sub(p.From))
+		}
+		prev.To = p.From
+		res.PrevFrom = prev.From
+		err := s.db.Counts(ctx, prev, func(r store.CountRow) error {
+			key := strings.Join(r.Keys, "\x00")
+			t := totals[key]
+			if t == nil {
+				t = &Total{Keys: r.Keys}
+				totals[key] = t
+				order = append(order, key)
+			}
+			t.Prev += r.N
+			res.PrevTotal += r.N
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	for _, k := range order {
+		t := totals[k]
+		if t.Prev > 0 {
+			c := float64(t.N-t.Prev) / float64(t.Prev)
+			t.Change = &c
+		}
+		res.Totals = append(res.Totals, *t)
+	}
+	sort.SliceStable(res.Totals, func(i, j int) bool { return res.Totals[i].N > res.Totals[j].N })
+	n, err := s.namesOf(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Labels = map[string]map[string]string{}
+	for i, f := range res.By {
+		m := map[string]string{}
+		for _, t := range res.Totals {
+			m[t.Keys[i]] = n.label(f, t.Keys[i], lang)
+		}
+		res.Labels[f] = m
+	}
+	return res, nil
+}
+
+// Ask checks and runs q in one call, for the edges.
+func (s *Service) Ask(ctx context.Context, q Query, lang string) (Result, error) {
+	p, err := s.Check(ctx, q)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.Run(ctx, p, lang)
+}
