@@ -12,14 +12,14 @@ import (
 // once and kept a few minutes (an import or a new category shows up after
 // that).
 type names struct {
-	at                             time.Time
-	category, outcome, callerType  map[string]string // code → Italian label
+	at                              time.Time
+	category, outcome, callerType   map[string]string // code → Italian label
 	categoryEN, outcomeEN, callerEN map[string]string
-	comune                         map[string]string // code → "Bologna (BO)"
-	provincia, regione             map[string]string // code → name
-	comuneProv                     map[string]string // comune code → provincia code
-	provReg                        map[string]string // provincia code → regione code
-	places                         map[string]geo.Place
+	comune                          map[string]string // code → "Bologna (BO)"
+	provincia, regione              map[string]string // code → name
+	comuneProv                      map[string]string // comune code → provincia code
+	provReg                         map[string]string // provincia code → regione code
+	places                          map[string]geo.Place
 }
 
 func (s *Service) namesOf(ctx context.Context) (*names, error) {
