@@ -34,6 +34,16 @@ type Desk struct {
 	// voice), and who wants to know about saved dispositions.
 	transcript func(call string) string
 	onSaved    func(agentID string, by console.Actor, d console.Disposition, res console.DispositionResult)
+
+	// since remembers when each agent entered the state last published, so
+	// "time in state" does not restart on changes that keep the state.
+	mu    sync.Mutex
+	since map[string]stateSince
+}
+
+type stateSince struct {
+	state string
+	at    time.Time
 }
 
 // Train makes the desk show each call's transcript in the screen pop and
@@ -53,7 +63,7 @@ type Publisher interface {
 // NewDesk joins a controller to a console. Call Attach before the
 // controller runs, so every change is published from the start.
 func NewDesk(ctl *Controller, db *store.DB) *Desk {
-	return &Desk{ctl: ctl, db: db, log: ctl.log.Named("desk")}
+	return &Desk{ctl: ctl, db: db, log: ctl.log.Named("desk"), since: map[string]stateSince{}}
 }
 
 // Attach starts publishing to p (the console).
@@ -98,7 +108,7 @@ func (d *Desk) AgentFor(ctx context.Context, username string) (console.AgentView
 // viewOf describes an agent from the latest snapshot.
 func (d *Desk) viewOf(a store.Agent) console.AgentView {
 	v := console.AgentView{ID: a.Extension, Username: a.Username, Name: a.Name, Site: a.Site, State: console.StateLoggedOut,
-		Phone: console.PhoneView{Endpoint: a.Endpoint}}
+		Phone: console.PhoneView{Endpoint: a.Endpoint, Kind: a.PhoneKind}}
 	d.ctl.router.mu.Lock()
 	v.Reachable = d.ctl.router.reach[a.Extension]
 	d.ctl.router.mu.Unlock()
@@ -117,14 +127,41 @@ func (d *Desk) viewOf(a store.Agent) console.AgentView {
 	if v.Queues == nil {
 		v.Queues = []string{}
 	}
+	v.Phone.Device = deviceState(v.State, v.Reachable)
 	return v
 }
 
 func (d *Desk) agentView(a store.Agent, ch acd.AgentChanged) console.AgentView {
 	v := d.viewOf(a)
-	v.State, v.Reason, v.Reachable, v.Since = ch.State.String(), ch.Reason, ch.Reachable, d.ctl.o.Clock.Now()
+	v.State, v.Reason, v.Reachable = ch.State.String(), ch.Reason, ch.Reachable
+	if ch.Paused && ch.State != acd.OnCall && ch.State != acd.WrapUp {
+		v.State = console.StatePaused
+	}
+	d.mu.Lock()
+	prev, ok := d.since[a.Extension]
+	if !ok || prev.state != v.State {
+		prev = stateSince{state: v.State, at: d.ctl.o.Clock.Now()}
+		d.since[a.Extension] = prev
+	}
+	d.mu.Unlock()
+	v.Since = prev.at
 	v.Phone.Registered = ch.Reachable
+	v.Phone.Device = deviceState(v.State, v.Reachable)
 	return v
+}
+
+// deviceState is the phone's state as Asterisk names it (NOT_INUSE,
+// RINGING, INUSE, UNAVAILABLE), from what the ACD knows of the seat.
+func deviceState(state string, reachable bool) string {
+	switch {
+	case !reachable:
+		return "UNAVAILABLE"
+	case state == console.StateRinging:
+		return "RINGING"
+	case state == console.StateOnCall:
+		return "INUSE"
+	}
+	return "NOT_INUSE"
 }
 
 // SetAgentState makes an agent available, paused with a reason, or logged out.
@@ -164,10 +201,7 @@ func (d *Desk) SetAgentState(ctx context.Context, by console.Actor, agentID stri
 			return d.viewOf(cur), fmt.Errorf("%w: %s", console.ErrRefused, strings.TrimPrefix(res, "error: "))
 		}
 	}
-	if err := d.db.Audit(ctx, store.AuditEntry{Actor: by.Username, Action: "agent.state", Object: "agent:" + agentID,
-		Detail: map[string]any{"state": to.State, "reason": to.Reason}, Remote: by.Remote}); err != nil {
-		d.log.Warn("audit", zap.Error(err))
-	}
+	// The console audits the person's action; the ACD's change is in the queue log.
 	d.ctl.router.refreshNow()
 	return d.viewOf(cur), nil
 }
@@ -262,11 +296,7 @@ func (d *Desk) CallAction(ctx context.Context, by console.Actor, agentID string,
 	if res != "ok" {
 		return fmt.Errorf("%w: %s", console.ErrRefused, strings.TrimPrefix(res, "error: "))
 	}
-	if err := d.db.Audit(ctx, store.AuditEntry{Actor: by.Username, Action: "call." + a.Action, Object: "agent:" + agentID,
-		Detail: map[string]any{"target": a.Target}, Remote: by.Remote}); err != nil {
-		d.log.Warn("audit", zap.Error(err))
-	}
-	return nil
+	return nil // the console audits the agent's action
 }
 
 func isPhoneNumber(s string) bool {
@@ -460,7 +490,7 @@ func (d *Desk) Supervise(ctx context.Context, by console.Actor, agentID, mode st
 	if res := d.ctl.supervise(agentID, mode, endpoint, by.Username); res != "ok" {
 		return fmt.Errorf("%w: %s", console.ErrRefused, strings.TrimPrefix(res, "error: "))
 	}
-	return d.db.Audit(ctx, store.AuditEntry{Actor: by.Username, Action: "supervisor." + mode, Object: "agent:" + agentID, Remote: by.Remote})
+	return nil // the console audits the supervisor's action
 }
 
 // MoveAgent moves an agent from one queue to another (from "" only adds),

@@ -40,6 +40,9 @@ type Config struct {
 	IMAPURL string
 	// MailFrom is the contact center's address on every email.
 	MailFrom string
+	// SoftphoneWSS and SoftphoneDomain configure the in-page softphone.
+	SoftphoneWSS    string
+	SoftphoneDomain string
 	// The console's security settings (see console.ParseConfig).
 	ConsoleTOTPRequired   string
 	ConsoleTrustedProxies string
@@ -112,6 +115,11 @@ func options() []option {
 		{name: "mail-from", usage: "the contact center's email address, sender of answers and acknowledgements (empty: contactcenter@localhost, enough to try ascolto, refused by real relays)",
 			allowed: "empty, or an address, optionally with a name: Name <user@domain>", check: optional(checkMailbox),
 			field: func(c *Config) *string { return &c.MailFrom }},
+		{name: "softphone-wss", usage: "WebSocket (WSS) URL of Asterisk for the agents' in-page softphone, e.g. wss://pbx.example.it:8089/ws; empty = external phones only",
+			allowed: "empty, or a wss:// URL", check: checkURLScheme("wss"),
+			field: func(c *Config) *string { return &c.SoftphoneWSS }},
+		{name: "softphone-domain", usage: "SIP domain the softphones register in (default: the WSS URL's host)",
+			allowed: "a host name", field: func(c *Config) *string { return &c.SoftphoneDomain }},
 		{name: "console-totp-required", def: "false", usage: "require a second factor (TOTP) for supervisors and admins",
 			allowed: "true, false", check: oneOf("true", "false"),
 			field: func(c *Config) *string { return &c.ConsoleTOTPRequired }},

@@ -46,7 +46,7 @@ func (p *page) Strings() map[string]string {
 	}
 	// The live parts of the desk and the wallboard draw with these.
 	for k := range p.c.cat {
-		for _, pre := range []string{"sp.", "pop.", "call.", "disp.", "urgency.", "remind.", "mode.", "wall."} {
+		for _, pre := range []string{"sp.", "pop.", "call.", "disp.", "urgency.", "remind.", "mode.", "wall.", "train."} {
 			if strings.HasPrefix(k, pre) {
 				out[k] = p.T(k)
 			}
@@ -291,19 +291,25 @@ func newCatalog() catalog {
 		"sp.nomic":        {"Microfono non disponibile: controlla i permessi del browser.", "Microphone unavailable: check the browser's permissions."},
 		"sp.external":     {"Usa il telefono della postazione: qui vedi lo stato che riporta il centralino.", "Use the seat's phone: this shows the state the PBX reports."},
 
-		"pop.caller":    {"Chiamante", "Caller"},
-		"pop.queue":     {"Coda", "Queue"},
-		"pop.path":      {"Percorso IVR", "IVR path"},
-		"pop.digits":    {"Tasti premuti", "Keys pressed"},
-		"pop.comune":    {"Comune probabile", "Likely comune"},
-		"pop.arrived":   {"In linea dalle", "Calling since"},
-		"pop.previous":  {"Contatti precedenti da questo numero", "Earlier contacts from this number"},
-		"pop.none":      {"nessuno", "none"},
-		"pop.unknown":   {"numero nascosto", "withheld number"},
-		"pop.rescue":    {"RICHIESTA DI SOCCORSO: una persona può essere in pericolo. Se c'è pericolo di vita, fai chiamare il 112.", "RESCUE REQUEST: someone may be in danger. If a life is at risk, have them call 112."},
-		"pop.rescuesay": {"Attenzione: richiesta di soccorso in arrivo da %s.", "Attention: rescue request coming in from %s."},
-		"pop.elevated":  {"Urgenza elevata", "Elevated urgency"},
-		"pop.offered":   {"Chiamata in arrivo da %s, coda %s.", "Call coming in from %s, queue %s."},
+		"pop.caller":     {"Chiamante", "Caller"},
+		"pop.queue":      {"Coda", "Queue"},
+		"pop.path":       {"Percorso IVR", "IVR path"},
+		"pop.digits":     {"Tasti premuti", "Keys pressed"},
+		"pop.comune":     {"Comune probabile", "Likely comune"},
+		"pop.arrived":    {"In linea dalle", "Calling since"},
+		"pop.previous":   {"Contatti precedenti da questo numero", "Earlier contacts from this number"},
+		"pop.none":       {"nessuno", "none"},
+		"pop.transcript": {"Il chiamante dice (addestramento)", "The caller says (training)"},
+		"train.score":    {"Punteggio della scheda", "Score of the form"},
+		"train.rescue":   {"soccorso segnalato correttamente", "rescue flagged rightly"},
+		"train.category": {"categoria", "category"},
+		"train.comune":   {"comune", "comune"},
+		"train.outcome":  {"esito", "outcome"},
+		"pop.unknown":    {"numero nascosto", "withheld number"},
+		"pop.rescue":     {"RICHIESTA DI SOCCORSO: una persona può essere in pericolo. Se c'è pericolo di vita, fai chiamare il 112.", "RESCUE REQUEST: someone may be in danger. If a life is at risk, have them call 112."},
+		"pop.rescuesay":  {"Attenzione: richiesta di soccorso in arrivo da %s.", "Attention: rescue request coming in from %s."},
+		"pop.elevated":   {"Urgenza elevata", "Elevated urgency"},
+		"pop.offered":    {"Chiamata in arrivo da %s, coda %s.", "Call coming in from %s, queue %s."},
 
 		"call.controls": {"Comandi della chiamata", "Call controls"},
 		"call.hangup":   {"Riaggancia", "Hang up"},

@@ -30,6 +30,9 @@ type Options struct {
 	Log      *zap.Logger
 	// Trainee is the username whose seat takes calls in training ("" = none).
 	Trainee string
+	// Notify sends a message to one user's console tabs (the score of a
+	// saved form); nil: scores are only logged and audited.
+	Notify func(username, typ string, payload any)
 }
 
 // Runner plays a scenario: it seeds simulated agents, places the scripted
@@ -348,6 +351,9 @@ func (r *Runner) saved(agentID string, by console.Actor, in console.Disposition,
 	r.mu.Lock()
 	r.scores = append(r.scores, sc)
 	r.mu.Unlock()
+	if r.o.Notify != nil {
+		r.o.Notify(by.Username, "training.score", sc)
+	}
 	r.log.Info("training: call scored", zap.String("trainee", by.Username), zap.String("call", in.Call),
 		zap.Int("points", sc.Points), zap.Duration("handle_time", sc.HandleTime))
 	if err := r.o.Store.Audit(context.Background(), store.AuditEntry{Actor: "demo", Action: "training.score",

@@ -40,6 +40,7 @@ type Agent struct {
 	ID        int64
 	Extension string
 	Endpoint  string // PJSIP/101
+	PhoneKind string // sip (a desk or any SIP phone) or webrtc (the console's softphone)
 	Name      string
 	Site      string // site code
 	Username  string // the console user bound to the seat, if any
@@ -190,6 +191,12 @@ func (db *DB) SaveAgent(ctx context.Context, a *Agent, actor string) error {
 	if a.Site == "" {
 		a.Site = "aq"
 	}
+	if a.PhoneKind == "" {
+		a.PhoneKind = "sip"
+	}
+	if a.PhoneKind != "sip" && a.PhoneKind != "webrtc" {
+		return invalid("phone kind %q (allowed: sip, webrtc)", a.PhoneKind)
+	}
 	return db.InTx(ctx, func(tx *Tx) error {
 		var siteID int64
 		if err := tx.queryRow(ctx, `SELECT id FROM sites WHERE code = $1`, a.Site).Scan(&siteID); err != nil {
@@ -203,11 +210,11 @@ func (db *DB) SaveAgent(ctx context.Context, a *Agent, actor string) error {
 			}
 			userID = id
 		}
-		err := tx.queryRow(ctx, `INSERT INTO agents (extension, endpoint, name, user_id, site_id, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
+		err := tx.queryRow(ctx, `INSERT INTO agents (extension, endpoint, name, user_id, site_id, created_at, phone_kind)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (extension) DO UPDATE SET endpoint = excluded.endpoint, name = excluded.name,
-			user_id = excluded.user_id, site_id = excluded.site_id RETURNING id`,
-			a.Extension, a.Endpoint, a.Name, userID, siteID, tx.Now).Scan(&a.ID)
+			user_id = excluded.user_id, site_id = excluded.site_id, phone_kind = excluded.phone_kind RETURNING id`,
+			a.Extension, a.Endpoint, a.Name, userID, siteID, tx.Now, a.PhoneKind).Scan(&a.ID)
 		if err != nil {
 			if tx.d.isUniqueViolation(err) {
 				return fmt.Errorf("%w: user %s already has a seat", ErrConflict, a.Username)
@@ -215,13 +222,13 @@ func (db *DB) SaveAgent(ctx context.Context, a *Agent, actor string) error {
 			return fmt.Errorf("store: save agent %s: %w", a.Extension, err)
 		}
 		return tx.Audit(ctx, AuditEntry{Actor: actor, Action: "agent.save", Object: "agent:" + a.Extension,
-			Detail: map[string]any{"endpoint": a.Endpoint, "name": a.Name, "user": a.Username}})
+			Detail: map[string]any{"endpoint": a.Endpoint, "name": a.Name, "user": a.Username, "phone": a.PhoneKind}})
 	})
 }
 
 // Agents lists every seat with its last set state.
 func (db *DB) Agents(ctx context.Context) ([]Agent, error) {
-	rows, err := db.reader().query(ctx, `SELECT a.id, a.extension, a.endpoint, a.name, COALESCE(s.code, ''),
+	rows, err := db.reader().query(ctx, `SELECT a.id, a.extension, a.endpoint, a.phone_kind, a.name, COALESCE(s.code, ''),
 		COALESCE(u.username, ''), COALESCE(st.logged_in, FALSE), COALESCE(st.paused, FALSE), COALESCE(st.reason, '')
 		FROM agents a LEFT JOIN sites s ON s.id = a.site_id LEFT JOIN users u ON u.id = a.user_id
 		LEFT JOIN agent_states st ON st.agent_id = a.id ORDER BY a.extension`)
@@ -232,7 +239,7 @@ func (db *DB) Agents(ctx context.Context) ([]Agent, error) {
 	var out []Agent
 	for rows.Next() {
 		var a Agent
-		if err := rows.Scan(&a.ID, &a.Extension, &a.Endpoint, &a.Name, &a.Site, &a.Username, &a.LoggedIn, &a.Paused, &a.Reason); err != nil {
+		if err := rows.Scan(&a.ID, &a.Extension, &a.Endpoint, &a.PhoneKind, &a.Name, &a.Site, &a.Username, &a.LoggedIn, &a.Paused, &a.Reason); err != nil {
 			return nil, fmt.Errorf("store: read agent: %w", err)
 		}
 		out = append(out, a)

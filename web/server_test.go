@@ -63,3 +63,32 @@ func TestReadyzReportsEachComponent(t *testing.T) {
 		t.Fatalf("unknown path %d", code)
 	}
 }
+
+func TestWebSocketUpgradeThroughTheServer(t *testing.T) {
+	srv := NewServer(zap.NewNop(), prometheus.NewRegistry(), NewReadiness(time.Now))
+	srv.Handle("GET /ws", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, rw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Errorf("hijack: %v", err)
+			return
+		}
+		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
+		rw.Flush()
+		conn.Close()
+	}))
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/ws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `ascolto_http_requests_total{code="101",route="GET /ws"} 1`) {
+		t.Fatalf("upgrade not counted as 101:\n%s", rec.Body.String())
+	}
+}

@@ -43,7 +43,7 @@ running service; the command waits for its answer and fails clearly when no serv
 	c.PersistentFlags().DurationVar(&wait, "wait", 5*time.Second,
 		"quanto attendere la risposta del servizio / how long to wait for the running service's answer")
 
-	var endpoint, name, user, site, queues string
+	var endpoint, name, user, site, queues, phone string
 	add := &cobra.Command{
 		Use:   "add EXT --endpoint PJSIP/101 [--name … --user USERNAME --site CODE --queues a,b]",
 		Short: "Crea una postazione o ne cambia i dati indicati / create a seat or change the details given",
@@ -101,6 +101,13 @@ Creates seat EXT or changes only the details given; --queues sets the agent's qu
 				if fl.Changed("site") {
 					seat.Site = site
 				}
+				if fl.Changed("phone") {
+					if phone != "sip" && phone != "webrtc" {
+						return fmt.Errorf(a.t("--phone %q non valido: sip (telefono fisso o SIP) o webrtc (softphone nella console)",
+							"--phone %q is not valid: sip (desk or SIP phone) or webrtc (the console's softphone)"), phone)
+					}
+					seat.PhoneKind = phone
+				}
 				if fl.Changed("user") {
 					seat.Username = user
 				}
@@ -148,6 +155,7 @@ Creates seat EXT or changes only the details given; --queues sets the agent's qu
 	add.Flags().StringVar(&name, "name", "", "nome e cognome / full name")
 	add.Flags().StringVar(&user, "user", "", "utente della console legato alla postazione / console user bound to the seat")
 	add.Flags().StringVar(&site, "site", "", "codice della sede (predefinita aq) / site code")
+	add.Flags().StringVar(&phone, "phone", "", "tipo di telefono: sip (fisso o SIP, predefinito) o webrtc (softphone nella console) / phone kind")
 	add.Flags().StringVar(&queues, "queues", "", "code dell'operatore, separate da virgole / the agent's queues, comma-separated")
 
 	list := &cobra.Command{

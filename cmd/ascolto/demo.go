@@ -139,7 +139,7 @@ func (a *app) demo(ctx context.Context, name, data string, speed float64, train 
 			trainee = "operatore"
 		}
 		run := demo.New(demo.Options{Scenario: sc, Sim: sim, Store: svc.db, Ctl: svc.ctl, Desk: svc.desk, Clock: clk,
-			Log: a.log.Named("demo"), Trainee: trainee})
+			Log: a.log.Named("demo"), Trainee: trainee, Notify: svc.cons.Offer})
 		if err := run.Seed(ctx); err != nil {
 			a.log.Error("demo: simulated agents not set up", zap.Error(err))
 			return

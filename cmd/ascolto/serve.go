@@ -127,9 +127,10 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	if err != nil {
 		return err
 	}
+	consCfg.Softphone = console.Softphone{WSSURL: a.cfg.SoftphoneWSS, Domain: a.cfg.SoftphoneDomain}
 	desk := ari.NewDesk(ctl, db)
 	cons, err := console.New(console.Options{Store: db, Backend: desk, Clock: a.clock, Log: a.log.Named("console"),
-		Registry: reg, Config: consCfg})
+		Registry: reg, Config: consCfg, Mailer: mailer.Service()})
 	if err != nil {
 		return err
 	}

@@ -92,6 +92,9 @@
     $("pop-digits").textContent = p.digits || "—";
     $("pop-comune").textContent = p.comune ? p.comune + (p.comune_code ? " · " + p.comune_code : "") : "—";
     $("pop-arrived").textContent = p.arrived_at ? new Date(p.arrived_at).toLocaleTimeString(document.documentElement.lang) : "";
+    // Training: what the simulated caller says (the simulator has no voice).
+    $("pop-transcript").hidden = !p.transcript;
+    $("pop-transcript-text").textContent = p.transcript || "";
     var prev = $("pop-previous");
     prev.textContent = "";
     (p.previous || []).forEach(function (pc) {
@@ -184,6 +187,19 @@
     redraw();
   });
   A.on("agent.self", function (m) { self = m.data; redraw(); });
+
+  // Training: the score of the form just saved, against what the scenario expected.
+  A.on("training.score", function (m) {
+    var s = m.data || {}, box = $("training-score");
+    var parts = [
+      [s.rescue, t("train.rescue")], [s.category, t("train.category")],
+      [s.comune, t("train.comune")], [s.outcome, t("train.outcome")]
+    ].map(function (x) { return (x[0] ? "✓ " : "✗ ") + x[1]; });
+    box.textContent = t("train.score") + ": " + s.points + "/100 · " + parts.join(" · ") +
+      (s.handle_time ? " · " + Math.round(s.handle_time / 1e9) + " s" : "");
+    box.className = "training " + (s.points >= 80 ? "good" : "poor");
+    box.hidden = false;
+  });
 
   // ---- Call controls -------------------------------------------------------
   $("call-controls").addEventListener("click", function (ev) {
