@@ -1,0 +1,273 @@
+// The operations room's screen: the live list and map of rescue requests
+// and situation reports, newest and most urgent first, with an audible
+// alert, acknowledgement and status updates. Every (re)connection fetches
+// the whole list again, so a screen that was offline misses nothing.
+// Plain JavaScript; the page works without it (forms).
+(function () {
+  "use strict";
+  var root = document.getElementById("ops-root");
+  if (!root || !window.ascolto) { return; }
+  var T = {};
+  try { T = JSON.parse(document.getElementById("ops-i18n").textContent); } catch (e) { /* keys shown */ }
+  function t(k) { return T[k] || k; }
+  var assignees = [];
+  try { assignees = JSON.parse(document.getElementById("ops-assignees").textContent) || []; } catch (e) { /* none */ }
+  var list = document.getElementById("ops-list");
+  var alertBox = document.getElementById("ops-alert");
+  var newBadge = document.getElementById("ops-new");
+  var soundBtn = document.getElementById("ops-sound");
+  var canAct = root.dataset.canAct === "1";
+  var items = {};     // id -> item
+  var known = {};     // ids this screen has alerted for
+  var audio = null;
+  var alerts = 0;
+  var title = document.title;
+
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    return e;
+  }
+
+  // ---- The audible alert: a browser plays sound only after a gesture,
+  // so the room turns it on once with the button.
+  soundBtn.addEventListener("click", function () {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      audio.resume();
+      soundBtn.setAttribute("aria-pressed", "true");
+      soundBtn.textContent = t("ops.soundon");
+      beep(1);
+    } catch (e) { /* no audio: the visual alert remains */ }
+  });
+
+  function beep(times) {
+    if (!audio) { return false; }
+    for (var i = 0; i < times; i++) {
+      var o = audio.createOscillator(), g = audio.createGain(), at = audio.currentTime + i * 0.45;
+      o.type = "square";
+      o.frequency.value = i % 2 ? 660 : 880;
+      g.gain.setValueAtTime(0.15, at);
+      g.gain.setValueAtTime(0, at + 0.3);
+      o.connect(g);
+      g.connect(audio.destination);
+      o.start(at);
+      o.stop(at + 0.32);
+    }
+    root.dataset.beeps = String((+root.dataset.beeps || 0) + 1);
+    return true;
+  }
+
+  function alarm(text, strong) {
+    alerts += 1;
+    root.dataset.alerts = String(alerts);
+    beep(strong ? 4 : 2);
+    document.title = "(!) " + title;
+    alertBox.textContent = text;
+    alertBox.hidden = false;
+    root.classList.add("flash");
+    setTimeout(function () { root.classList.remove("flash"); }, 1500);
+  }
+
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { document.title = title; } });
+
+  // ---- Order: unacknowledged first, rescue before report, newest first;
+  // closed last.
+  function rank(it) { return it.state === "new" ? 0 : it.state === "closed" ? 2 : 1; }
+  function sorted() {
+    return Object.keys(items).map(function (k) { return items[k]; }).sort(function (a, b) {
+      if (rank(a) !== rank(b)) { return rank(a) - rank(b); }
+      if ((a.kind === "rescue") !== (b.kind === "rescue")) { return a.kind === "rescue" ? -1 : 1; }
+      return a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : b.id - a.id;
+    });
+  }
+
+  function when(s) {
+    if (!s) { return ""; }
+    var d = new Date(s);
+    return d.toLocaleString(document.documentElement.lang, { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" });
+  }
+
+  function fact(dl, key, value, href) {
+    if (value === undefined || value === null || value === "" || value === 0) { return; }
+    dl.appendChild(el("dt", {}, t(key)));
+    var dd = el("dd");
+    if (href) { dd.appendChild(el("a", { href: href }, value)); } else { dd.textContent = value; }
+    dl.appendChild(dd);
+  }
+
+  function card(it) {
+    var li = el("li", { "class": "ops-item kind-" + it.kind + " state-" + it.state, "data-item": it.id, "data-version": it.version });
+    var head = el("p", { "class": "ops-head" });
+    head.appendChild(el("span", { "class": "badge " + (it.kind === "rescue" ? "urgency-rescue" : "urgency-elevated") }, t("ops.kind." + it.kind)));
+    if (it.exercise) { head.appendChild(el("span", { "class": "badge" }, t("ops.exercise"))); }
+    head.appendChild(document.createTextNode(" "));
+    head.appendChild(el("a", { "class": "tracking", href: "/cases/" + it.tracking_id }, it.tracking_id));
+    head.appendChild(document.createTextNode(" "));
+    head.appendChild(el("span", { "class": "badge ops-state" }, t("ops.state." + it.state)));
+    if (it.escalations) { head.appendChild(el("span", { "class": "badge urgency-rescue" }, t("ops.escalated") + " ×" + it.escalations)); }
+    li.appendChild(head);
+    var dl = el("dl", { "class": "facts" });
+    var c = it.comune || {};
+    var where = (c.name ? c.name + (c.sigla ? " (" + c.sigla + ")" : "") : (c.code || "")) + (c.regione ? ", " + c.regione : "");
+    if (it.address) { where += " — " + it.address; }
+    if (it.lat !== undefined && it.lon !== undefined) { where += " (" + it.lat.toFixed(5) + ", " + it.lon.toFixed(5) + ")"; }
+    fact(dl, "ops.received", when(it.created_at));
+    fact(dl, "ops.where", where);
+    fact(dl, "ops.what", (it.category_label || it.category || "") + (it.summary ? ": " + it.summary : "") + (it.notes ? " — " + it.notes : ""));
+    fact(dl, "ops.people", it.people ? String(it.people) : "");
+    fact(dl, "ops.callback", it.contact_phone ? it.contact_phone + (it.contact_name ? " " + it.contact_name : "") : "",
+      it.contact_phone ? "tel:" + it.contact_phone.replace(/\s/g, "") : null);
+    fact(dl, "ops.advice", it.advice);
+    fact(dl, "ops.by", it.submitted_by);
+    fact(dl, "ops.ackedby", it.acked_by ? it.acked_by + " · " + when(it.acked_at) : "");
+    fact(dl, "ops.assignee", it.assignee);
+    li.appendChild(dl);
+    if (canAct && it.state !== "closed") { li.appendChild(actions(it)); }
+    return li;
+  }
+
+  function actions(it) {
+    var f = el("form", { "class": "ops-actions" });
+    if (it.state === "new") {
+      var ack = el("button", { type: "button", "class": "btn primary", "data-ack": it.id }, t("ops.ack"));
+      ack.addEventListener("click", function () { act(ack, "opsroom.ack", { id: it.id }); });
+      f.appendChild(ack);
+      return f;
+    }
+    var who = el("input", { name: "assignee", list: "ops-assignee-list", maxlength: "60", "aria-label": t("ops.assignee") });
+    who.value = it.assignee || "";
+    var note = el("input", { name: "note", maxlength: "1000", "aria-label": t("ops.note"), placeholder: t("ops.note") });
+    var assign = el("button", { type: "button", "class": "btn", "data-assign": it.id }, t("ops.assign"));
+    var close = el("button", { type: "button", "class": "btn danger", "data-close": it.id }, t("ops.close"));
+    assign.addEventListener("click", function () {
+      act(assign, "opsroom.status", { id: it.id, state: "assigned", assignee: who.value.trim(), note: note.value.trim() });
+    });
+    close.addEventListener("click", function () {
+      act(close, "opsroom.status", { id: it.id, state: "closed", note: note.value.trim() });
+    });
+    f.appendChild(who);
+    f.appendChild(note);
+    f.appendChild(assign);
+    f.appendChild(close);
+    return f;
+  }
+
+  function act(btn, type, data) {
+    btn.disabled = true;
+    alertBox.hidden = true;
+    window.ascolto.send(type, data).then(function (v) { if (v) { upsert(v, false); } }, function (err) {
+      alertBox.textContent = t("ops.failed") + ": " + (err && err.message ? err.message : "") + (err && err.detail ? " (" + err.detail + ")" : "");
+      alertBox.hidden = false;
+      btn.disabled = false;
+    });
+  }
+
+  function render() {
+    list.textContent = "";
+    var all = sorted(), waiting = 0;
+    all.forEach(function (it) {
+      if (it.state === "new") { waiting++; }
+      list.appendChild(card(it));
+    });
+    if (!all.length) { list.appendChild(el("li", { "class": "ops-empty" }, t("ops.none"))); }
+    newBadge.textContent = waiting + " " + t("ops.waiting");
+    root.dataset.waiting = String(waiting);
+    drawPoints();
+  }
+
+  // upsert keeps the newest version of an item; a request this screen has
+  // not seen yet, still waiting, sounds the alert.
+  function upsert(it, live) {
+    var cur = items[it.id];
+    if (cur && cur.version > it.version) { return; }
+    items[it.id] = it;
+    var fresh = !known[it.id];
+    known[it.id] = true;
+    if (fresh && it.state === "new" && live !== false) {
+      alarm(t("ops.newalert") + ": " + it.tracking_id + " — " + ((it.comune && it.comune.name) || ""), it.kind === "rescue");
+    }
+  }
+
+  function refresh() {
+    return fetch("/opsroom/api/items", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (body) {
+        var next = {};
+        (body.items || []).forEach(function (it) { next[it.id] = true; upsert(it, true); });
+        Object.keys(items).forEach(function (id) { if (!next[id] && items[id].state !== "closed") { delete items[id]; } });
+        render();
+      }).catch(function () { /* the next reconnection tries again */ });
+  }
+
+  // The first list comes with the page: those do not sound, unless waiting.
+  Array.prototype.forEach.call(list.querySelectorAll("[data-item]"), function (li) { known[li.dataset.item] = true; });
+
+  window.ascolto.on("hello", function () {
+    window.ascolto.send("subscribe", { topics: ["opsroom"] }).catch(function () {}).then(refresh);
+  });
+  window.ascolto.on("opsroom.item", function (m) { upsert(m.data, true); render(); });
+  window.ascolto.on("opsroom.escalated", function (m) {
+    (m.data.items || []).forEach(function (it) { upsert(it, false); });
+    render();
+    alarm(t("ops.escalation") + ": " + (m.data.items || []).map(function (it) { return it.tracking_id; }).join(", "), true);
+  });
+
+  // ---- The map: regions from the boundaries when loaded, points for the
+  // geolocated requests. No tiles: it works offline.
+  var map = document.getElementById("ops-map");
+  var NS = "http://www.w3.org/2000/svg";
+  var svg = document.createElementNS(NS, "svg");
+  var box = { x0: 6.5, x1: 18.6, y0: 35.4, y1: 47.2 };
+  var k = Math.cos(42 * Math.PI / 180);
+  function px(lon) { return (lon - box.x0) * k * 100; }
+  function py(lat) { return (box.y1 - lat) * 100; }
+  svg.setAttribute("viewBox", "0 0 " + Math.round((box.x1 - box.x0) * k * 100) + " " + Math.round((box.y1 - box.y0) * 100));
+  svg.setAttribute("class", "ops-svg");
+  var shapes = document.createElementNS(NS, "g"), dots = document.createElementNS(NS, "g");
+  svg.appendChild(shapes);
+  svg.appendChild(dots);
+  map.appendChild(svg);
+
+  function ringPath(rings) {
+    return rings.map(function (ring) {
+      return "M" + ring.map(function (p) { return px(p[0]).toFixed(1) + "," + py(p[1]).toFixed(1); }).join("L") + "Z";
+    }).join("");
+  }
+
+  fetch("/reports/api/boundaries?level=regione", { credentials: "same-origin" })
+    .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+    .then(function (fc) {
+      if (!fc.features || !fc.features.length) { document.getElementById("ops-nomap").hidden = false; return; }
+      fc.features.forEach(function (f) {
+        var p = document.createElementNS(NS, "path");
+        var polys = f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates;
+        p.setAttribute("d", polys.map(ringPath).join(""));
+        p.setAttribute("class", "ops-shape");
+        var tt = document.createElementNS(NS, "title");
+        tt.textContent = f.properties.name;
+        p.appendChild(tt);
+        shapes.appendChild(p);
+      });
+    }).catch(function () { document.getElementById("ops-nomap").hidden = false; });
+
+  function drawPoints() {
+    dots.textContent = "";
+    sorted().forEach(function (it) {
+      if (it.lat === undefined || it.lon === undefined || it.state === "closed") { return; }
+      var c = document.createElementNS(NS, "circle");
+      c.setAttribute("cx", px(it.lon).toFixed(1));
+      c.setAttribute("cy", py(it.lat).toFixed(1));
+      c.setAttribute("r", it.kind === "rescue" ? "9" : "6");
+      c.setAttribute("class", "ops-dot kind-" + it.kind + " state-" + it.state);
+      var tt = document.createElementNS(NS, "title");
+      tt.textContent = it.tracking_id + " " + ((it.comune && it.comune.name) || "");
+      c.appendChild(tt);
+      dots.appendChild(c);
+    });
+  }
+
+  // Waiting times move on their own.
+  setInterval(function () { if (Object.keys(items).length) { render(); } }, 60000);
+})();
