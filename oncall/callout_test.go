@@ -271,3 +271,33 @@ people:
 		t.Fatalf("drill report: %v %s", err, csv.String())
 	}
 }
+
+// TestCloseEndsCallsInProgress: closing an activation hangs up its calls
+// and records them as interrupted by the close.
+func TestCloseEndsCallsInProgress(t *testing.T) {
+	r := newRig(t, nil)
+	r.sim.Remote("+393400000001", arisim.Answer(time.Second, arisim.Wait(10*time.Minute)))
+	s := r.service(Options{})
+	r.importRoster(`quorum: 1
+waves: [{name: primary, wait: 5m}]
+people:
+  - {id: anna, name: Anna, phone: "+393400000001", role: operator, wave: primary}
+`)
+	r.run()
+	a, err := s.Open(bg, OpenRequest{Event: "Sisma", RequestedBy: "DPC", Reason: "prova", By: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.eventually("the call", func() bool { return len(r.attempts(a.ID)["anna"]) == 1 })
+	if _, err := s.Close(bg, CloseRequest{By: "t", Reason: "falso allarme"}); err != nil {
+		t.Fatal(err)
+	}
+	r.eventually("the call ended", func() bool {
+		at := r.attempts(a.ID)["anna"][0]
+		return !at.EndedAt.IsZero()
+	})
+	if at := r.attempts(a.ID)["anna"][0]; at.Result != string(OutcomeInterrupted) || at.Detail != "activation closed" {
+		t.Fatalf("attempt %+v", at)
+	}
+	r.eventually("no channel left", func() bool { return len(r.sim.Channels()) == 0 })
+}

@@ -294,6 +294,7 @@ func calleeOf(p store.ActivationPerson, busy bool) Callee {
 // startCall phones one person in its own goroutine, recording the attempt
 // before dialling and each answer the moment it is given.
 func (s *Service) startCall(ctx context.Context, a store.Activation, p store.ActivationPerson, pol Policy) {
+	runCtx := ctx
 	cctx, cancel := context.WithCancel(ctx)
 	s.mu.Lock()
 	if s.inflight[a.ID] == nil {
@@ -355,10 +356,13 @@ func (s *Service) startCall(ctx context.Context, a store.Activation, p store.Act
 		}
 		outcome, detail := converse(cctx, s.o.Phone, DialRequest{Number: p.Phone, Purpose: purpose,
 			LinkedID: "activation-" + itoa(a.ID), Timeout: pol.Ring}, a.Exercise, hooks)
-		if outcome == OutcomeInterrupted && cctx.Err() != nil {
+		if outcome == OutcomeInterrupted && runCtx.Err() != nil {
 			// The runner is stopping: the attempt stays open and the next
 			// runner counts it as interrupted.
 			return
+		}
+		if outcome == OutcomeInterrupted {
+			detail = "activation closed"
 		}
 		if answered && outcome != OutcomeConfirmed && outcome != OutcomeDeclined {
 			detail = "answered, then " + string(outcome)
