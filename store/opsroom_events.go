@@ -109,19 +109,30 @@ func (db *DB) OpenEvent(ctx context.Context, e *EmergencyEvent, actor string) er
 		return invalid("an event needs who opened it")
 	}
 	return db.InTx(ctx, func(tx *Tx) error {
-		for _, c := range e.Area {
+		for i, c := range e.Area {
 			table := "regioni"
 			if len(c) == 3 {
 				table = "province"
 			}
 			var one int
-			if err := tx.queryRow(ctx, `SELECT 1 FROM `+table+` WHERE code = $1`, c).Scan(&one); err != nil {
-				if errors.Is(err, sql.ErrNoRows) {
-					return invalid("area code %s is not a known %s (ISTAT)", c, map[string]string{"regioni": "regione", "province": "provincia"}[table])
-				}
+			err := tx.queryRow(ctx, `SELECT 1 FROM `+table+` WHERE code = $1`, c).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) && len(c) == 3 {
+				// A provincia named by its comuni's prefix (Bologna 037)
+				// where the ISTAT list has the città metropolitana (237).
+				var code string
+				err = tx.queryRow(ctx, `SELECT MIN(provincia_code) FROM comuni WHERE code >= $1 AND code < $2
+					HAVING COUNT(DISTINCT provincia_code) = 1`, c+"000", c+"999").Scan(&code)
+				e.Area[i] = code
+			}
+			if errors.Is(err, sql.ErrNoRows) {
+				return invalid("area code %s is not a known %s (ISTAT)", c, map[string]string{"regioni": "regione", "province": "provincia"}[table])
+			}
+			if err != nil {
 				return fmt.Errorf("store: check area %s: %w", c, err)
 			}
 		}
+		slices.Sort(e.Area)
+		e.Area = slices.Compact(e.Area)
 		if e.StartedAt.IsZero() {
 			e.StartedAt = tx.Now
 		}

@@ -96,6 +96,11 @@ func TestEmergencyEvents(t *testing.T) {
 		if open, _ := db.Events(opsCtx, true); len(open) != 0 {
 			t.Fatalf("still open: %+v", open)
 		}
+		// Bologna by its comuni's prefix: the list's città metropolitana.
+		bo := store.EmergencyEvent{Name: "Bologna", Area: []string{"037"}}
+		if err := db.OpenEvent(opsCtx, &bo, "c"); err != nil || len(bo.Area) != 1 || bo.Area[0] != "237" {
+			t.Fatalf("area %v %v", bo.Area, err)
+		}
 	})
 }
 
