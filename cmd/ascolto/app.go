@@ -80,7 +80,7 @@ the web form, email, fax and the operations-room feed.`,
 		},
 	}
 	a.loader = config.NewLoader(root.PersistentFlags(), a.getenv, a.environ)
-	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.configCmd(), a.geoCmd(), a.ivrCmd(), a.modeCmd(), a.versionCmd(), a.userCmd(), a.queueCmd(), a.agentCmd(), a.demoCmd(), a.emergencyCmd(), a.oncallCmd())
+	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.configCmd(), a.geoCmd(), a.ivrCmd(), a.modeCmd(), a.versionCmd(), a.userCmd(), a.queueCmd(), a.agentCmd(), a.demoCmd(), a.emergencyCmd(), a.oncallCmd(), a.eventCmd(), a.reportCmd())
 	return root
 }
 
