@@ -20,8 +20,8 @@ import (
 )
 
 // Events opens and closes the emergency event an activation belongs to:
-// the operations room's (the lead connects it); NoEvents keeps the event's
-// name on the activation only.
+// StoreEvents (the operations room's events, the default), or NoEvents,
+// which keeps the event's name on the activation only.
 type Events interface {
 	OpenEvent(ctx context.Context, r EventRequest) (ref string, err error)
 	CloseEvent(ctx context.Context, ref, by string) error
@@ -56,7 +56,7 @@ type Options struct {
 	Mail *mail.Service
 	// SMS sends the SMS fallback (nil: no SMS).
 	SMS SMS
-	// Events opens and closes the emergency event (nil: NoEvents).
+	// Events opens and closes the emergency event (nil: StoreEvents).
 	Events Events
 	// PublicURL is where people reach the confirmation page
 	// (https://ascolto.example.it); the links are PublicURL/attivazione/TOKEN.
@@ -108,7 +108,7 @@ func New(o Options) (*Service, error) {
 		o.Log = zap.NewNop()
 	}
 	if o.Events == nil {
-		o.Events = NoEvents{}
+		o.Events = StoreEvents{DB: o.Store}
 	}
 	if o.MaxCalls <= 0 {
 		o.MaxCalls = 10

@@ -164,3 +164,46 @@ shifts:
 		t.Fatalf("no event: %v", err)
 	}
 }
+
+// TestEmergencyEventFollowsTheActivation: the activation opens the
+// operations room's event and closes it; an event of the same name that
+// was already open is joined and left open.
+func TestEmergencyEventFollowsTheActivation(t *testing.T) {
+	clk := clock.NewFake(saturday15)
+	db := storetest.Engines()[0].Open(t, clk)
+	s := serviceOn(t, db, clk)
+	a, err := s.Open(bg, OpenRequest{Event: "Sisma Centro Italia", RequestedBy: "DPC", Reason: "prova", By: "cli:test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _ := db.Events(bg, true)
+	if len(open) != 1 || open[0].Name != "Sisma Centro Italia" || a.EventRef != itoa(open[0].ID) {
+		t.Fatalf("events %+v, ref %q", open, a.EventRef)
+	}
+	clk.Advance(40 * time.Minute)
+	if _, err := s.Close(bg, CloseRequest{By: "cli:test"}); err != nil {
+		t.Fatal(err)
+	}
+	if open, _ = db.Events(bg, true); len(open) != 0 {
+		t.Fatalf("event left open: %+v", open)
+	}
+	// Joined: the ops room opened "Alluvione" first.
+	ev := store.EmergencyEvent{Name: "Alluvione", Exercise: true}
+	if err := db.OpenEvent(bg, &ev, "sala"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Open(bg, OpenRequest{Event: "alluvione", RequestedBy: "DPC", Reason: "esercitazione", By: "t", Exercise: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.EventRef != "joined:"+itoa(ev.ID) {
+		t.Fatalf("ref %q", d.EventRef)
+	}
+	clk.Advance(time.Hour)
+	if _, err := s.Close(bg, CloseRequest{By: "t", Exercise: true}); err != nil {
+		t.Fatal(err)
+	}
+	if open, _ = db.Events(bg, true); len(open) != 1 || open[0].ID != ev.ID {
+		t.Fatalf("the ops room's event was closed by the activation: %+v", open)
+	}
+}
