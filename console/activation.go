@@ -26,8 +26,9 @@ const (
 // imports the controller, which the call-out uses); the page reads its
 // fields by name and the browser receives it as JSON.
 type ActivationBackend interface {
-	// ActivationBoard returns an oncall.Board (id 0: the latest of the kind).
-	ActivationBoard(ctx context.Context, id int64, exercise bool) (ActivationBoard, error)
+	// ActivationBoard returns an oncall.Board (id 0: the latest of the
+	// kind), its alert in lang (it, en).
+	ActivationBoard(ctx context.Context, id int64, exercise bool, lang string) (ActivationBoard, error)
 	OpenActivation(ctx context.Context, by Actor, r ActivationRequest) (int64, error)
 	CloseActivation(ctx context.Context, by Actor, exercise bool, reason string) error
 }
@@ -90,7 +91,7 @@ func (c *Console) activationPage(v *visit) error {
 	}
 	exercise := v.r.URL.Query().Get("exercise") == "1"
 	d := activationData{Exercise: exercise}
-	b, err := ab.ActivationBoard(v.r.Context(), 0, exercise)
+	b, err := ab.ActivationBoard(v.r.Context(), 0, exercise, v.lang)
 	if err == nil {
 		d.Board = b.Board
 		d.Alert = b.Alert
@@ -120,7 +121,7 @@ func (c *Console) activationAPI(v *visit) error {
 		return err
 	}
 	id, _ := strconv.ParseInt(v.r.URL.Query().Get("id"), 10, 64)
-	b, err := ab.ActivationBoard(v.r.Context(), id, v.r.URL.Query().Get("exercise") == "1")
+	b, err := ab.ActivationBoard(v.r.Context(), id, v.r.URL.Query().Get("exercise") == "1", v.lang)
 	if err != nil {
 		return err
 	}

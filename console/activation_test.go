@@ -41,7 +41,7 @@ type testPerson struct {
 	ExpectedAt  time.Time
 }
 
-func (a *activationBE) ActivationBoard(_ context.Context, id int64, exercise bool) (ActivationBoard, error) {
+func (a *activationBE) ActivationBoard(_ context.Context, id int64, exercise bool, lang string) (ActivationBoard, error) {
 	b := testBoard{ID: 7, Event: "Alluvione Emilia-Romagna", Exercise: exercise, State: "running", Deadline: t0.Add(30 * time.Minute),
 		Quorum: 2, Confirmed: 1, People: []testPerson{{ID: 1, Name: "Anna Rossi", Wave: "primary", State: "confirmed", ETA: 20,
 			ExpectedAt: t0.Add(20 * time.Minute)}, {ID: 2, Name: "Bruno Neri", Wave: "primary", State: "calling", ETA: -1}}}

@@ -15,13 +15,14 @@ import (
 type ConsoleBoards struct{ Service *Service }
 
 // ActivationBoard returns the board of an activation (0: the latest of the
-// kind); store.ErrNotFound when there has never been one.
-func (c ConsoleBoards) ActivationBoard(ctx context.Context, id int64, exercise bool) (console.ActivationBoard, error) {
+// kind) with its alert in lang; store.ErrNotFound when there has never
+// been one.
+func (c ConsoleBoards) ActivationBoard(ctx context.Context, id int64, exercise bool, lang string) (console.ActivationBoard, error) {
 	b, err := c.Service.Board(ctx, id, exercise)
 	if err != nil {
 		return console.ActivationBoard{}, err
 	}
-	return console.ActivationBoard{Board: b, ID: b.ID, Deadline: b.Deadline, Remaining: b.Remaining, Alert: AlertText(b.Alert, "it")}, nil
+	return console.ActivationBoard{Board: b, ID: b.ID, Deadline: b.Deadline, Remaining: b.Remaining, Alert: AlertText(b.Alert, lang)}, nil
 }
 
 // OpenActivation opens an activation from the console.

@@ -122,8 +122,8 @@ func TestBoardCountdownAndAlerts(t *testing.T) {
 	}
 	// The console's view of it, and its refusals.
 	cb := ConsoleBoards{Service: s}
-	v, err := cb.ActivationBoard(bg, 0, false)
-	if err != nil || v.ID != a.ID || v.Alert == "" {
+	v, err := cb.ActivationBoard(bg, 0, false, "en")
+	if err != nil || v.ID != a.ID || !strings.HasPrefix(v.Alert, "The quorum cannot") {
 		t.Fatalf("console board %+v %v", v, err)
 	}
 	if _, err := cb.OpenActivation(bg, console.Actor{Username: "coord"}, console.ActivationRequest{Event: "x", RequestedBy: "y", Reason: "z"}); !errors.Is(err, console.ErrRefused) {
