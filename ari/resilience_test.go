@@ -219,9 +219,11 @@ func TestThousandCallsNoLeaks(t *testing.T) {
 	for _, c := range calls {
 		r.wait(c)
 	}
-	r.within(time.Minute, "every record closed", func() bool {
-		open, _ := r.db.OpenCalls(bg)
-		return len(open) == 0
+	// Records are written by the calls' goroutines as they end: wait for
+	// all of them, then check there is exactly one per call.
+	r.within(time.Minute, "every record written and closed", func() bool {
+		closed, open, _ := r.db.CallCounts(bg)
+		return open == 0 && closed >= n+1
 	})
 	all, _ := r.db.Calls(bg, store.CallFilter{Limit: 5000})
 	if len(all) != n+1 {

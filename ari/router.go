@@ -671,13 +671,14 @@ func (r *router) watchEndpoints(ctx context.Context) {
 		}
 		st, ok := state[a.Endpoint]
 		reachable := ok && st == "online"
-		r.mu.Lock()
-		r.reach[a.Extension] = reachable
-		r.mu.Unlock()
 		ext := a.Extension
 		if r.isBuilt() {
-			r.post(func() { r.handle(acd.DeviceState{At: r.now(), Agent: ext, Reachable: reachable}) })
+			r.post(func() { r.setReachable(ext, reachable) })
+			continue
 		}
+		r.mu.Lock()
+		r.reach[ext] = reachable
+		r.mu.Unlock()
 	}
 }
 
@@ -721,10 +722,17 @@ func (r *router) reload(ctx context.Context) string {
 			r.queues[q.Name] = q
 		}
 	}
+	// New seats' phones: watch them and learn whether they are online.
+	r.watchEndpointsAsync(ctx)
 	if len(problems) > 0 {
 		return "error: " + strings.Join(problems, "; ")
 	}
 	return "ok"
+}
+
+// watchEndpointsAsync runs watchEndpoints off the actor (it calls Asterisk).
+func (r *router) watchEndpointsAsync(ctx context.Context) {
+	go r.watchEndpoints(ctx)
 }
 
 // refreshSnapshot computes the live picture for the console, metrics and

@@ -103,8 +103,17 @@ func (r *Runner) Scores() []Score {
 	return append([]Score(nil), r.scores...)
 }
 
-// SimulatedAgents is the number of simulated seats (9001, 9002 …).
-func simExt(i int) string { return strconv.Itoa(9001 + i) }
+// SimExt is the extension of the i-th simulated agent (9001, 9002 …).
+func SimExt(i int) string { return strconv.Itoa(9001 + i) }
+
+// Phones gives the simulated agents their phones in the simulator. Call it
+// before the controller connects, so their endpoints are online from the
+// first look.
+func Phones(sim *arisim.Server, s *Scenario) {
+	for i := 0; i < s.Agents; i++ {
+		sim.Endpoint("PJSIP/"+SimExt(i), arisim.Answer(s.Answer))
+	}
+}
 
 // Seed creates the simulated agents (users, seats, phones in the
 // simulator, memberships of every queue) and the trainee's phone, and
@@ -116,7 +125,7 @@ func (r *Runner) Seed(ctx context.Context) error {
 		return err
 	}
 	for i := 0; i < s.Agents; i++ {
-		ext, user := simExt(i), fmt.Sprintf("simulato%02d", i+1)
+		ext, user := SimExt(i), fmt.Sprintf("simulato%02d", i+1)
 		if err := r.ensureUser(ctx, user, store.RoleAgent, "Operatore simulato "+strconv.Itoa(i+1)); err != nil {
 			return err
 		}
@@ -129,28 +138,14 @@ func (r *Runner) Seed(ctx context.Context) error {
 				return err
 			}
 		}
-		r.o.Sim.Endpoint("PJSIP/"+ext, arisim.Answer(s.Answer))
 		r.simUsers[ext] = user
 	}
 	if res := r.o.Ctl.Reload(); res != "ok" {
 		return fmt.Errorf("demo: reload: %s", res)
 	}
 	for i := 0; i < s.Agents; i++ {
-		if res := r.o.Ctl.AgentCommand("login", simExt(i), "", "demo"); res != "ok" {
-			return fmt.Errorf("demo: log in %s: %s", simExt(i), res)
-		}
-	}
-	if r.o.Trainee != "" {
-		agents, err := r.o.Store.Agents(ctx)
-		if err != nil {
-			return err
-		}
-		for _, a := range agents {
-			if a.Username == r.o.Trainee {
-				// The trainee's "phone" picks up by itself after a few
-				// seconds: the conversation is the transcript on screen.
-				r.o.Sim.Endpoint(a.Endpoint, arisim.Answer(3*time.Second))
-			}
+		if res := r.o.Ctl.AgentCommand("login", SimExt(i), "", "demo"); res != "ok" {
+			return fmt.Errorf("demo: log in %s: %s", SimExt(i), res)
 		}
 	}
 	r.o.Desk.Train(r.transcript, r.saved)

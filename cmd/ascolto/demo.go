@@ -108,6 +108,15 @@ func (a *app) demo(ctx context.Context, name, data string, speed float64, train 
 	ariPass := hex.EncodeToString(b)
 	sim := arisim.New(arisim.WithCredentials("ascolto", ariPass), arisim.WithClock(clk),
 		arisim.WithDefaultMediaDuration(2*time.Second), arisim.WithLogger(a.log.Named("arisim")))
+	// Phones: the demo people's seats pick up by themselves after a few
+	// seconds (the conversation is the screen pop and, in training, the
+	// transcript); the simulated agents' phones answer as the scenario says.
+	for _, u := range demoUsers {
+		if u.seat != "" {
+			sim.Endpoint("PJSIP/"+u.seat, arisim.Answer(3*time.Second))
+		}
+	}
+	demo.Phones(sim, sc)
 	simURL, err := sim.Start("127.0.0.1:0")
 	if err != nil {
 		return err

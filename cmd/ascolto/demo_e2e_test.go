@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ascolto/ascolto/demo"
 	"github.com/ascolto/ascolto/store"
+	"github.com/chromedp/chromedp"
 )
 
 // TestDemoScenario runs `ascolto demo` on a fresh folder at speed 60: it
@@ -120,3 +122,82 @@ func TestDemoScenario(t *testing.T) {
 }
 
 func itoaPort(p int) string { return strconv.Itoa(p) }
+
+// TestDemoTraining: a trainee takes a simulated rescue call in the real
+// console in headless Chromium, reads what the caller says, records it, and
+// gets a score.
+func TestDemoTraining(t *testing.T) {
+	chromium := os.Getenv("ASCOLTO_TEST_CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skipf("no browser at %s: skipped", chromium)
+	}
+	shots := os.Getenv("ASCOLTO_TEST_ARTIFACTS")
+	if shots == "" {
+		shots = filepath.Join(os.TempDir(), "ascolto-demo-e2e")
+	}
+	os.MkdirAll(shots, 0o755)
+	data := t.TempDir()
+	port := freePort(t)
+	base := "http://127.0.0.1:" + itoaPort(port)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "demo", "--scenario", "testdata/demo-training.yaml", "--speed", "20", "--train",
+		"--data", data, "--http-addr", "127.0.0.1:"+itoaPort(port), "--log-level", "warn")
+	cmd.Env = cleanEnv()
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("demo not ready")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The trainee's seat exists once the demo has seeded its people.
+	time.Sleep(500 * time.Millisecond)
+	browser := newHeadless(t, chromium)
+	trainee := openTab(t, browser, base, shots)
+	trainee.login("operatore", "ascolto-demo")
+	trainee.waitFor(`location.pathname === "/agent" && document.getElementById("ws-status").dataset.state === "online"`)
+	trainee.click(`button[data-agent-state="available"]`)
+	trainee.waitFor(`document.getElementById("pop-caller").textContent.startsWith("+390546")`)
+	trainee.waitFor(`!document.getElementById("pop-transcript").hidden`)
+	if say := trainee.text("#pop-transcript-text"); !strings.Contains(say, "Ravegnana") {
+		t.Fatalf("transcript %q", say)
+	}
+	trainee.shot("demo-01-training-pop")
+	trainee.do(chromedp.SetValue(chromedp.CSS("#d-category"), "soccorso"),
+		chromedp.SetValue(chromedp.CSS("#d-outcome"), "inoltrata-sala-operativa"),
+		chromedp.SetValue(chromedp.CSS("#d-caller-type"), "cittadino"),
+		chromedp.SetValue(chromedp.CSS("#d-comune"), "039010"),
+		chromedp.SendKeys(chromedp.CSS("#d-notes"), "Due persone al primo piano, acqua in aumento."))
+	trainee.click("#d-save")
+	trainee.waitFor(`!document.getElementById("training-score").hidden`)
+	score := trainee.text("#training-score")
+	if !strings.Contains(score, "100/100") {
+		t.Fatalf("score %q", score)
+	}
+	trainee.shot("demo-02-training-score")
+	db, err := store.Open(store.Options{SQLitePath: filepath.Join(data, "ascolto.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	action := "training.score"
+	log, err := db.AuditLog(context.Background(), store.AuditFilter{Action: &action})
+	if err != nil || len(log) != 1 || log[0].Detail["points"] != float64(100) || log[0].Detail["rescue"] != true {
+		t.Fatalf("score in the audit log: %+v %v", log, err)
+	}
+}

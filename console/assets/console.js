@@ -31,12 +31,16 @@
     // since writes how long ago an ISO time was, m:ss or h:mm:ss.
     since: function (iso, now) {
       if (!iso) { return ""; }
-      var s = Math.max(0, Math.floor(((now || Date.now()) - Date.parse(iso)) / 1000));
+      var s = Math.max(0, Math.floor(((now || ascolto.now()) - Date.parse(iso)) / 1000));
       var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), r = s % 60;
       var two = function (n) { return (n < 10 ? "0" : "") + n; };
       return h ? h + ":" + two(m) + ":" + two(r) : m + ":" + two(r);
     }
   };
+  // skew is the server's clock minus the browser's, from the last hello.
+  var skew = 0;
+  ascolto.now = function () { return Date.now() + skew; };
+  ascolto.setServerNow = function (iso) { var t = Date.parse(iso); if (!isNaN(t)) { skew = t - Date.now(); } };
   window.ascolto = ascolto;
 
   // ---- WebSocket -------------------------------------------------------
@@ -78,6 +82,7 @@
     switch (m.type) {
       case "hello":
         csrf = m.data.csrf; seq = 0; backoff = 500;
+        if (m.data.now) { ascolto.setServerNow(m.data.now); }
         setStatus("online");
         var want = (document.body.dataset.topics || "").split(/\s+/).filter(function (x) {
           return x && (m.data.topics || []).indexOf(x) >= 0;
@@ -234,7 +239,7 @@
 
   // Times in state tick every second, on the desk and the wallboard.
   setInterval(function () {
-    var now = Date.now();
+    var now = ascolto.now();
     document.querySelectorAll("[data-since]").forEach(function (e) {
       if (e.dataset.since) { e.textContent = ascolto.since(e.dataset.since, now); }
     });
