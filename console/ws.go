@@ -123,7 +123,7 @@ func (c *Console) serveWS(w http.ResponseWriter, r *http.Request) {
 	// now lets the page tick times in state on the server's clock, which
 	// the demo runs in a scenario's past and faster than the wall clock.
 	hello, _ := c.hub.encode("", "hello", "", map[string]any{"csrf": cl.csrf, "user": cl.username, "role": cl.role,
-		"now": c.clock.Now().UTC().Format(time.RFC3339Nano),
+		"now":  c.clock.Now().UTC().Format(time.RFC3339Nano),
 		"lang": v.lang, "topics": topics})
 	cl.enqueue(hello)
 	go cl.writeLoop()
