@@ -46,6 +46,12 @@ type stateSince struct {
 	at    time.Time
 }
 
+// OnAgentLogin is told the console user of each seat that logs in to the
+// queues (the on-call activation marks confirmed operators as arrived).
+func (d *Desk) OnAgentLogin(f func(username string)) {
+	d.ctl.router.onLogin = f
+}
+
 // Train makes the desk show each call's transcript in the screen pop and
 // report every saved disposition: the demo's training mode.
 func (d *Desk) Train(transcript func(call string) string, onSaved func(agentID string, by console.Actor, in console.Disposition, res console.DispositionResult)) {

@@ -51,9 +51,10 @@ type router struct {
 	// onAgent and onRing tell the console (hooks set by Desk.Attach before Run).
 	onAgent   func(acd.AgentChanged, store.Agent)
 	onRing    func(call, agent, queue string, a store.Agent, info CallInfo)
-	info      map[string]CallInfo // ACD call id -> what the IVR learnt, for screen pops
-	usernames map[string]string   // extension -> console user, guarded by mu
-	lastCall  map[string]string   // agent -> the call they were last bridged with
+	info      map[string]CallInfo   // ACD call id -> what the IVR learnt, for screen pops
+	usernames map[string]string     // extension -> console user, guarded by mu
+	onLogin   func(username string) // told when a seat logs in (on-call arrival)
+	lastCall  map[string]string     // agent -> the call they were last bridged with
 }
 
 func newRouter(ctl *Controller) *router {
@@ -470,6 +471,9 @@ func (r *router) agentCommand(kind, ext, arg, actor string) string {
 	}
 	r.agents[ext] = a
 	r.records.agentState(ext, a.LoggedIn, a.Paused, a.Reason, actor)
+	if kind == "login" && r.onLogin != nil && a.Username != "" {
+		go r.onLogin(a.Username)
+	}
 	return "ok"
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,12 @@ type Config struct {
 	IMAPURL string
 	// MailFrom is the contact center's address on every email.
 	MailFrom string
+	// PublicURL is the base of links sent by email and SMS.
+	PublicURL string
+	// CalloutMaxCalls bounds the activation's simultaneous calls.
+	CalloutMaxCalls string
+	// SMSURL is the HTTP SMS gateway's URL template.
+	SMSURL string
 	// SoftphoneWSS and SoftphoneDomain configure the in-page softphone.
 	SoftphoneWSS    string
 	SoftphoneDomain string
@@ -120,6 +127,15 @@ func options() []option {
 			field: func(c *Config) *string { return &c.SoftphoneWSS }},
 		{name: "softphone-domain", usage: "SIP domain the softphones register in (default: the WSS URL's host)",
 			allowed: "a host name", field: func(c *Config) *string { return &c.SoftphoneDomain }},
+		{name: "public-url", usage: "the address citizens and on-call people reach ascolto at, for links in emails and SMS (https://ascolto.example.it)",
+			allowed: "empty, or an http(s) URL", check: optional(checkHTTPURL),
+			field: func(c *Config) *string { return &c.PublicURL }},
+		{name: "callout-max-calls", def: "10", usage: "how many on-call people the activation phones at once (trunk capacity)",
+			allowed: "a whole number from 1 to 200", check: checkIntRange(1, 200),
+			field: func(c *Config) *string { return &c.CalloutMaxCalls }},
+		{name: "sms-url", usage: "HTTP SMS gateway for the activation, a URL template with {to} and {text}, optionally prefixed by POST; empty = no SMS",
+			secret: true, allowed: "empty, or [POST ]http(s)://… with {to} and {text}", check: checkSMSURL,
+			field: func(c *Config) *string { return &c.SMSURL }},
 		{name: "console-totp-required", def: "false", usage: "require a second factor (TOTP) for supervisors and admins",
 			allowed: "true, false", check: oneOf("true", "false"),
 			field: func(c *Config) *string { return &c.ConsoleTOTPRequired }},
@@ -136,6 +152,27 @@ func options() []option {
 			allowed: "a duration such as 8h or 12h", check: checkDuration,
 			field: func(c *Config) *string { return &c.ConsoleSessionMax }},
 	}
+}
+
+func checkIntRange(lo, hi int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("%q is not a whole number from %d to %d", v, lo, hi)
+		}
+		return nil
+	}
+}
+
+func checkSMSURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u := strings.TrimSpace(strings.TrimPrefix(v, "POST "))
+	if !strings.Contains(u, "{to}") || !strings.Contains(u, "{text}") {
+		return fmt.Errorf("the template needs {to} and {text}")
+	}
+	return checkHTTPURL(strings.NewReplacer("{to}", "x", "{text}", "x").Replace(u))
 }
 
 func checkDuration(v string) error {

@@ -39,7 +39,8 @@ func TestDefaults(t *testing.T) {
 	}
 	want := Config{HTTPAddr: "127.0.0.1:8080", DataDir: "./data", ARIURL: "http://127.0.0.1:8088/ari",
 		ARIUser: "ascolto", ARIApp: "ascolto", LogLevel: "info", Lang: "it",
-		ConsoleTOTPRequired: "false", ConsoleSecureCookies: "auto", ConsoleIdleTimeout: "2h", ConsoleSessionMax: "12h"}
+		ConsoleTOTPRequired: "false", ConsoleSecureCookies: "auto", ConsoleIdleTimeout: "2h", ConsoleSessionMax: "12h",
+		CalloutMaxCalls: "10"}
 	if cfg != want {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
 	}
@@ -90,6 +91,8 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"nested value", nil, nil, "lang:\n  - it\n", "lang", "single value"},
 		{"bad app name", []string{"--ari-app", "a b"}, nil, "", "ari-app", "letters"},
 		{"bad lang", []string{"--lang", "de"}, nil, "", "lang", "it, en"},
+		{"bad callout limit", []string{"--callout-max-calls", "0"}, nil, "", "callout-max-calls", "1 to 200"},
+		{"sms template without {to}", nil, map[string]string{"ASCOLTO_SMS_URL": "https://sms.example.it/send?text={text}"}, "", "sms-url", "{to}"},
 		{"bad idle timeout", []string{"--console-idle-timeout", "forever"}, nil, "", "console-idle-timeout", "duration"},
 		{"bad proxy", nil, map[string]string{"ASCOLTO_CONSOLE_TRUSTED_PROXIES": "10.0.0.1,nonsense"}, "", "console-trusted-proxies", "prefix"},
 	}

@@ -102,7 +102,7 @@ func (c *Console) activationPage(v *visit) error {
 		}
 		d.Countdown = sign + strconv.Itoa(rem/60) + ":" + twoDigits(rem%60)
 	}
-	p := c.newPage(v, "nav.wallboard", d)
+	p := c.newPage(v, "nav.activation", d)
 	p.Topics = TopicActivation
 	p.Scripts = []string{"activation.js"}
 	return c.render(v, 200, "activation", p)

@@ -56,6 +56,9 @@ func newPolicy() *policy {
 		PermTopicAgent: {store.RoleSupervisor, store.RoleAdmin},
 		PermCases:      everyone,
 		PermCaseWrite:  everyone,
+		// The on-call activation board and its open/close buttons.
+		PermActivation:     {store.RoleSupervisor, store.RoleAdmin},
+		PermActivationOpen: {store.RoleSupervisor, store.RoleAdmin},
 	}
 	p := &policy{roles: map[Permission]map[string]bool{}}
 	for perm, roles := range grant {
@@ -86,10 +89,11 @@ func newPolicy() *policy {
 	// Topics the server publishes on. "user:NAME" is personal and handled
 	// apart: only NAME receives it.
 	p.topics = map[string]Permission{
-		TopicMode:   PermSignedIn,
-		TopicKB:     PermSignedIn,
-		TopicQueues: PermTopicQueue,
-		TopicAgents: PermTopicAgent,
+		TopicMode:       PermSignedIn,
+		TopicKB:         PermSignedIn,
+		TopicQueues:     PermTopicQueue,
+		TopicActivation: PermActivation,
+		TopicAgents:     PermTopicAgent,
 	}
 	return p
 }

@@ -117,6 +117,9 @@ type Options struct {
 	// so a {{define "call-panel"}} or {{define "wallboard"}} in them
 	// replaces the placeholder of that name on the desk or the wallboard.
 	Extensions fs.FS
+	// OnLogin is told of every completed sign-in (username, email): the
+	// on-call activation marks confirmed operators as arrived. May be nil.
+	OnLogin func(username, email string)
 	// SendBuffer is how many messages a WebSocket client may have queued
 	// before it is told to resynchronise (default 256).
 	SendBuffer int
@@ -136,6 +139,7 @@ type Console struct {
 	hub     *Hub
 	kb      *kbIndex
 	msgs    map[string]MessageFunc
+	onLogin func(username, email string)
 	mailer  Mailer
 	desk    *deskCalls
 	places  placeIndex
@@ -166,7 +170,7 @@ func New(o Options) (*Console, error) {
 	if err := o.Config.fill(); err != nil {
 		return nil, err
 	}
-	c := &Console{db: o.Store, backend: o.Backend, clock: o.Clock, log: o.Log, cfg: o.Config, policy: newPolicy(),
+	c := &Console{db: o.Store, backend: o.Backend, clock: o.Clock, log: o.Log, cfg: o.Config, policy: newPolicy(), onLogin: o.OnLogin,
 		cat: newCatalog(), mailer: o.Mailer}
 	var err error
 	if c.pages, err = parsePages(o.Extensions); err != nil {

@@ -118,6 +118,7 @@ func (c *Console) loginSubmit(v *visit) error {
 		return redirect(v, to)
 	}
 	c.audit(ctx, v, "login", "user:"+u.Username, nil)
+	c.signedIn(u)
 	return redirect(v, localPath(next, home(u.Role)))
 }
 
@@ -235,6 +236,7 @@ func (c *Console) totpSubmit(v *visit) error {
 		return err
 	}
 	c.audit(ctx, v, "login", "user:"+u.Username, map[string]any{"second_factor": true})
+	c.signedIn(*v.user)
 	return redirect(v, localPath(next, home(u.Role)))
 }
 
@@ -273,5 +275,13 @@ func (c *Console) audit(ctx context.Context, v *visit, action, object string, de
 	}
 	if err := c.db.Audit(ctx, store.AuditEntry{Actor: actor, Action: action, Object: object, Detail: detail, Remote: v.remote}); err != nil {
 		c.log.Warn("audit", zap.String("action", action), zap.Error(err))
+	}
+}
+
+// signedIn tells whoever asked (the on-call activation: "arrived") that a
+// person has signed in. It must not hold up the sign-in.
+func (c *Console) signedIn(u store.User) {
+	if c.onLogin != nil {
+		go c.onLogin(u.Username, u.Email)
 	}
 }

@@ -165,6 +165,7 @@ func (c *Console) newPage(v *visit, title string, data any) *page {
 		}{
 			{"/agent", "nav.desk", PermDesk},
 			{"/supervisor", "nav.wallboard", PermWallboard},
+			{"/activation", "nav.activation", PermActivation},
 			{"/cases", "nav.cases", PermCases},
 			{"/kb", "nav.kb", PermKBRead},
 			{"/admin/users", "nav.users", PermUsers},

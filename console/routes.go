@@ -62,6 +62,8 @@ func (c *Console) Mount(m Mux) {
 	m.Handle("GET /admin/users/{name}", signed(PermUsers, c.userPage))
 	m.Handle("POST /admin/users/{name}", signed(PermUsers, c.userUpdate))
 
+	c.MountActivation(m)
+
 	m.Handle("GET /ws", http.HandlerFunc(c.serveWS))
 
 	assets, _ := fs.Sub(assetFiles, "assets")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/ascolto/ascolto/intake"
 	"github.com/ascolto/ascolto/live"
 	"github.com/ascolto/ascolto/mail"
+	"github.com/ascolto/ascolto/oncall"
 	"github.com/ascolto/ascolto/store"
 	"github.com/ascolto/ascolto/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -128,9 +130,42 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 		return err
 	}
 	consCfg.Softphone = console.Softphone{WSSURL: a.cfg.SoftphoneWSS, Domain: a.cfg.SoftphoneDomain}
+
+	// The on-call activation: phones the people on call through the
+	// controller, with email and SMS as fallbacks.
+	var cons *console.Console
+	var sms oncall.SMS
+	if a.cfg.SMSURL != "" {
+		if sms, err = oncall.NewHTTPSMS(a.cfg.SMSURL); err != nil {
+			return err
+		}
+	}
+	maxCalls, _ := strconv.Atoi(a.cfg.CalloutMaxCalls)
+	callout, err := oncall.New(oncall.Options{Store: db, Clock: a.clock, Log: a.log.Named("oncall"),
+		Phone: oncall.ControllerPhone(ctl), Mail: mailer.Service(), SMS: sms, PublicURL: a.cfg.PublicURL,
+		MaxCalls: maxCalls, Publish: func(b oncall.Board) {
+			if cons != nil {
+				cons.PublishActivation(b.ID, b)
+			}
+		}})
+	if err != nil {
+		return err
+	}
+	callout.Mount(srv) // the confirmation page: public, reached from the email or SMS link
+
 	desk := ari.NewDesk(ctl, db)
-	cons, err := console.New(console.Options{Store: db, Backend: desk, Clock: a.clock, Log: a.log.Named("console"),
-		Registry: reg, Config: consCfg, Mailer: mailer.Service()})
+	desk.OnAgentLogin(func(username string) {
+		if err := callout.Arrived(context.Background(), username, "", "agent-login"); err != nil {
+			a.log.Warn("on-call arrival not recorded", zap.String("user", username), zap.Error(err))
+		}
+	})
+	cons, err = console.New(console.Options{Store: db, Backend: deskBackend{desk, oncall.ConsoleBoards{Service: callout}},
+		Clock: a.clock, Log: a.log.Named("console"), Registry: reg, Config: consCfg, Mailer: mailer.Service(),
+		OnLogin: func(username, email string) {
+			if err := callout.Arrived(context.Background(), username, email, "console"); err != nil {
+				a.log.Warn("on-call arrival not recorded", zap.String("user", username), zap.Error(err))
+			}
+		}})
 	if err != nil {
 		return err
 	}
@@ -186,6 +221,11 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 		}
 	})
 	afterDB(func() { faxes.Run(ctx) })
+	afterDB(func() {
+		if err := callout.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("on-call runner stopped", zap.Error(err))
+		}
+	})
 
 	err = srv.Serve(ctx, ln, 15*time.Second)
 	cancel()
@@ -193,6 +233,13 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	wg.Wait()
 	a.log.Info("ascolto stopped")
 	return err
+}
+
+// deskBackend is the console's backend: the controller's desk for calls and
+// agents, the on-call service for the activation board.
+type deskBackend struct {
+	*ari.Desk
+	oncall.ConsoleBoards
 }
 
 // controller builds the ARI controller from the configuration.
