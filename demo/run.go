@@ -260,7 +260,8 @@ func number(prefix string, a Arrival) string {
 		return fmt.Sprintf("+39347%07d", n)
 	}
 	digits := 10 - len(prefix)
-	return fmt.Sprintf("+39%s%0*d", prefix, digits, n%pow10(digits))
+	lo := pow10(digits - 1) // no leading zero after the area code
+	return fmt.Sprintf("+39%s%d", prefix, lo+n%(pow10(digits)-lo))
 }
 
 func pow10(n int) int {
