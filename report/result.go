@@ -52,7 +52,11 @@ func (s *Service) Run(ctx context.Context, p Plan, lang string) (Result, error) 
 		res.Event = p.Event.Name
 	}
 	fold := p.Bucket == BucketDay && !p.count.ByDay
-	index := map[string]int{}
+	type rowKey struct {
+		b   int64
+		key string
+	}
+	index := map[rowKey]int{}
 	totals := map[string]*Total{}
 	var order []string
 	err := s.db.Counts(ctx, p.count, func(r store.CountRow) error {
@@ -67,7 +71,7 @@ func (s *Service) Run(ctx context.Context, p Plan, lang string) (Result, error) 
 			b = time.Unix(r.Bucket, 0).UTC()
 		}
 		key := strings.Join(r.Keys, "\x00")
-		rk := b.String() + "\x01" + key
+		rk := rowKey{b.Unix(), key}
 		if i, ok := index[rk]; ok {
 			res.Rows[i].N += r.N
 		} else {

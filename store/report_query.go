@@ -93,6 +93,11 @@ func countColumn(src CountSource, name, dim string) (string, error) {
 	return "", invalid("cannot count by %q from this source", name)
 }
 
+func usesRegione(q CountQuery) bool {
+	_, ok := q.Where[GeoRegione]
+	return ok || slices.Contains(q.GroupBy, GeoRegione)
+}
+
 // Counts runs q and hands each group to fn, ordered by bucket then keys.
 func (db *DB) Counts(ctx context.Context, q CountQuery, fn func(CountRow) error) error {
 	var from, timeCol string
@@ -105,7 +110,10 @@ func (db *DB) Counts(ctx context.Context, q CountQuery, fn func(CountRow) error)
 		if q.Source == FromRollupHour {
 			grain = GrainHour
 		}
-		from = `report_rollup r LEFT JOIN province p ON p.code = r.provincia_code`
+		from = `report_rollup r`
+		if usesRegione(q) { // the join only when the regione is asked for
+			from += ` LEFT JOIN province p ON p.code = r.provincia_code`
+		}
 		where = append(where, `r.grain = `+arg(grain), `r.dim = `+arg(q.Dim))
 		timeCol = "r.bucket"
 	case FromComuni:
