@@ -158,6 +158,47 @@ func TestCallbackFailsAfterRetries(t *testing.T) {
 	}
 }
 
+// TestCallbackSurvivesACrash: a callback promised to a caller is in the
+// store within seconds, while the controller runs, so a crash (no saving on
+// the way out) does not lose it: the next controller calls the citizen back.
+func TestCallbackSurvivesACrash(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) {
+		q.MaxWaitS = 10
+		q.Overflow = "callback"
+		q.WrapupS = 0
+		q.CallbackAttempts = 2
+		q.CallbackIntervalS = 30
+	})
+	phone := seat(t, r, "101", arisim.Answer(time.Second), "informazioni")
+	r.start("secret")
+	const citizen = "+390862700007"
+	r.sim.Remote(citizen, arisim.Answer(time.Second, arisim.WaitBridged(), arisim.Wait(2*time.Second), arisim.HangUp()))
+	c := r.call(citizen, toInformazioni(arisim.WaitPlaybackStarted("sound:ascolto/richiamata-offerta"), arisim.Press("1"),
+		arisim.WaitUntil("end", func(rep arisim.CallReport) bool { return rep.Ended }))...)
+	r.wait(c)
+	// What a crash would leave behind: the state saved while running.
+	var crashed string
+	r.within(10*time.Second, "callback owed saved while running", func() bool {
+		_, body, err := r.db.ACDState(bg)
+		if err == nil && strings.Contains(body, citizen) {
+			crashed = body
+			return true
+		}
+		return false
+	})
+	r.stop()
+	if err := r.db.SaveACDState(bg, r.clk.Now(), crashed); err != nil { // undo the save on the way out
+		t.Fatal(err)
+	}
+	r.start("secret")
+	login(t, r, "101")
+	r.eventually("agent talked to the citizen after the crash", func() bool {
+		return phone.LastCall() != nil && len(phone.LastCall().Report().Bridged) > 0
+	})
+	r.eventually("callback connected", func() bool { return hasEvent(queueEvents(t, r, c.ChannelID()), "CALLBACK_CONNECTED") })
+}
+
 func TestRingAllAndTransfer(t *testing.T) {
 	r := newRig(t, dontStart())
 	setQueue(t, r, "informazioni", func(q *store.Queue) { q.Strategy = "ring-all"; q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })

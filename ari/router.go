@@ -55,13 +55,24 @@ type router struct {
 	usernames map[string]string     // extension -> console user, guarded by mu
 	onLogin   func(username string) // told when a seat logs in (on-call arrival)
 	lastCall  map[string]string     // agent -> the call they were last bridged with
+	// owedDirty says the set of callbacks owed may have changed since it was
+	// last saved; the next one-second tick saves it (saves, latest wins).
+	owedDirty bool
+	saves     chan acdSave
+}
+
+// acdSave is one description of the engine to write to the store.
+type acdSave struct {
+	at   time.Time
+	body []byte
 }
 
 func newRouter(ctl *Controller) *router {
 	return &router{ctl: ctl, log: ctl.log.Named("acd"), in: make(chan func(), 4096), built: make(chan struct{}),
 		callers: map[string]*call{}, legs: map[string]map[string]*leg{}, agents: map[string]store.Agent{},
 		queues: map[string]store.Queue{}, holds: map[string]bool{}, reach: map[string]bool{},
-		records: newRecorder(ctl), usernames: map[string]string{}, lastCall: map[string]string{}, info: map[string]CallInfo{}}
+		records: newRecorder(ctl), usernames: map[string]string{}, lastCall: map[string]string{}, info: map[string]CallInfo{},
+		saves: make(chan acdSave, 1)}
 }
 
 // post runs f on the actor. It never blocks the caller for long: the inbox
@@ -80,6 +91,8 @@ func (r *router) run(ctx context.Context) {
 	go r.records.run(ctx)
 	snapEvery := r.ctl.o.Clock.NewTimer(time.Second)
 	go r.pollCommands(ctx)
+	saverDone := make(chan struct{})
+	go func() { defer close(saverDone); r.saver(ctx) }()
 	for {
 		var tick <-chan time.Time
 		if r.timer != nil {
@@ -87,6 +100,7 @@ func (r *router) run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			<-saverDone // a periodic save must not land after the final one
 			r.saveState()
 			return
 		case f := <-r.in:
@@ -96,6 +110,9 @@ func (r *router) run(ctx context.Context) {
 			r.handle(acd.Tick{At: r.now()})
 		case <-snapEvery.C():
 			r.refreshSnapshot(ctx)
+			if r.owedDirty {
+				r.saveOwed()
+			}
 			snapEvery.Reset(time.Second)
 		}
 	}
@@ -112,6 +129,10 @@ func (r *router) handle(ev acd.Event) error {
 		return nil
 	}
 	r.cause = eventTime(ev)
+	switch ev.(type) {
+	case acd.RequestCallback, acd.CallbackAnswered, acd.CallbackFailed, acd.Hangup, acd.RemoveQueue:
+		r.owedDirty = true
+	}
 	ds, err := r.eng.Handle(ev)
 	r.execute(ds)
 	if err != nil {
@@ -577,11 +598,8 @@ func (r *router) build(ctx context.Context, waiting []adopted, connected []conne
 		var saved acd.State
 		if json.Unmarshal([]byte(body), &saved) == nil {
 			for _, c := range saved.Calls {
-				switch c.Status {
-				case acd.CallCallbackWaiting, acd.CallCallbackScheduled, acd.CallCallbackDialing:
-					if _, ok := r.queues[c.Queue]; ok {
-						st.Calls = append(st.Calls, c)
-					}
+				if _, ok := r.queues[c.Queue]; ok && owedCallback(c.Status) {
+					st.Calls = append(st.Calls, c)
 				}
 			}
 		}
@@ -754,6 +772,61 @@ func (r *router) refreshSnapshot(ctx context.Context) {
 		r.snapshot(ls)
 	}
 	r.records.snapshot(ls)
+}
+
+// saveOwed hands the saver the engine's description with only the calls a
+// start would restore from it — the callbacks owed — so that a crash does
+// not lose a caller's promise of a call back. It runs on the actor; the
+// write happens on the saver's goroutine, so routing never waits on the
+// database. A callback completed since the last save may be placed again
+// after a crash: a second call is better than none.
+func (r *router) saveOwed() {
+	r.owedDirty = false
+	st := r.eng.State()
+	owed := st.Calls[:0]
+	for _, c := range st.Calls {
+		if owedCallback(c.Status) {
+			owed = append(owed, c)
+		}
+	}
+	st.Calls = owed
+	b, err := json.Marshal(st)
+	if err != nil {
+		r.log.Warn("ACD state not encoded", zap.Error(err))
+		return
+	}
+	select { // latest wins: replace a save still waiting
+	case <-r.saves:
+	default:
+	}
+	r.saves <- acdSave{at: st.At, body: b}
+}
+
+// saver writes the descriptions saveOwed hands it, until ctx ends.
+func (r *router) saver(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s := <-r.saves:
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if err := r.ctl.o.Store.SaveACDState(wctx, s.at, string(s.body)); err != nil && ctx.Err() == nil {
+				r.log.Warn("callbacks owed not saved", zap.Error(err))
+				r.post(func() { r.owedDirty = true }) // try again on the next tick
+			}
+			cancel()
+		}
+	}
+}
+
+// owedCallback reports whether a call in this status is a callback still
+// owed to a caller, which a start restores from the saved state.
+func owedCallback(s acd.CallStatus) bool {
+	switch s {
+	case acd.CallCallbackWaiting, acd.CallCallbackScheduled, acd.CallCallbackDialing:
+		return true
+	}
+	return false
 }
 
 // saveState keeps the engine's description for the next start.
