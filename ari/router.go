@@ -136,8 +136,11 @@ func (r *router) handle(ev acd.Event) error {
 	ds, err := r.eng.Handle(ev)
 	r.execute(ds)
 	if err != nil {
-		if errors.Is(err, acd.ErrUnknownCall) {
-			r.log.Debug("ACD event for a call it no longer has", zap.String("event", fmt.Sprintf("%T", ev)), zap.Error(err))
+		_, disp := ev.(acd.DispositionSaved)
+		if errors.Is(err, acd.ErrUnknownCall) || (disp && errors.Is(err, acd.ErrWrongState)) {
+			// A form saved after the wrap-up ran out is normal: the agent
+			// already went back to taking calls.
+			r.log.Debug("ACD event that no longer applies", zap.String("event", fmt.Sprintf("%T", ev)), zap.Error(err))
 		} else {
 			r.log.Warn("ACD refused an event", zap.String("event", fmt.Sprintf("%T", ev)), zap.Error(err))
 		}

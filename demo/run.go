@@ -15,6 +15,7 @@ import (
 	"github.com/ascolto/ascolto/ari/arisim"
 	"github.com/ascolto/ascolto/clock"
 	"github.com/ascolto/ascolto/console"
+	"github.com/ascolto/ascolto/oncall"
 	"github.com/ascolto/ascolto/store"
 	"go.uber.org/zap"
 )
@@ -33,6 +34,9 @@ type Options struct {
 	// Notify sends a message to one user's console tabs (the score of a
 	// saved form); nil: scores are only logged and audited.
 	Notify func(username, typ string, payload any)
+	// Callout is the running service's on-call activation, for scenarios
+	// that reopen the center (required by them, unused otherwise).
+	Callout *oncall.Service
 }
 
 // Runner plays a scenario: it seeds simulated agents, places the scripted
@@ -47,6 +51,7 @@ type Runner struct {
 	simUsers map[string]string  // simulated agent extension -> username
 	scores   []Score
 	placed   int
+	arriving map[string]bool // on-call usernames whose arrival is scheduled
 	done     chan struct{}
 }
 
@@ -83,7 +88,8 @@ func New(o Options) *Runner {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
-	return &Runner{o: o, log: o.Log, calls: map[string]*placed{}, simUsers: map[string]string{}, done: make(chan struct{})}
+	return &Runner{o: o, log: o.Log, calls: map[string]*placed{}, simUsers: map[string]string{},
+		arriving: map[string]bool{}, done: make(chan struct{})}
 }
 
 // Done is closed when every scripted caller has ended.
@@ -113,6 +119,31 @@ func Phones(sim *arisim.Server, s *Scenario) {
 	for i := 0; i < s.Agents; i++ {
 		sim.Endpoint("PJSIP/"+SimExt(i), arisim.Answer(s.Answer))
 	}
+	if a := s.Activation; a != nil {
+		// The on-call people's own phones: they pick up, press 1 as the
+		// message starts, then say in how many minutes they will be in.
+		for i := 0; i < s.Agents-a.Unreachable; i++ {
+			eta := a.ETA[i%len(a.ETA)]
+			sim.Remote(OnCallNumber(i), arisim.Answer(a.Answer, arisim.WaitPlaybackStarted(oncall.PromptActivation),
+				arisim.Press("1"), arisim.Wait(3*time.Second), arisim.Press(strconv.Itoa(eta)+"#"), arisim.Wait(15*time.Second)))
+		}
+	}
+}
+
+// OnCallNumber is the mobile number of the i-th simulated on-call person.
+func OnCallNumber(i int) string { return fmt.Sprintf("+39335900%04d", i+1) }
+
+// roster is the on-call roster of an activation scenario: every simulated
+// agent, in one wave, with their console user so signing in is arriving.
+func (r *Runner) roster() []byte {
+	s := r.o.Scenario
+	var b strings.Builder
+	fmt.Fprintf(&b, "quorum: %d\ntarget: 30m\nring: 40s\nretries: 1\nretry_after: 2m\nwaves:\n  - {name: primary, wait: 5m}\npeople:\n", s.Activation.Quorum)
+	for i := 0; i < s.Agents; i++ {
+		fmt.Fprintf(&b, "  - {id: sim%02d, name: Operatore simulato %d, phone: %q, role: operator, username: simulato%02d, wave: primary}\n",
+			i+1, i+1, OnCallNumber(i), i+1)
+	}
+	return []byte(b.String())
 }
 
 // Seed creates the simulated agents (users, seats, phones in the
@@ -143,12 +174,22 @@ func (r *Runner) Seed(ctx context.Context) error {
 	if res := r.o.Ctl.Reload(); res != "ok" {
 		return fmt.Errorf("demo: reload: %s", res)
 	}
+	r.o.Desk.Train(r.transcript, r.saved)
+	if s.Activation != nil {
+		// The agents are the people on call: they sign in when they arrive.
+		if r.o.Callout == nil {
+			return errors.New("demo: the scenario opens an activation, and no call-out service was given")
+		}
+		if _, _, err := r.o.Callout.ImportRoster(ctx, r.roster(), "demo", "scenario "+s.Name); err != nil {
+			return fmt.Errorf("demo: on-call roster: %w", err)
+		}
+		return nil
+	}
 	for i := 0; i < s.Agents; i++ {
 		if res := r.o.Ctl.AgentCommand("login", SimExt(i), "", "demo"); res != "ok" {
 			return fmt.Errorf("demo: log in %s: %s", SimExt(i), res)
 		}
 	}
-	r.o.Desk.Train(r.transcript, r.saved)
 	return nil
 }
 
@@ -176,6 +217,9 @@ func (r *Runner) Run(ctx context.Context) {
 	for _, st := range s.Steps {
 		st := st
 		r.o.Clock.AfterFunc(st.At, func() { r.setMode(ctx, st.Mode, st.Reason) })
+	}
+	if s.Activation != nil {
+		r.o.Clock.AfterFunc(s.Activation.At, func() { r.activate(ctx) })
 	}
 	var wg sync.WaitGroup
 	for _, a := range s.Plan() {
@@ -211,6 +255,69 @@ func (r *Runner) setMode(ctx context.Context, mode, reason string) {
 	m := store.ModeChange{Mode: mode, Reason: reason, SetBy: "demo"}
 	if err := r.o.Store.SetMode(ctx, &m); err != nil {
 		r.log.Warn("demo: mode not set", zap.Error(err))
+	}
+}
+
+// activate opens the scenario's activation, as the Department's request
+// reaches the coordinator, and brings in each person who confirms once the
+// minutes they gave have passed.
+func (r *Runner) activate(ctx context.Context) {
+	a := r.o.Scenario.Activation
+	act, err := r.o.Callout.Open(ctx, oncall.OpenRequest{Event: a.Event, RequestedBy: a.RequestedBy, Reason: a.Reason,
+		By: "demo", Quorum: a.Quorum})
+	if err != nil {
+		r.log.Error("demo: activation not opened", zap.Error(err))
+		return
+	}
+	r.log.Info("demo: activation opened", zap.Int64("activation", act.ID), zap.String("event", a.Event))
+	go r.watchArrivals(ctx, act.ID)
+}
+
+// watchArrivals signs in, at the time they said, every on-call person who
+// confirmed: their seat logs in as a person's would, which the call-out
+// records as their arrival.
+func (r *Runner) watchArrivals(ctx context.Context, id int64) {
+	for {
+		people, err := r.o.Store.ActivationPeople(ctx, id)
+		if err != nil && ctx.Err() == nil {
+			r.log.Warn("demo: activation not read", zap.Error(err))
+		}
+		for _, p := range people {
+			if p.ConfirmedAt.IsZero() || !p.ArrivedAt.IsZero() {
+				continue
+			}
+			if p.ETAMinutes < 0 && r.o.Clock.Now().Sub(p.ConfirmedAt) < time.Minute {
+				continue // the minutes come right after the "1"
+			}
+			r.mu.Lock()
+			scheduled := r.arriving[p.Username]
+			r.arriving[p.Username] = true
+			r.mu.Unlock()
+			if scheduled {
+				continue
+			}
+			eta := time.Duration(max(p.ETAMinutes, 0)) * time.Minute
+			in := p.ConfirmedAt.Add(eta).Sub(r.o.Clock.Now())
+			ext := ""
+			for e, u := range r.simUsers {
+				if u == p.Username {
+					ext = e
+				}
+			}
+			if ext == "" {
+				continue
+			}
+			r.o.Clock.AfterFunc(max(in, 0), func() {
+				if res := r.o.Ctl.AgentCommand("login", ext, "", p.Username); res != "ok" {
+					r.log.Warn("demo: on-call person did not sign in", zap.String("agent", ext), zap.String("result", res))
+				}
+			})
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
 	}
 }
 

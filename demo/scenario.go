@@ -31,6 +31,10 @@ type Scenario struct {
 	Arrivals    []Rate        `yaml:"arrivals"` // calls per hour over time, linear in between
 	Callers     []Caller      `yaml:"callers"`
 	Steps       []Step        `yaml:"steps"` // things that happen at given times (mode switches)
+	// Activation, when set, reopens the center by calling its on-call
+	// people: the simulated agents are those people, start signed out,
+	// and sign in when they arrive.
+	Activation *Activation `yaml:"activation"`
 
 	start time.Time
 }
@@ -72,6 +76,20 @@ type Step struct {
 	At     time.Duration `yaml:"at"`
 	Mode   string        `yaml:"mode"`
 	Reason string        `yaml:"reason"`
+}
+
+// Activation is the emergency activation a scenario opens, the way
+// `ascolto emergency open` does: the operating mode turns to emergency and
+// the running service phones the on-call people wave by wave.
+type Activation struct {
+	At          time.Duration `yaml:"at"`           // when, from the start
+	Event       string        `yaml:"event"`        // emergency event name
+	RequestedBy string        `yaml:"requested_by"` // who asked for the reopening
+	Reason      string        `yaml:"reason"`
+	Quorum      int           `yaml:"quorum"`      // confirmed people needed (default: all the agents)
+	Answer      time.Duration `yaml:"answer"`      // how long an on-call person's phone rings before they pick up
+	ETA         []int         `yaml:"eta"`         // minutes each confirmed person says they need, in turn
+	Unreachable int           `yaml:"unreachable"` // the last N people never pick up (off the grid)
 }
 
 // Builtin lists the scenarios shipped with ascolto, by name.
@@ -170,6 +188,34 @@ func (s *Scenario) check() error {
 	for i := 1; i < len(s.Arrivals); i++ {
 		if s.Arrivals[i].At <= s.Arrivals[i-1].At {
 			return fmt.Errorf("demo: scenario %s: arrivals must be in time order", s.Name)
+		}
+	}
+	if a := s.Activation; a != nil {
+		switch {
+		case s.Agents == 0:
+			return fmt.Errorf("demo: scenario %s: an activation needs on-call people (agents > 0)", s.Name)
+		case a.At < 0 || a.At >= s.Duration:
+			return fmt.Errorf("demo: scenario %s: activation at %s, outside the scenario's %s", s.Name, a.At, s.Duration)
+		case a.Event == "" || a.RequestedBy == "" || a.Reason == "":
+			return fmt.Errorf("demo: scenario %s: activation needs event, requested_by and reason", s.Name)
+		case a.Quorum < 0 || a.Quorum > s.Agents:
+			return fmt.Errorf("demo: scenario %s: activation quorum %d, with %d on-call people", s.Name, a.Quorum, s.Agents)
+		case a.Unreachable < 0 || a.Unreachable >= s.Agents:
+			return fmt.Errorf("demo: scenario %s: %d unreachable of %d on-call people", s.Name, a.Unreachable, s.Agents)
+		}
+		for _, m := range a.ETA {
+			if m < 1 || m > 180 {
+				return fmt.Errorf("demo: scenario %s: activation eta %d minutes (1-180)", s.Name, m)
+			}
+		}
+		if a.Quorum == 0 {
+			a.Quorum = s.Agents - a.Unreachable
+		}
+		if a.Answer <= 0 {
+			a.Answer = 20 * time.Second
+		}
+		if len(a.ETA) == 0 {
+			a.ETA = []int{15}
 		}
 	}
 	if s.Answer <= 0 {

@@ -148,7 +148,7 @@ func (a *app) demo(ctx context.Context, name, data string, speed float64, train 
 			trainee = "operatore"
 		}
 		run := demo.New(demo.Options{Scenario: sc, Sim: sim, Store: svc.db, Ctl: svc.ctl, Desk: svc.desk, Clock: clk,
-			Log: a.log.Named("demo"), Trainee: trainee, Notify: svc.cons.Offer})
+			Log: a.log.Named("demo"), Trainee: trainee, Notify: svc.cons.Offer, Callout: svc.callout})
 		if err := run.Seed(ctx); err != nil {
 			a.log.Error("demo: simulated agents not set up", zap.Error(err))
 			return
@@ -214,8 +214,16 @@ func (a *app) printDemo(svc *service, sc *demo.Scenario, speed float64, train bo
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, a.t("  Da dove cominciare: entra come «coordinatore» e apri il quadro delle code (/supervisor):",
 		"  Where to look first: sign in as «coordinatore» and open the wallboard (/supervisor):"))
-	fmt.Fprintf(w, a.t("  %d operatori simulati rispondono alle chiamate dello scenario; entra come «operatore»\n",
-		"  %d simulated agents answer the scenario's calls; sign in as «operatore»\n"), sc.Agents)
+	if act := sc.Activation; act != nil {
+		at := sc.StartTime().Add(act.At).In(rome()).Format("15:04")
+		fmt.Fprintf(w, a.t("  alle %s si apre l'attivazione: %d reperibili simulati vengono chiamati, confermano ed entrano\n",
+			"  at %s the activation opens: %d simulated on-call agents are phoned, confirm and sign in\n"), at, sc.Agents)
+		fmt.Fprintln(w, a.t("  in servizio quando arrivano (quadro su /activation); entra come «operatore»",
+			"  when they arrive (board on /activation); sign in as «operatore»"))
+	} else {
+		fmt.Fprintf(w, a.t("  %d operatori simulati rispondono alle chiamate dello scenario; entra come «operatore»\n",
+			"  %d simulated agents answer the scenario's calls; sign in as «operatore»\n"), sc.Agents)
+	}
 	fmt.Fprintln(w, a.t("  in un'altra finestra e mettiti «disponibile» per riceverne anche tu.",
 		"  in another window and go «available» to take some yourself."))
 	if train {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -24,55 +25,7 @@ import (
 func TestDemoScenario(t *testing.T) {
 	data := t.TempDir()
 	scenario := "testdata/demo-breve.yaml"
-	port := freePort(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "demo", "--scenario", scenario, "--speed", "60", "--data", data,
-		"--http-addr", "127.0.0.1:"+itoaPort(port), "--log-level", "warn")
-	cmd.Env = cleanEnv()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = io.Discard
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	ready, over := false, false
-	var seen []string
-	for !over {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("demo exited; output:\n%s", strings.Join(seen, "\n"))
-			}
-			seen = append(seen, l)
-			if strings.Contains(l, "/login") && !ready {
-				ready = true
-				if took := time.Since(start); took > 10*time.Second {
-					t.Fatalf("demo ready after %s, want under 10 s", took)
-				}
-				if code, _ := getReady(t, "http://127.0.0.1:"+itoaPort(port)); code != 200 {
-					t.Fatalf("readyz %d once the demo said it was ready", code)
-				}
-			}
-			if strings.Contains(l, "Scenario concluso") {
-				over = true
-			}
-		case <-ctx.Done():
-			t.Fatalf("scenario not over in time; output:\n%s", strings.Join(seen, "\n"))
-		}
-	}
+	runDemo(t, scenario, data)
 	want, err := os.ReadFile(scenario)
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +75,140 @@ func TestDemoScenario(t *testing.T) {
 }
 
 func itoaPort(p int) string { return strconv.Itoa(p) }
+
+// runDemo runs `ascolto demo` on a scenario file at speed 60 in data until
+// the scenario is over. It must be ready within 10 s and answer /readyz.
+func runDemo(t *testing.T, scenario, data string) {
+	t.Helper()
+	port := freePort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "demo", "--scenario", scenario, "--speed", "60", "--data", data,
+		"--http-addr", "127.0.0.1:"+itoaPort(port), "--log-level", "warn")
+	cmd.Env = cleanEnv()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	ready := false
+	var seen []string
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("demo exited; output:\n%s", strings.Join(seen, "\n"))
+			}
+			seen = append(seen, l)
+			if strings.Contains(l, "/login") && !ready {
+				ready = true
+				if took := time.Since(start); took > 10*time.Second {
+					t.Fatalf("demo ready after %s, want under 10 s", took)
+				}
+				if code, _ := getReady(t, "http://127.0.0.1:"+itoaPort(port)); code != 200 {
+					t.Fatalf("readyz %d once the demo said it was ready", code)
+				}
+			}
+			if strings.Contains(l, "Scenario concluso") {
+				return
+			}
+		case <-ctx.Done():
+			t.Fatalf("scenario not over in time; output:\n%s", strings.Join(seen, "\n"))
+		}
+	}
+}
+
+// TestDemoActivation: a scenario that reopens the center at night. The
+// activation phones the simulated on-call people through the real
+// controller; those who answer confirm with 1 and the minutes they need,
+// sign in at that time (which the activation records as their arrival),
+// and only then take the callers waiting in the queues.
+func TestDemoActivation(t *testing.T) {
+	data := t.TempDir()
+	scenario := "testdata/demo-riapertura.yaml"
+	runDemo(t, scenario, data)
+	src, err := os.ReadFile(scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := demo.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(store.Options{SQLitePath: filepath.Join(data, "ascolto.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	bg := context.Background()
+	act, err := db.LatestActivation(bg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := sc.StartTime().Add(sc.Activation.At); act.OpenedAt.Sub(want).Abs() > time.Minute {
+		t.Fatalf("activation opened at %s, the scenario says %s", act.OpenedAt, want)
+	}
+	people, err := db.ActivationPeople(bg, act.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(people) != sc.Agents {
+		t.Fatalf("%d people called, the roster has %d", len(people), sc.Agents)
+	}
+	arrived := map[string]time.Time{}
+	for i, p := range people {
+		reachable := i < sc.Agents-sc.Activation.Unreachable
+		if !reachable {
+			if !p.ConfirmedAt.IsZero() || !p.ArrivedAt.IsZero() {
+				t.Fatalf("%s never picks up, yet %+v", p.Name, p)
+			}
+			continue
+		}
+		eta := sc.Activation.ETA[i%len(sc.Activation.ETA)]
+		if p.ConfirmedAt.IsZero() || p.ETAMinutes != eta || p.ArrivedAt.IsZero() {
+			t.Fatalf("%s: confirmed %s, eta %d (said %d), arrived %s", p.Name, p.ConfirmedAt, p.ETAMinutes, eta, p.ArrivedAt)
+		}
+		if late := p.ArrivedAt.Sub(p.ConfirmedAt.Add(time.Duration(eta) * time.Minute)); late < 0 || late > time.Minute {
+			t.Fatalf("%s arrived %s after the minutes they gave", p.Name, late)
+		}
+		arrived[strings.TrimPrefix(p.Username, "simulato")] = p.ArrivedAt
+	}
+	calls, err := db.Calls(bg, store.CallFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := 0
+	for _, c := range calls {
+		if c.Direction != "inbound" || c.Agent == "" {
+			continue
+		}
+		answered++
+		n, _ := strconv.Atoi(c.Agent)
+		at, ok := arrived[fmt.Sprintf("%02d", n-9000)]
+		if !ok {
+			t.Fatalf("call %s answered by %s, who never arrived", c.ChannelID, c.Agent)
+		}
+		if c.ConnectedAt.Before(at) {
+			t.Fatalf("call %s answered by %s at %s, before they arrived at %s", c.ChannelID, c.Agent, c.ConnectedAt, at)
+		}
+	}
+	if answered == 0 {
+		t.Fatal("no caller reached the on-call agents")
+	}
+}
 
 // TestDemoTraining: a trainee takes a simulated rescue call in the real
 // console in headless Chromium, reads what the caller says, records it, and

@@ -48,7 +48,9 @@ type service struct {
 	ctl   *ari.Controller
 	desk  *ari.Desk
 	cons  *console.Console
-	addr  string // where the HTTP server listens
+	// callout is the on-call activation (the demo opens one in its scenarios).
+	callout *oncall.Service
+	addr    string // where the HTTP server listens
 	// dbReady is closed once the database answers and is migrated.
 	dbReady <-chan struct{}
 }
@@ -202,7 +204,7 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	})
 	run(func() { desk.FollowMode(ctx, state) })
 	if started != nil {
-		svc := &service{db: db, state: state, ctl: ctl, desk: desk, cons: cons, addr: ln.Addr().String(), dbReady: dbReady}
+		svc := &service{db: db, state: state, ctl: ctl, desk: desk, cons: cons, callout: callout, addr: ln.Addr().String(), dbReady: dbReady}
 		run(func() { started(ctx, svc) })
 	}
 	// Mail and fax work from tables the migrations create.
