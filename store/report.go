@@ -224,8 +224,7 @@ func (db *DB) ReportLag(ctx context.Context) (time.Time, int64, error) {
 	if at.IsZero() {
 		err = db.reader().queryRow(ctx, `SELECT COUNT(*) FROM cases`).Scan(&n)
 	} else {
-		err = db.reader().queryRow(ctx, `SELECT COUNT(*) FROM cases WHERE updated_at > $1 OR (updated_at = $1 AND id > $2)`,
-			at, id).Scan(&n)
+		err = db.reader().queryRow(ctx, `SELECT COUNT(*) FROM cases WHERE (updated_at, id) > ($1, $2)`, at, id).Scan(&n)
 	}
 	if err != nil {
 		return time.Time{}, 0, fmt.Errorf("store: report lag: %w", err)
@@ -245,7 +244,9 @@ func (tx *Tx) rollPage(ctx context.Context, at time.Time, id int64, until time.T
 	var args []any
 	if !at.IsZero() {
 		args = append(args, at, id)
-		where = append(where, `(c.updated_at > $1 OR (c.updated_at = $1 AND c.id > $2))`)
+		// A row comparison, so that both engines walk cases_updated from
+		// the cursor instead of filtering it from the start.
+		where = append(where, `(c.updated_at, c.id) > ($1, $2)`)
 	}
 	if !until.IsZero() {
 		args = append(args, until)
