@@ -180,9 +180,14 @@ func (db *DB) OutboxMessageByID(ctx context.Context, id int64) (OutboxMessage, e
 
 // OutboxCounts counts outgoing messages by state, for metrics and health.
 func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.reader().query(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
+	return db.countByState(ctx, "outbox", "outbox")
+}
+
+// countByState counts the rows of a durable queue table by state.
+func (db *DB) countByState(ctx context.Context, table, what string) (map[string]int, error) {
+	rows, err := db.reader().query(ctx, `SELECT state, COUNT(*) FROM `+table+` GROUP BY state`)
 	if err != nil {
-		return nil, fmt.Errorf("store: count outbox: %w", err)
+		return nil, fmt.Errorf("store: count %s: %w", what, err)
 	}
 	defer rows.Close()
 	out := map[string]int{}
@@ -190,7 +195,7 @@ func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
 		var s string
 		var n int
 		if err := rows.Scan(&s, &n); err != nil {
-			return nil, fmt.Errorf("store: count outbox: %w", err)
+			return nil, fmt.Errorf("store: count %s: %w", what, err)
 		}
 		out[s] = n
 	}
@@ -200,11 +205,17 @@ func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
 // NextOutboxDue is when the earliest queued message falls due
 // (ErrNotFound when nothing waits), so a worker can sleep until then.
 func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, error) {
+	return db.nextDue(ctx, "outbox", "queued outgoing message")
+}
+
+// nextDue is when the earliest queued row of a durable queue table falls
+// due (ErrNotFound, about what, when none waits).
+func (db *DB) nextDue(ctx context.Context, table, what string) (time.Time, error) {
 	var t time.Time
-	err := db.reader().queryRow(ctx, `SELECT next_attempt_at FROM outbox WHERE state = 'queued'
+	err := db.reader().queryRow(ctx, `SELECT next_attempt_at FROM `+table+` WHERE state = 'queued'
 		ORDER BY next_attempt_at LIMIT 1`).Scan(nullTime{&t})
 	if err != nil {
-		return time.Time{}, notFound(err, "queued outgoing message")
+		return time.Time{}, notFound(err, what)
 	}
 	return t, nil
 }

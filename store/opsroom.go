@@ -520,33 +520,13 @@ func (db *DB) OpsDeliveries(ctx context.Context, itemID int64, limit int) ([]Ops
 
 // OpsDeliveryCounts counts deliveries by state.
 func (db *DB) OpsDeliveryCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.reader().query(ctx, `SELECT state, COUNT(*) FROM ops_deliveries GROUP BY state`)
-	if err != nil {
-		return nil, fmt.Errorf("store: count deliveries: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, fmt.Errorf("store: count deliveries: %w", err)
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
+	return db.countByState(ctx, "ops_deliveries", "deliveries")
 }
 
 // NextOpsDeliveryDue is when the earliest queued delivery falls due
 // (ErrNotFound when none waits).
 func (db *DB) NextOpsDeliveryDue(ctx context.Context) (time.Time, error) {
-	var t time.Time
-	err := db.reader().queryRow(ctx, `SELECT next_attempt_at FROM ops_deliveries WHERE state = 'queued'
-		ORDER BY next_attempt_at LIMIT 1`).Scan(nullTime{&t})
-	if err != nil {
-		return time.Time{}, notFound(err, "queued delivery")
-	}
-	return t, nil
+	return db.nextDue(ctx, "ops_deliveries", "queued delivery")
 }
 
 // DispositionMarks returns the newest disposition whose case reached the
