@@ -80,6 +80,7 @@ func (c *Console) MountOpsRoom(m Mux, ops *opsroom.Service, rep *report.Service)
 	m.Handle("GET /opsroom", signed(PermOpsRoom, o.page))
 	m.Handle("GET /opsroom/api/items", api(PermOpsRoom, o.itemsAPI))
 	m.Handle("GET /opsroom/api/items/{id}", api(PermOpsRoom, o.itemAPI))
+	m.Handle("GET /opsroom/api/deliveries", api(PermOpsRoom, o.deliveriesAPI))
 	m.Handle("POST /opsroom/items/{id}/ack", signed(PermOpsAct, o.ackForm))
 	m.Handle("POST /opsroom/items/{id}/status", signed(PermOpsAct, o.statusForm))
 	m.Handle("GET /opsroom/cap", o.machine(PermOpsRoom, o.capFeed))
@@ -247,6 +248,38 @@ func (o *opsPages) itemAPI(v *visit) error {
 		out.Deliveries = append(out.Deliveries, delivery{x.DeliveryID, x.Event, x.State, x.Attempts, x.LastStatus, x.LastError, x.CreatedAt})
 	}
 	writeJSON(v.w, http.StatusOK, out)
+	return nil
+}
+
+// deliveriesAPI lists the latest webhook deliveries with their state,
+// attempts and last error, and the counts by state: is the room's system
+// getting what we send?
+func (o *opsPages) deliveriesAPI(v *visit) error {
+	list, counts, err := o.ops.Deliveries(v.r.Context(), 100)
+	if err != nil {
+		return err
+	}
+	type delivery struct {
+		ID       string    `json:"id"`
+		Item     int64     `json:"item"`
+		Event    string    `json:"event"`
+		State    string    `json:"state"`
+		Attempts int       `json:"attempts"`
+		Next     time.Time `json:"next_attempt_at,omitzero"`
+		Status   int       `json:"last_status,omitempty"`
+		Error    string    `json:"last_error,omitempty"`
+		Created  time.Time `json:"created_at"`
+		Sent     time.Time `json:"sent_at,omitzero"`
+	}
+	out := []delivery{}
+	for _, d := range list {
+		x := delivery{d.DeliveryID, d.ItemID, d.Event, d.State, d.Attempts, time.Time{}, d.LastStatus, d.LastError, d.CreatedAt, d.SentAt}
+		if d.State == store.DeliveryQueued {
+			x.Next = d.NextAttemptAt
+		}
+		out = append(out, x)
+	}
+	writeJSON(v.w, http.StatusOK, map[string]any{"counts": counts, "deliveries": out, "configured": o.ops.Config().WebhookURL != ""})
 	return nil
 }
 

@@ -48,6 +48,7 @@ var opsCatalog = catalog{
 	"ops.minutes":            {"min fa", "min ago"},
 	"ops.feeds":              {"Flussi per i sistemi della Sala Operativa", "Feeds for the operations room's systems"},
 	"ops.capfeed":            {"Allerte CAP 1.2 (Atom)", "CAP 1.2 alerts (Atom)"},
+	"ops.deliveries":         {"Consegne del webhook: stato, tentativi, errori (JSON)", "Webhook deliveries: state, attempts, errors (JSON)"},
 	"ops.failed":             {"Operazione non riuscita", "The action failed"},
 
 	"rep.title":      {"Rapporti", "Reports"},

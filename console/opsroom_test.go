@@ -161,6 +161,9 @@ func TestOpsRoomPageFormsAndRoles(t *testing.T) {
 	if len(detail.History) != 3 || detail.History[1].Kind != "acknowledged" || detail.History[1].Actor != "sala" {
 		t.Fatalf("history %s", h.body)
 	}
+	if g := room.get("/opsroom/api/deliveries"); g.code != http.StatusOK || !strings.Contains(g.body, `"configured":false`) {
+		t.Fatalf("deliveries %d %s", g.code, g.body)
+	}
 }
 
 func TestOpsRoomLiveOverTheHub(t *testing.T) {

@@ -84,7 +84,7 @@ var maxSpan = map[string]time.Duration{
 const (
 	maxFilterValues = 200
 	maxBy           = 3
-	maxRows         = 500000
+	maxRows         = 2000000
 )
 
 // Query is a question about the requests.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ascolto/ascolto/store"
@@ -44,6 +43,15 @@ type Result struct {
 	Labels map[string]map[string]string `json:"labels"`
 }
 
+// groupKey holds a group's keys (at most maxBy of them) as a map key.
+type groupKey [maxBy]string
+
+func keyOf(keys []string) groupKey {
+	var k groupKey
+	copy(k[:], keys)
+	return k
+}
+
 // Run answers a checked query in lang (for the labels).
 func (s *Service) Run(ctx context.Context, p Plan, lang string) (Result, error) {
 	res := Result{From: p.From, To: p.To, EventID: p.EventID, Bucket: p.Bucket, By: append([]string{}, p.count.GroupBy...),
@@ -53,12 +61,12 @@ func (s *Service) Run(ctx context.Context, p Plan, lang string) (Result, error) 
 	}
 	fold := p.Bucket == BucketDay && !p.count.ByDay
 	type rowKey struct {
-		b   int64
-		key string
+		b    int64
+		keys groupKey
 	}
 	index := map[rowKey]int{}
-	totals := map[string]*Total{}
-	var order []string
+	totals := map[groupKey]*Total{}
+	var order []groupKey
 	err := s.db.Counts(ctx, p.count, func(r store.CountRow) error {
 		var b time.Time
 		switch {
@@ -70,16 +78,22 @@ func (s *Service) Run(ctx context.Context, p Plan, lang string) (Result, error) 
 		case p.count.Bucket > 0:
 			b = time.Unix(r.Bucket, 0).UTC()
 		}
-		key := strings.Join(r.Keys, "\x00")
-		rk := rowKey{b.Unix(), key}
-		if i, ok := index[rk]; ok {
+		key := keyOf(r.Keys)
+		if !fold {
+			// The store returns each bucket and group once.
+			if len(res.Rows) >= maxRows {
+				return problem("la risposta supera %d righe: restringi il periodo o usa intervalli più lunghi",
+					"the answer exceeds %d rows: narrow the period or use longer buckets", maxRows)
+			}
+			res.Rows = append(res.Rows, Row{Bucket: b, Keys: r.Keys, N: r.N})
+		} else if i, ok := index[rowKey{b.Unix(), key}]; ok {
 			res.Rows[i].N += r.N
 		} else {
 			if len(res.Rows) >= maxRows {
 				return problem("la risposta supera %d righe: restringi il periodo o usa intervalli più lunghi",
 					"the answer exceeds %d rows: narrow the period or use longer buckets", maxRows)
 			}
-			index[rk] = len(res.Rows)
+			index[rowKey{b.Unix(), key}] = len(res.Rows)
 			res.Rows = append(res.Rows, Row{Bucket: b, Keys: r.Keys, N: r.N})
 		}
 		t := totals[key]
@@ -95,7 +109,9 @@ func (s *Service) Run(ctx context.Context, p Plan, lang string) (Result, error) 
 	if err != nil {
 		return res, err
 	}
-	sort.SliceStable(res.Rows, func(i, j int) bool { return res.Rows[i].Bucket.Before(res.Rows[j].Bucket) })
+	if byBucket := func(i, j int) bool { return res.Rows[i].Bucket.Before(res.Rows[j].Bucket) }; !sort.SliceIsSorted(res.Rows, byBucket) {
+		sort.SliceStable(res.Rows, byBucket)
+	}
 	if p.Trend {
 		prev := p.count
 		prev.Bucket, prev.ByDay = 0, false
@@ -108,7 +124,7 @@ func (s *Service) Run(ctx context.Context, p Plan, lang string) (Result, error) 
 		prev.To = p.From
 		res.PrevFrom = prev.From
 		err := s.db.Counts(ctx, prev, func(r store.CountRow) error {
-			key := strings.Join(r.Keys, "\x00")
+			key := keyOf(r.Keys)
 			t := totals[key]
 			if t == nil {
 				t = &Total{Keys: r.Keys}

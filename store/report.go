@@ -455,7 +455,7 @@ func (tx *Tx) writeDeltas(ctx context.Context, ds deltas) error {
 	// A stable order keeps two writers' row locks in the same order.
 	sort.Slice(roll, func(i, j int) bool { return lessRoll(roll[i], roll[j]) })
 	err := tx.upsert(ctx, `INSERT INTO report_rollup (grain, event_id, dim, bucket, site_id, mode, val, provincia_code, n) VALUES `,
-		` ON CONFLICT (grain, event_id, dim, bucket, site_id, mode, val, provincia_code) DO UPDATE SET n = report_rollup.n + excluded.n`,
+		` ON CONFLICT (grain, event_id, dim, bucket, val, provincia_code, site_id, mode) DO UPDATE SET n = report_rollup.n + excluded.n`,
 		9, len(roll), func(i int) []any {
 			k := roll[i]
 			return []any{k.grain, k.eventID, k.dim, k.bucket, k.siteID, k.mode, k.val, k.provincia, ds.roll[k]}
@@ -480,19 +480,19 @@ func (tx *Tx) writeDeltas(ctx context.Context, ds deltas) error {
 		if a.day != b.day {
 			return a.day < b.day
 		}
-		if a.siteID != b.siteID {
-			return a.siteID < b.siteID
-		}
-		if a.mode != b.mode {
-			return a.mode < b.mode
-		}
 		if a.val != b.val {
 			return a.val < b.val
 		}
-		return a.comune < b.comune
+		if a.comune != b.comune {
+			return a.comune < b.comune
+		}
+		if a.siteID != b.siteID {
+			return a.siteID < b.siteID
+		}
+		return a.mode < b.mode
 	})
 	err = tx.upsert(ctx, `INSERT INTO report_comuni (event_id, dim, day, site_id, mode, val, comune_code, n) VALUES `,
-		` ON CONFLICT (event_id, dim, day, site_id, mode, val, comune_code) DO UPDATE SET n = report_comuni.n + excluded.n`,
+		` ON CONFLICT (event_id, dim, day, val, comune_code, site_id, mode) DO UPDATE SET n = report_comuni.n + excluded.n`,
 		8, len(com), func(i int) []any {
 			k := com[i]
 			return []any{k.eventID, k.dim, k.day, k.siteID, k.mode, k.val, k.comune, ds.comuni[k]}
@@ -513,12 +513,12 @@ func lessRoll(a, b rollKey) bool {
 		return a.dim < b.dim
 	case a.bucket != b.bucket:
 		return a.bucket < b.bucket
-	case a.siteID != b.siteID:
-		return a.siteID < b.siteID
-	case a.mode != b.mode:
-		return a.mode < b.mode
 	case a.val != b.val:
 		return a.val < b.val
+	case a.provincia != b.provincia:
+		return a.provincia < b.provincia
+	case a.siteID != b.siteID:
+		return a.siteID < b.siteID
 	}
-	return a.provincia < b.provincia
+	return a.mode < b.mode
 }

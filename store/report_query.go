@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -172,6 +173,11 @@ func (db *DB) Counts(ctx context.Context, q CountQuery, fn func(CountRow) error)
 		sel = append(sel, "r.day")
 	case q.ByDay:
 		return invalid("days are counted from the comuni or the facts, not the hourly rollup")
+	case q.Bucket > 0 && q.Source == FromRollup15m && q.Bucket == Grain15m,
+		q.Bucket > 0 && q.Source == FromRollupHour && q.Bucket == GrainHour:
+		// The rollup's own buckets: grouped by the column itself, in the
+		// primary key's order, so no sort is needed.
+		sel = append(sel, timeCol)
 	case q.Bucket > 0 && q.Source != FromComuni:
 		sel = append(sel, fmt.Sprintf("(%s / %d) * %d", timeCol, q.Bucket, q.Bucket))
 	case q.Bucket > 0:
@@ -190,17 +196,13 @@ func (db *DB) Counts(ctx context.Context, q CountQuery, fn func(CountRow) error)
 		sel = append(sel, col)
 		group = append(group, col)
 	}
-	count := "CAST(SUM(r.n) AS BIGINT)" // PostgreSQL sums bigints as numeric
-	if q.Source == FromFacts {
-		count = "COUNT(*)"
+	if q.Source != FromFacts {
+		return db.sumRollup(ctx, `SELECT `+strings.Join(sel, ", ")+`, r.n FROM `+from+` WHERE `+strings.Join(where, " AND "),
+			args, len(q.GroupBy), fn)
 	}
-	stmt := `SELECT ` + strings.Join(sel, ", ") + `, ` + count + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ")
+	stmt := `SELECT ` + strings.Join(sel, ", ") + `, COUNT(*) FROM ` + from + ` WHERE ` + strings.Join(where, " AND ")
 	if len(group) > 0 {
-		stmt += ` GROUP BY ` + strings.Join(group, ", ")
-	}
-	stmt += ` HAVING ` + count + ` <> 0`
-	if len(group) > 0 {
-		stmt += ` ORDER BY ` + strings.Join(group, ", ")
+		stmt += ` GROUP BY ` + strings.Join(group, ", ") + ` ORDER BY ` + strings.Join(group, ", ")
 	}
 	rows, err := db.reader().query(ctx, stmt, args...)
 	if err != nil {
@@ -228,6 +230,102 @@ func (db *DB) Counts(ctx context.Context, q CountQuery, fn func(CountRow) error)
 	}
 	return nil
 }
+
+// sumRollup reads rollup rows as they lie and sums them by bucket and
+// keys here: the rows of a question are few enough to hold, and summing
+// them as they stream costs both engines less than grouping and sorting
+// them (PostgreSQL spills that sort to disk with its default work_mem).
+// Groups are handed to fn by bucket, then keys.
+func (db *DB) sumRollup(ctx context.Context, stmt string, args []any, width int, fn func(CountRow) error) error {
+	if width > maxGroupBy {
+		return invalid("at most %d fields to group by", maxGroupBy)
+	}
+	rows, err := db.reader().query(ctx, stmt, args...)
+	if err != nil {
+		return fmt.Errorf("store: count requests: %w", err)
+	}
+	defer rows.Close()
+	// Values repeat (a few categories, a hundred province): each is kept
+	// once and groups are keyed by small numbers, read without allocating.
+	ids := map[string]uint32{}
+	var vals []string
+	intern := func(b []byte) uint32 {
+		if id, ok := ids[string(b)]; ok {
+			return id
+		}
+		id := uint32(len(vals))
+		vals = append(vals, string(b))
+		ids[vals[id]] = id
+		return id
+	}
+	type slot struct {
+		bucket int64
+		keys   [maxGroupBy]uint32
+	}
+	index := make(map[slot]int64, 1024)
+	raw := make([]sql.RawBytes, width)
+	var bucket, n int64
+	dest := make([]any, 0, width+2)
+	dest = append(dest, &bucket)
+	for i := range raw {
+		dest = append(dest, &raw[i])
+	}
+	dest = append(dest, &n)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("store: read count: %w", err)
+		}
+		k := slot{bucket: bucket}
+		for i, b := range raw {
+			k.keys[i] = intern(b)
+		}
+		index[k] += n
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: count requests: %w", err)
+	}
+	groups := make([]slot, 0, len(index))
+	for k, n := range index {
+		if n != 0 { // zero: everything counted there moved away
+			groups = append(groups, k)
+		}
+	}
+	// Values are compared by their rank, found once.
+	order := make([]uint32, len(vals))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(vals[a], vals[b]) })
+	rank := make([]uint32, len(vals))
+	for r, id := range order {
+		rank[id] = uint32(r)
+	}
+	slices.SortFunc(groups, func(a, b slot) int {
+		if a.bucket != b.bucket {
+			return cmp.Compare(a.bucket, b.bucket)
+		}
+		for i := range width {
+			if ra, rb := rank[a.keys[i]], rank[b.keys[i]]; ra != rb {
+				return cmp.Compare(ra, rb)
+			}
+		}
+		return 0
+	})
+	keys := make([]string, len(groups)*width)
+	for gi, g := range groups {
+		row := keys[gi*width : (gi+1)*width : (gi+1)*width]
+		for i := range width {
+			row[i] = vals[g.keys[i]]
+		}
+		if err := fn(CountRow{Bucket: g.bucket, Keys: row, N: index[g]}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxGroupBy bounds the fields a count is grouped by.
+const maxGroupBy = 4
 
 // RequestRow is one request as the exports write it: no personal data.
 type RequestRow struct {

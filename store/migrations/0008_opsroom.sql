@@ -124,7 +124,9 @@ CREATE TABLE report_rollup (
     val TEXT NOT NULL,
     provincia_code TEXT NOT NULL,
     n BIGINT NOT NULL,
-    PRIMARY KEY (grain, event_id, dim, bucket, site_id, mode, val, provincia_code)
+    -- In the order reports group by: an event's hourly category ×
+    -- provincia is one index range read already grouped, with no sort.
+    PRIMARY KEY (grain, event_id, dim, bucket, val, provincia_code, site_id, mode)
 );
 CREATE INDEX report_rollup_time ON report_rollup (grain, dim, bucket);
 
@@ -138,7 +140,7 @@ CREATE TABLE report_comuni (
     val TEXT NOT NULL,
     comune_code TEXT NOT NULL,
     n BIGINT NOT NULL,
-    PRIMARY KEY (event_id, dim, day, site_id, mode, val, comune_code)
+    PRIMARY KEY (event_id, dim, day, val, comune_code, site_id, mode)
 );
 CREATE INDEX report_comuni_time ON report_comuni (dim, day);
 
