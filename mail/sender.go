@@ -212,7 +212,12 @@ func (s *Sender) worker(ctx context.Context, wake <-chan struct{}) {
 	}()
 	idle := time.Duration(0)
 	for ctx.Err() == nil {
-		msgs, err := s.o.Store.ClaimOutbox(ctx, s.o.Batch, s.o.Lease)
+		// The claim is not cut short by a shutdown: cancelled while the
+		// database commits it, the lease would hold the batch for its
+		// whole length with nobody sending. A claimed batch is sent.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		msgs, err := s.o.Store.ClaimOutbox(cctx, s.o.Batch, s.o.Lease)
+		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("outbox unreadable; retrying", zap.Error(err))
