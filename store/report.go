@@ -30,6 +30,12 @@ const (
 // ReportDims lists the dimensions kept in the rollups.
 var ReportDims = []string{DimChannel, DimCategory, DimOutcome, DimCallerType, DimUrgency}
 
+// The rollup rows that count every site and every mode together.
+const (
+	AllSites = -1
+	AllModes = "*"
+)
+
 // Rollup grains in seconds.
 const (
 	Grain15m  = 900
@@ -48,6 +54,8 @@ type reportFact struct {
 	mode, channel, category, outcome, callerType, urg string
 	comune, provincia, regione                        string
 	counted                                           bool
+	trackingID, status                                string
+	lat, lon                                          sql.NullFloat64
 }
 
 func (f reportFact) dim(d string) string {
@@ -91,8 +99,11 @@ func (ds *deltas) add(f reportFact, n int64) {
 	for _, d := range ReportDims {
 		v := f.dim(d)
 		for _, g := range []int{Grain15m, GrainHour} {
-			ds.roll[rollKey{grain: g, eventID: f.eventID, siteID: f.siteID, bucket: f.atS - f.atS%int64(g), dim: d,
-				mode: f.mode, val: v, provincia: f.provincia}] += n
+			k := rollKey{grain: g, eventID: f.eventID, siteID: f.siteID, bucket: f.atS - f.atS%int64(g), dim: d,
+				mode: f.mode, val: v, provincia: f.provincia}
+			ds.roll[k] += n
+			k.siteID, k.mode = AllSites, AllModes
+			ds.roll[k] += n
 		}
 		ds.comuni[comuniKey{eventID: f.eventID, siteID: f.siteID, day: f.day, dim: d, mode: f.mode, val: v, comune: f.comune}] += n
 	}
@@ -238,7 +249,7 @@ func (tx *Tx) rollPage(ctx context.Context, at time.Time, id int64, until time.T
 	limit = max(1, min(limit, 20000))
 	res := RollResult{Cursor: at, lastID: id}
 	q := `SELECT c.id, c.created_at, c.updated_at, c.channel, c.category, c.outcome, c.caller_type, c.urgency, c.comune_code,
-		COALESCE(p.code, ''), COALESCE(p.regione_code, ''), COALESCE(c.site_id, 0), c.status
+		COALESCE(p.code, ''), COALESCE(p.regione_code, ''), COALESCE(c.site_id, 0), c.status, c.tracking_id, c.lat, c.lon
 		FROM cases c LEFT JOIN comuni m ON m.code = c.comune_code LEFT JOIN province p ON p.code = m.provincia_code`
 	var where []string
 	var args []any
@@ -274,16 +285,19 @@ func (tx *Tx) rollPage(ctx context.Context, at time.Time, id int64, until time.T
 		}
 		var f reportFact
 		var created, updated time.Time
-		var status string
 		if err := rows.Scan(&f.caseID, nullTime{&created}, nullTime{&updated}, &f.channel, &f.category, &f.outcome,
-			&f.callerType, &f.urg, &f.comune, &f.provincia, &f.regione, &f.siteID, &status); err != nil {
+			&f.callerType, &f.urg, &f.comune, &f.provincia, &f.regione, &f.siteID, &f.status, &f.trackingID, &f.lat,
+			&f.lon); err != nil {
 			rows.Close()
 			return res, fmt.Errorf("store: read case to count: %w", err)
 		}
 		f.atS = created.Unix()
 		f.day = dayNumber(created.In(tx.db.loc))
 		f.eventID = EventFor(events, created, f.provincia, f.regione)
-		f.counted = status != "merged"
+		f.counted = f.status != "merged"
+		if !f.lat.Valid || !f.lon.Valid {
+			f.lat, f.lon = sql.NullFloat64{}, sql.NullFloat64{}
+		}
 		facts = append(facts, f)
 		res.Cursor, res.lastID = updated, f.caseID
 	}
@@ -350,7 +364,7 @@ func (tx *Tx) modeSpans(ctx context.Context) ([]modeSpan, error) {
 }
 
 const factColumns = `case_id, at_s, day, event_id, site_id, mode, channel, category, outcome, caller_type, urgency,
-	comune_code, provincia_code, regione_code, counted`
+	comune_code, provincia_code, regione_code, counted, tracking_id, status, lat, lon`
 
 // facts reads the facts of the given cases.
 func (tx *Tx) facts(ctx context.Context, of []reportFact) (map[int64]reportFact, error) {
@@ -371,7 +385,8 @@ func (tx *Tx) facts(ctx context.Context, of []reportFact) (map[int64]reportFact,
 		for rows.Next() {
 			var f reportFact
 			if err := rows.Scan(&f.caseID, &f.atS, &f.day, &f.eventID, &f.siteID, &f.mode, &f.channel, &f.category, &f.outcome,
-				&f.callerType, &f.urg, &f.comune, &f.provincia, &f.regione, &f.counted); err != nil {
+				&f.callerType, &f.urg, &f.comune, &f.provincia, &f.regione, &f.counted, &f.trackingID, &f.status, &f.lat,
+				&f.lon); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("store: read report fact: %w", err)
 			}
@@ -434,10 +449,11 @@ func (tx *Tx) writeFacts(ctx context.Context, fs []reportFact) error {
 		site_id = excluded.site_id, mode = excluded.mode, channel = excluded.channel, category = excluded.category,
 		outcome = excluded.outcome, caller_type = excluded.caller_type, urgency = excluded.urgency,
 		comune_code = excluded.comune_code, provincia_code = excluded.provincia_code, regione_code = excluded.regione_code,
-		counted = excluded.counted`, 15, len(fs), func(i int) []any {
+		counted = excluded.counted, tracking_id = excluded.tracking_id, status = excluded.status, lat = excluded.lat,
+		lon = excluded.lon`, 19, len(fs), func(i int) []any {
 			f := fs[i]
 			return []any{f.caseID, f.atS, f.day, f.eventID, f.siteID, f.mode, f.channel, f.category, f.outcome, f.callerType,
-				f.urg, f.comune, f.provincia, f.regione, f.counted}
+				f.urg, f.comune, f.provincia, f.regione, f.counted, f.trackingID, f.status, f.lat, f.lon}
 		})
 	if err != nil {
 		return fmt.Errorf("store: write report facts: %w", err)

@@ -145,6 +145,9 @@ func (db *DB) Counts(ctx context.Context, q CountQuery, fn func(CountRow) error)
 	if q.Mode != "" {
 		where = append(where, `r.mode = `+arg(q.Mode))
 	}
+	if (q.Source == FromRollup15m || q.Source == FromRollupHour) && q.SiteID == 0 && q.Mode == "" {
+		where = append(where, `r.site_id = `+arg(AllSites), `r.mode = `+arg(AllModes))
+	}
 	names := make([]string, 0, len(q.Where))
 	for k := range q.Where {
 		names = append(names, k)
@@ -350,10 +353,15 @@ type RequestRow struct {
 	Mode          string
 }
 
+// streamPage is how many requests one statement of StreamRequests reads.
+var streamPage = 20000
+
 // StreamRequests hands every counted request matching q's period and
 // filters (its Source, grouping and Dim are ignored) to fn in time order,
-// reading them as they come: memory stays flat whatever the number.
-// With geolocated set, only requests with coordinates.
+// reading them from the facts alone a page at a time, from where the last
+// page ended: memory stays flat whatever the number, and the first rows
+// come at once. Times are to the second. With geolocated set, only
+// requests with coordinates.
 func (db *DB) StreamRequests(ctx context.Context, q CountQuery, geolocated bool, fn func(*RequestRow) error) error {
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
@@ -386,39 +394,60 @@ func (db *DB) StreamRequests(ctx context.Context, q CountQuery, geolocated bool,
 		}
 	}
 	if geolocated {
-		where = append(where, `c.lat IS NOT NULL AND c.lon IS NOT NULL`)
+		where = append(where, `r.lat IS NOT NULL AND r.lon IS NOT NULL`)
 	}
-	rows, err := db.reader().query(ctx, `SELECT c.id, c.tracking_id, c.created_at, r.channel, r.category, r.outcome, r.caller_type,
-		r.urgency, c.status, r.comune_code, COALESCE(m.name, ''), r.provincia_code, COALESCE(p.sigla, ''), r.regione_code,
-		COALESCE(g.name, ''), c.lat, c.lon, r.event_id, r.site_id, r.mode
-		FROM report_facts r JOIN cases c ON c.id = r.case_id LEFT JOIN comuni m ON m.code = r.comune_code
+	page := streamPage
+	base := `SELECT r.at_s, r.case_id, r.tracking_id, r.channel, r.category, r.outcome, r.caller_type,
+		r.urgency, r.status, r.comune_code, COALESCE(m.name, ''), r.provincia_code, COALESCE(p.sigla, ''), r.regione_code,
+		COALESCE(g.name, ''), r.lat, r.lon, r.event_id, r.site_id, r.mode
+		FROM report_facts r LEFT JOIN comuni m ON m.code = r.comune_code
 		LEFT JOIN province p ON p.code = r.provincia_code LEFT JOIN regioni g ON g.code = r.regione_code
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY r.at_s, r.case_id`, args...)
-	if err != nil {
-		return fmt.Errorf("store: stream requests: %w", err)
-	}
-	defer rows.Close()
+		WHERE ` + strings.Join(where, " AND ")
+	after := fmt.Sprintf(` AND (r.at_s, r.case_id) > ($%d, $%d)`, len(args)+1, len(args)+2)
+	tail := fmt.Sprintf(` ORDER BY r.at_s, r.case_id LIMIT %d`, page)
 	var row RequestRow
 	var lat, lon sql.NullFloat64
-	for rows.Next() {
-		if err := rows.Scan(&row.CaseID, &row.TrackingID, nullTime{&row.At}, &row.Channel, &row.Category, &row.Outcome,
-			&row.CallerType, &row.Urgency, &row.Status, &row.ComuneCode, &row.Comune, &row.ProvinciaCode, &row.Sigla,
-			&row.RegioneCode, &row.Regione, &lat, &lon, &row.EventID, &row.SiteID, &row.Mode); err != nil {
-			return fmt.Errorf("store: read request: %w", err)
+	var atS int64
+	started := false
+	for {
+		stmt, a := base+tail, args
+		if started {
+			stmt, a = base+after+tail, append(append([]any{}, args...), atS, row.CaseID)
 		}
-		row.Lat, row.Lon = nil, nil
-		if lat.Valid && lon.Valid {
-			la, lo := lat.Float64, lon.Float64
-			row.Lat, row.Lon = &la, &lo
+		rows, err := db.reader().query(ctx, stmt, a...)
+		if err != nil {
+			return fmt.Errorf("store: stream requests: %w", err)
 		}
-		if err := fn(&row); err != nil {
-			return err
+		n := 0
+		for rows.Next() {
+			if err := rows.Scan(&atS, &row.CaseID, &row.TrackingID, &row.Channel, &row.Category, &row.Outcome,
+				&row.CallerType, &row.Urgency, &row.Status, &row.ComuneCode, &row.Comune, &row.ProvinciaCode, &row.Sigla,
+				&row.RegioneCode, &row.Regione, &lat, &lon, &row.EventID, &row.SiteID, &row.Mode); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: read request: %w", err)
+			}
+			n++
+			row.At = time.Unix(atS, 0).UTC()
+			row.Lat, row.Lon = nil, nil
+			if lat.Valid && lon.Valid {
+				la, lo := lat.Float64, lon.Float64
+				row.Lat, row.Lon = &la, &lo
+			}
+			if err := fn(&row); err != nil {
+				rows.Close()
+				return err
+			}
 		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("store: stream requests: %w", err)
+		}
+		if n < page {
+			return nil
+		}
+		started = true
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: stream requests: %w", err)
-	}
-	return nil
 }
 
 // ComunePoint is where a comune's geolocated requests are, on average.
@@ -433,7 +462,7 @@ type ComunePoint struct {
 func (db *DB) ComunePoints(ctx context.Context, q CountQuery) (map[string]ComunePoint, error) {
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	where := []string{`r.counted`, `r.comune_code <> ''`, `c.lat IS NOT NULL`, `c.lon IS NOT NULL`,
+	where := []string{`r.counted`, `r.comune_code <> ''`, `r.lat IS NOT NULL`, `r.lon IS NOT NULL`,
 		`r.at_s >= ` + arg(q.From.Unix()), `r.at_s < ` + arg(q.To.Unix())}
 	if q.EventID != 0 {
 		where = append(where, `r.event_id = `+arg(q.EventID))
@@ -444,8 +473,8 @@ func (db *DB) ComunePoints(ctx context.Context, q CountQuery) (map[string]Comune
 	if q.Mode != "" {
 		where = append(where, `r.mode = `+arg(q.Mode))
 	}
-	rows, err := db.reader().query(ctx, `SELECT r.comune_code, AVG(c.lat), AVG(c.lon), COUNT(*) FROM report_facts r
-		JOIN cases c ON c.id = r.case_id WHERE `+strings.Join(where, " AND ")+` GROUP BY r.comune_code`, args...)
+	rows, err := db.reader().query(ctx, `SELECT r.comune_code, AVG(r.lat), AVG(r.lon), COUNT(*) FROM report_facts r
+		WHERE `+strings.Join(where, " AND ")+` GROUP BY r.comune_code`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: comune points: %w", err)
 	}

@@ -34,6 +34,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -261,16 +262,23 @@ func run(dbURL string, n, days, runs int, keep bool) error {
 	if err != nil {
 		return err
 	}
-	var peak atomic.Uint64
+	issue = report.Result{} // let the big answer go before measuring the export's memory
+	runtime.GC()
+	var peak, peakLive atomic.Uint64
 	stop := make(chan struct{})
 	go func() {
 		var ms runtime.MemStats
+		live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
 			runtime.ReadMemStats(&ms)
 			if ms.HeapInuse > peak.Load() {
 				peak.Store(ms.HeapInuse)
+			}
+			metrics.Read(live)
+			if v := live[0].Value.Uint64(); v > peakLive.Load() {
+				peakLive.Store(v)
 			}
 			select {
 			case <-stop:
@@ -284,15 +292,17 @@ func run(dbURL string, n, days, runs int, keep bool) error {
 	runtime.ReadMemStats(&before)
 	cw := &countWriter{}
 	t0 = time.Now()
+	cw.start = t0
 	rows, err := svc.ExportRequests(ctx, cw, p, report.FormatCSV, nil)
 	exp := time.Since(t0)
 	close(stop)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("CSV export       %s rows, %s MB in %s (%s rows/s); heap in use %s MB before, peak %s MB during\n",
+	fmt.Printf("CSV export       %s rows, %s MB in %s (%s rows/s), first bytes after %s; heap in use %s MB before, "+
+		"peak %s MB during (live heap at most %s MB)\n",
 		thousands(rows), thousands(cw.n>>20), exp.Round(time.Second), thousands(int64(float64(rows)/exp.Seconds())),
-		thousands(int64(before.HeapInuse>>20)), thousands(int64(peak.Load()>>20)))
+		ms(cw.first), thousands(int64(before.HeapInuse>>20)), thousands(int64(peak.Load()>>20)), thousands(int64(peakLive.Load()>>20)))
 	if rows != int64(n) {
 		return fmt.Errorf("the export wrote %d rows of %d", rows, n)
 	}
@@ -349,9 +359,19 @@ func check(ctx context.Context, tg *target, res report.Result, start, end time.T
 	return nil
 }
 
-type countWriter struct{ n int64 }
+type countWriter struct {
+	n     int64
+	start time.Time
+	first time.Duration
+}
 
-func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+func (c *countWriter) Write(p []byte) (int, error) {
+	if c.n == 0 {
+		c.first = time.Since(c.start)
+	}
+	c.n += int64(len(p))
+	return len(p), nil
+}
 
 var _ io.Writer = (*countWriter)(nil)
 

@@ -105,15 +105,23 @@ CREATE TABLE report_facts (
     comune_code TEXT NOT NULL DEFAULT '',
     provincia_code TEXT NOT NULL DEFAULT '',
     regione_code TEXT NOT NULL DEFAULT '',
-    counted BOOLEAN NOT NULL DEFAULT TRUE
+    counted BOOLEAN NOT NULL DEFAULT TRUE,
+    -- What the exports write besides the counts, so that they read this
+    -- table alone, in time order, without a join over millions of cases.
+    tracking_id TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT '',
+    lat DOUBLE PRECISION,
+    lon DOUBLE PRECISION
 );
-CREATE INDEX report_facts_at ON report_facts (at_s);
-CREATE INDEX report_facts_event ON report_facts (event_id, at_s);
+CREATE INDEX report_facts_at ON report_facts (at_s, case_id);
+CREATE INDEX report_facts_event ON report_facts (event_id, at_s, case_id);
 
 -- Counts per time bucket (grain 900 or 3600 seconds), one dimension at a
 -- time (dim: channel, category, outcome, caller_type, urgency; val its
 -- value), by provincia: what the dashboard and `ascolto report` read
--- instead of millions of cases.
+-- instead of millions of cases. Rows with site_id -1 and mode '*' hold
+-- the same counts for all sites and modes together, what most questions
+-- ask, in fewer rows.
 CREATE TABLE report_rollup (
     grain INTEGER NOT NULL,
     event_id BIGINT NOT NULL,
