@@ -34,6 +34,9 @@ type Desk struct {
 	// voice), and who wants to know about saved dispositions.
 	transcript func(call string) string
 	onSaved    func(agentID string, by console.Actor, d console.Disposition, res console.DispositionResult)
+	// forward sends a case whose disposition calls for it to the
+	// operations room, saying as what ("" when not forwarded).
+	forward func(ctx context.Context, caseID int64, by string) (string, error)
 
 	// since remembers when each agent entered the state last published, so
 	// "time in state" does not restart on changes that keep the state.
@@ -50,6 +53,15 @@ type stateSince struct {
 // queues (the on-call activation marks confirmed operators as arrived).
 func (d *Desk) OnAgentLogin(f func(username string)) {
 	d.ctl.router.onLogin = f
+}
+
+// OnDisposition is called with each case right after an agent saves its
+// disposition, before the agent hears back: the operations room's feed,
+// which forwards rescue requests at once. It returns what the case was
+// forwarded as ("" for nothing); an error is shown to the agent, so a rescue
+// request that did not reach the room is never silent.
+func (d *Desk) OnDisposition(f func(ctx context.Context, caseID int64, by string) (string, error)) {
+	d.forward = f
 }
 
 // Train makes the desk show each call's transcript in the screen pop and
@@ -372,6 +384,14 @@ func (d *Desk) SaveDisposition(ctx context.Context, by console.Actor, agentID st
 	}
 	d.ctl.dispositionSaved(agentID)
 	res := console.DispositionResult{CaseID: cs.ID, TrackingID: cs.TrackingID}
+	if d.forward != nil {
+		kind, err := d.forward(ctx, cs.ID, by.Username)
+		if err != nil {
+			d.log.Error("case not forwarded to the operations room", zap.String("case", cs.TrackingID), zap.Error(err))
+			res.ForwardFailed = true
+		}
+		res.Forwarded = kind
+	}
 	if d.onSaved != nil {
 		in.Call = channel
 		d.onSaved(agentID, by, in, res)

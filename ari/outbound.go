@@ -363,3 +363,40 @@ func (o *Outbound) Hangup(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Announcement is a recorded message phoned to someone who must confirm
+// hearing it (the operations room on an escalation).
+type Announcement struct {
+	Number   string
+	Purpose  string // recorded on the call, e.g. "escalation"
+	LinkedID string // ties the call record to what caused it
+	Media    []string
+}
+
+// Announce dials a.Number, plays the message and asks for 1; if nobody
+// presses it, it plays the message once more; then it hangs up. It returns
+// once the call is over: answered says someone picked up, confirmed that 1
+// was pressed. A dial that fails returns its *DialError.
+func (c *Controller) Announce(ctx context.Context, a Announcement) (answered, confirmed bool, err error) {
+	out, err := c.Dial(ctx, DialRequest{Number: a.Number, Purpose: a.Purpose, LinkedID: a.LinkedID})
+	if err != nil {
+		return false, false, err
+	}
+	defer out.Hangup(context.WithoutCancel(ctx))
+	for range 2 {
+		if err := out.Play(ctx, a.Media...); err != nil {
+			if errors.Is(err, ErrHungUp) {
+				return true, false, nil
+			}
+			return true, false, err
+		}
+		key, err := out.Collect(ctx, CollectOptions{Max: 1, First: 8 * time.Second})
+		if key == "1" {
+			return true, true, nil
+		}
+		if errors.Is(err, ErrHungUp) {
+			return true, false, nil
+		}
+	}
+	return true, false, nil
+}

@@ -47,6 +47,16 @@ type Config struct {
 	CalloutMaxCalls string
 	// SMSURL is the HTTP SMS gateway's URL template.
 	SMSURL string
+	// The operations room (see opsroom.ParseConfig): the acknowledgement
+	// deadline, the room's phone and email, the coordinators' email, the
+	// signed webhook and the token for the CAP feed and exports.
+	OpsEscalateAfter string
+	OpsRoomNumber    string
+	OpsRoomEmail     string
+	CoordinatorEmail string
+	OpsWebhookURL    string
+	OpsWebhookSecret string
+	OpsFeedToken     string
 	// SoftphoneWSS and SoftphoneDomain configure the in-page softphone.
 	SoftphoneWSS    string
 	SoftphoneDomain string
@@ -136,6 +146,27 @@ func options() []option {
 		{name: "sms-url", usage: "HTTP SMS gateway for the activation, a URL template with {to} and {text}, optionally prefixed by POST; empty = no SMS",
 			secret: true, allowed: "empty, or [POST ]http(s)://… with {to} and {text}", check: checkSMSURL,
 			field: func(c *Config) *string { return &c.SMSURL }},
+		{name: "opsroom-escalate-after", def: "2m", usage: "how long a rescue request may wait unacknowledged by the operations room before it is escalated",
+			allowed: "a duration from 10s to 1h", check: checkDurationRange(10*time.Second, time.Hour),
+			field: func(c *Config) *string { return &c.OpsEscalateAfter }},
+		{name: "opsroom-number", usage: "the operations room's telephone, phoned over the trunk on escalation; empty = no call",
+			allowed: "empty, or 4 to 16 digits with an optional leading +", check: checkPhone,
+			field: func(c *Config) *string { return &c.OpsRoomNumber }},
+		{name: "opsroom-email", usage: "the operations room's email, last fallback for escalations and undeliverable webhook items (comma-separated)",
+			allowed: "empty, or addresses separated by commas", check: checkAddressList,
+			field: func(c *Config) *string { return &c.OpsRoomEmail }},
+		{name: "coordinator-email", usage: "the coordinators' email, told of every escalation (comma-separated)",
+			allowed: "empty, or addresses separated by commas", check: checkAddressList,
+			field: func(c *Config) *string { return &c.CoordinatorEmail }},
+		{name: "opsroom-webhook-url", usage: "URL that receives every rescue request and change as signed JSON; empty = no webhook",
+			allowed: "empty, or an http(s) URL", check: optional(checkHTTPURL),
+			field: func(c *Config) *string { return &c.OpsWebhookURL }},
+		{name: "opsroom-webhook-key", usage: "HMAC-SHA256 key of the webhook's signature (at least 16 characters)",
+			secret: true, allowed: "empty, or at least 16 characters", check: checkMinLen(16),
+			field: func(c *Config) *string { return &c.OpsWebhookSecret }},
+		{name: "opsroom-feed-token", usage: "bearer token with which the room's systems read the CAP feed and exports without a console session",
+			secret: true, allowed: "empty, or at least 16 characters", check: checkMinLen(16),
+			field: func(c *Config) *string { return &c.OpsFeedToken }},
 		{name: "console-totp-required", def: "false", usage: "require a second factor (TOTP) for supervisors and admins",
 			allowed: "true, false", check: oneOf("true", "false"),
 			field: func(c *Config) *string { return &c.ConsoleTOTPRequired }},
@@ -151,6 +182,53 @@ func options() []option {
 		{name: "console-session-max", def: "12h", usage: "longest a console session lasts, active or not",
 			allowed: "a duration such as 8h or 12h", check: checkDuration,
 			field: func(c *Config) *string { return &c.ConsoleSessionMax }},
+	}
+}
+
+func checkDurationRange(lo, hi time.Duration) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < lo || d > hi {
+			return fmt.Errorf("%q is not a duration from %s to %s", v, lo, hi)
+		}
+		return nil
+	}
+}
+
+func checkPhone(v string) error {
+	n := strings.ReplaceAll(v, " ", "")
+	if n == "" {
+		return nil
+	}
+	for i, r := range n {
+		if (r < '0' || r > '9') && !(r == '+' && i == 0) {
+			return fmt.Errorf("%q: digits only, with an optional leading +", v)
+		}
+	}
+	if d := len(strings.TrimPrefix(n, "+")); d < 4 || d > 16 {
+		return fmt.Errorf("%q: 4 to 16 digits", v)
+	}
+	return nil
+}
+
+func checkAddressList(v string) error {
+	for _, a := range strings.Split(v, ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		if p, err := mail.ParseAddress(a); err != nil || p.Address != a {
+			return fmt.Errorf("%q is not an address like sala.operativa@example.it", a)
+		}
+	}
+	return nil
+}
+
+func checkMinLen(n int) func(string) error {
+	return func(v string) error {
+		if v != "" && len(v) < n {
+			return fmt.Errorf("too short: at least %d characters", n)
+		}
+		return nil
 	}
 }
 

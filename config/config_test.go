@@ -40,7 +40,7 @@ func TestDefaults(t *testing.T) {
 	want := Config{HTTPAddr: "127.0.0.1:8080", DataDir: "./data", ARIURL: "http://127.0.0.1:8088/ari",
 		ARIUser: "ascolto", ARIApp: "ascolto", LogLevel: "info", Lang: "it",
 		ConsoleTOTPRequired: "false", ConsoleSecureCookies: "auto", ConsoleIdleTimeout: "2h", ConsoleSessionMax: "12h",
-		CalloutMaxCalls: "10"}
+		CalloutMaxCalls: "10", OpsEscalateAfter: "2m"}
 	if cfg != want {
 		t.Fatalf("defaults = %+v, want %+v", cfg, want)
 	}
@@ -94,6 +94,10 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"bad callout limit", []string{"--callout-max-calls", "0"}, nil, "", "callout-max-calls", "1 to 200"},
 		{"sms template without {to}", nil, map[string]string{"ASCOLTO_SMS_URL": "https://sms.example.it/send?text={text}"}, "", "sms-url", "{to}"},
 		{"bad idle timeout", []string{"--console-idle-timeout", "forever"}, nil, "", "console-idle-timeout", "duration"},
+		{"escalation too quick", []string{"--opsroom-escalate-after", "5s"}, nil, "", "opsroom-escalate-after", "10s"},
+		{"room number with letters", []string{"--opsroom-number", "06-SALA"}, nil, "", "opsroom-number", "digits"},
+		{"coordinator not an address", nil, map[string]string{"ASCOLTO_COORDINATOR_EMAIL": "a@b.it, nobody"}, "", "coordinator-email", "nobody"},
+		{"short webhook key", []string{"--opsroom-webhook-key", "abc"}, nil, "", "opsroom-webhook-key", "16"},
 		{"bad proxy", nil, map[string]string{"ASCOLTO_CONSOLE_TRUSTED_PROXIES": "10.0.0.1,nonsense"}, "", "console-trusted-proxies", "prefix"},
 	}
 	for _, tc := range cases {

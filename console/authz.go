@@ -23,7 +23,7 @@ const (
 	PermKBPin      Permission = "kb.pin"
 	PermKBEdit     Permission = "kb.edit"
 	PermUsers      Permission = "users.manage"
-	PermOpsRoom    Permission = "opsroom"      // the operations-room pages (ops-room issue)
+	PermOpsRoom    Permission = "opsroom"      // the operations-room pages (opsroom.go has the rest)
 	PermTopicQueue Permission = "topic.queues" // live queue figures
 	PermTopicAgent Permission = "topic.agents" // every agent's live state
 	PermCases      Permission = "cases.read"   // case search, case view, attachments
@@ -59,6 +59,10 @@ func newPolicy() *policy {
 		// The on-call activation board and its open/close buttons.
 		PermActivation:     {store.RoleSupervisor, store.RoleAdmin},
 		PermActivationOpen: {store.RoleSupervisor, store.RoleAdmin},
+		// The operations room: the room acknowledges and updates what it
+		// receives; coordinators watch it and read the reports.
+		PermOpsAct:  {store.RoleOpsRoom, store.RoleAdmin},
+		PermReports: {store.RoleOpsRoom, store.RoleSupervisor, store.RoleAdmin},
 	}
 	p := &policy{roles: map[Permission]map[string]bool{}}
 	for perm, roles := range grant {
@@ -85,6 +89,8 @@ func newPolicy() *policy {
 		"supervisor.whisper":     PermSupervise,
 		"supervisor.barge":       PermSupervise,
 		"mode.set":               PermMode,
+		MsgOpsAck:                PermOpsAct,
+		MsgOpsStatus:             PermOpsAct,
 	}
 	// Topics the server publishes on. "user:NAME" is personal and handled
 	// apart: only NAME receives it.
@@ -94,6 +100,8 @@ func newPolicy() *policy {
 		TopicQueues:     PermTopicQueue,
 		TopicActivation: PermActivation,
 		TopicAgents:     PermTopicAgent,
+		TopicOpsRoom:    PermOpsRoom,
+		TopicOpsAlerts:  PermWallboard,
 	}
 	return p
 }
@@ -116,18 +124,20 @@ func (p *policy) topic(username, role, topic string) bool {
 	return ok && p.allows(role, perm)
 }
 
-// home is where a role lands after signing in.
-func home(role string) string {
+// home is where a role lands after signing in: the operations room's
+// people on their screen when it is mounted, on the knowledge base if not.
+func (c *Console) home(role string) string {
 	switch role {
 	case store.RoleAgent:
 		return "/agent"
-	case store.RoleSupervisor:
+	case store.RoleSupervisor, store.RoleAdmin:
 		return "/supervisor"
-	case store.RoleAdmin:
-		return "/supervisor"
-	default: // opsroom: its own pages arrive with the ops-room issue
-		return "/kb"
+	case store.RoleOpsRoom:
+		if c.cat.has("nav.opsroom") {
+			return "/opsroom"
+		}
 	}
+	return "/kb"
 }
 
 // Topics the console publishes on.

@@ -165,6 +165,11 @@ type Disposition struct {
 type DispositionResult struct {
 	CaseID     int64  `json:"case_id"`
 	TrackingID string `json:"tracking_id"`
+	// Forwarded says the case went to the operations room, as what
+	// (rescue, report); ForwardFailed that it should have and did not: the
+	// agent must phone the room.
+	Forwarded     string `json:"forwarded,omitempty"`
+	ForwardFailed bool   `json:"forward_failed,omitempty"`
 }
 
 // Unwired is the Backend used until the ACD is connected.

@@ -32,7 +32,7 @@ func (c *Console) rootPage(v *visit) error {
 	if v.sess.MFAPending {
 		return redirect(v, "/login/totp")
 	}
-	return redirect(v, home(v.user.Role))
+	return redirect(v, c.home(v.user.Role))
 }
 
 type loginData struct {
@@ -42,7 +42,7 @@ type loginData struct {
 
 func (c *Console) loginPage(v *visit) error {
 	if v.sess != nil && !v.sess.MFAPending {
-		return redirect(v, localPath(v.r.URL.Query().Get("next"), home(v.user.Role)))
+		return redirect(v, localPath(v.r.URL.Query().Get("next"), c.home(v.user.Role)))
 	}
 	c.ensurePre(v)
 	p := c.newPage(v, "login.title", loginData{Next: localPath(v.r.URL.Query().Get("next"), "")})
@@ -119,7 +119,7 @@ func (c *Console) loginSubmit(v *visit) error {
 	}
 	c.audit(ctx, v, "login", "user:"+u.Username, nil)
 	c.signedIn(u)
-	return redirect(v, localPath(next, home(u.Role)))
+	return redirect(v, localPath(next, c.home(u.Role)))
 }
 
 // mfaRequired says whether configuration makes a second factor mandatory for role.
@@ -237,7 +237,7 @@ func (c *Console) totpSubmit(v *visit) error {
 	}
 	c.audit(ctx, v, "login", "user:"+u.Username, map[string]any{"second_factor": true})
 	c.signedIn(*v.user)
-	return redirect(v, localPath(next, home(u.Role)))
+	return redirect(v, localPath(next, c.home(u.Role)))
 }
 
 // logout ends the session and every WebSocket it opened.

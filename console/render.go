@@ -165,13 +165,17 @@ func (c *Console) newPage(v *visit, title string, data any) *page {
 		}{
 			{"/agent", "nav.desk", PermDesk},
 			{"/supervisor", "nav.wallboard", PermWallboard},
+			{"/opsroom", "nav.opsroom", PermOpsRoom},
 			{"/activation", "nav.activation", PermActivation},
 			{"/cases", "nav.cases", PermCases},
+			{"/reports", "nav.reports", PermReports},
 			{"/kb", "nav.kb", PermKBRead},
 			{"/admin/users", "nav.users", PermUsers},
 			{"/account", "nav.account", PermSignedIn},
 		} {
-			if c.policy.allows(v.user.Role, n.perm) {
+			// Pages mounted apart (the operations room) bring their own
+			// words: no words, no page, no link.
+			if c.policy.allows(v.user.Role, n.perm) && c.cat.has(n.key) {
 				p.Nav = append(p.Nav, navItem{n.href, n.key})
 			}
 		}
@@ -355,7 +359,7 @@ func (rt route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !v.sess.MFAPending {
-			redirect(v, home(v.user.Role))
+			redirect(v, rt.c.home(v.user.Role))
 			return
 		}
 	case accessSignedIn:

@@ -21,35 +21,12 @@ import (
 	"go.uber.org/zap/zaptest"
 )
 
-// controllerPhone is the Phone the lead wires in `serve`: the ARI
-// controller dials the room over the trunk, plays the message, asks for 1,
-// plays it once more if nobody pressed it, and hangs up.
+// controllerPhone is the Phone `serve` wires: the controller's Announce.
 type controllerPhone struct{ c *ari.Controller }
 
 func (p controllerPhone) Announce(ctx context.Context, a opsroom.Announcement) (opsroom.AnnounceResult, error) {
-	out, err := p.c.Dial(ctx, ari.DialRequest{Number: a.Number, Purpose: "escalation", LinkedID: a.LinkedID})
-	if err != nil {
-		return opsroom.AnnounceResult{}, err
-	}
-	defer out.Hangup(context.WithoutCancel(ctx))
-	res := opsroom.AnnounceResult{Answered: true}
-	for range 2 {
-		if err := out.Play(ctx, a.Media...); err != nil {
-			if errors.Is(err, ari.ErrHungUp) {
-				return res, nil
-			}
-			return res, err
-		}
-		key, err := out.Collect(ctx, ari.CollectOptions{Max: 1, First: 8 * time.Second})
-		if key == "1" {
-			res.Confirmed = true
-			return res, nil
-		}
-		if errors.Is(err, ari.ErrHungUp) {
-			return res, nil
-		}
-	}
-	return res, nil
+	answered, confirmed, err := p.c.Announce(ctx, ari.Announcement{Number: a.Number, Purpose: "escalation", LinkedID: a.LinkedID, Media: a.Media})
+	return opsroom.AnnounceResult{Answered: answered, Confirmed: confirmed}, err
 }
 
 // TestEscalationCallThroughTheSimulator: nobody acknowledges a rescue

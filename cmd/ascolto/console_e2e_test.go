@@ -202,6 +202,12 @@ func TestConsoleShiftInBrowser(t *testing.T) {
 	if cs2.Urgency != store.UrgencyRescue || cs2.ContactPhone != "+390862999888" || cs2.ComuneCode != "066049" {
 		t.Fatalf("rescue case in the store: %+v", cs2)
 	}
+	// Saved, the rescue request is in front of the operations room, and the
+	// agent is told so on the desk.
+	agent.waitFor(`document.getElementById("saved-ops").textContent.includes("Inoltrata alla Sala Operativa")`)
+	if it, err := db.OpsItemByCase(ctx, cs2.ID); err != nil || it.Kind != store.OpsRescue || it.State != "new" {
+		t.Fatalf("operations-room item of the rescue case: %+v, %v", it, err)
+	}
 	sup.waitFor(fmt.Sprintf(`Number(document.querySelector('#queues tr[data-name="informazioni"] td[data-f="answered"]').textContent) === %d`, before+1))
 	sup.waitFor(`Number(document.querySelector('#queues tr[data-name="soccorso"] td[data-f="answered"]').textContent) >= 1`)
 	sup.shot("e2e-07-wallboard")

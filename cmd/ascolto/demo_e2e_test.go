@@ -72,6 +72,24 @@ func TestDemoScenario(t *testing.T) {
 	if len(rs) != counts["rescue"] {
 		t.Fatalf("%d rescue cases, %d rescue callers", len(rs), counts["rescue"])
 	}
+	// Every rescue request went on to the operations room as it was saved,
+	// and nothing else did (the others are neither rescue nor forwarded).
+	items, err := db.OpsItems(bg, store.OpsFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rescueCase := map[int64]bool{}
+	for _, c := range rs {
+		rescueCase[c.ID] = true
+	}
+	for _, it := range items {
+		if it.Kind != store.OpsRescue || !rescueCase[it.CaseID] {
+			t.Fatalf("operations-room item %+v is not one of the rescue cases", it)
+		}
+	}
+	if len(items) != len(rs) {
+		t.Fatalf("%d items in the operations room for %d rescue cases", len(items), len(rs))
+	}
 }
 
 func itoaPort(p int) string { return strconv.Itoa(p) }

@@ -55,5 +55,6 @@ transaction. Comuni no longer listed (mergers) are retired, kept for past cases.
 			return nil
 		},
 	})
+	c.AddCommand(a.geoBoundariesCmd())
 	return c
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/ascolto/ascolto/live"
 	"github.com/ascolto/ascolto/mail"
 	"github.com/ascolto/ascolto/oncall"
+	"github.com/ascolto/ascolto/opsroom"
+	"github.com/ascolto/ascolto/report"
 	"github.com/ascolto/ascolto/store"
 	"github.com/ascolto/ascolto/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -174,6 +176,32 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	desk.Attach(cons)
 	cons.Mount(srv)
 
+	// The operations room: rescue requests and situation reports from the
+	// desk, acknowledgement and escalation, webhook, CAP; and the reports.
+	opsCfg, err := opsroom.ParseConfig(a.cfg.OpsEscalateAfter, a.cfg.OpsRoomNumber, a.cfg.OpsRoomEmail, a.cfg.CoordinatorEmail,
+		a.cfg.OpsWebhookURL, a.cfg.OpsWebhookSecret, a.cfg.OpsFeedToken, a.cfg.PublicURL)
+	if err != nil {
+		return err
+	}
+	ops, err := opsroom.New(opsroom.Options{Store: db, Clock: a.clock, Log: a.log.Named("opsroom"), Config: opsCfg,
+		Publisher: cons, Phone: roomPhone{ctl}, Mail: mailer.Service(), Registry: reg})
+	if err != nil {
+		return err
+	}
+	reports := report.New(report.Options{Store: db, Clock: a.clock, Log: a.log.Named("report")})
+	rollup, err := reports.NewWorker(reg)
+	if err != nil {
+		return err
+	}
+	desk.OnDisposition(func(ctx context.Context, caseID int64, by string) (string, error) {
+		v, forwarded, err := ops.Submit(ctx, caseID, by)
+		if err != nil || !forwarded {
+			return "", err
+		}
+		return v.Kind, nil
+	})
+	cons.MountOpsRoom(srv, ops, reports)
+
 	var wg sync.WaitGroup
 	ctlDone := make(chan error, 1)
 	run := func(f func()) {
@@ -224,6 +252,12 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	})
 	afterDB(func() { faxes.Run(ctx) })
 	afterDB(func() {
+		if err := ops.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("operations-room feed stopped", zap.Error(err))
+		}
+	})
+	afterDB(func() { rollup.Run(ctx) })
+	afterDB(func() {
 		if err := callout.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("on-call runner stopped", zap.Error(err))
 		}
@@ -242,6 +276,16 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 type deskBackend struct {
 	*ari.Desk
 	oncall.ConsoleBoards
+}
+
+// roomPhone phones the operations room on an escalation through the
+// controller: the message, 1 to confirm, once more if nobody pressed it.
+type roomPhone struct{ ctl *ari.Controller }
+
+func (p roomPhone) Announce(ctx context.Context, a opsroom.Announcement) (opsroom.AnnounceResult, error) {
+	answered, confirmed, err := p.ctl.Announce(ctx, ari.Announcement{Number: a.Number, Purpose: "escalation",
+		LinkedID: a.LinkedID, Media: a.Media})
+	return opsroom.AnnounceResult{Answered: answered, Confirmed: confirmed}, err
 }
 
 // controller builds the ARI controller from the configuration.

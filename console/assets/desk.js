@@ -14,6 +14,7 @@
   var shown = "";        // call id the panel shows
   var self = null;       // the agent's latest state
   var announced = {};    // calls already announced to screen readers
+  var ops = {};          // tracking id -> what the operations room did with it
   var dirty = {};        // call id -> the agent typed in the form
 
   function popOf(c) { return c && c.pop ? c.pop : {}; }
@@ -164,6 +165,8 @@
       $("d-save").textContent = t("disp.update");
       var kb = $("kb-case");
       if (kb) { kb.value = c.tracking_id; }
+      $("saved-ops").textContent = ops[c.tracking_id] || "";
+      $("saved-ops").hidden = !ops[c.tracking_id];
     } else {
       box.hidden = true;
       $("d-save").textContent = t("disp.save");
@@ -187,6 +190,15 @@
     redraw();
   });
   A.on("agent.self", function (m) { self = m.data; redraw(); });
+  // What the operations room does with a case this agent forwarded.
+  A.on("opsroom.update", function (m) {
+    var v = m.data || {};
+    var said = t("disp.opsupdate") + " " + v.tracking_id + ": " + t("disp.ops." + v.state);
+    if (v.assignee) { said += " (" + v.assignee + ")"; }
+    $("desk-announce").textContent = said;
+    ops[v.tracking_id] = said;
+    redraw();
+  });
 
   // Training: the score of the form just saved, against what the scenario expected.
   A.on("training.score", function (m) {
@@ -258,7 +270,11 @@
       delete dirty[data.call];
       var c = find(data.call);
       if (c) { c.tracking_id = res.tracking_id; c.overdue = false; }
-      $("desk-announce").textContent = t("disp.saved") + " " + t("disp.tracking") + " " + res.tracking_id;
+      if (res.forwarded && !ops[res.tracking_id]) { ops[res.tracking_id] = t("disp.forwarded"); }
+      var said = t("disp.saved") + " " + t("disp.tracking") + " " + res.tracking_id;
+      if (res.forwarded) { said += " " + t("disp.forwarded"); }
+      $("desk-announce").textContent = said;
+      if (res.forward_failed) { A.showError(box, { message: t("disp.forwardfailed") }); }
       if (c) { drawSaved(c); }
       drawReminders();
     }, function (err) { A.showError(box, err); }).then(function () { save.disabled = false; });
