@@ -30,12 +30,6 @@ const (
 // ReportDims lists the dimensions kept in the rollups.
 var ReportDims = []string{DimChannel, DimCategory, DimOutcome, DimCallerType, DimUrgency}
 
-// The rollup rows that count every site and every mode together.
-const (
-	AllSites = -1
-	AllModes = "*"
-)
-
 // Rollup grains in seconds.
 const (
 	Grain15m  = 900
@@ -86,9 +80,16 @@ type comuniKey struct {
 	dim, mode, val, comune string
 }
 
+type totalKey struct {
+	grain               int
+	eventID, bucket     int64
+	dim, val, provincia string
+}
+
 // deltas accumulates count changes before they are written.
 type deltas struct {
 	roll   map[rollKey]int64
+	totals map[totalKey]int64
 	comuni map[comuniKey]int64
 }
 
@@ -102,8 +103,7 @@ func (ds *deltas) add(f reportFact, n int64) {
 			k := rollKey{grain: g, eventID: f.eventID, siteID: f.siteID, bucket: f.atS - f.atS%int64(g), dim: d,
 				mode: f.mode, val: v, provincia: f.provincia}
 			ds.roll[k] += n
-			k.siteID, k.mode = AllSites, AllModes
-			ds.roll[k] += n
+			ds.totals[totalKey{grain: g, eventID: f.eventID, bucket: k.bucket, dim: d, val: v, provincia: f.provincia}] += n
 		}
 		ds.comuni[comuniKey{eventID: f.eventID, siteID: f.siteID, day: f.day, dim: d, mode: f.mode, val: v, comune: f.comune}] += n
 	}
@@ -213,7 +213,7 @@ func (db *DB) ResetReports(ctx context.Context, actor string) error {
 		if err := tx.lock(ctx, lockReportRollup); err != nil {
 			return err
 		}
-		for _, t := range []string{"report_facts", "report_rollup", "report_comuni", "report_cursor"} {
+		for _, t := range []string{"report_facts", "report_rollup", "report_totals", "report_comuni", "report_cursor"} {
 			if _, err := tx.exec(ctx, `DELETE FROM `+t); err != nil {
 				return fmt.Errorf("store: reset %s: %w", t, err)
 			}
@@ -321,7 +321,7 @@ func (tx *Tx) rollPage(ctx context.Context, at time.Time, id int64, until time.T
 	if err != nil {
 		return res, err
 	}
-	ds := deltas{roll: map[rollKey]int64{}, comuni: map[comuniKey]int64{}}
+	ds := deltas{roll: map[rollKey]int64{}, totals: map[totalKey]int64{}, comuni: map[comuniKey]int64{}}
 	var changed []reportFact
 	for _, f := range facts {
 		prev, seen := old[f.caseID]
@@ -478,6 +478,37 @@ func (tx *Tx) writeDeltas(ctx context.Context, ds deltas) error {
 		})
 	if err != nil {
 		return fmt.Errorf("store: write report rollup: %w", err)
+	}
+	tot := make([]totalKey, 0, len(ds.totals))
+	for k, n := range ds.totals {
+		if n != 0 {
+			tot = append(tot, k)
+		}
+	}
+	sort.Slice(tot, func(i, j int) bool {
+		a, b := tot[i], tot[j]
+		switch {
+		case a.grain != b.grain:
+			return a.grain < b.grain
+		case a.eventID != b.eventID:
+			return a.eventID < b.eventID
+		case a.dim != b.dim:
+			return a.dim < b.dim
+		case a.bucket != b.bucket:
+			return a.bucket < b.bucket
+		case a.val != b.val:
+			return a.val < b.val
+		}
+		return a.provincia < b.provincia
+	})
+	err = tx.upsert(ctx, `INSERT INTO report_totals (grain, event_id, dim, bucket, val, provincia_code, n) VALUES `,
+		` ON CONFLICT (grain, event_id, dim, bucket, val, provincia_code) DO UPDATE SET n = report_totals.n + excluded.n`,
+		7, len(tot), func(i int) []any {
+			k := tot[i]
+			return []any{k.grain, k.eventID, k.dim, k.bucket, k.val, k.provincia, ds.totals[k]}
+		})
+	if err != nil {
+		return fmt.Errorf("store: write report totals: %w", err)
 	}
 	com := make([]comuniKey, 0, len(ds.comuni))
 	for k, n := range ds.comuni {

@@ -112,6 +112,9 @@ func (db *DB) Counts(ctx context.Context, q CountQuery, fn func(CountRow) error)
 			grain = GrainHour
 		}
 		from = `report_rollup r`
+		if q.SiteID == 0 && q.Mode == "" {
+			from = `report_totals r` // every site and mode together
+		}
 		if usesRegione(q) { // the join only when the regione is asked for
 			from += ` LEFT JOIN province p ON p.code = r.provincia_code`
 		}
@@ -144,9 +147,6 @@ func (db *DB) Counts(ctx context.Context, q CountQuery, fn func(CountRow) error)
 	}
 	if q.Mode != "" {
 		where = append(where, `r.mode = `+arg(q.Mode))
-	}
-	if (q.Source == FromRollup15m || q.Source == FromRollupHour) && q.SiteID == 0 && q.Mode == "" {
-		where = append(where, `r.site_id = `+arg(AllSites), `r.mode = `+arg(AllModes))
 	}
 	names := make([]string, 0, len(q.Where))
 	for k := range q.Where {
@@ -200,8 +200,12 @@ func (db *DB) Counts(ctx context.Context, q CountQuery, fn func(CountRow) error)
 		group = append(group, col)
 	}
 	if q.Source != FromFacts {
+		// One event's totals, grouped by all their columns, are one row
+		// per group already.
+		unique := q.Source != FromComuni && q.SiteID == 0 && q.Mode == "" && q.EventID != 0 && sel[0] == timeCol &&
+			slices.Contains(q.GroupBy, q.Dim) && slices.Contains(q.GroupBy, GeoProvincia) && len(q.GroupBy) == 2
 		return db.sumRollup(ctx, `SELECT `+strings.Join(sel, ", ")+`, r.n FROM `+from+` WHERE `+strings.Join(where, " AND "),
-			args, len(q.GroupBy), fn)
+			args, len(q.GroupBy), unique, fn)
 	}
 	stmt := `SELECT ` + strings.Join(sel, ", ") + `, COUNT(*) FROM ` + from + ` WHERE ` + strings.Join(where, " AND ")
 	if len(group) > 0 {
@@ -239,7 +243,7 @@ func (db *DB) Counts(ctx context.Context, q CountQuery, fn func(CountRow) error)
 // them as they stream costs both engines less than grouping and sorting
 // them (PostgreSQL spills that sort to disk with its default work_mem).
 // Groups are handed to fn by bucket, then keys.
-func (db *DB) sumRollup(ctx context.Context, stmt string, args []any, width int, fn func(CountRow) error) error {
+func (db *DB) sumRollup(ctx context.Context, stmt string, args []any, width int, unique bool, fn func(CountRow) error) error {
 	if width > maxGroupBy {
 		return invalid("at most %d fields to group by", maxGroupBy)
 	}
@@ -265,7 +269,12 @@ func (db *DB) sumRollup(ctx context.Context, stmt string, args []any, width int,
 		bucket int64
 		keys   [maxGroupBy]uint32
 	}
-	index := make(map[slot]int64, 1024)
+	type group struct {
+		slot
+		n int64
+	}
+	var groups []group
+	index := map[slot]int{} // unused when each row is its own group
 	raw := make([]sql.RawBytes, width)
 	var bucket, n int64
 	dest := make([]any, 0, width+2)
@@ -282,16 +291,17 @@ func (db *DB) sumRollup(ctx context.Context, stmt string, args []any, width int,
 		for i, b := range raw {
 			k.keys[i] = intern(b)
 		}
-		index[k] += n
+		if !unique {
+			if i, ok := index[k]; ok {
+				groups[i].n += n
+				continue
+			}
+			index[k] = len(groups)
+		}
+		groups = append(groups, group{k, n})
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: count requests: %w", err)
-	}
-	groups := make([]slot, 0, len(index))
-	for k, n := range index {
-		if n != 0 { // zero: everything counted there moved away
-			groups = append(groups, k)
-		}
 	}
 	// Values are compared by their rank, found once.
 	order := make([]uint32, len(vals))
@@ -303,7 +313,7 @@ func (db *DB) sumRollup(ctx context.Context, stmt string, args []any, width int,
 	for r, id := range order {
 		rank[id] = uint32(r)
 	}
-	slices.SortFunc(groups, func(a, b slot) int {
+	slices.SortFunc(groups, func(a, b group) int {
 		if a.bucket != b.bucket {
 			return cmp.Compare(a.bucket, b.bucket)
 		}
@@ -316,11 +326,14 @@ func (db *DB) sumRollup(ctx context.Context, stmt string, args []any, width int,
 	})
 	keys := make([]string, len(groups)*width)
 	for gi, g := range groups {
+		if g.n == 0 {
+			continue // everything counted there moved away
+		}
 		row := keys[gi*width : (gi+1)*width : (gi+1)*width]
 		for i := range width {
 			row[i] = vals[g.keys[i]]
 		}
-		if err := fn(CountRow{Bucket: g.bucket, Keys: row, N: index[g]}); err != nil {
+		if err := fn(CountRow{Bucket: g.bucket, Keys: row, N: g.n}); err != nil {
 			return err
 		}
 	}

@@ -119,9 +119,7 @@ CREATE INDEX report_facts_event ON report_facts (event_id, at_s, case_id);
 -- Counts per time bucket (grain 900 or 3600 seconds), one dimension at a
 -- time (dim: channel, category, outcome, caller_type, urgency; val its
 -- value), by provincia: what the dashboard and `ascolto report` read
--- instead of millions of cases. Rows with site_id -1 and mode '*' hold
--- the same counts for all sites and modes together, what most questions
--- ask, in fewer rows.
+-- instead of millions of cases, when a question names a site or a mode.
 CREATE TABLE report_rollup (
     grain INTEGER NOT NULL,
     event_id BIGINT NOT NULL,
@@ -137,6 +135,20 @@ CREATE TABLE report_rollup (
     PRIMARY KEY (grain, event_id, dim, bucket, val, provincia_code, site_id, mode)
 );
 CREATE INDEX report_rollup_time ON report_rollup (grain, dim, bucket);
+
+-- The same counts for every site and mode together: what most questions
+-- ask, in a smaller table read along its primary key.
+CREATE TABLE report_totals (
+    grain INTEGER NOT NULL,
+    event_id BIGINT NOT NULL,
+    dim TEXT NOT NULL,
+    bucket BIGINT NOT NULL,
+    val TEXT NOT NULL,
+    provincia_code TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (grain, event_id, dim, bucket, val, provincia_code)
+);
+CREATE INDEX report_totals_time ON report_totals (grain, dim, bucket);
 
 -- Counts per Italian calendar day by comune, for provenance.
 CREATE TABLE report_comuni (
