@@ -214,6 +214,9 @@ func (r *Runner) Run(ctx context.Context) {
 	if s.Mode != "" {
 		r.setMode(ctx, s.Mode, s.Reason)
 	}
+	if s.Event != "" {
+		r.openEvent(ctx)
+	}
 	for _, st := range s.Steps {
 		st := st
 		r.o.Clock.AfterFunc(st.At, func() { r.setMode(ctx, st.Mode, st.Reason) })
@@ -246,6 +249,29 @@ func (r *Runner) Run(ctx context.Context) {
 	}
 	wg.Wait()
 	close(r.done)
+}
+
+// openEvent opens the scenario's emergency event, so that its contacts
+// are counted under it in the operations room's reports — or finds it
+// open already (a demo run again on kept data).
+func (r *Runner) openEvent(ctx context.Context) {
+	s := r.o.Scenario
+	open, err := r.o.Store.Events(ctx, true)
+	if err != nil {
+		r.log.Warn("demo: events not read", zap.Error(err))
+		return
+	}
+	for _, e := range open {
+		if strings.EqualFold(e.Name, s.Event) {
+			return
+		}
+	}
+	e := store.EmergencyEvent{Name: s.Event, Area: s.Area}
+	if err := r.o.Store.OpenEvent(ctx, &e, "demo"); err != nil {
+		r.log.Warn("demo: event not opened", zap.String("event", s.Event), zap.Error(err))
+		return
+	}
+	r.log.Info("demo: event opened", zap.Int64("event", e.ID), zap.String("name", e.Name))
 }
 
 func (r *Runner) setMode(ctx context.Context, mode, reason string) {

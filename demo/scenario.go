@@ -25,7 +25,8 @@ type Scenario struct {
 	Duration    time.Duration `yaml:"duration"` // how long callers keep arriving
 	Mode        string        `yaml:"mode"`     // operating mode at the start: ordinary, emergency, closed
 	Reason      string        `yaml:"reason"`   // why, for the mode change
-	Event       string        `yaml:"event"`    // emergency event name, if any
+	Event       string        `yaml:"event"`    // emergency event opened at the start, if any
+	Area        []string      `yaml:"area"`     // the event's regioni (08) and province (039), ISTAT codes
 	Agents      int           `yaml:"agents"`   // simulated agents logged in
 	Answer      time.Duration `yaml:"answer"`   // how long a simulated agent's phone rings
 	Arrivals    []Rate        `yaml:"arrivals"` // calls per hour over time, linear in between
@@ -171,6 +172,14 @@ func (s *Scenario) check() error {
 	case "", "ordinary", "emergency", "closed":
 	default:
 		return fmt.Errorf("demo: scenario %s: mode %q (ordinary, emergency, closed)", s.Name, s.Mode)
+	}
+	if len(s.Area) > 0 && s.Event == "" {
+		return fmt.Errorf("demo: scenario %s: an area belongs to an event (event: …)", s.Name)
+	}
+	for _, c := range s.Area {
+		if (len(c) != 2 && len(c) != 3) || strings.Trim(c, "0123456789") != "" {
+			return fmt.Errorf("demo: scenario %s: area %q: ISTAT codes of regioni (08) or province (039)", s.Name, c)
+		}
 	}
 	var share float64
 	for i, c := range s.Callers {

@@ -226,6 +226,12 @@ func (a *app) printDemo(svc *service, sc *demo.Scenario, speed float64, train bo
 	}
 	fmt.Fprintln(w, a.t("  in un'altra finestra e mettiti «disponibile» per riceverne anche tu.",
 		"  in another window and go «available» to take some yourself."))
+	if sc.Event != "" || sc.Activation != nil {
+		fmt.Fprintln(w, a.t("  Come «salaoperativa»: le richieste di soccorso arrivano su /opsroom (prendile in carico),",
+			"  As «salaoperativa»: rescue requests arrive on /opsroom (acknowledge them),"))
+		fmt.Fprintln(w, a.t("  e /reports mostra cosa si chiede e da dove, con esportazioni e rapporto di situazione.",
+			"  and /reports shows what is asked and from where, with exports and the situation report."))
+	}
 	if train {
 		fmt.Fprintln(w, a.t("  Addestramento: le chiamate per «operatore» mostrano cosa dice il chiamante; ogni scheda salvata ha un punteggio.",
 			"  Training: calls for «operatore» show what the caller says; each saved form is scored."))

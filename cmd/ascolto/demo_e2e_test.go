@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -73,22 +74,46 @@ func TestDemoScenario(t *testing.T) {
 		t.Fatalf("%d rescue cases, %d rescue callers", len(rs), counts["rescue"])
 	}
 	// Every rescue request went on to the operations room as it was saved,
-	// and nothing else did (the others are neither rescue nor forwarded).
+	// every power outage as a situation report (the scenario's agents
+	// forward them), and nothing else did.
 	items, err := db.OpsItems(bg, store.OpsFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rescueCase := map[int64]bool{}
-	for _, c := range rs {
-		rescueCase[c.ID] = true
+	all, _ := db.Cases(bg, store.CaseFilter{Limit: 1000})
+	category := map[int64]string{}
+	for _, c := range all {
+		category[c.ID] = c.Category
 	}
+	kinds := map[string]int{}
 	for _, it := range items {
-		if it.Kind != store.OpsRescue || !rescueCase[it.CaseID] {
-			t.Fatalf("operations-room item %+v is not one of the rescue cases", it)
+		want := map[string]string{"soccorso": store.OpsRescue, "disalimentazione": store.OpsReport}[category[it.CaseID]]
+		if it.Kind != want {
+			t.Fatalf("operations-room item %+v: case of category %q", it, category[it.CaseID])
+		}
+		kinds[it.Kind]++
+	}
+	if kinds[store.OpsRescue] != counts["rescue"] || kinds[store.OpsReport] != counts["power"] {
+		t.Fatalf("operations room has %v; the scenario placed %d rescue requests and %d power outages",
+			kinds, counts["rescue"], counts["power"])
+	}
+	// The scenario opened its event; every request is counted under it.
+	db.Close()
+	out, _, code := cli(t, []string{"ASCOLTO_DATA_DIR=" + data}, "report", "--event", "Prova alluvione", "--by", "category", "--format", "json")
+	var res struct {
+		Total  int64
+		Totals []struct {
+			Keys []string
+			N    int64
 		}
 	}
-	if len(items) != len(rs) {
-		t.Fatalf("%d items in the operations room for %d rescue cases", len(items), len(rs))
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.Total != int64(total) {
+		t.Fatalf("report on the scenario's event: exit %d, %d requests of %d: %.300s", code, res.Total, total, out)
+	}
+	for _, tot := range res.Totals {
+		if int(tot.N) != byCategory[tot.Keys[0]] {
+			t.Fatalf("report says %d %s, the cases %d", tot.N, tot.Keys[0], byCategory[tot.Keys[0]])
+		}
 	}
 }
 
