@@ -245,8 +245,10 @@ func TestRingAllAndTransfer(t *testing.T) {
 func TestRestartWith200Waiting(t *testing.T) {
 	r := newRig(t, dontStart())
 	setQueue(t, r, "informazioni", func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
-	a1 := seat(t, r, "101", arisim.Answer(0, arisim.Wait(2*time.Second), arisim.HangUp()), "informazioni")
-	a2 := seat(t, r, "102", arisim.Answer(0, arisim.Wait(2*time.Second), arisim.HangUp()), "informazioni")
+	// Each agent talks for 2 s once bridged with the caller (a phone that
+	// hangs up before the bridge is paused as for no answer).
+	a1 := seat(t, r, "101", arisim.Answer(0, arisim.WaitBridged(), arisim.Wait(2*time.Second), arisim.HangUp()), "informazioni")
+	a2 := seat(t, r, "102", arisim.Answer(0, arisim.WaitBridged(), arisim.Wait(2*time.Second), arisim.HangUp()), "informazioni")
 	r.start("secret")
 	const n = 200
 	calls := make([]*arisim.Call, n)

@@ -114,6 +114,56 @@ func TestACDAnswerTalkAndWrapUp(t *testing.T) {
 	})
 }
 
+// TestAgentDropsBeforeTheBridge: an agent's phone answers and hangs up at
+// once, before the caller can be bridged with it. The caller is not cut
+// off: they go back in line and the next agent takes them.
+func TestAgentDropsBeforeTheBridge(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	dropper := seat(t, r, "101", arisim.Answer(0, arisim.HangUp()), "informazioni")
+	seat(t, r, "102", arisim.Answer(time.Second), "informazioni")
+	r.start("secret")
+	login(t, r, "101")
+	time.Sleep(20 * time.Millisecond) // 101 idle longest: rung first
+	login(t, r, "102")
+	c := r.call("+390862500003", toInformazioni(arisim.WaitBridged(), arisim.Wait(5*time.Second), arisim.HangUp())...)
+	select {
+	case <-c.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatalf("caller still up; queue events %v", queueEvents(t, r, c.ChannelID()))
+	}
+	rep := c.Report()
+	if len(rep.Bridged) == 0 {
+		t.Fatalf("caller never bridged: %+v", rep)
+	}
+	if len(dropper.Calls()) == 0 || len(dropper.LastCall().Report().Bridged) != 0 {
+		t.Fatalf("101's phone should have been rung and never bridged")
+	}
+	var rec store.Call
+	r.eventually("the record closed", func() bool {
+		rec, _ = r.db.CallByChannel(bg, c.ChannelID())
+		return !rec.EndedAt.IsZero()
+	})
+	if rec.Outcome != ari.OutcomeAnswered || rec.Agent != "102" || rec.HangupBy != "caller" {
+		t.Fatalf("record %+v: want answered by 102, hung up by the caller", rec)
+	}
+	waitEvents(t, r, c.ChannelID(), "ENTERQUEUE:", "CONNECT:101", "TRANSFER:101", "ENTERQUEUE:", "CONNECT:102", "COMPLETECALLER:102")
+	// 101 is paused as for a ring with no answer, so it is not offered
+	// the caller again; the desk shows why.
+	r.eventually("101 paused for no answer", func() bool {
+		snap := r.ctl.Snapshot()
+		if snap == nil {
+			return false
+		}
+		for _, a := range snap.Agents {
+			if a.ID == "101" {
+				return a.Paused && a.Reason == "no answer"
+			}
+		}
+		return false
+	})
+}
+
 func TestACDRONAAndNextAgent(t *testing.T) {
 	r := newRig(t, dontStart())
 	setQueue(t, r, "informazioni", func(q *store.Queue) { q.RingTimeoutS = 10; q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })

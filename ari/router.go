@@ -363,8 +363,14 @@ func (r *router) callerLeft(c *call) {
 	})
 }
 
-// agentLeft tells the engine the agent hung up a connected call, and ends
-// the caller's side too.
+// agentLeft: the agent's phone hung up after answering. When the caller
+// was bridged with it, the conversation is over and the caller's side
+// ends too. When the agent hung up before the bridge was made (a phone
+// answered and dropped at once), the caller's goroutine finds the agent
+// gone as it bridges and puts the caller back in line (bridgeFailed): the
+// caller must not be cut off for it. The caller's goroutine holds the
+// bridge request ahead of this check, so by the time the check runs it
+// knows which of the two happened.
 func (r *router) agentLeft(l *leg) {
 	at := r.now()
 	r.post(func() {
@@ -372,16 +378,30 @@ func (r *router) agentLeft(l *leg) {
 			return
 		}
 		r.dropLeg(l.callID, l.agent)
-		if c := r.callers[l.callID]; c != nil {
-			c.do(func(c *call) { c.endedByAgent() })
+		c := r.callers[l.callID]
+		if c == nil {
+			r.handle(acd.Hangup{At: at, Call: l.callID, By: acd.ByAgent})
+			return
 		}
-		r.handle(acd.Hangup{At: at, Call: l.callID, By: acd.ByAgent})
+		c.do(func(c *call) {
+			if !c.connected {
+				return // back in line through bridgeFailed
+			}
+			c.endedByAgent()
+			r.post(func() {
+				if r.callers[l.callID] == c {
+					r.handle(acd.Hangup{At: at, Call: l.callID, By: acd.ByAgent})
+				}
+			})
+		})
 	})
 }
 
 // bridgeFailed: the agent answered but was gone before the bridge; the
 // caller is put back in the queue (as a transfer to it, so the agent's
-// side is closed the usual way).
+// side is closed the usual way). The agent is paused first, as for a
+// ring with no answer: a phone that answers and drops at once would
+// otherwise be offered the same caller again and again.
 func (r *router) bridgeFailed(c *call, agent, queue string) {
 	id, at := c.acdID, r.now()
 	r.post(func() {
@@ -391,6 +411,9 @@ func (r *router) bridgeFailed(c *call, agent, queue string) {
 		}
 		if r.callers[id] != c {
 			return
+		}
+		if err := r.handle(acd.Pause{At: at, Agent: agent, Reason: acd.ReasonNoAnswer}); err != nil {
+			r.log.Debug("agent not paused after a failed bridge", zap.String("agent", agent), zap.Error(err))
 		}
 		r.handle(acd.Transfer{At: at, Call: id, Queue: queue})
 	})
