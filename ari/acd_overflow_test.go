@@ -239,6 +239,41 @@ func TestRingAllAndTransfer(t *testing.T) {
 	}
 }
 
+// TestAgentTransferToABusyNumber: an agent's blind transfer to a number
+// that is busy brings the caller back to the head of the line they came
+// from, told so, and an agent takes them again.
+func TestAgentTransferToABusyNumber(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	phone := seat(t, r, "101", arisim.Answer(time.Second), "informazioni")
+	r.sim.Remote("+390544000000", arisim.Busy())
+	r.start("secret")
+	login(t, r, "101")
+	c := r.call("+390862700007", toInformazioni(arisim.WaitBridged(),
+		arisim.WaitUntil("told the transfer failed", hasHeard("trasferimento-non-riuscito-attesa")),
+		arisim.WaitBridged(), arisim.Wait(2*time.Second), arisim.HangUp())...)
+	r.eventually("bridged with 101", func() bool { return c.Report().BridgedNow })
+	if res := r.ctl.Transfer(c.ChannelID(), "", "+390544000000", "101"); res != "ok" {
+		t.Fatalf("transfer: %s", res)
+	}
+	rep := r.wait(c)
+	if rep.HungUpBy != "remote" || len(rep.Bridged) != 2 {
+		t.Fatalf("caller hung up by %q after bridges %+v; heard %v", rep.HungUpBy, rep.Bridged, heard(rep))
+	}
+	if n := len(phone.Calls()); n != 2 || len(phone.LastCall().Report().Bridged) == 0 {
+		t.Fatalf("101's phone rang %d times; the second call bridged: %+v", n, phone.LastCall().Report().Bridged)
+	}
+	waitEvents(t, r, c.ChannelID(), "ENTERQUEUE:", "CONNECT:101", "TRANSFER:101", "ENTERQUEUE:", "CONNECT:101", "COMPLETECALLER:101")
+	var rec store.Call
+	r.eventually("the record closed", func() bool {
+		rec, _ = r.db.CallByChannel(bg, c.ChannelID())
+		return !rec.EndedAt.IsZero()
+	})
+	if rec.Outcome != ari.OutcomeAnswered || rec.Agent != "101" || rec.Queue != "informazioni" {
+		t.Fatalf("record %+v", rec)
+	}
+}
+
 // TestRestartWith200Waiting: 200 callers wait when the controller stops;
 // the next one puts them back in line in their original order and serves
 // them, losing none.

@@ -81,6 +81,7 @@ type call struct {
 	pathPrefix  string // IVR path before the flow restarted (re-adoption, report)
 	inACD       bool   // the ACD holds the call: tell it when the caller leaves
 	connected   bool   // bridged with an agent
+	returnQueue string // an agent's blind transfer to a number is under way from this queue
 	agentEnded  bool   // the agent hung up: the ACD already knows
 	cbOffered   bool   // the caller was offered a callback (key 1)
 	cbRequested bool   // the caller asked to be called back
@@ -454,6 +455,19 @@ func (c *call) backFromDialplan(ctx context.Context, e *ari.StasisStart) {
 			status = e.Args[1]
 		}
 		c.log().Warn("transfer failed", zap.String("dialstatus", status))
+		c.dialplan = ""
+		if q := c.returnQueue; q != "" {
+			c.transferRefused(q)
+			return
+		}
+		if c.sess != nil {
+			// The flow's transfer node may say where to go on.
+			if acts := c.sess.TransferFailed(c.ctl.o.Clock.Now()); acts != nil {
+				c.phase = phaseIVR
+				c.execute(ctx, acts)
+				return
+			}
+		}
 		// Tell the caller before hanging up: silence then a dead line
 		// would leave them wondering whether anyone heard them.
 		c.phase, c.final = phaseHangingUp, OutcomeTransferFailed

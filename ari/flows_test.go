@@ -3,6 +3,7 @@ package ari_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -131,8 +132,29 @@ func TestTransferAndFax(t *testing.T) {
 		t.Fatalf("transfer record %+v", rec)
 	}
 
-	// The regional line is busy: the caller comes back and is told.
+	// The regional line is busy: the flow's transfer node goes on at its
+	// `failed` target, the general queue.
 	r.sim.Remote("+390862000000", arisim.Busy())
+	back := r.call("+390862777004", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("4"),
+		arisim.WaitUntil("back in the flow, waiting", hasHeard("moh:default")), arisim.HangUp())
+	if got := heard(r.wait(back)); !slices.Contains(got, "attesa-operatore") {
+		t.Fatalf("busy transfer with a failed target: heard %v", got)
+	}
+	if rec := r.record(back.ChannelID()); rec.Outcome != ari.OutcomeAbandonedQueue || rec.Queue != "informazioni" ||
+		rec.IVRPath != "start>hours>menu>regional>operator" {
+		t.Fatalf("busy transfer with a failed target: record %+v", rec)
+	}
+
+	// Without a failed target the caller comes back and is told.
+	src, err := os.ReadFile("../ivr/testdata/every-kind.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := filepath.Join(t.TempDir(), "bare.yaml")
+	if err := os.WriteFile(bare, []byte(strings.Replace(string(src), "    failed: operator\n", "", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	applyFlow(t, r, bare)
 	busy := r.call("+390862777002", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("4"))
 	brep := r.wait(busy)
 	if got := heard(brep); got[len(got)-1] != "trasferimento-non-riuscito" || brep.HungUpBy != "controller" {
@@ -141,6 +163,7 @@ func TestTransferAndFax(t *testing.T) {
 	if rec := r.record(busy.ChannelID()); rec.Outcome != ari.OutcomeTransferFailed || rec.HangupBy != "system" {
 		t.Fatalf("busy transfer record %+v", rec)
 	}
+	applyFlow(t, r, "../ivr/testdata/every-kind.yaml")
 
 	fax := r.call("+390862777003", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("5"))
 	frep := r.wait(fax)

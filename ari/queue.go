@@ -338,7 +338,23 @@ func (c *call) transferred(queue, number string) {
 		return
 	}
 	c.inACD = false
+	c.returnQueue = c.queue
 	c.toDialplan(ctx, "transfer", number)
+}
+
+// transferRefused: the number of an agent's blind transfer did not take
+// the call. The caller goes back to the head of the line they were
+// taken from (a rescue request still ahead of everyone), told so, rather
+// than being hung up on after having waited once already.
+func (c *call) transferRefused(queue string) {
+	c.returnQueue = ""
+	c.phase, c.inACD, c.queue = phaseQueued, true, queue
+	if !c.joinQueue(queue) {
+		return
+	}
+	c.playAside([]string{"sound:ascolto/trasferimento-non-riuscito-attesa"})
+	info := c.info()
+	c.ctl.router.enqueue(c, queue, ivr.MaxPriority, info.Urgency == ivr.UrgencyRescue.String(), info)
 }
 
 // info is what the IVR learnt, for the agent's screen pop.

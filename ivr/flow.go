@@ -222,6 +222,7 @@ type node struct {
 
 	queue    string
 	number   string
+	failed   int // transfer: where the flow goes on when the number cannot be reached; -1 = apologise and end
 	language string
 }
 

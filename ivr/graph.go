@@ -22,6 +22,7 @@ func (n *node) edges() (free, input []int) {
 	free = add(free, n.afterRetries)
 	free = add(free, n.open)
 	free = add(free, n.closed)
+	free = add(free, n.failed)
 	for _, i := range n.byMode {
 		free = add(free, i)
 	}

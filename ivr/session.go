@@ -323,6 +323,29 @@ func (s *Session) Handle(ev Event) []Action {
 	return s.out
 }
 
+// TransferFailed reports that the number a transfer node dialled could
+// not be reached (busy, no answer, congestion). When the node names a
+// `failed` node the flow goes on there and its actions are returned;
+// otherwise nil, and the call stays ended in the transfer (the controller
+// apologises and hangs up). The returned slice is reused by the next call.
+func (s *Session) TransferFailed(at time.Time) []Action {
+	if s.state != stDone || s.outcome.Kind != OutcomeTransfer {
+		return nil
+	}
+	n := &s.flow.nodes[s.cur]
+	if n.kind != KindTransfer || n.failed < 0 {
+		return nil
+	}
+	s.out = s.out[:0]
+	if !at.IsZero() {
+		s.now = at
+	}
+	s.outcome = Outcome{}
+	s.state = stPlaying
+	s.enter(n.failed)
+	return s.out
+}
+
 func (s *Session) emit(a Action) { s.out = append(s.out, a) }
 
 func (s *Session) play(n *node, names, media []string, bargeIn bool) {

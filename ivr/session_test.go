@@ -213,6 +213,49 @@ func TestSessionWalksEveryNodeKind(t *testing.T) {
 	}
 }
 
+// TestSessionTransferFailed: a transfer the number did not take goes on
+// at the node's `failed` target; without one the call stays ended.
+func TestSessionTransferFailed(t *testing.T) {
+	f := loadTestFlow(t, "testdata/every-kind.yaml")
+	cal := defaultCalendar(t)
+	open := time.Date(2026, 11, 26, 10, 0, 0, 0, rome(t))
+	c := startCall(t, f, Env{At: open, Calendar: cal})
+	if acts := c.s.TransferFailed(open); acts != nil {
+		t.Fatalf("a call still in the menu took a transfer failure: %v", kinds(acts))
+	}
+	c.run("p 4")
+	if o := c.s.Outcome(); o.Kind != OutcomeTransfer || !c.s.Done() {
+		t.Fatalf("outcome %+v", o)
+	}
+	acts := c.s.TransferFailed(open.Add(time.Minute))
+	c.absorb(acts)
+	if !slices.Equal(kinds(acts), []ActionKind{ActionPlay}) || c.s.Done() {
+		t.Fatalf("after the failure: %v, done %v", kinds(acts), c.s.Done())
+	}
+	c.run("p")
+	want := Outcome{Kind: OutcomeQueue, Node: "operator", Queue: "informazioni"}
+	if o := c.s.Outcome(); o != want {
+		t.Fatalf("outcome %+v, want %+v", o, want)
+	}
+	if got := strings.Join(c.s.Path(), " "); got != "start hours menu regional operator" {
+		t.Fatalf("path %q", got)
+	}
+	if acts := c.s.TransferFailed(open); acts != nil {
+		t.Fatalf("a queued call took a transfer failure: %v", kinds(acts))
+	}
+
+	src, _ := os.ReadFile("testdata/every-kind.yaml")
+	bare, err := Load([]byte(strings.Replace(string(src), "    failed: operator\n", "", 1)), testCatalog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = startCall(t, bare, Env{At: open, Calendar: cal})
+	c.run("p 4")
+	if acts := c.s.TransferFailed(open); acts != nil || !c.s.Done() || c.s.Outcome().Kind != OutcomeTransfer {
+		t.Fatalf("no failed target: %v, done %v, %+v", kinds(acts), c.s.Done(), c.s.Outcome())
+	}
+}
+
 func TestSessionActionsCarryWhatTheControllerNeeds(t *testing.T) {
 	f := loadTestFlow(t, "testdata/every-kind.yaml")
 	at := time.Date(2026, 11, 26, 10, 0, 0, 0, rome(t))

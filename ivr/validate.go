@@ -70,7 +70,7 @@ func kindFields(k Kind) []fieldSpec {
 	case KindQueue:
 		return []fieldSpec{prompts, {"queue", ftQueue, true}, {"priority", ftPriority, false}}
 	case KindTransfer:
-		return []fieldSpec{prompts, {"number", ftNumber, true}}
+		return []fieldSpec{prompts, {"number", ftNumber, true}, {"failed", ftRef, false}}
 	case KindFax, KindHangup:
 		return []fieldSpec{prompts}
 	case KindLanguage:
@@ -263,7 +263,7 @@ func (c *compiler) node(key, val *yaml.Node) {
 	idx := len(c.flow.nodes)
 	c.flow.index[id] = idx
 	c.flow.nodes = append(c.flow.nodes, node{id: id, line: key.Line, column: key.Column, next: -1, afterRetries: -1,
-		open: -1, closed: -1, byMode: [3]int{-1, -1, -1}})
+		open: -1, closed: -1, failed: -1, byMode: [3]int{-1, -1, -1}})
 	c.broken = append(c.broken, false)
 	n := &c.flow.nodes[idx]
 	for i := range n.choices {
@@ -472,6 +472,8 @@ func (c *compiler) field(idx int, spec fieldSpec, fk, fv *yaml.Node) {
 			dst = &n.next
 		case "after_retries":
 			dst = &n.afterRetries
+		case "failed":
+			dst = &n.failed
 		case "open":
 			dst = &n.open
 		case "closed":

@@ -45,6 +45,21 @@ func TestValidateReportsEachProblemWithPosition(t *testing.T) {
 			"    kind: hangup",
 			"    promts: benvenuto",
 		), []wantProblem{{CodeUnknownField, 5, 5}}},
+		{"transfer fallback to a missing node", lines(
+			"start: a",
+			"nodes:",
+			"  a:",
+			"    kind: transfer",
+			"    number: \"+390862000000\"",
+			"    failed: nowhere",
+		), []wantProblem{{CodeDanglingRef, 6, 13}}},
+		{"failed on a node that is not a transfer", lines(
+			"start: a",
+			"nodes:",
+			"  a:",
+			"    kind: hangup",
+			"    failed: a",
+		), []wantProblem{{CodeUnknownField, 5, 5}}},
 		{"unknown top-level field", lines(
 			"start: a",
 			"node:",
