@@ -198,6 +198,11 @@ func (e *Engine) apply(ev Event) error {
 		return e.setEmergency(ev)
 	case Tick:
 		return nil
+	case ResetCounters:
+		for _, q := range e.queues {
+			q.st = Counters{}
+		}
+		return nil
 	case AddQueue:
 		return e.addQueue(ev.Queue)
 	case UpdateQueue:

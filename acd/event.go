@@ -157,6 +157,12 @@ type Tick struct {
 	At time.Time
 }
 
+// ResetCounters starts every queue's cumulative figures again from zero
+// (a new day); live state — callers waiting, agents — is untouched.
+type ResetCounters struct {
+	At time.Time
+}
+
 // AddQueue creates a queue.
 type AddQueue struct {
 	At    time.Time
@@ -222,6 +228,7 @@ func (e DeviceState) when() time.Time      { return e.At }
 func (e DispositionSaved) when() time.Time { return e.At }
 func (e SetEmergency) when() time.Time     { return e.At }
 func (e Tick) when() time.Time             { return e.At }
+func (e ResetCounters) when() time.Time    { return e.At }
 func (e AddQueue) when() time.Time         { return e.At }
 func (e UpdateQueue) when() time.Time      { return e.At }
 func (e RemoveQueue) when() time.Time      { return e.At }

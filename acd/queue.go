@@ -211,7 +211,7 @@ type queue struct {
 	staffed   int           // members logged in, not paused, reachable, active in the current mode
 	counts    [numAgentStates]int
 	unreach   int // logged-in members whose phone is unreachable
-	st        counters
+	st        Counters
 	marked    bool // scratch flag for batch dispatch
 }
 

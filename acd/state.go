@@ -17,6 +17,10 @@ type State struct {
 	Queues    []Queue
 	Agents    []Agent
 	Calls     []Call
+	// Counters are the queues' cumulative figures by queue name (queues
+	// with nothing counted are left out). A restore takes them back, so
+	// the day's figures survive a restart; leave them out to start at zero.
+	Counters map[string]Counters `json:",omitempty"`
 }
 
 // State describes the engine as of its current time, for persistence. It
@@ -36,6 +40,12 @@ func (e *Engine) State() State {
 			cfg.Members = append(cfg.Members, Member{Agent: m.a.id, Penalty: m.penalty, Level: m.level, EmergencyOnly: m.emergencyOnly})
 		}
 		st.Queues = append(st.Queues, cfg)
+		if q.st != (Counters{}) {
+			if st.Counters == nil {
+				st.Counters = map[string]Counters{}
+			}
+			st.Counters[name] = q.st
+		}
 	}
 	for _, id := range sortedKeys(e.agents) {
 		a := e.agents[id]
@@ -118,6 +128,11 @@ func (e *Engine) restore(st State) error {
 		}
 	}
 	e.out = nil // the ADDMEMBER records of a restore are not news
+	for name, c := range st.Counters {
+		if q := e.queues[name]; q != nil {
+			q.st = c
+		}
+	}
 	for _, d := range st.Agents {
 		a := e.agents[d.ID]
 		a.loggedIn = d.LoggedIn

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// counters are a queue's cumulative figures since the engine started.
-type counters struct {
+// Counters are a queue's cumulative figures since the engine started, or
+// since the counters were last reset (ResetCounters) or restored (State).
+type Counters struct {
 	Offered            int // calls that entered the queue
 	Answered           int // calls connected to an agent (callbacks counted apart)
 	AnsweredInTime     int // answered within the service-level threshold, counted from queue entry
@@ -173,7 +174,7 @@ func (e *Engine) Snapshot(now time.Time) Snapshot {
 	return s
 }
 
-func (f *Figures) addCounters(c counters) {
+func (f *Figures) addCounters(c Counters) {
 	f.Offered += c.Offered
 	f.Answered += c.Answered
 	f.AnsweredInTime += c.AnsweredInTime

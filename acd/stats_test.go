@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -128,5 +129,71 @@ func TestErlangLargeCentres(t *testing.T) {
 			ServiceLevel(a, n-1, 180*time.Second, 20*time.Second) >= 0.8 {
 			t.Errorf("AgentsFor(%v) = %d is not the minimum meeting 80/20", a, n)
 		}
+	}
+}
+
+// TestCountersSurviveARestartAndReset: a queue's counters go into the
+// engine's state and come back from it, so the day's figures survive a
+// restart; ResetCounters starts them again without touching live calls.
+func TestCountersSurviveARestartAndReset(t *testing.T) {
+	h := newHarness(t, []Queue{{Name: "main", Members: members("a1")}, {Name: "quiet"}}, agents("a1"))
+	h.login("a1")
+	h.do(Arrive{Call: "c1", Queue: "main"})
+	h.at(5 * time.Second)
+	h.do(Answer{Call: "c1", Agent: "a1"})
+	h.do(Arrive{Call: "c2", Queue: "main"})
+	h.at(time.Second)
+	h.do(Hangup{Call: "c2"})
+	before := h.queueStats("main")
+	if before.Offered != 2 || before.Answered != 1 || before.Abandoned != 1 {
+		t.Fatalf("counters before %+v", before.Figures)
+	}
+	st := h.e.State()
+	if _, ok := st.Counters["quiet"]; ok || len(st.Counters) != 1 {
+		t.Fatalf("state counters %+v: only queues with something counted", st.Counters)
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back State
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	stats := func(e *Engine) QueueStats {
+		for _, q := range e.Snapshot(h.now).Queues {
+			if q.Name == "main" {
+				return q
+			}
+		}
+		t.Fatal("no queue main")
+		return QueueStats{}
+	}
+	e2, _, err := New(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := stats(e2)
+	if after.Offered != 2 || after.Answered != 1 || after.Abandoned != 1 || after.ASA != before.ASA {
+		t.Fatalf("counters after a restart %+v, before %+v", after.Figures, before.Figures)
+	}
+	back.Counters = nil
+	e3, _, err := New(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := stats(e3); s.Offered != 0 || s.Answered != 0 {
+		t.Fatalf("a state without counters: %+v", s.Figures)
+	}
+
+	h.do(ResetCounters{At: h.now})
+	s := h.queueStats("main")
+	if s.Offered != 0 || s.Answered != 0 || s.Abandoned != 0 || s.Agents.OnCall != 1 {
+		t.Fatalf("after the reset %+v", s.Figures)
+	}
+	h.at(10 * time.Second)
+	h.do(Hangup{Call: "c1"})
+	if s := h.queueStats("main"); s.Offered != 0 || s.Agents.OnCall != 0 {
+		t.Fatalf("the call connected before the reset ends: %+v", s.Figures)
 	}
 }

@@ -323,3 +323,43 @@ func TestEmergencyOnlyMembersJoinInAnEmergency(t *testing.T) {
 		t.Fatal("the reserve agent did not take the call in the emergency")
 	}
 }
+
+// TestQueueCountersForTheDay: the wallboard's figures for the day survive a
+// controller restart, and start again at local midnight.
+func TestQueueCountersForTheDay(t *testing.T) {
+	r := newRig(t, at(time.Date(2026, 11, 24, 23, 55, 0, 0, rome)), dontStart())
+	setMode(t, r, store.ModeEmergency) // open at night
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	seat(t, r, "101", arisim.Answer(time.Second), "informazioni")
+	r.start("secret")
+	login(t, r, "101")
+	c := r.call("+390862500009", arisim.WaitUntil("emergency menu", hasHeard("menu-emergenza")), arisim.Press("3"),
+		arisim.WaitBridged(), arisim.Wait(5*time.Second), arisim.HangUp())
+	r.wait(c)
+	counted := func(offered, answered int) func() bool {
+		return func() bool {
+			snap := r.ctl.Snapshot()
+			if snap == nil {
+				return false
+			}
+			for _, q := range snap.Queues {
+				if q.Name == "informazioni" {
+					return q.Offered == offered && q.Answered == answered
+				}
+			}
+			return false
+		}
+	}
+	r.eventually("the call counted", counted(1, 1))
+	time.Sleep(1500 * time.Millisecond) // the one-second tick saves the counters
+	r.stop()
+	r.start("secret")
+	r.eventually("the day's figures back after the restart", counted(1, 1))
+	if now := r.clk.Now().In(rome); now.Day() != 24 {
+		t.Fatalf("the test ran past midnight too soon (%s): lower its load", now)
+	}
+	r.eventually("the figures start again at midnight", counted(0, 0))
+	if now := r.clk.Now().In(rome); now.Day() != 25 {
+		t.Fatalf("counters reset at %s, before midnight", now)
+	}
+}

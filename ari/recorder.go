@@ -136,7 +136,8 @@ func (w *recorder) flush(ctx context.Context) {
 		}
 		if snap != nil {
 			if b, err := json.Marshal(snap); err == nil {
-				if err := w.ctl.o.Store.SaveACDSnapshot(ctx, snap.At, string(b)); err != nil {
+				// At shutdown the last snapshot may be cut short: the next start writes its own.
+				if err := w.ctl.o.Store.SaveACDSnapshot(ctx, snap.At, string(b)); err != nil && ctx.Err() == nil {
 					w.ctl.log.Warn("ACD snapshot not stored", zap.Error(err))
 				}
 			}

@@ -55,10 +55,15 @@ type router struct {
 	usernames map[string]string     // extension -> console user, guarded by mu
 	onLogin   func(username string) // told when a seat logs in (on-call arrival)
 	lastCall  map[string]string     // agent -> the call they were last bridged with
-	// owedDirty says the set of callbacks owed may have changed since it was
-	// last saved; the next one-second tick saves it (saves, latest wins).
+	// owedDirty says the set of callbacks owed, or the queues' counters,
+	// may have changed since they were last saved; the next one-second
+	// tick saves them (saves, latest wins).
 	owedDirty bool
 	saves     chan acdSave
+	// countDay is the local date the queues' counters belong to: they
+	// start again at midnight, and a restart the same day takes them back.
+	countDay string
+	countSum int // a figure that moves whenever a counter does, to notice changes
 }
 
 // acdSave is one description of the engine to write to the store.
@@ -110,6 +115,7 @@ func (r *router) run(ctx context.Context) {
 			r.handle(acd.Tick{At: r.now()})
 		case <-snapEvery.C():
 			r.refreshSnapshot(ctx)
+			r.followCounters()
 			if r.owedDirty {
 				r.saveOwed()
 			}
@@ -628,8 +634,12 @@ func (r *router) build(ctx context.Context, waiting []adopted, connected []conne
 					st.Calls = append(st.Calls, c)
 				}
 			}
+			if r.day(saved.At) == r.day(st.At) {
+				st.Counters = saved.Counters // the day's figures go on after a restart
+			}
 		}
 	}
+	r.countDay = r.day(st.At)
 	for _, w := range waiting {
 		if _, ok := r.queues[w.rec.Queue]; !ok {
 			continue
@@ -800,9 +810,45 @@ func (r *router) refreshSnapshot(ctx context.Context) {
 	r.records.snapshot(ls)
 }
 
+// day names the contact center's local date of t (the site calendar's
+// time zone), the span of the queues' counters.
+func (r *router) day(t time.Time) string {
+	loc := time.UTC
+	if cal := r.ctl.o.Live.Calendar(); cal != nil && cal.Site().Location != nil {
+		loc = cal.Site().Location
+	}
+	return t.In(loc).Format(time.DateOnly)
+}
+
+// followCounters starts the queues' counters again at local midnight and
+// marks them for saving when they moved, so the wallboard's figures for
+// the day survive a restart or a crash.
+func (r *router) followCounters() {
+	if r.eng == nil || r.countDay == "" {
+		return
+	}
+	if d := r.day(r.now()); d != r.countDay {
+		r.countDay = d
+		r.handle(acd.ResetCounters{At: r.now()})
+		r.refreshSnapshot(r.ctl.runCtx)
+	}
+	sum := 0
+	if s := r.snap.Load(); s != nil {
+		for _, q := range s.Queues {
+			sum += q.Offered + q.Answered + q.Abandoned + q.TimedOut + q.Full + q.Transferred + q.Handled +
+				q.CallbacksRequested + q.CallbacksConnected + q.CallbacksFailed
+		}
+	}
+	if sum != r.countSum {
+		r.countSum = sum
+		r.owedDirty = true
+	}
+}
+
 // saveOwed hands the saver the engine's description with only the calls a
-// start would restore from it — the callbacks owed — so that a crash does
-// not lose a caller's promise of a call back. It runs on the actor; the
+// start would restore from it — the callbacks owed — and the queues'
+// counters, so that a crash does not lose a caller's promise of a call
+// back nor the day's figures. It runs on the actor; the
 // write happens on the saver's goroutine, so routing never waits on the
 // database. A callback completed since the last save may be placed again
 // after a crash: a second call is better than none.
