@@ -347,7 +347,8 @@ func TestExportsStreamEveryRequest(t *testing.T) {
 func TestReportCSVAndGeoJSONWithBoundaries(t *testing.T) {
 	r := newRig(t, storetest.Engines()[0])
 	f, err := os.Open("../../shared/geo/limits_IT_provinces.geojson")
-	if err == nil {
+	loaded := err == nil // the shapes are checked only where the reference data is at hand
+	if loaded {
 		bs, err := geo.ParseBoundaries(f, geo.BoundaryOptions{})
 		f.Close()
 		if err != nil {
@@ -394,7 +395,7 @@ func TestReportCSVAndGeoJSONWithBoundaries(t *testing.T) {
 	var total int64
 	for _, f := range fc.Features {
 		total += int64(f.Properties["n"].(float64))
-		if err == nil && f.Properties["istat"] == "237" && string(f.Geometry) == "null" {
+		if loaded && f.Properties["istat"] == "237" && string(f.Geometry) == "null" {
 			t.Fatal("Bologna has no shape although the boundaries are loaded")
 		}
 	}
