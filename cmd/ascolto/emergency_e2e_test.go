@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -35,7 +36,8 @@ people:
 			if out, errs, code := run("oncall", "roster", "import", roster); code != 0 || !strings.Contains(out, "2 persone") {
 				t.Fatalf("import: %d %s %s", code, out, errs)
 			}
-			if out, _, _ := run("oncall", "roster", "show"); !strings.Contains(out, "+393401111111") || !strings.Contains(out, "Elena Conti +390862123456") {
+			if out, _, _ := run("oncall", "roster", "show"); !strings.Contains(out, "+393401111111") || !strings.Contains(out, "Elena Conti +390862123456") ||
+				!regexp.MustCompile(`Reperibili (lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica) \d\d/\d\d/\d{4} \d\d:\d\d:`).MatchString(out) {
 				t.Fatalf("show: %s", out)
 			}
 			if out, _, _ := run("oncall", "roster", "export", "--format", "ics"); !strings.Contains(out, "BEGIN:VCALENDAR") {

@@ -136,7 +136,10 @@ problems is refused whole, listing them all.`,
 				fmt.Fprintf(a.stdout, a.t("Elenco versione %d (%s, %s): %d persone, quorum %d, obiettivo %s\n",
 					"Roster version %d (%s, %s): %d people, quorum %d, target %s\n"), rec.Version, rec.CreatedBy,
 					rec.CreatedAt.In(rome()).Format("2006-01-02 15:04"), len(r.People), r.Quorum, r.Policy.Target)
-				fmt.Fprintf(a.stdout, a.t("Reperibili il %s:\n", "On call at %s:\n"), when.In(rome()).Format("Mon 2006-01-02 15:04"))
+				lt := when.In(rome())
+				fmt.Fprintf(a.stdout, a.t("Reperibili %s %s:\n", "On call at %s %s:\n"),
+					a.t([]string{"domenica", "lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato"}[lt.Weekday()],
+						lt.Weekday().String()), lt.Format(a.t("02/01/2006 15:04", "2006-01-02 15:04")))
 				total := 0
 				for i, w := range r.Plan(when) {
 					fmt.Fprintf(a.stdout, a.t("  %d. %s (attesa %s): ", "  %d. %s (wait %s): "), i+1, w.Name, w.Wait)
