@@ -22,6 +22,20 @@ func (e *Engine) addAgent(d Agent) error {
 	return nil
 }
 
+func (e *Engine) updateAgent(d Agent) error {
+	a, err := e.agent("update agent", d.ID)
+	if err != nil {
+		return err
+	}
+	a.name = d.Name
+	if d.Site != a.site {
+		e.countAgent(a, -1)
+		a.site = d.Site
+		e.countAgent(a, 1)
+	}
+	return nil
+}
+
 func (e *Engine) removeAgent(ev RemoveAgent) error {
 	a, err := e.agent("remove agent", ev.Agent)
 	if err != nil {

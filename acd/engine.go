@@ -217,6 +217,8 @@ func (e *Engine) apply(ev Event) error {
 		return e.addAgent(ev.Agent)
 	case RemoveAgent:
 		return e.removeAgent(ev)
+	case UpdateAgent:
+		return e.updateAgent(ev.Agent)
 	}
 	return fmt.Errorf("acd: unknown event %T: %w", ev, ErrInvalidEvent)
 }

@@ -210,6 +210,13 @@ type RemoveAgent struct {
 	Agent string
 }
 
+// UpdateAgent changes an agent's name and site, whatever their state:
+// the site's figures count them from now on.
+type UpdateAgent struct {
+	At    time.Time
+	Agent Agent
+}
+
 func (e Arrive) when() time.Time           { return e.At }
 func (e Hangup) when() time.Time           { return e.At }
 func (e Answer) when() time.Time           { return e.At }
@@ -236,3 +243,4 @@ func (e AddMember) when() time.Time        { return e.At }
 func (e RemoveMember) when() time.Time     { return e.At }
 func (e AddAgent) when() time.Time         { return e.At }
 func (e RemoveAgent) when() time.Time      { return e.At }
+func (e UpdateAgent) when() time.Time      { return e.At }

@@ -204,6 +204,11 @@ func stamp(ev Event, at time.Time) Event {
 			v.At = at
 		}
 		return v
+	case UpdateAgent:
+		if v.At.IsZero() {
+			v.At = at
+		}
+		return v
 	case ResetCounters:
 		if v.At.IsZero() {
 			v.At = at

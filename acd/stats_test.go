@@ -197,3 +197,29 @@ func TestCountersSurviveARestartAndReset(t *testing.T) {
 		t.Fatalf("the call connected before the reset ends: %+v", s.Figures)
 	}
 }
+
+// TestUpdateAgentMovesSite: a renamed agent moved to another site, while
+// logged in, is counted at the new site from then on.
+func TestUpdateAgentMovesSite(t *testing.T) {
+	h := newHarness(t, []Queue{{Name: "main", Members: members("a1")}}, []Agent{{ID: "a1", Name: "Mario", Site: "AQ"}})
+	h.login("a1")
+	h.do(UpdateAgent{Agent: Agent{ID: "a1", Name: "Mario Rossi", Site: "RM"}})
+	sites := map[string]SiteStats{}
+	var a1 AgentStatus
+	snap := h.e.Snapshot(h.now)
+	for _, s := range snap.Sites {
+		sites[s.Site] = s
+	}
+	for _, a := range snap.Agents {
+		if a.ID == "a1" {
+			a1 = a
+		}
+	}
+	if sites["AQ"].Agents.Available != 0 || sites["RM"].Agents.Available != 1 || a1.Name != "Mario Rossi" || a1.Site != "RM" {
+		t.Fatalf("sites %+v, agent %+v", sites, a1)
+	}
+	if h.agentState("a1").State != Available {
+		t.Fatalf("a1 is %v after the update", h.agentState("a1").State)
+	}
+	h.wantErr(UpdateAgent{Agent: Agent{ID: "nobody"}}, ErrUnknownAgent)
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ascolto/ascolto/acd"
 	"github.com/ascolto/ascolto/ari"
 	"github.com/ascolto/ascolto/ari/arisim"
 	"github.com/ascolto/ascolto/store"
@@ -362,4 +363,42 @@ func TestQueueCountersForTheDay(t *testing.T) {
 	if now := r.clk.Now().In(rome); now.Day() != 25 {
 		t.Fatalf("counters reset at %s, before midnight", now)
 	}
+}
+
+// TestReloadRenamesAndMovesAnAgent: a seat renamed and moved to another
+// site while its agent is signed in shows so after a reload, still taking
+// calls.
+func TestReloadRenamesAndMovesAnAgent(t *testing.T) {
+	r := newRig(t, dontStart())
+	seat(t, r, "101", arisim.Answer(time.Second), "informazioni")
+	r.start("secret")
+	login(t, r, "101")
+	rm := store.Site{Code: "rm", Name: "Roma"}
+	if err := r.db.SaveSite(bg, &rm, "test"); err != nil {
+		t.Fatal(err)
+	}
+	a := store.Agent{Extension: "101", Endpoint: "PJSIP/101", Name: "Maria Bianchi", Site: "rm"}
+	if err := r.db.SaveAgent(bg, &a, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if res := r.ctl.Reload(); res != "ok" {
+		t.Fatalf("reload: %s", res)
+	}
+	r.eventually("the wallboard shows the new name and site", func() bool {
+		snap := r.ctl.Snapshot()
+		if snap == nil {
+			return false
+		}
+		for _, s := range snap.Sites {
+			if s.Site == "aq" && s.Agents.Available != 0 {
+				return false
+			}
+		}
+		for _, ag := range snap.Agents {
+			if ag.ID == "101" {
+				return ag.Name == "Maria Bianchi" && ag.Site == "rm" && ag.State == acd.Available
+			}
+		}
+		return false
+	})
 }

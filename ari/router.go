@@ -758,8 +758,11 @@ func (r *router) reload(ctx context.Context) string {
 		}
 	}
 	for _, a := range as {
-		if _, ok := r.agents[a.Extension]; !ok {
-			note(r.handle(acd.AddAgent{At: at, Agent: acd.Agent{ID: a.Extension, Name: a.Name, Site: a.Site}}))
+		d := acd.Agent{ID: a.Extension, Name: a.Name, Site: a.Site}
+		if old, ok := r.agents[a.Extension]; !ok {
+			note(r.handle(acd.AddAgent{At: at, Agent: d}))
+		} else if old.Name != a.Name || old.Site != a.Site {
+			note(r.handle(acd.UpdateAgent{At: at, Agent: d}))
 		}
 		prev := r.agents[a.Extension]
 		a.LoggedIn, a.Paused, a.Reason = prev.LoggedIn, prev.Paused, prev.Reason
