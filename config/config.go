@@ -62,6 +62,7 @@ type Config struct {
 	SoftphoneDomain string
 	// The console's security settings (see console.ParseConfig).
 	ConsoleTOTPRequired   string
+	SealKey               string
 	ConsoleTrustedProxies string
 	ConsoleSecureCookies  string
 	ConsoleIdleTimeout    string
@@ -167,6 +168,9 @@ func options() []option {
 		{name: "opsroom-feed-token", usage: "bearer token with which the room's systems read the CAP feed and exports without a console session",
 			secret: true, allowed: "empty, or at least 16 characters", check: checkMinLen(16),
 			field: func(c *Config) *string { return &c.OpsFeedToken }},
+		{name: "seal-key", usage: "key that seals the users' TOTP secrets in the database: 32 random bytes as 64 hex digits (openssl rand -hex 32); empty = the data dir's secret.key with the embedded database, no sealing on PostgreSQL",
+			secret: true, allowed: "empty, or 64 hex digits (32 bytes, also accepted as base64)", check: checkMinLen(43),
+			field: func(c *Config) *string { return &c.SealKey }},
 		{name: "console-totp-required", def: "false", usage: "require a second factor (TOTP) for supervisors and admins",
 			allowed: "true, false", check: oneOf("true", "false"),
 			field: func(c *Config) *string { return &c.ConsoleTOTPRequired }},

@@ -29,6 +29,9 @@ type Options struct {
 	Clock      clock.Clock
 	// MaxConns bounds the PostgreSQL pool (default 20).
 	MaxConns int
+	// SecretKey (SecretKeySize bytes) seals the users' TOTP secrets at
+	// rest; nil leaves them as written (see seal.go).
+	SecretKey []byte
 }
 
 // DB is the store: a handle on one database with the dialect to speak it.
@@ -41,6 +44,8 @@ type DB struct {
 	loc   *time.Location
 	batch *batcher
 	desc  string
+	// sealer seals secrets at rest; nil without a key.
+	sealer *sealer
 }
 
 // Open opens the database without touching it; call Ping or Migrate to
@@ -57,6 +62,11 @@ func Open(opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: load Europe/Rome time zone: %w", err)
 	}
 	db := &DB{log: opts.Logger, clock: opts.Clock, loc: loc}
+	if opts.SecretKey != nil {
+		if db.sealer, err = newSealer(opts.SecretKey); err != nil {
+			return nil, err
+		}
+	}
 	if opts.URL != "" {
 		if err := db.openPostgres(opts); err != nil {
 			return nil, err

@@ -56,11 +56,15 @@ func (db *DB) CreateUser(ctx context.Context, u *User, actor string) error {
 	if u.Lang == "" {
 		u.Lang = "it"
 	}
-	err := db.InTx(ctx, func(tx *Tx) error {
+	secret, err := db.seal(u.TOTPSecret)
+	if err != nil {
+		return err
+	}
+	err = db.InTx(ctx, func(tx *Tx) error {
 		u.CreatedAt, u.UpdatedAt = tx.Now, tx.Now
 		if err := tx.queryRow(ctx, `INSERT INTO users (username, display_name, email, role, password_hash, totp_secret, lang,
 			site_id, disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
-			u.Username, u.DisplayName, u.Email, u.Role, u.PasswordHash, u.TOTPSecret, u.Lang, nullID(u.SiteID),
+			u.Username, u.DisplayName, u.Email, u.Role, u.PasswordHash, secret, u.Lang, nullID(u.SiteID),
 			u.Disabled, tx.Now).Scan(&u.ID); err != nil {
 			return err
 		}
@@ -82,6 +86,16 @@ func (db *DB) UserByName(ctx context.Context, username string) (User, error) {
 	if err != nil {
 		return User{}, notFound(err, "user "+username)
 	}
+	return db.openSecrets(u)
+}
+
+// openSecrets unseals a user's TOTP secret as read from the table.
+func (db *DB) openSecrets(u User) (User, error) {
+	s, err := db.unseal(u.TOTPSecret)
+	if err != nil {
+		return User{}, fmt.Errorf("user %s: TOTP secret: %w", u.Username, err)
+	}
+	u.TOTPSecret = s
 	return u, nil
 }
 
@@ -98,6 +112,9 @@ func (db *DB) Users(ctx context.Context) ([]User, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: read user: %w", err)
 		}
+		if open, err := db.openSecrets(u); err == nil {
+			u = open
+		} // else the listing shows the second factor as set, still sealed
 		out = append(out, u)
 	}
 	return out, rows.Err()

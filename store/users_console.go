@@ -15,7 +15,7 @@ func (db *DB) UserByID(ctx context.Context, id int64) (User, error) {
 	if err != nil {
 		return User{}, notFound(err, fmt.Sprintf("user %d", id))
 	}
-	return u, nil
+	return db.openSecrets(u)
 }
 
 // UserUpdate changes a user's profile; nil fields stay as they are.
@@ -147,13 +147,18 @@ func (db *DB) SetUserDisabled(ctx context.Context, username string, disabled boo
 // SetTOTP sets a user's TOTP secret (base32), or removes the second factor
 // when secret is empty, audited. The secret itself never reaches the log.
 func (db *DB) SetTOTP(ctx context.Context, username, secret, actor string) error {
+	plain := secret
+	secret, err := db.seal(plain)
+	if err != nil {
+		return err
+	}
 	return db.InTx(ctx, func(tx *Tx) error {
 		if err := expectOne(tx.exec(ctx, `UPDATE users SET totp_secret = $1, totp_last_step = 0, updated_at = $2 WHERE username = $3`,
 			secret, tx.Now, username))("user " + username); err != nil {
 			return err
 		}
 		action := "user.totp.set"
-		if secret == "" {
+		if plain == "" {
 			action = "user.totp.clear"
 		}
 		return tx.Audit(ctx, AuditEntry{Actor: actor, Action: action, Object: "user:" + username})

@@ -131,7 +131,30 @@ func isTerminal(w io.Writer) bool {
 
 // openStore opens the configured database (it does not connect yet).
 func (a *app) openStore() (*store.DB, error) {
-	return store.Open(store.Options{URL: a.cfg.DatabaseURL, DataDir: a.cfg.DataDir, Logger: a.log.Named("store"), Clock: a.clock})
+	key, err := a.secretKey()
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(store.Options{URL: a.cfg.DatabaseURL, DataDir: a.cfg.DataDir, Logger: a.log.Named("store"), Clock: a.clock,
+		SecretKey: key})
+}
+
+// secretKey is the key that seals secrets at rest: --seal-key, or with
+// the embedded database the data dir's secret.key (made on first use, next
+// to the database it protects). On PostgreSQL without a key, none: every
+// instance and every CLI run would otherwise make its own.
+func (a *app) secretKey() ([]byte, error) {
+	if a.cfg.SealKey != "" {
+		key, err := store.ParseSecretKey(a.cfg.SealKey)
+		if err != nil {
+			return nil, fmt.Errorf("seal-key: %w", err)
+		}
+		return key, nil
+	}
+	if a.cfg.DatabaseURL == "" {
+		return store.SecretKeyFile(a.cfg.DataDir)
+	}
+	return nil, nil
 }
 
 // actor names the person running a CLI command, for the audit log.

@@ -359,6 +359,17 @@ func (a *app) checkDatabase(ctx context.Context, db *store.DB, migrated *bool) e
 	if _, err := a.bootstrap(cctx, db); err != nil {
 		return err
 	}
+	if on, id := db.Sealing(); on {
+		n, err := db.SealSecrets(cctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			a.log.Info("TOTP secrets sealed at rest", zap.Int("users", n), zap.String("key", id))
+		}
+	} else {
+		a.log.Warn("TOTP secrets are stored unsealed: set ASCOLTO_SEAL_KEY (openssl rand -hex 32), the same on every instance")
+	}
 	*migrated = true
 	return nil
 }
