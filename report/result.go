@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -67,7 +68,13 @@ func (s *Service) Run(ctx context.Context, p Plan, lang string) (Result, error) 
 	index := map[rowKey]int{}
 	totals := map[groupKey]*Total{}
 	var order []groupKey
-	err := s.db.Counts(ctx, p.count, func(r store.CountRow) error {
+	count := p.count
+	count.Groups = func(n int) {
+		if !fold && n <= maxRows {
+			res.Rows = slices.Grow(res.Rows, n) // half a million rows grown by doubling cost a third of the time
+		}
+	}
+	err := s.db.Counts(ctx, count, func(r store.CountRow) error {
 		var b time.Time
 		switch {
 		case p.count.ByDay:
