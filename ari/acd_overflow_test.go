@@ -9,6 +9,7 @@ import (
 
 	"github.com/ascolto/ascolto/ari"
 	"github.com/ascolto/ascolto/ari/arisim"
+	"github.com/ascolto/ascolto/console"
 	"github.com/ascolto/ascolto/store"
 )
 
@@ -246,6 +247,16 @@ func TestAgentTransferToABusyNumber(t *testing.T) {
 	r := newRig(t, dontStart())
 	setQueue(t, r, "informazioni", func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
 	phone := seat(t, r, "101", arisim.Answer(time.Second), "informazioni")
+	u := store.User{Username: "rossi", Role: store.RoleAgent, PasswordHash: "x"}
+	if err := r.db.CreateUser(bg, &u, "test"); err != nil {
+		t.Fatal(err)
+	}
+	a := store.Agent{Extension: "101", Endpoint: "PJSIP/101", Name: "Mario Rossi", Username: "rossi"}
+	if err := r.db.SaveAgent(bg, &a, "test"); err != nil {
+		t.Fatal(err)
+	}
+	p := &pubs{offers: make(chan ari.Pop, 8), agents: make(chan console.AgentView, 64), refused: make(chan ari.RefusedTransfer, 1)}
+	r.beforeRun = func(ctl *ari.Controller) { ari.NewDesk(ctl, r.db).Attach(p) }
 	r.sim.Remote("+390544000000", arisim.Busy())
 	r.start("secret")
 	login(t, r, "101")
@@ -271,6 +282,16 @@ func TestAgentTransferToABusyNumber(t *testing.T) {
 	})
 	if rec.Outcome != ari.OutcomeAnswered || rec.Agent != "101" || rec.Queue != "informazioni" {
 		t.Fatalf("record %+v", rec)
+	}
+	// The agent who transferred was told, on their desk.
+	select {
+	case rt := <-p.refused:
+		want := ari.RefusedTransfer{Call: c.ChannelID(), Caller: "+390862700007", Number: "+390544000000", Queue: "informazioni", Status: "BUSY"}
+		if rt != want {
+			t.Fatalf("refused transfer told as %+v, want %+v", rt, want)
+		}
+	default:
+		t.Fatal("the agent was not told the transfer failed")
 	}
 }
 

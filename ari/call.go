@@ -82,6 +82,8 @@ type call struct {
 	inACD       bool   // the ACD holds the call: tell it when the caller leaves
 	connected   bool   // bridged with an agent
 	returnQueue string // an agent's blind transfer to a number is under way from this queue
+	transferBy  string // the agent who made it
+	transferTo  string // to which number
 	agentEnded  bool   // the agent hung up: the ACD already knows
 	cbOffered   bool   // the caller was offered a callback (key 1)
 	cbRequested bool   // the caller asked to be called back
@@ -457,7 +459,7 @@ func (c *call) backFromDialplan(ctx context.Context, e *ari.StasisStart) {
 		c.log().Warn("transfer failed", zap.String("dialstatus", status))
 		c.dialplan = ""
 		if q := c.returnQueue; q != "" {
-			c.transferRefused(q)
+			c.transferRefused(q, status)
 			return
 		}
 		if c.sess != nil {

@@ -91,6 +91,14 @@ func (d *Desk) Attach(p Publisher) {
 	r.snapshot = func(s LiveSnapshot) { p.PublishSnapshot(d.snapshotView(s)) }
 	r.onAgent = func(ch acd.AgentChanged, a store.Agent) { p.PublishAgent(d.agentView(a, ch)) }
 	r.onRing = func(call, agent, queue string, a store.Agent, info CallInfo) { go d.offer(call, queue, a, info) }
+	r.onTransferRefused = func(agent string, t RefusedTransfer) {
+		r.mu.Lock()
+		user := r.usernames[agent]
+		r.mu.Unlock()
+		if user != "" {
+			p.Offer(user, "transfer.refused", t)
+		}
+	}
 }
 
 // FollowMode publishes operating-mode changes until ctx ends.

@@ -15,8 +15,9 @@ import (
 
 // pubs records what the desk publishes, as the console would receive it.
 type pubs struct {
-	offers chan ari.Pop
-	agents chan console.AgentView
+	offers  chan ari.Pop
+	agents  chan console.AgentView
+	refused chan ari.RefusedTransfer
 }
 
 func (p *pubs) PublishAgent(v console.AgentView) {
@@ -30,6 +31,9 @@ func (p *pubs) PublishMode(console.ModeView)     {}
 func (p *pubs) Offer(user, typ string, payload any) {
 	if pop, ok := payload.(ari.Pop); ok && typ == "call.offered" {
 		p.offers <- pop
+	}
+	if rt, ok := payload.(ari.RefusedTransfer); ok && typ == "transfer.refused" && p.refused != nil {
+		p.refused <- rt
 	}
 }
 

@@ -324,7 +324,7 @@ func (ctl *Controller) reportFlow() (*ivr.Flow, error) {
 }
 
 // transferred carries out an agent's blind transfer on the caller's side.
-func (c *call) transferred(queue, number string) {
+func (c *call) transferred(queue, number, agent string) {
 	ctx := c.ctl.runCtx
 	c.connected = false
 	if err := c.ctl.o.Client.DestroyBridge(ctx, callBridgeID(c.acdID)); err != nil && !IsGone(err) {
@@ -338,16 +338,29 @@ func (c *call) transferred(queue, number string) {
 		return
 	}
 	c.inACD = false
-	c.returnQueue = c.queue
+	c.returnQueue, c.transferBy, c.transferTo = c.queue, agent, number
 	c.toDialplan(ctx, "transfer", number)
+}
+
+// RefusedTransfer is an agent's blind transfer the number did not take:
+// the caller is back at the head of the queue.
+type RefusedTransfer struct {
+	Call   string `json:"call"`   // the caller's channel
+	Caller string `json:"caller"` // their number
+	Number string `json:"number"` // the number that did not answer
+	Queue  string `json:"queue"`
+	Status string `json:"status"` // Asterisk's DIALSTATUS: BUSY, NOANSWER, CONGESTION …
 }
 
 // transferRefused: the number of an agent's blind transfer did not take
 // the call. The caller goes back to the head of the line they were
 // taken from (a rescue request still ahead of everyone), told so, rather
 // than being hung up on after having waited once already.
-func (c *call) transferRefused(queue string) {
+func (c *call) transferRefused(queue, status string) {
 	c.returnQueue = ""
+	if f := c.ctl.router.onTransferRefused; f != nil && c.transferBy != "" {
+		f(c.transferBy, RefusedTransfer{Call: c.id, Caller: c.acdCallerID, Number: c.transferTo, Queue: queue, Status: status})
+	}
 	c.phase, c.inACD, c.queue = phaseQueued, true, queue
 	if !c.joinQueue(queue) {
 		return

@@ -49,12 +49,15 @@ type router struct {
 	reach    map[string]bool
 	snapshot func(LiveSnapshot) // published after each refresh (console hub), may be nil
 	// onAgent and onRing tell the console (hooks set by Desk.Attach before Run).
-	onAgent   func(acd.AgentChanged, store.Agent)
-	onRing    func(call, agent, queue string, a store.Agent, info CallInfo)
-	info      map[string]CallInfo   // ACD call id -> what the IVR learnt, for screen pops
-	usernames map[string]string     // extension -> console user, guarded by mu
-	onLogin   func(username string) // told when a seat logs in (on-call arrival)
-	lastCall  map[string]string     // agent -> the call they were last bridged with
+	onAgent func(acd.AgentChanged, store.Agent)
+	onRing  func(call, agent, queue string, a store.Agent, info CallInfo)
+	// onTransferRefused tells the agent whose blind transfer the number
+	// did not take that the caller is back in the queue.
+	onTransferRefused func(agent string, t RefusedTransfer)
+	info              map[string]CallInfo   // ACD call id -> what the IVR learnt, for screen pops
+	usernames         map[string]string     // extension -> console user, guarded by mu
+	onLogin           func(username string) // told when a seat logs in (on-call arrival)
+	lastCall          map[string]string     // agent -> the call they were last bridged with
 	// owedDirty says the set of callbacks owed, or the queues' counters,
 	// may have changed since they were last saved; the next one-second
 	// tick saves them (saves, latest wins).
@@ -977,7 +980,8 @@ func (r *router) transfer(callID, queue, number, actor string) string {
 		return "error: " + err.Error()
 	}
 	// The caller moves first, so the agent's leg going down does not end the call.
-	c.do(func(c *call) { c.transferred(queue, number) })
+	agent := lg.agent
+	c.do(func(c *call) { c.transferred(queue, number, agent) })
 	lg.stop()
 	r.dropLeg(callID, lg.agent)
 	if queue == "" {

@@ -399,6 +399,14 @@ func TestBrowserCallPanelAndSoftphone(t *testing.T) {
 	// A transfer needs a target: said in the page, nothing sent.
 	b.do(chromedp.Click(chromedp.CSS(`#call-controls [data-call="transfer"]`)))
 	b.waitFor(`!document.getElementById("call-error").hidden`)
+	// A blind transfer the number did not take: the agent is told the
+	// caller is back in the queue.
+	r.c.Offer("rossi", "transfer.refused", map[string]any{"call": "c0", "caller": "+390862600001", "number": "+390544000000",
+		"queue": "informazioni", "status": "BUSY"})
+	b.waitFor(`!document.getElementById("desk-notice").hidden`)
+	if got := b.text("#desk-notice"); got != "Trasferimento non riuscito verso +390544000000 (occupato): il chiamante è tornato in testa alla coda informazioni (+390862600001)." {
+		t.Errorf("refused transfer notice: %q", got)
+	}
 	b.shot("16-desk-call-panel-softphone")
 
 	b.do(chromedp.SetValue(chromedp.CSS("#d-category"), "idraulico"), chromedp.SetValue(chromedp.CSS("#d-outcome"), "informazione-fornita"))

@@ -190,6 +190,17 @@
     redraw();
   });
   A.on("agent.self", function (m) { self = m.data; redraw(); });
+  // A blind transfer to a number that did not take the call: the caller
+  // is back in the queue, and the agent who transferred them is told.
+  A.on("transfer.refused", function (m) {
+    var v = m.data || {}, why = t("call.dial." + v.status);
+    if (why === "call.dial." + v.status) { why = v.status || ""; }
+    var box = $("desk-notice");
+    box.textContent = t("call.xferrefused") + " " + v.number + (why ? " (" + why + ")" : "") +
+      ": " + t("call.xferback") + " " + v.queue + " (" + v.caller + ").";
+    box.hidden = false;
+  });
+
   // What the operations room does with a case this agent forwarded.
   A.on("opsroom.update", function (m) {
     var v = m.data || {};
