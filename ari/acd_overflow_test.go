@@ -275,12 +275,7 @@ func TestAgentTransferToABusyNumber(t *testing.T) {
 		t.Fatalf("101's phone rang %d times; the second call bridged: %+v", n, phone.LastCall().Report().Bridged)
 	}
 	waitEvents(t, r, c.ChannelID(), "ENTERQUEUE:", "CONNECT:101", "TRANSFER:101", "ENTERQUEUE:", "CONNECT:101", "COMPLETECALLER:101")
-	var rec store.Call
-	r.eventually("the record closed", func() bool {
-		rec, _ = r.db.CallByChannel(bg, c.ChannelID())
-		return !rec.EndedAt.IsZero()
-	})
-	if rec.Outcome != ari.OutcomeAnswered || rec.Agent != "101" || rec.Queue != "informazioni" {
+	if rec := r.record(c.ChannelID()); rec.Outcome != ari.OutcomeAnswered || rec.Agent != "101" || rec.Queue != "informazioni" {
 		t.Fatalf("record %+v", rec)
 	}
 	// The agent who transferred was told, on their desk.

@@ -140,29 +140,13 @@ func TestAgentDropsBeforeTheBridge(t *testing.T) {
 	if len(dropper.Calls()) == 0 || len(dropper.LastCall().Report().Bridged) != 0 {
 		t.Fatalf("101's phone should have been rung and never bridged")
 	}
-	var rec store.Call
-	r.eventually("the record closed", func() bool {
-		rec, _ = r.db.CallByChannel(bg, c.ChannelID())
-		return !rec.EndedAt.IsZero()
-	})
-	if rec.Outcome != ari.OutcomeAnswered || rec.Agent != "102" || rec.HangupBy != "caller" {
+	if rec := r.record(c.ChannelID()); rec.Outcome != ari.OutcomeAnswered || rec.Agent != "102" || rec.HangupBy != "caller" {
 		t.Fatalf("record %+v: want answered by 102, hung up by the caller", rec)
 	}
 	waitEvents(t, r, c.ChannelID(), "ENTERQUEUE:", "CONNECT:101", "TRANSFER:101", "ENTERQUEUE:", "CONNECT:102", "COMPLETECALLER:102")
 	// 101 is paused as for a ring with no answer, so it is not offered
 	// the caller again; the desk shows why.
-	r.eventually("101 paused for no answer", func() bool {
-		snap := r.ctl.Snapshot()
-		if snap == nil {
-			return false
-		}
-		for _, a := range snap.Agents {
-			if a.ID == "101" {
-				return a.Paused && a.Reason == "no answer"
-			}
-		}
-		return false
-	})
+	r.eventually("101 paused for no answer", r.pausedFor("101", "no answer"))
 }
 
 func TestACDRONAAndNextAgent(t *testing.T) {
@@ -187,19 +171,7 @@ func TestACDRONAAndNextAgent(t *testing.T) {
 	if !paused {
 		t.Fatalf("101 not paused after RONA: %+v", evs)
 	}
-	snap := r.ctl.Snapshot()
-	r.eventually("snapshot shows 101 paused", func() bool {
-		snap = r.ctl.Snapshot()
-		if snap == nil {
-			return false
-		}
-		for _, a := range snap.Agents {
-			if a.ID == "101" {
-				return a.Paused && a.Reason == "no answer"
-			}
-		}
-		return false
-	})
+	r.eventually("snapshot shows 101 paused", r.pausedFor("101", "no answer"))
 }
 
 func TestACDCallerLeavesWhileRingingAndAgentHangsUpFirst(t *testing.T) {

@@ -190,6 +190,22 @@ func (r *rig) wait(c *arisim.Call) arisim.CallReport {
 }
 
 // record waits until the call's record is closed and returns it.
+// pausedFor reports whether the live snapshot shows the agent paused for reason.
+func (r *rig) pausedFor(agent, reason string) func() bool {
+	return func() bool {
+		snap := r.ctl.Snapshot()
+		if snap == nil {
+			return false
+		}
+		for _, a := range snap.Agents {
+			if a.ID == agent {
+				return a.Paused && a.Reason == reason
+			}
+		}
+		return false
+	}
+}
+
 func (r *rig) record(channel string) store.Call {
 	r.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
