@@ -63,10 +63,23 @@ func catchUp(ctx context.Context, db *store.DB, moved prometheus.Counter) (int, 
 			moved.Add(float64(res.Changed))
 		}
 		if !res.More {
+			if total >= analyzeAfter {
+				// A big catch-up (a backfill, a restart after a flood)
+				// changes the rollups faster than the database's own
+				// statistics follow: with them stale, PostgreSQL joined
+				// half a million rows by index lookups (1.1 s, not 0.4).
+				if err := db.AnalyzeReports(ctx); err != nil {
+					return total, err
+				}
+			}
 			return total, nil
 		}
 	}
 }
+
+// analyzeAfter is how many cases a catch-up counts before it refreshes the
+// database's statistics of the report tables.
+const analyzeAfter = 100_000
 
 // CatchUp brings the rollups up to date (see Worker.CatchUp).
 func (s *Service) CatchUp(ctx context.Context) (int, error) { return catchUp(ctx, s.db, nil) }

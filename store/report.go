@@ -569,3 +569,14 @@ func lessRoll(a, b rollKey) bool {
 	}
 	return a.mode < b.mode
 }
+
+// AnalyzeReports refreshes the database's statistics of the report tables,
+// which the planner needs to read them well after a large change.
+func (db *DB) AnalyzeReports(ctx context.Context) error {
+	for _, t := range []string{"report_facts", "report_rollup", "report_totals", "report_comuni"} {
+		if _, err := db.w.ExecContext(ctx, "ANALYZE "+t); err != nil {
+			return fmt.Errorf("store: analyze %s: %w", t, err)
+		}
+	}
+	return nil
+}

@@ -214,11 +214,6 @@ func run(dbURL string, n, days, runs int, keep bool) error {
 	roll := time.Since(t0)
 	fmt.Printf("rollup worker    %s cases counted in %s (%s cases/s)\n", thousands(int64(counted)), roll.Round(time.Second),
 		thousands(int64(float64(counted)/roll.Seconds())))
-	if tg.url != "" {
-		for _, t := range []string{"report_facts", "report_rollup", "report_totals", "report_comuni"} {
-			tg.raw.ExecContext(ctx, "ANALYZE "+t)
-		}
-	}
 	var rollRows, comRows int64
 	tg.raw.QueryRowContext(ctx, "SELECT COUNT(*) FROM report_rollup WHERE grain = 3600 AND dim = 'category'").Scan(&rollRows)
 	tg.raw.QueryRowContext(ctx, "SELECT COUNT(*) FROM report_comuni WHERE dim = 'category'").Scan(&comRows)
