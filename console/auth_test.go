@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ascolto/ascolto/store"
+	"github.com/gorilla/websocket"
 )
 
 func TestRFC6238Vectors(t *testing.T) {
@@ -109,8 +110,8 @@ func TestSecondFactor(t *testing.T) {
 	if p := b.get("/supervisor"); p.location != "/login/totp" {
 		t.Fatalf("half-signed-in session opens the wallboard: %d %q", p.code, p.location)
 	}
-	if _, resp, err := b.dial0(); err == nil || resp == nil || resp.StatusCode != 401 {
-		t.Fatalf("half-signed-in session opens a websocket: %v", err)
+	if err := b.dialRefused(); !websocket.IsCloseError(err, 4401) {
+		t.Fatalf("half-signed-in session's websocket: %v, want closed at once with 4401", err)
 	}
 	p := b.get("/login/totp")
 	m := secretField.FindStringSubmatch(p.body)
@@ -159,7 +160,23 @@ func TestSecondFactor(t *testing.T) {
 	}
 }
 
-func (b *browser) dial0() (*wsConn, *http.Response, error) { return b.dialToken("x") }
+// dialRefused opens the WebSocket as a tab without a session would and
+// returns how it ended: the first read's error.
+func (b *browser) dialRefused() error {
+	u, _ := url.Parse(b.r.srv.URL)
+	hdr := http.Header{}
+	for _, ck := range b.client.Jar.Cookies(u) {
+		hdr.Add("Cookie", ck.Name+"="+ck.Value)
+	}
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(b.r.srv.URL, "http")+"/ws?t=x", hdr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err = conn.ReadMessage()
+	return err
+}
 
 func TestRolesOnEveryPage(t *testing.T) {
 	r := newRig(t, Config{})

@@ -98,6 +98,19 @@ func (c *Console) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.sess == nil || v.sess.MFAPending {
+		// A tab whose session ended while its socket was down (expired,
+		// signed out elsewhere) is told so in the WebSocket's own terms:
+		// refused with a plain 401, the browser sees only "connection
+		// failed" and the page would retry for ever instead of going to
+		// the sign-in form. Nothing is sent but the close.
+		if websocket.IsWebSocketUpgrade(r) {
+			up := websocket.Upgrader{}
+			if conn, err := up.Upgrade(hijackable(w), r, nil); err == nil {
+				conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4401, "session.expired"), time.Now().Add(time.Second))
+				conn.Close()
+			}
+			return
+		}
 		http.Error(w, "sign in first", http.StatusUnauthorized)
 		return
 	}

@@ -15,8 +15,13 @@ func TestWebSocketHandshake(t *testing.T) {
 	r.user("rossi", store.RoleAgent)
 	r.user("verdi", store.RoleSupervisor)
 	anon := r.browser()
-	if _, resp, err := anon.dialToken("x"); err == nil || resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("signed out: %v", err)
+	if err := anon.dialRefused(); !websocket.IsCloseError(err, 4401) {
+		t.Fatalf("signed out: %v, want closed at once with 4401", err)
+	}
+	// A foreign page without a session is refused before any upgrade.
+	hdr0 := http.Header{"Origin": {"https://evil.example"}}
+	if _, resp, err := (&websocket.Dialer{}).Dial("ws"+strings.TrimPrefix(r.srv.URL, "http")+"/ws?t=x", hdr0); err == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("signed out, foreign origin: %v", err)
 	}
 	a, s := r.browser(), r.browser()
 	a.login("rossi")
@@ -256,6 +261,11 @@ func TestWebSocketSessionEnds(t *testing.T) {
 	}
 	if !websocket.IsCloseError(err, 4401) {
 		t.Fatalf("swept session close: %v", err)
+	}
+	// The tab reconnecting after that is told the same, not refused with a
+	// bare 401 it could only retry.
+	if err := a.dialRefused(); !websocket.IsCloseError(err, 4401) {
+		t.Fatalf("reconnect on a swept session: %v, want closed with 4401", err)
 	}
 	// Logout closes the tab's socket at once.
 	a.login("rossi")
