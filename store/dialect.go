@@ -173,6 +173,12 @@ func (db *DB) rawRows(ctx context.Context, stmt string, args []any, width int, f
 			if len(fds) != width+2 {
 				return fmt.Errorf("store: %d columns, want %d", len(fds), width+2)
 			}
+			for _, fd := range fds[1 : width+1] {
+				// Binary text is the text itself; any other binary type is not.
+				if fd.Format != pgx.TextFormatCode && fd.DataTypeOID != 25 && fd.DataTypeOID != 1043 {
+					return fmt.Errorf("store: column %s (type %d) read as text", fd.Name, fd.DataTypeOID)
+				}
+			}
 			for rows.Next() {
 				vals := rows.RawValues()
 				first, err := rawInt(fds[0], vals[0])
