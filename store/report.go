@@ -1,11 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -462,14 +463,11 @@ func (tx *Tx) writeFacts(ctx context.Context, fs []reportFact) error {
 }
 
 func (tx *Tx) writeDeltas(ctx context.Context, ds deltas) error {
-	roll := make([]rollKey, 0, len(ds.roll))
-	for k, n := range ds.roll {
-		if n != 0 {
-			roll = append(roll, k)
-		}
-	}
-	// A stable order keeps two writers' row locks in the same order.
-	sort.Slice(roll, func(i, j int) bool { return lessRoll(roll[i], roll[j]) })
+	roll := changed(ds.roll, func(a, b rollKey) int {
+		return cmp.Or(cmp.Compare(a.grain, b.grain), cmp.Compare(a.eventID, b.eventID), cmp.Compare(a.dim, b.dim),
+			cmp.Compare(a.bucket, b.bucket), cmp.Compare(a.val, b.val), cmp.Compare(a.provincia, b.provincia),
+			cmp.Compare(a.siteID, b.siteID), cmp.Compare(a.mode, b.mode))
+	})
 	err := tx.upsert(ctx, `INSERT INTO report_rollup (grain, event_id, dim, bucket, site_id, mode, val, provincia_code, n) VALUES `,
 		` ON CONFLICT (grain, event_id, dim, bucket, val, provincia_code, site_id, mode) DO UPDATE SET n = report_rollup.n + excluded.n`,
 		9, len(roll), func(i int) []any {
@@ -479,27 +477,9 @@ func (tx *Tx) writeDeltas(ctx context.Context, ds deltas) error {
 	if err != nil {
 		return fmt.Errorf("store: write report rollup: %w", err)
 	}
-	tot := make([]totalKey, 0, len(ds.totals))
-	for k, n := range ds.totals {
-		if n != 0 {
-			tot = append(tot, k)
-		}
-	}
-	sort.Slice(tot, func(i, j int) bool {
-		a, b := tot[i], tot[j]
-		switch {
-		case a.grain != b.grain:
-			return a.grain < b.grain
-		case a.eventID != b.eventID:
-			return a.eventID < b.eventID
-		case a.dim != b.dim:
-			return a.dim < b.dim
-		case a.bucket != b.bucket:
-			return a.bucket < b.bucket
-		case a.val != b.val:
-			return a.val < b.val
-		}
-		return a.provincia < b.provincia
+	tot := changed(ds.totals, func(a, b totalKey) int {
+		return cmp.Or(cmp.Compare(a.grain, b.grain), cmp.Compare(a.eventID, b.eventID), cmp.Compare(a.dim, b.dim),
+			cmp.Compare(a.bucket, b.bucket), cmp.Compare(a.val, b.val), cmp.Compare(a.provincia, b.provincia))
 	})
 	err = tx.upsert(ctx, `INSERT INTO report_totals (grain, event_id, dim, bucket, val, provincia_code, n) VALUES `,
 		` ON CONFLICT (grain, event_id, dim, bucket, val, provincia_code) DO UPDATE SET n = report_totals.n + excluded.n`,
@@ -510,33 +490,9 @@ func (tx *Tx) writeDeltas(ctx context.Context, ds deltas) error {
 	if err != nil {
 		return fmt.Errorf("store: write report totals: %w", err)
 	}
-	com := make([]comuniKey, 0, len(ds.comuni))
-	for k, n := range ds.comuni {
-		if n != 0 {
-			com = append(com, k)
-		}
-	}
-	sort.Slice(com, func(i, j int) bool {
-		a, b := com[i], com[j]
-		if a.eventID != b.eventID {
-			return a.eventID < b.eventID
-		}
-		if a.dim != b.dim {
-			return a.dim < b.dim
-		}
-		if a.day != b.day {
-			return a.day < b.day
-		}
-		if a.val != b.val {
-			return a.val < b.val
-		}
-		if a.comune != b.comune {
-			return a.comune < b.comune
-		}
-		if a.siteID != b.siteID {
-			return a.siteID < b.siteID
-		}
-		return a.mode < b.mode
+	com := changed(ds.comuni, func(a, b comuniKey) int {
+		return cmp.Or(cmp.Compare(a.eventID, b.eventID), cmp.Compare(a.dim, b.dim), cmp.Compare(a.day, b.day),
+			cmp.Compare(a.val, b.val), cmp.Compare(a.comune, b.comune), cmp.Compare(a.siteID, b.siteID), cmp.Compare(a.mode, b.mode))
 	})
 	err = tx.upsert(ctx, `INSERT INTO report_comuni (event_id, dim, day, site_id, mode, val, comune_code, n) VALUES `,
 		` ON CONFLICT (event_id, dim, day, val, comune_code, site_id, mode) DO UPDATE SET n = report_comuni.n + excluded.n`,
@@ -550,24 +506,17 @@ func (tx *Tx) writeDeltas(ctx context.Context, ds deltas) error {
 	return nil
 }
 
-func lessRoll(a, b rollKey) bool {
-	switch {
-	case a.grain != b.grain:
-		return a.grain < b.grain
-	case a.eventID != b.eventID:
-		return a.eventID < b.eventID
-	case a.dim != b.dim:
-		return a.dim < b.dim
-	case a.bucket != b.bucket:
-		return a.bucket < b.bucket
-	case a.val != b.val:
-		return a.val < b.val
-	case a.provincia != b.provincia:
-		return a.provincia < b.provincia
-	case a.siteID != b.siteID:
-		return a.siteID < b.siteID
+// changed lists the keys whose count moved, in the primary key's order: two
+// writers then take their row locks in the same order.
+func changed[K comparable](m map[K]int64, order func(a, b K) int) []K {
+	out := make([]K, 0, len(m))
+	for k, n := range m {
+		if n != 0 {
+			out = append(out, k)
+		}
 	}
-	return a.mode < b.mode
+	slices.SortFunc(out, order)
+	return out
 }
 
 // AnalyzeReports refreshes the database's statistics of the report tables,
