@@ -105,21 +105,15 @@ CREATE TABLE report_facts (
     comune_code TEXT NOT NULL DEFAULT '',
     provincia_code TEXT NOT NULL DEFAULT '',
     regione_code TEXT NOT NULL DEFAULT '',
-    counted BOOLEAN NOT NULL DEFAULT TRUE,
-    -- What the exports write besides the counts, so that they read this
-    -- table alone, in time order, without a join over millions of cases.
-    tracking_id TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL DEFAULT '',
-    lat DOUBLE PRECISION,
-    lon DOUBLE PRECISION
+    counted BOOLEAN NOT NULL DEFAULT TRUE
 );
-CREATE INDEX report_facts_at ON report_facts (at_s, case_id);
-CREATE INDEX report_facts_event ON report_facts (event_id, at_s, case_id);
+CREATE INDEX report_facts_at ON report_facts (at_s);
+CREATE INDEX report_facts_event ON report_facts (event_id, at_s);
 
 -- Counts per time bucket (grain 900 or 3600 seconds), one dimension at a
 -- time (dim: channel, category, outcome, caller_type, urgency; val its
 -- value), by provincia: what the dashboard and `ascolto report` read
--- instead of millions of cases, when a question names a site or a mode.
+-- instead of millions of cases.
 CREATE TABLE report_rollup (
     grain INTEGER NOT NULL,
     event_id BIGINT NOT NULL,
@@ -130,25 +124,9 @@ CREATE TABLE report_rollup (
     val TEXT NOT NULL,
     provincia_code TEXT NOT NULL,
     n BIGINT NOT NULL,
-    -- In the order reports group by: an event's hourly category ×
-    -- provincia is one index range read already grouped, with no sort.
-    PRIMARY KEY (grain, event_id, dim, bucket, val, provincia_code, site_id, mode)
+    PRIMARY KEY (grain, event_id, dim, bucket, site_id, mode, val, provincia_code)
 );
 CREATE INDEX report_rollup_time ON report_rollup (grain, dim, bucket);
-
--- The same counts for every site and mode together: what most questions
--- ask, in a smaller table read along its primary key.
-CREATE TABLE report_totals (
-    grain INTEGER NOT NULL,
-    event_id BIGINT NOT NULL,
-    dim TEXT NOT NULL,
-    bucket BIGINT NOT NULL,
-    val TEXT NOT NULL,
-    provincia_code TEXT NOT NULL,
-    n BIGINT NOT NULL,
-    PRIMARY KEY (grain, event_id, dim, bucket, val, provincia_code)
-);
-CREATE INDEX report_totals_time ON report_totals (grain, dim, bucket);
 
 -- Counts per Italian calendar day by comune, for provenance.
 CREATE TABLE report_comuni (
@@ -160,7 +138,7 @@ CREATE TABLE report_comuni (
     val TEXT NOT NULL,
     comune_code TEXT NOT NULL,
     n BIGINT NOT NULL,
-    PRIMARY KEY (event_id, dim, day, val, comune_code, site_id, mode)
+    PRIMARY KEY (event_id, dim, day, site_id, mode, val, comune_code)
 );
 CREATE INDEX report_comuni_time ON report_comuni (dim, day);
 
