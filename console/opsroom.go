@@ -292,8 +292,7 @@ func (o *opsPages) ackForm(v *visit) error {
 	if _, err := o.ops.Acknowledge(v.r.Context(), id, v.user.Username); err != nil {
 		return opsError(err)
 	}
-	o.c.auditActor(v.r.Context(), v.actor(), "opsroom.ack", fmt.Sprintf("item:%d", id), nil)
-	return redirect(v, "/opsroom?done=opsacked")
+	return redirect(v, "/opsroom?done=opsacked") // audited by the acknowledgement itself
 }
 
 func (o *opsPages) statusForm(v *visit) error {

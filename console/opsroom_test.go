@@ -135,6 +135,19 @@ func TestOpsRoomPageFormsAndRoles(t *testing.T) {
 	if it, _ := r.ops.ItemForCase(bg, c.ID); it.AckedBy != "sala" {
 		t.Fatalf("acknowledged by %q", it.AckedBy)
 	}
+	// One acknowledgement, audited once (by the room's service), whatever
+	// the way it came.
+	sala := "sala"
+	var acks []string
+	log, _ := r.db.AuditLog(bg, store.AuditFilter{Actor: &sala})
+	for _, e := range log {
+		if strings.HasPrefix(e.Action, "opsroom.ack") {
+			acks = append(acks, e.Action)
+		}
+	}
+	if len(acks) != 1 || acks[0] != "opsroom.acknowledge" {
+		t.Fatalf("audit of the acknowledgement: %v", acks)
+	}
 	// Twice: refused with who did it.
 	g = room.submit("/opsroom", fmt.Sprintf("/opsroom/items/%d/ack", v.ID), url.Values{})
 	if g.code != http.StatusConflict || !strings.Contains(g.body, "sala") {

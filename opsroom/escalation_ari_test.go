@@ -21,14 +21,6 @@ import (
 	"go.uber.org/zap/zaptest"
 )
 
-// controllerPhone is the Phone `serve` wires: the controller's Announce.
-type controllerPhone struct{ c *ari.Controller }
-
-func (p controllerPhone) Announce(ctx context.Context, a opsroom.Announcement) (opsroom.AnnounceResult, error) {
-	answered, confirmed, err := p.c.Announce(ctx, ari.Announcement{Number: a.Number, Purpose: "escalation", LinkedID: a.LinkedID, Media: a.Media})
-	return opsroom.AnnounceResult{Answered: answered, Confirmed: confirmed}, err
-}
-
 // TestEscalationCallThroughTheSimulator: nobody acknowledges a rescue
 // request; two minutes later the controller phones the operations room
 // over the trunk, the room hears the tracking id and presses 1; once
@@ -92,7 +84,7 @@ func TestEscalationCallThroughTheSimulator(t *testing.T) {
 	waitFor(t, "the controller connects", func() bool { return strings.Contains(ctl.State(), "connected") })
 
 	svc, err := opsroom.New(opsroom.Options{Store: db, Clock: clk, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
-		Config: opsroom.Config{RoomNumber: room}, Phone: controllerPhone{ctl}})
+		Config: opsroom.Config{RoomNumber: room}, Phone: ari.OpsRoomPhone(ctl)})
 	if err != nil {
 		t.Fatal(err)
 	}

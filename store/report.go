@@ -523,7 +523,7 @@ func changed[K comparable](m map[K]int64, order func(a, b K) int) []K {
 // which the planner needs to read them well after a large change.
 func (db *DB) AnalyzeReports(ctx context.Context) error {
 	for _, t := range []string{"report_facts", "report_rollup", "report_totals", "report_comuni"} {
-		if _, err := db.w.ExecContext(ctx, "ANALYZE "+t); err != nil {
+		if _, err := db.writer().exec(ctx, "ANALYZE "+t); err != nil {
 			return fmt.Errorf("store: analyze %s: %w", t, err)
 		}
 	}

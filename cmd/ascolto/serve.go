@@ -184,7 +184,7 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 		return err
 	}
 	ops, err := opsroom.New(opsroom.Options{Store: db, Clock: a.clock, Log: a.log.Named("opsroom"), Config: opsCfg,
-		Publisher: cons, Phone: roomPhone{ctl}, Mail: mailer.Service(), Registry: reg})
+		Publisher: cons, Phone: ari.OpsRoomPhone(ctl), Mail: mailer.Service(), Registry: reg})
 	if err != nil {
 		return err
 	}
@@ -276,16 +276,6 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 type deskBackend struct {
 	*ari.Desk
 	oncall.ConsoleBoards
-}
-
-// roomPhone phones the operations room on an escalation through the
-// controller: the message, 1 to confirm, once more if nobody pressed it.
-type roomPhone struct{ ctl *ari.Controller }
-
-func (p roomPhone) Announce(ctx context.Context, a opsroom.Announcement) (opsroom.AnnounceResult, error) {
-	answered, confirmed, err := p.ctl.Announce(ctx, ari.Announcement{Number: a.Number, Purpose: "escalation",
-		LinkedID: a.LinkedID, Media: a.Media})
-	return opsroom.AnnounceResult{Answered: answered, Confirmed: confirmed}, err
 }
 
 // controller builds the ARI controller from the configuration.
