@@ -1,6 +1,7 @@
 package ari_test
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -324,8 +325,22 @@ func TestQueueCountersForTheDay(t *testing.T) {
 		}
 	}
 	r.eventually("the call counted", counted(1, 1))
-	time.Sleep(1500 * time.Millisecond) // the one-second tick saves the counters
+	// What a crash would leave behind: the counters saved while running
+	// (a clean stop saves them again on the way out, so that is undone).
+	var crashed string
+	r.eventually("counters saved while running", func() bool {
+		_, body, err := r.db.ACDState(bg)
+		var st acd.State
+		if err == nil && json.Unmarshal([]byte(body), &st) == nil && st.Counters["informazioni"].Answered == 1 {
+			crashed = body
+			return true
+		}
+		return false
+	})
 	r.stop()
+	if err := r.db.SaveACDState(bg, r.clk.Now(), crashed); err != nil {
+		t.Fatal(err)
+	}
 	r.start("secret")
 	r.eventually("the day's figures back after the restart", counted(1, 1))
 	if now := r.clk.Now().In(rome); now.Day() != 24 {

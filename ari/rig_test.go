@@ -189,7 +189,6 @@ func (r *rig) wait(c *arisim.Call) arisim.CallReport {
 	return c.Report()
 }
 
-// record waits until the call's record is closed and returns it.
 // pausedFor reports whether the live snapshot shows the agent paused for reason.
 func (r *rig) pausedFor(agent, reason string) func() bool {
 	return func() bool {
@@ -206,6 +205,7 @@ func (r *rig) pausedFor(agent, reason string) func() bool {
 	}
 }
 
+// record waits until the call's record is closed and returns it.
 func (r *rig) record(channel string) store.Call {
 	r.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

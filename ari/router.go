@@ -58,15 +58,15 @@ type router struct {
 	usernames         map[string]string     // extension -> console user, guarded by mu
 	onLogin           func(username string) // told when a seat logs in (on-call arrival)
 	lastCall          map[string]string     // agent -> the call they were last bridged with
-	// owedDirty says the set of callbacks owed, or the queues' counters,
-	// may have changed since they were last saved; the next one-second
-	// tick saves them (saves, latest wins).
+	// owedDirty says the engine handled an event since its description
+	// (the callbacks owed, the queues' counters) was last saved: nearly
+	// every event moves a counter, so any does. The next one-second tick
+	// saves it (saves, latest wins).
 	owedDirty bool
 	saves     chan acdSave
 	// countDay is the local date the queues' counters belong to: they
 	// start again at midnight, and a restart the same day takes them back.
 	countDay string
-	countSum int // a figure that moves whenever a counter does, to notice changes
 }
 
 // acdSave is one description of the engine to write to the store.
@@ -138,10 +138,7 @@ func (r *router) handle(ev acd.Event) error {
 		return nil
 	}
 	r.cause = eventTime(ev)
-	switch ev.(type) {
-	case acd.RequestCallback, acd.CallbackAnswered, acd.CallbackFailed, acd.Hangup, acd.RemoveQueue:
-		r.owedDirty = true
-	}
+	r.owedDirty = true
 	ds, err := r.eng.Handle(ev)
 	r.execute(ds)
 	if err != nil {
@@ -826,9 +823,7 @@ func (r *router) day(t time.Time) string {
 	return t.In(loc).Format(time.DateOnly)
 }
 
-// followCounters starts the queues' counters again at local midnight and
-// marks them for saving when they moved, so the wallboard's figures for
-// the day survive a restart or a crash.
+// followCounters starts the queues' counters again at local midnight.
 func (r *router) followCounters() {
 	if r.eng == nil || r.countDay == "" {
 		return
@@ -836,18 +831,6 @@ func (r *router) followCounters() {
 	if d := r.day(r.now()); d != r.countDay {
 		r.countDay = d
 		r.handle(acd.ResetCounters{At: r.now()})
-		r.refreshSnapshot(r.ctl.runCtx)
-	}
-	sum := 0
-	if s := r.snap.Load(); s != nil {
-		for _, q := range s.Queues {
-			sum += q.Offered + q.Answered + q.Abandoned + q.TimedOut + q.Full + q.Transferred + q.Handled +
-				q.CallbacksRequested + q.CallbacksConnected + q.CallbacksFailed
-		}
-	}
-	if sum != r.countSum {
-		r.countSum = sum
-		r.owedDirty = true
 	}
 }
 
