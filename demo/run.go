@@ -256,22 +256,12 @@ func (r *Runner) Run(ctx context.Context) {
 // open already (a demo run again on kept data).
 func (r *Runner) openEvent(ctx context.Context) {
 	s := r.o.Scenario
-	open, err := r.o.Store.Events(ctx, true)
+	ref, err := oncall.StoreEvents{DB: r.o.Store}.OpenEvent(ctx, oncall.EventRequest{Name: s.Event, Area: s.Area, By: "demo"})
 	if err != nil {
-		r.log.Warn("demo: events not read", zap.Error(err))
-		return
-	}
-	for _, e := range open {
-		if strings.EqualFold(e.Name, s.Event) {
-			return
-		}
-	}
-	e := store.EmergencyEvent{Name: s.Event, Area: s.Area}
-	if err := r.o.Store.OpenEvent(ctx, &e, "demo"); err != nil {
 		r.log.Warn("demo: event not opened", zap.String("event", s.Event), zap.Error(err))
 		return
 	}
-	r.log.Info("demo: event opened", zap.Int64("event", e.ID), zap.String("name", e.Name))
+	r.log.Info("demo: event open", zap.String("event", ref), zap.String("name", s.Event))
 }
 
 func (r *Runner) setMode(ctx context.Context, mode, reason string) {

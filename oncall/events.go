@@ -30,7 +30,7 @@ func (e StoreEvents) OpenEvent(ctx context.Context, r EventRequest) (string, err
 			return joined + strconv.FormatInt(ev.ID, 10), nil
 		}
 	}
-	ev := store.EmergencyEvent{Name: r.Name, Exercise: r.Exercise}
+	ev := store.EmergencyEvent{Name: r.Name, Area: r.Area, Exercise: r.Exercise}
 	if err := e.DB.OpenEvent(ctx, &ev, r.By); err != nil {
 		return "", fmt.Errorf("oncall: open event %q: %w", r.Name, err)
 	}

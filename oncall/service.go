@@ -30,6 +30,7 @@ type Events interface {
 // EventRequest is the event an activation opens.
 type EventRequest struct {
 	Name     string
+	Area     []string // ISTAT regioni and province; empty: anywhere
 	Reason   string
 	By       string
 	Exercise bool
