@@ -76,17 +76,15 @@ type call struct {
 	ending *callEnd
 
 	// The ACD side of the call (queue.go).
-	acdID       string // the call's id in the ACD: the inbound channel's id, kept by a callback leg
-	acdCallerID string // the number agents see and callbacks dial
-	pathPrefix  string // IVR path before the flow restarted (re-adoption, report)
-	inACD       bool   // the ACD holds the call: tell it when the caller leaves
-	connected   bool   // bridged with an agent
-	returnQueue string // an agent's blind transfer to a number is under way from this queue
-	transferBy  string // the agent who made it
-	transferTo  string // to which number
-	agentEnded  bool   // the agent hung up: the ACD already knows
-	cbOffered   bool   // the caller was offered a callback (key 1)
-	cbRequested bool   // the caller asked to be called back
+	acdID       string         // the call's id in the ACD: the inbound channel's id, kept by a callback leg
+	acdCallerID string         // the number agents see and callbacks dial
+	pathPrefix  string         // IVR path before the flow restarted (re-adoption, report)
+	inACD       bool           // the ACD holds the call: tell it when the caller leaves
+	connected   bool           // bridged with an agent
+	xfer        *blindTransfer // an agent's blind transfer to a number, under way from c.queue
+	agentEnded  bool           // the agent hung up: the ACD already knows
+	cbOffered   bool           // the caller was offered a callback (key 1)
+	cbRequested bool           // the caller asked to be called back
 	cbTimeout   time.Duration
 	holdBridge  string      // the holding bridge the caller waits in
 	queue       string      // the queue the caller is in now
@@ -458,8 +456,8 @@ func (c *call) backFromDialplan(ctx context.Context, e *ari.StasisStart) {
 		}
 		c.log().Warn("transfer failed", zap.String("dialstatus", status))
 		c.dialplan = ""
-		if q := c.returnQueue; q != "" {
-			c.transferRefused(q, status)
+		if c.xfer != nil {
+			c.transferRefused(status)
 			return
 		}
 		if c.sess != nil {

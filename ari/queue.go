@@ -338,9 +338,12 @@ func (c *call) transferred(queue, number, agent string) {
 		return
 	}
 	c.inACD = false
-	c.returnQueue, c.transferBy, c.transferTo = c.queue, agent, number
+	c.xfer = &blindTransfer{by: agent, to: number}
 	c.toDialplan(ctx, "transfer", number)
 }
+
+// blindTransfer is an agent's transfer of a caller to a number.
+type blindTransfer struct{ by, to string }
 
 // RefusedTransfer is an agent's blind transfer the number did not take:
 // the caller is back at the head of the queue.
@@ -356,12 +359,13 @@ type RefusedTransfer struct {
 // the call. The caller goes back to the head of the line they were
 // taken from (a rescue request still ahead of everyone), told so, rather
 // than being hung up on after having waited once already.
-func (c *call) transferRefused(queue, status string) {
-	c.returnQueue = ""
-	if f := c.ctl.router.onTransferRefused; f != nil && c.transferBy != "" {
-		f(c.transferBy, RefusedTransfer{Call: c.id, Caller: c.acdCallerID, Number: c.transferTo, Queue: queue, Status: status})
+func (c *call) transferRefused(status string) {
+	x, queue := c.xfer, c.queue
+	c.xfer = nil
+	if f := c.ctl.router.onTransferRefused; f != nil {
+		f(x.by, RefusedTransfer{Call: c.id, Caller: c.acdCallerID, Number: x.to, Queue: queue, Status: status})
 	}
-	c.phase, c.inACD, c.queue = phaseQueued, true, queue
+	c.phase, c.inACD = phaseQueued, true
 	if !c.joinQueue(queue) {
 		return
 	}

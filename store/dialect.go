@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -175,7 +176,7 @@ func (db *DB) rawRows(ctx context.Context, stmt string, args []any, width int, f
 			}
 			for _, fd := range fds[1 : width+1] {
 				// Binary text is the text itself; any other binary type is not.
-				if fd.Format != pgx.TextFormatCode && fd.DataTypeOID != 25 && fd.DataTypeOID != 1043 {
+				if fd.Format != pgx.TextFormatCode && fd.DataTypeOID != pgtype.TextOID && fd.DataTypeOID != pgtype.VarcharOID {
 					return fmt.Errorf("store: column %s (type %d) read as text", fd.Name, fd.DataTypeOID)
 				}
 			}

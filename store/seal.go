@@ -113,7 +113,7 @@ func (db *DB) SealSecrets(ctx context.Context) (int, error) {
 	}
 	n := 0
 	err := db.InTx(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT id, totp_secret FROM users WHERE totp_secret <> '' AND totp_secret NOT LIKE 'sealed:%'`)
+		rows, err := tx.query(ctx, `SELECT id, totp_secret FROM users WHERE totp_secret <> '' AND totp_secret NOT LIKE $1`, sealedPrefix+"%")
 		if err != nil {
 			return err
 		}

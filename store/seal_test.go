@@ -42,11 +42,13 @@ func TestTOTPSecretsSealedAtRest(t *testing.T) {
 			}
 			raw := func(db *store.DB, user string) string {
 				var v string
-				var conn *sql.DB
+				driver, dsn := "sqlite", "file:"+where.SQLitePath
 				if where.URL != "" {
-					conn, _ = sql.Open("pgx", where.URL)
-				} else {
-					conn, _ = sql.Open("sqlite", "file:"+where.SQLitePath)
+					driver, dsn = "pgx", where.URL
+				}
+				conn, err := sql.Open(driver, dsn)
+				if err != nil {
+					t.Fatal(err)
 				}
 				defer conn.Close()
 				if err := conn.QueryRow(`SELECT totp_secret FROM users WHERE username = '` + user + `'`).Scan(&v); err != nil {
