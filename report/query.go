@@ -120,12 +120,12 @@ func ParseQuery(v url.Values) (Query, error) {
 	}
 	var err error
 	if s := v.Get("from"); s != "" {
-		if q.From, err = parseTime(s, false); err != nil {
+		if q.From, err = ParseTime(s, false); err != nil {
 			return q, problem("from %q non è una data (es. 2026-05-16 o 2026-05-16T14:00)", "from %q is not a date (e.g. 2026-05-16 or 2026-05-16T14:00)", s)
 		}
 	}
 	if s := v.Get("to"); s != "" {
-		if q.To, err = parseTime(s, true); err != nil {
+		if q.To, err = ParseTime(s, true); err != nil {
 			return q, problem("to %q non è una data (es. 2026-05-31 o 2026-05-31T18:00)", "to %q is not a date (e.g. 2026-05-31 or 2026-05-31T18:00)", s)
 		}
 	}
@@ -216,9 +216,11 @@ func mustRome() *time.Location {
 	return l
 }
 
-// parseTime reads a date or time; a bare date is Italian midnight, or the
-// midnight after it when it ends a period.
-func parseTime(s string, end bool) (time.Time, error) {
+// ParseTime reads a date or time as people write it (2026-05-16,
+// 2026-05-16T18:00, 2026-05-16 18:00, RFC 3339), in Italian time; a bare
+// date is midnight, or the midnight after it when it ends a period. The
+// dashboard, the exports and the CLI read times with it.
+func ParseTime(s string, end bool) (time.Time, error) {
 	if t, err := time.ParseInLocation("2006-01-02", s, rome); err == nil {
 		if end {
 			t = t.AddDate(0, 0, 1)

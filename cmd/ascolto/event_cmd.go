@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ascolto/ascolto/report"
 	"github.com/ascolto/ascolto/store"
 	"github.com/spf13/cobra"
 )
@@ -40,7 +41,7 @@ open, new requests belong to it; reports and the situation report can be run per
 				}
 			}
 			if start != "" {
-				t, err := a.parseLocal(start)
+				t, err := report.ParseTime(start, false)
 				if err != nil {
 					return fmt.Errorf(a.t("--start %q non è una data (es. 2026-05-16T18:00)", "--start %q is not a time (e.g. 2026-05-16T18:00)"), start)
 				}
@@ -76,7 +77,7 @@ open, new requests belong to it; reports and the situation report can be run per
 			}
 			var end time.Time
 			if at != "" {
-				if end, err = a.parseLocal(at); err != nil {
+				if end, err = report.ParseTime(at, false); err != nil {
 					return fmt.Errorf(a.t("--at %q non è una data (es. 2026-05-31T18:00)", "--at %q is not a time (e.g. 2026-05-31T18:00)"), at)
 				}
 			}
@@ -136,33 +137,16 @@ open, new requests belong to it; reports and the situation report can be run per
 }
 
 // withGeoStore opens and migrates the store and makes sure the ISTAT
-// list is loaded (areas and reports name places by its codes).
+// list is loaded (areas and reports name places by its codes). Unlike
+// withStore it sets no deadline on fn: an export of millions of rows may
+// take minutes.
 func (a *app) withGeoStore(ctx context.Context, fn func(ctx context.Context, db *store.DB) error) error {
-	db, err := a.openStore()
+	db, err := a.migratedStore(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	mctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	if _, err := db.Migrate(mctx); err != nil {
-		return err
-	}
-	if _, err := a.bootstrap(mctx, db); err != nil {
-		return err
-	}
 	return fn(ctx, db)
-}
-
-// parseLocal reads a time in Italian time: 2026-05-16, 2026-05-16T18:00,
-// or RFC 3339.
-func (a *app) parseLocal(s string) (time.Time, error) {
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, rome()); err == nil {
-			return t, nil
-		}
-	}
-	return time.Parse(time.RFC3339, s)
 }
 
 func (a *app) areaText(area []string) string {

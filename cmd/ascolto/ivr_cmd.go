@@ -15,19 +15,37 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// withStore opens and migrates the store for a CLI command.
+// withStore opens and migrates the store for a CLI command, which gets
+// two minutes.
 func (a *app) withStore(ctx context.Context, fn func(ctx context.Context, db *store.DB) error) error {
-	db, err := a.openStore()
+	db, err := a.migratedStore(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if _, err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	return fn(ctx, db)
+}
+
+// migratedStore opens the store and migrates it (within two minutes);
+// with geo it also makes sure the ISTAT list is loaded.
+func (a *app) migratedStore(ctx context.Context, geo bool) (*store.DB, error) {
+	db, err := a.openStore()
+	if err != nil {
+		return nil, err
+	}
+	mctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	_, err = db.Migrate(mctx)
+	if err == nil && geo {
+		_, err = a.bootstrap(mctx, db)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // liveState reads the mode, active flow and calendar the service follows.

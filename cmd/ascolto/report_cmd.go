@@ -40,17 +40,9 @@ event, site and mode, with the previous period (--trend). Dates are Italian time
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withGeoStore(cmd.Context(), func(ctx context.Context, db *store.DB) error {
-				svc := report.New(report.Options{Store: db, Clock: a.clock, Log: a.log.Named("report")})
-				q, err := a.reportQuery(ctx, db, f)
+				svc, p, err := a.question(ctx, db, f)
 				if err != nil {
 					return err
-				}
-				if err := a.catchUp(ctx, svc); err != nil {
-					return err
-				}
-				p, err := svc.Check(ctx, q)
-				if err != nil {
-					return a.reportError(err)
 				}
 				res, err := svc.Run(ctx, p, a.cfg.Lang)
 				if err != nil {
@@ -83,17 +75,9 @@ event, site and mode, with the previous period (--trend). Dates are Italian time
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withGeoStore(cmd.Context(), func(ctx context.Context, db *store.DB) error {
-				svc := report.New(report.Options{Store: db, Clock: a.clock, Log: a.log.Named("report")})
-				q, err := a.reportQuery(ctx, db, ef)
+				svc, p, err := a.question(ctx, db, ef)
 				if err != nil {
 					return err
-				}
-				if err := a.catchUp(ctx, svc); err != nil {
-					return err
-				}
-				p, err := svc.Check(ctx, q)
-				if err != nil {
-					return a.reportError(err)
 				}
 				w, done, err := a.output(out)
 				if err != nil {
@@ -126,7 +110,7 @@ event, site and mode, with the previous period (--trend). Dates are Italian time
 				return errors.New(a.t("indica il file con --out (es. --out sitrep.pdf)", "say where with --out (e.g. --out sitrep.pdf)"))
 			}
 			return a.withGeoStore(cmd.Context(), func(ctx context.Context, db *store.DB) error {
-				svc := report.New(report.Options{Store: db, Clock: a.clock, Log: a.log.Named("report")})
+				svc := a.reports(db)
 				id, err := a.eventID(ctx, db, sitrepEvent)
 				if err != nil {
 					return err
@@ -167,8 +151,7 @@ for instance). The service may keep running.`,
 				if err := db.ResetReports(ctx, a.actor()); err != nil {
 					return err
 				}
-				svc := report.New(report.Options{Store: db, Clock: a.clock, Log: a.log.Named("report")})
-				n, err := svc.CatchUp(ctx)
+				n, err := a.reports(db).CatchUp(ctx)
 				if err != nil {
 					return err
 				}
@@ -204,6 +187,29 @@ func (f *reportFlags) bind(c *cobra.Command, grouped bool) {
 	} else {
 		fl.StringVar(&f.format, "format", "csv", "csv o geojson / csv or geojson")
 	}
+}
+
+// reports is the report service on db, as `serve` builds it.
+func (a *app) reports(db *store.DB) *report.Service {
+	return report.New(report.Options{Store: db, Clock: a.clock, Log: a.log.Named("report")})
+}
+
+// question reads the flags' question, brings the counts up to date and
+// checks it: what `report` and `report export` both do first.
+func (a *app) question(ctx context.Context, db *store.DB, f reportFlags) (*report.Service, report.Plan, error) {
+	svc := a.reports(db)
+	q, err := a.reportQuery(ctx, db, f)
+	if err != nil {
+		return nil, report.Plan{}, err
+	}
+	if err := a.catchUp(ctx, svc); err != nil {
+		return nil, report.Plan{}, err
+	}
+	p, err := svc.Check(ctx, q)
+	if err != nil {
+		return nil, report.Plan{}, a.reportError(err)
+	}
+	return svc, p, nil
 }
 
 // reportQuery builds the question from the flags through the same parser

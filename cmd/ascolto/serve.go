@@ -16,7 +16,6 @@ import (
 	"github.com/ascolto/ascolto/mail"
 	"github.com/ascolto/ascolto/oncall"
 	"github.com/ascolto/ascolto/opsroom"
-	"github.com/ascolto/ascolto/report"
 	"github.com/ascolto/ascolto/store"
 	"github.com/ascolto/ascolto/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -188,7 +187,7 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	if err != nil {
 		return err
 	}
-	reports := report.New(report.Options{Store: db, Clock: a.clock, Log: a.log.Named("report")})
+	reports := a.reports(db)
 	rollup, err := reports.NewWorker(reg)
 	if err != nil {
 		return err
