@@ -86,21 +86,20 @@ func (s *Service) Run(ctx context.Context, p Plan, lang string) (Result, error) 
 			b = time.Unix(r.Bucket, 0).UTC()
 		}
 		key := keyOf(r.Keys)
-		if !fold {
-			// The store returns each bucket and group once.
-			if len(res.Rows) >= maxRows {
-				return problem("la risposta supera %d righe: restringi il periodo o usa intervalli più lunghi",
-					"the answer exceeds %d rows: narrow the period or use longer buckets", maxRows)
-			}
-			res.Rows = append(res.Rows, Row{Bucket: b, Keys: r.Keys, N: r.N})
-		} else if i, ok := index[rowKey{b.Unix(), key}]; ok {
+		i, seen := 0, false
+		if fold { // the store returns each bucket and group once; days fold hours
+			i, seen = index[rowKey{b.Unix(), key}]
+		}
+		switch {
+		case seen:
 			res.Rows[i].N += r.N
-		} else {
-			if len(res.Rows) >= maxRows {
-				return problem("la risposta supera %d righe: restringi il periodo o usa intervalli più lunghi",
-					"the answer exceeds %d rows: narrow the period or use longer buckets", maxRows)
+		case len(res.Rows) >= maxRows:
+			return problem("la risposta supera %d righe: restringi il periodo o usa intervalli più lunghi",
+				"the answer exceeds %d rows: narrow the period or use longer buckets", maxRows)
+		default:
+			if fold {
+				index[rowKey{b.Unix(), key}] = len(res.Rows)
 			}
-			index[rowKey{b.Unix(), key}] = len(res.Rows)
 			res.Rows = append(res.Rows, Row{Bucket: b, Keys: r.Keys, N: r.N})
 		}
 		t := totals[key]
