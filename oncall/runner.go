@@ -194,6 +194,18 @@ func (s *Service) inflightCount() int {
 
 // step decides for one activation and carries the decision out.
 func (s *Service) step(ctx context.Context, a store.Activation) (time.Time, error) {
+	// Who is on the phone is taken before the people are read: a call
+	// records its result, then leaves the in-flight set, so a person not
+	// in the set here has a result the read below sees. Read the other
+	// way round, a call ending in between left its person free with the
+	// retry time of the call before, and they were phoned again at once.
+	s.mu.Lock()
+	busy := map[int64]bool{}
+	for id := range s.inflight[a.ID] {
+		busy[id] = true
+	}
+	free := s.o.MaxCalls - s.inflightCount()
+	s.mu.Unlock()
 	people, err := s.db.ActivationPeople(ctx, a.ID)
 	if err != nil {
 		return time.Time{}, err
@@ -208,14 +220,10 @@ func (s *Service) step(ctx context.Context, a store.Activation) (time.Time, erro
 		st.Waves = append(st.Waves, WaveState{Name: w.Name, Wait: w.Wait, StartedAt: w.StartedAt})
 	}
 	byID := map[int64]store.ActivationPerson{}
-	s.mu.Lock()
 	for _, p := range people {
 		byID[p.ID] = p
-		_, busy := s.inflight[a.ID][p.ID]
-		st.People = append(st.People, calleeOf(p, busy))
+		st.People = append(st.People, calleeOf(p, busy[p.ID]))
 	}
-	free := s.o.MaxCalls - s.inflightCount()
-	s.mu.Unlock()
 	now := s.clock.Now()
 	d := Decide(st, now, free)
 	changed := false
