@@ -24,6 +24,12 @@ func openEnvStore(t *testing.T, envs []string) *store.DB {
 	for _, e := range envs {
 		if v, ok := strings.CutPrefix(e, "ASCOLTO_DATA_DIR="); ok {
 			opts.DataDir = v
+			// The embedded database's secrets are sealed with the key next to it.
+			key, err := store.SecretKeyFile(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.SecretKey = key
 		}
 		if v, ok := strings.CutPrefix(e, "ASCOLTO_DATABASE_URL="); ok {
 			opts.URL = v

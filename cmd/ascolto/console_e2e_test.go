@@ -53,7 +53,7 @@ func TestConsoleShiftInBrowser(t *testing.T) {
 	mustCLI("password-di-rossi\n", "user", "add", "rossi", "--role", "agent", "--name", "Anna Rossi", "--password-stdin")
 	mustCLI("password-di-verdi\n", "user", "add", "verdi", "--role", "supervisor", "--name", "Luca Verdi", "--password-stdin")
 	mustCLI("", "mode", "set", "emergency", "--reason", "prova della console")
-	db := openConsoleStore(t, envs)
+	db := openEnvStore(t, envs)
 	ctx := context.Background()
 	seat := store.Agent{Extension: "101", Endpoint: "PJSIP/101", Name: "Anna Rossi", Username: "rossi"}
 	if err := db.SaveAgent(ctx, &seat, "test"); err != nil {
@@ -246,26 +246,6 @@ func TestConsoleShiftInBrowser(t *testing.T) {
 	if m, err := db.CurrentMode(ctx, time.Now()); err != nil || m.Mode != store.ModeEmergency {
 		t.Fatalf("the agent changed the mode: %+v %v", m, err)
 	}
-}
-
-// openConsoleStore opens the database the binary uses.
-func openConsoleStore(t *testing.T, envs []string) *store.DB {
-	t.Helper()
-	opts := store.Options{}
-	for _, e := range envs {
-		if v, ok := strings.CutPrefix(e, "ASCOLTO_DATA_DIR="); ok {
-			opts.DataDir = v
-		}
-		if v, ok := strings.CutPrefix(e, "ASCOLTO_DATABASE_URL="); ok {
-			opts.URL = v
-		}
-	}
-	db, err := store.Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 func waitCase(t *testing.T, db *store.DB, tid string) store.Case {

@@ -16,26 +16,6 @@ import (
 	"github.com/ascolto/ascolto/store"
 )
 
-// openSameStore opens, from the test, the database the binary uses.
-func openSameStore(t *testing.T, envs []string) *store.DB {
-	t.Helper()
-	var opts store.Options
-	for _, e := range envs {
-		if v, ok := strings.CutPrefix(e, "ASCOLTO_DATA_DIR="); ok {
-			opts.SQLitePath = filepath.Join(v, "ascolto.db")
-		}
-		if v, ok := strings.CutPrefix(e, "ASCOLTO_DATABASE_URL="); ok {
-			opts.URL = v
-		}
-	}
-	db, err := store.Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 func TestEventAndReportCommands(t *testing.T) {
 	for name, envs := range engines(t) {
 		t.Run(name, func(t *testing.T) {
@@ -64,7 +44,7 @@ func TestEventAndReportCommands(t *testing.T) {
 				t.Fatalf("event open: %d %q %q", code, out, errs)
 			}
 			// Requests arrive while the event is open.
-			db := openSameStore(t, envs)
+			db := openEnvStore(t, envs)
 			want := map[string]int{}
 			for i := range 60 {
 				cat := []string{"idraulico", "disalimentazione", "viabilita"}[i%3]
@@ -195,7 +175,7 @@ func TestImportBoundaries(t *testing.T) {
 	if _, _, err := runIn("geo", "import-boundaries", filepath.Join(t.TempDir(), "assente.geojson")); err == nil {
 		t.Fatal("a missing file was imported")
 	}
-	db := openSameStore(t, []string{"ASCOLTO_DATA_DIR=" + dataDir})
+	db := openEnvStore(t, []string{"ASCOLTO_DATA_DIR=" + dataDir})
 	counts, err := db.BoundaryCounts(context.Background())
 	if err != nil || counts[store.GeoProvincia] != 107 || counts[store.GeoRegione] != 20 {
 		t.Fatalf("stored %v %v", counts, err)

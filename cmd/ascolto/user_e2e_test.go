@@ -101,26 +101,7 @@ func TestUserCommands(t *testing.T) {
 			}
 
 			// What the commands stored, read back from the database.
-			opts := store.Options{}
-			for _, e := range envs {
-				if v, ok := strings.CutPrefix(e, "ASCOLTO_DATA_DIR="); ok {
-					opts.DataDir = v
-					// The embedded database's secrets are sealed with the key next to it.
-					key, err := store.SecretKeyFile(v)
-					if err != nil {
-						t.Fatal(err)
-					}
-					opts.SecretKey = key
-				}
-				if v, ok := strings.CutPrefix(e, "ASCOLTO_DATABASE_URL="); ok {
-					opts.URL = v
-				}
-			}
-			db, err := store.Open(opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := openEnvStore(t, envs)
 			ctx := context.Background()
 			u, err := db.UserByName(ctx, "rossi")
 			if err != nil || u.Role != store.RoleSupervisor || u.Disabled || u.TOTPSecret != secret[1] ||
