@@ -246,8 +246,10 @@ func (c *Client) Hangup(ctx context.Context, id, reason string) error {
 
 // Play starts playing media (played in order as one playback) on a channel
 // under a playback id chosen by the caller, so events can be matched.
+// ARI takes the list as ONE comma-separated value: Asterisk keeps only the
+// last of repeated media= parameters.
 func (c *Client) Play(ctx context.Context, channelID, playbackID string, media []string, lang string) error {
-	q := url.Values{"media": media}
+	q := url.Values{"media": {strings.Join(media, ",")}}
 	if lang != "" {
 		q.Set("lang", lang)
 	}

@@ -23,8 +23,11 @@ type params struct {
 func parseParams(r *http.Request) (params, error) {
 	p := params{v: map[string]string{}}
 	for k, vs := range r.URL.Query() {
+		// Asterisk's generated handlers overwrite a parameter each time it
+		// repeats: only the last media=, eventSource= ... counts. A list is
+		// one comma-separated value.
 		if len(vs) > 0 {
-			p.v[k] = strings.Join(vs, ",")
+			p.v[k] = vs[len(vs)-1]
 		}
 	}
 	if r.Body == nil || r.Method == http.MethodGet {
