@@ -207,6 +207,9 @@ type Session struct {
 	timerOn  bool
 	attempts int
 	ahead    byte // a key typed ahead, for the next menu
+	// aheadNew: ahead was pressed during a notice and not yet counted in
+	// digits (a key passed on by a menu already was).
+	aheadNew bool
 	// recording is under way: many callers end a message by hanging up,
 	// and that message must still become a case.
 	recPending bool
@@ -297,6 +300,13 @@ func (s *Session) Handle(ev Event) []Action {
 		}
 	case EventDigit:
 		switch s.state {
+		case stPlaying:
+			// A notice (the emergency warning, the 112 advice) plays to the
+			// end, but a caller who already knows the menu need not sit
+			// through it: the first key pressed is kept for the next menu.
+			if s.ahead == 0 && n.kind == KindPlay {
+				s.ahead, s.aheadNew = ev.Digit, true
+			}
 		case stMenuPrompt:
 			s.playing = false
 			s.emit(Action{Kind: ActionStopPlayback, ID: s.playID, Node: n.id})
@@ -455,8 +465,9 @@ func (s *Session) afterPrompts(n *node) {
 
 // choose handles a digit pressed in a menu, or typed ahead at an earlier one.
 func (s *Session) choose(n *node, d byte, typedAhead bool) {
-	if !typedAhead {
+	if !typedAhead || s.aheadNew {
 		s.digits = append(s.digits, d)
+		s.aheadNew = false
 	}
 	if k := dtmfIndex(d); k >= 0 && n.choices[k] >= 0 {
 		s.trace.input(d, inputValid, typedAhead)

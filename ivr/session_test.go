@@ -333,7 +333,9 @@ func TestSessionBargeInAndStaleEvents(t *testing.T) {
 	}
 }
 
-func TestSessionIgnoresDigitsOutsideMenus(t *testing.T) {
+func TestSessionKeysDuringANoticeCarryToTheNextMenu(t *testing.T) {
+	// A key pressed during a plain play that leads to no menu changes
+	// nothing: the notice plays on and the call goes where it was going.
 	f := loadTestFlow(t, "testdata/every-kind.yaml")
 	at := time.Date(2026, 11, 26, 10, 0, 0, 0, rome(t))
 	c := startCall(t, f, Env{At: at, Calendar: defaultCalendar(t)})
@@ -341,12 +343,36 @@ func TestSessionIgnoresDigitsOutsideMenus(t *testing.T) {
 	if acts := c.s.Handle(Event{Kind: EventDigit, Digit: '5'}); len(acts) != 0 {
 		t.Fatalf("digit during a play node gave %v", kinds(acts))
 	}
-	if c.s.Digits() != "1" {
-		t.Errorf("digits = %q", c.s.Digits())
-	}
 	c.run("p")
-	if c.s.Outcome().Queue != "soccorso" {
-		t.Errorf("outcome = %+v", c.s.Outcome())
+	if c.s.Outcome().Queue != "soccorso" || c.s.Digits() != "1" {
+		t.Errorf("outcome = %+v, digits %q", c.s.Outcome(), c.s.Digits())
+	}
+
+	// In an emergency, a caller who presses 3 during the emergency notice
+	// hears the notice to its end and goes straight to the information
+	// queue, without the 20 s menu; the key is counted once.
+	df, err := DefaultFlow()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = startCall(t, df, Env{At: at, Mode: ModeEmergency, Calendar: defaultCalendar(t)})
+	c.run("p t") // greeting, no key: the emergency notice
+	if path := strings.Join(c.s.Path(), " "); path != "benvenuto modalita avviso-emergenza" {
+		t.Fatalf("path = %q", path)
+	}
+	if acts := c.s.Handle(Event{Kind: EventDigit, Digit: '3'}); len(acts) != 0 {
+		t.Fatalf("a key stopped the notice: %v", kinds(acts))
+	}
+	c.run("2 p") // a second key is not kept
+	if path := strings.Join(c.s.Path(), " "); path != "benvenuto modalita avviso-emergenza menu-emergenza informazioni coda-informazioni" {
+		t.Fatalf("path = %q", path)
+	}
+	if heard := c.heard(); slices.Contains(heard, "menu-emergenza") {
+		t.Errorf("the caller who typed ahead still heard the menu: %v", heard)
+	}
+	c.run("p") // "please hold"
+	if c.s.Digits() != "3" || c.s.Outcome().Queue != "informazioni" {
+		t.Errorf("digits %q outcome %+v", c.s.Digits(), c.s.Outcome())
 	}
 }
 
