@@ -83,6 +83,8 @@ type call struct {
 	connected   bool           // bridged with an agent
 	xfer        *blindTransfer // an agent's blind transfer to a number, under way from c.queue
 	agentEnded  bool           // the agent hung up: the ACD already knows
+	arrivedAt   time.Time      // StasisStart: the call reached us
+	answeredAt  time.Time      // our answer was accepted
 	cbOffered   bool           // the caller was offered a callback (key 1)
 	cbRequested bool           // the caller asked to be called back
 	cbTimeout   time.Duration
@@ -202,7 +204,15 @@ func (c *call) event(ctx context.Context, ev Event) {
 	case *ari.RecordingFailed:
 		c.recordingDone(ctx, e.Recording.Name, 0)
 	case *ari.ChannelHangupRequest:
-		c.hungUp(ctx, c.hangupParty(), e.Cause)
+		cause := e.Cause
+		if cause == 0 && !e.Soft && c.phase != phaseHangingUp {
+			// The caller's BYE: Asterisk sends the request without a cause
+			// and, for a channel from the dialplan, no ChannelDestroyed
+			// (where it reports 16, Normal Clearing) unless the app had
+			// subscribed to it (shared/ari/traces, surprises 1 and 3).
+			cause = causeNormalClearing
+		}
+		c.hungUp(ctx, c.hangupParty(), cause)
 	case *ari.StasisEnd:
 		if c.phase != phaseDialplan {
 			c.hungUp(ctx, c.hangupParty(), 0)
@@ -217,13 +227,21 @@ func (c *call) event(ctx context.Context, ev Event) {
 	}
 }
 
-// hangupParty says who ended the call: us if we had asked, else the caller.
+// hangupParty says who ended the call: the agent when their hang-up made
+// us end the caller's side, us when we had asked for another reason, else
+// the caller.
 func (c *call) hangupParty() string {
-	if c.phase == phaseHangingUp {
+	switch {
+	case c.phase == phaseHangingUp && c.agentEnded:
+		return "agent"
+	case c.phase == phaseHangingUp:
 		return "system"
 	}
 	return "caller"
 }
+
+// causeNormalClearing is Q.850 cause 16, what Asterisk reports for a BYE.
+const causeNormalClearing = 16
 
 // stasisStart begins a new call, or takes one back from the dialplan.
 func (c *call) stasisStart(ctx context.Context, e *ari.StasisStart) {
@@ -239,6 +257,7 @@ func (c *call) stasisStart(ctx context.Context, e *ari.StasisStart) {
 		return // a duplicate StasisStart: the call is already running
 	}
 	c.ch, c.args = e.Channel, e.Args
+	c.arrivedAt = c.ctl.o.Clock.Now()
 	if len(e.Args) > 0 && (e.Args[0] == "fax-done" || e.Args[0] == "transfer-failed") {
 		// Back from the dialplan, but this controller never saw it leave
 		// (it restarted meanwhile): finish what the dialplan reports.
@@ -251,6 +270,7 @@ func (c *call) stasisStart(ctx context.Context, e *ari.StasisStart) {
 		c.failed(ctx, "answer", err)
 		return
 	}
+	c.answeredAt = c.ctl.o.Clock.Now()
 	if !c.startFlow(ctx) {
 		return
 	}
@@ -263,8 +283,11 @@ func (c *call) insertRecord(ctx context.Context) {
 	if c.rec != nil {
 		return
 	}
+	if c.arrivedAt.IsZero() {
+		c.arrivedAt = c.ctl.o.Clock.Now()
+	}
 	rec := &store.Call{ChannelID: c.id, LinkedID: c.id, Direction: "inbound", Caller: callerNumber(c.ch),
-		CallerName: callerName(c.ch), Called: calledNumber(c.ch, c.args), ArrivedAt: c.ctl.o.Clock.Now(),
+		CallerName: callerName(c.ch), Called: calledNumber(c.ch, c.args), ArrivedAt: c.arrivedAt, AnsweredAt: c.answeredAt,
 		FlowVersion: int(c.flowVersion), Mode: string(c.ctl.o.Live.Mode().Mode), Lang: ivr.LangItalian}
 	if err := c.ctl.o.Store.InsertCall(ctx, rec); err != nil {
 		if errors.Is(err, store.ErrConflict) {
@@ -692,6 +715,7 @@ func (c *call) adopt(ctx context.Context) {
 			c.failed(ctx, "answer", err)
 			return
 		}
+		c.answeredAt = c.ctl.o.Clock.Now()
 	}
 	if c.startFlow(ctx) {
 		c.insertRecord(ctx)
