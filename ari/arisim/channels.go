@@ -639,6 +639,14 @@ func (s *Server) readVarLocked(ch *channel, name string) (string, bool) {
 		return ch.snap.Dialplan.Exten, true
 	case "CONTEXT":
 		return ch.snap.Dialplan.Context, true
+	case "ASTSPOOLDIR":
+		// Asterisk's built-in directory variables (pbx_variables.c), with a
+		// packaged Asterisk's values.
+		return "/var/spool/asterisk", true
+	case "ASTDATADIR":
+		return "/usr/share/asterisk", true
+	case "ASTETCDIR":
+		return "/etc/asterisk", true
 	}
 	v, found := ch.vars[name]
 	if !found {

@@ -82,7 +82,7 @@ func newDialplanConfig(opts []DialplanOption) dialplanConfig {
 //	                    0862000000 => Goto(ascolto-fax,receive,1)
 //	                    fax        => Goto(ascolto-fax,receive,1)
 //	                    _X.        => Set(CHANNEL(language)=it), Stasis(ascolto,${EXTEN}), Hangup()
-//	[ascolto-fax]       receive    => Set(FAXOPT(ecm)=yes), Set(FAXFILE=/var/spool/asterisk/fax/${UNIQUEID}.tif),
+//	[ascolto-fax]       receive    => Set(FAXOPT(ecm)=yes), Set(FAXFILE=${ASTSPOOLDIR}/fax/${UNIQUEID}.tif),
 //	                                  Answer(), ReceiveFAX(${FAXFILE},f), Goto(done,1)
 //	                    done       => Stasis(ascolto,fax-done), Hangup()
 //	                    h          => NoOp(...)
@@ -111,7 +111,7 @@ func DefaultDialplan(opts ...DialplanOption) *Dialplan {
 	d.Add("ascolto-fax", "receive",
 		AppNoOp("ascolto: receiving fax from ${CALLERID(num)}"),
 		AppSetFunction("FAXOPT(ecm)", "yes"),
-		AppSet("FAXFILE", "/var/spool/asterisk/fax/${UNIQUEID}.tif"),
+		AppSet("FAXFILE", "${ASTSPOOLDIR}/fax/${UNIQUEID}.tif"),
 		AppAnswer(),
 		AppReceiveFAXFile("${FAXFILE}", "f", cfg.fax),
 		AppGoto("", "done", 1))
