@@ -1,0 +1,330 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ascolto/ascolto/internal/asttest"
+	"github.com/ascolto/ascolto/store"
+)
+
+// The tests in this file run `ascolto serve` against a real Asterisk
+// configured by the project's own asterisk-conf/ (internal/asttest), with
+// SIPp as the carrier's callers and as the agents' desk phones. They skip
+// without ASCOLTO_TEST_ASTERISK.
+
+// realRig is a real Asterisk, the agents' phones and a running ascolto.
+type realRig struct {
+	t      *testing.T
+	ast    *asttest.Asterisk
+	phones *asttest.SIPp
+	s      *server
+	envs   []string
+	db     *store.DB
+}
+
+// rigSpec says what a real rig starts with.
+type rigSpec struct {
+	Mode   []string           // `ascolto mode set` arguments, before the service starts
+	Phones *asttest.PhoneSpec // desk phones for Seats
+	Seats  []string           // agents' extensions, in every queue, logged in
+}
+
+func newRealRig(t *testing.T, spec rigSpec) *realRig {
+	t.Helper()
+	asttest.Prefix(t)
+	r := &realRig{t: t}
+	opts := asttest.Options{}
+	if spec.Phones != nil {
+		r.phones = asttest.StartPhones(t, *spec.Phones)
+		opts.PJSIP = asttest.Seats(r.phones.Port, spec.Seats...)
+	}
+	r.ast = asttest.Start(t, opts)
+	r.envs = []string{"ASCOLTO_DATA_DIR=" + t.TempDir(), "ASCOLTO_ARI_URL=" + r.ast.ARIURL,
+		"ASCOLTO_ARI_USER=ascolto", "ASCOLTO_ARI_PASSWORD=change-me-ascolto"}
+	if len(spec.Mode) > 0 {
+		if out, errs, code := cli(t, r.envs, append([]string{"mode", "set"}, spec.Mode...)...); code != 0 {
+			t.Fatalf("mode set: %s %s", out, errs)
+		}
+	}
+	for _, ext := range spec.Seats {
+		if out, errs, code := cli(t, r.envs, "agent", "add", ext, "--endpoint", "PJSIP/"+ext, "--name", "Operatore "+ext,
+			"--queues", "soccorso,segnalazioni,informazioni", "--wait", "0s"); code != 0 {
+			t.Fatalf("agent add %s: %s %s", ext, out, errs)
+		}
+	}
+	r.s = startServe(t, r.envs)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body := getReady(t, r.s.base)
+		if code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready with a real Asterisk: %+v\n%s", body, r.s.log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, ext := range spec.Seats {
+		if out, errs, code := cli(t, r.envs, "agent", "login", ext); code != 0 {
+			t.Fatalf("agent login %s: %s %s\n%s", ext, out, errs, r.s.log())
+		}
+	}
+	r.db = openEnvStore(t, r.envs)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("ascolto's log (end):\n%s", lastLines(r.s.log(), 80))
+		}
+	})
+	return r
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}
+
+// record waits for the closed record of the caller's call (and, for a call
+// an agent took, the ACD's accounting, written just after the close).
+func (r *realRig) record(caller string) store.Call {
+	r.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		calls, err := r.db.Calls(context.Background(), store.CallFilter{Caller: &caller})
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if len(calls) == 1 && !calls[0].EndedAt.IsZero() && (calls[0].ConnectedAt.IsZero() || calls[0].TalkS > 0) {
+			return calls[0]
+		}
+		if len(calls) > 1 {
+			r.t.Fatalf("%d records for one call from %s: %+v", len(calls), caller, calls)
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("no closed record for %s: %+v", caller, calls)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var (
+	playingRe = regexp.MustCompile(`<(PJSIP/trunk-[0-9a-f]+)> Playing '([^']+)\.[a-z0-9]+' \(language '([a-z_A-Z]+)'\)`)
+	arrivalRe = regexp.MustCompile(`NoOp\("(PJSIP/trunk-[0-9a-f]+)", "ascolto: call (\S+) -> `)
+)
+
+// heard lists what Asterisk played to the caller's channel, in order, as
+// "lang:file", from full.log's verbose lines: the from-trunk dialplan's
+// NoOp names the channel of each caller's number.
+func (r *realRig) heard(caller string) []string {
+	log := r.ast.Log()
+	channel := ""
+	for _, m := range arrivalRe.FindAllStringSubmatch(log, -1) {
+		if m[2] == caller {
+			channel = m[1]
+		}
+	}
+	if channel == "" {
+		r.t.Fatalf("no call from %s in Asterisk's log", caller)
+	}
+	var out []string
+	for _, m := range playingRe.FindAllStringSubmatch(log, -1) {
+		if m[1] == channel {
+			out = append(out, m[3]+":"+strings.TrimPrefix(m[2], "ascolto/"))
+		}
+	}
+	return out
+}
+
+func (r *realRig) noMissingSounds() {
+	r.t.Helper()
+	if m := r.ast.MissingSounds(); len(m) > 0 {
+		r.t.Fatalf("Asterisk could not find sounds:\n%s", strings.Join(m, "\n"))
+	}
+}
+
+// TestRealAsteriskIVREmergency walks every branch of the default flow's
+// emergency menu on a real Asterisk: what the caller hears (the whole of
+// each multi-file prompt, in Italian or English), and the call record.
+func TestRealAsteriskIVREmergency(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Mode: []string{"emergency", "--reason", "Test su Asterisk reale"}})
+	cases := []struct {
+		name, from, keys string
+		hangUp           time.Duration
+		heard            []string
+		check            func(store.Call) error
+	}{
+		{"rescue pressed during the greeting", "+390862100001", "1500ms:1", 28 * time.Second,
+			[]string{"it:benvenuto", "it:avviso-emergenza", "it:avviso-112"},
+			func(c store.Call) error {
+				if c.Queue != "soccorso" || c.Urgency != store.UrgencyRescue || c.Category != "soccorso" || c.Digits != "1" {
+					return fmt.Errorf("queue %q urgency %q category %q digits %q", c.Queue, c.Urgency, c.Category, c.Digits)
+				}
+				return nil
+			}},
+		{"information from the emergency menu", "+390862100002", "21s:3", 30 * time.Second,
+			[]string{"it:benvenuto", "it:per-inglese", "it:avviso-emergenza", "it:menu-emergenza", "it:attesa-operatore"},
+			func(c store.Call) error {
+				if c.Queue != "informazioni" || c.Digits != "3" || c.Mode != "emergency" ||
+					!strings.Contains(c.IVRPath, "avviso-emergenza>menu-emergenza>informazioni") {
+					return fmt.Errorf("queue %q digits %q mode %q path %q", c.Queue, c.Digits, c.Mode, c.IVRPath)
+				}
+				return nil
+			}},
+		{"a key pressed during the notice skips the menu", "+390862100004", "12s:3", 27 * time.Second,
+			[]string{"it:benvenuto", "it:per-inglese", "it:avviso-emergenza", "it:attesa-operatore"},
+			func(c store.Call) error {
+				if c.Queue != "informazioni" || c.Digits != "3" {
+					return fmt.Errorf("queue %q digits %q", c.Queue, c.Digits)
+				}
+				return nil
+			}},
+		{"english, an invalid key, then a report", "+390862100003", "1s:9 11s:7 3s:2", 26 * time.Second,
+			[]string{"it:benvenuto", "en:avviso-emergenza", "en:menu-emergenza", "en:scelta-non-valida", "en:menu-emergenza", "en:attesa-operatore"},
+			func(c store.Call) error {
+				if c.Lang != "en" || c.Queue != "segnalazioni" || c.Urgency != store.UrgencyElevated || c.Digits != "972" {
+					return fmt.Errorf("lang %q queue %q urgency %q digits %q", c.Lang, c.Queue, c.Urgency, c.Digits)
+				}
+				return nil
+			}},
+	}
+	// The callers call at once, as they would.
+	calls := make([]*asttest.SIPp, len(cases))
+	for i, c := range cases {
+		calls[i] = r.ast.Call(t, asttest.CallSpec{From: c.from, Keys: c.keys, HangUpAfter: c.hangUp})
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			calls[i].Wait(time.Minute)
+			rec := r.record(c.from)
+			got := r.heard(c.from)
+			if len(got) < len(c.heard) || !slices.Equal(got[:len(c.heard)], c.heard) {
+				t.Errorf("heard %v, want %v first", got, c.heard)
+			}
+			if err := c.check(rec); err != nil {
+				t.Errorf("record: %v (%+v)", err, rec)
+			}
+			if rec.HangupBy != "caller" || rec.HangupCause != 16 || rec.Outcome != "abandoned-queue" || rec.ArrivedAt.IsZero() ||
+				rec.AnsweredAt.Before(rec.ArrivedAt) || rec.QueuedAt.Before(rec.AnsweredAt) {
+				t.Errorf("record %+v: want a caller abandoning in the queue, queued after arriving", rec)
+			}
+		})
+	}
+	r.noMissingSounds()
+}
+
+// TestRealAsteriskIVRClosedAndMessage: the closed line says so and hangs
+// up; in emergency a caller leaves a recorded message that lands on disk.
+func TestRealAsteriskIVRClosedAndMessage(t *testing.T) {
+	t.Parallel()
+	t.Run("closed", func(t *testing.T) {
+		t.Parallel()
+		r := newRealRig(t, rigSpec{Mode: []string{"closed", "--reason", "Servizio sospeso per test"}})
+		r.ast.Call(t, asttest.CallSpec{From: "+390862200001"}).Wait(time.Minute)
+		rec := r.record("+390862200001")
+		if got := r.heard("+390862200001"); !slices.Equal(got, []string{"it:benvenuto", "it:per-inglese", "it:servizio-sospeso"}) {
+			t.Errorf("heard %v", got)
+		}
+		if rec.HangupBy != "system" || rec.Outcome != "ivr-completed" || rec.Mode != "closed" {
+			t.Errorf("record %+v", rec)
+		}
+		r.noMissingSounds()
+	})
+	t.Run("message", func(t *testing.T) {
+		t.Parallel()
+		r := newRealRig(t, rigSpec{Mode: []string{"emergency", "--reason", "Test messaggio"}})
+		// 4 during the emergency notice, talk for 4 s after the beep, then #.
+		r.ast.Call(t, asttest.CallSpec{From: "+390862200002", Keys: "12s:4 24s:#"}).Wait(time.Minute)
+		rec := r.record("+390862200002")
+		got := r.heard("+390862200002")
+		if !isPrefixSeq(got, []string{"it:benvenuto", "it:per-inglese", "it:avviso-emergenza", "it:registra-messaggio"}) ||
+			!slices.Contains(got, "it:messaggio-registrato") || !slices.Contains(got, "it:arrivederci") {
+			t.Errorf("heard %v", got)
+		}
+		if rec.Outcome != "recorded" || rec.HangupBy != "system" {
+			t.Errorf("record %+v", rec)
+		}
+		files, _ := filepath.Glob(filepath.Join(r.ast.Spool, "recording", "*"))
+		var sized []string
+		for _, f := range files {
+			if st, err := os.Stat(f); err == nil && st.Size() > 8000 {
+				sized = append(sized, filepath.Base(f))
+			}
+		}
+		if len(sized) == 0 {
+			t.Errorf("no recording with sound in %s: %v", filepath.Join(r.ast.Spool, "recording"), files)
+		}
+		r.noMissingSounds()
+	})
+}
+
+// isPrefixSeq reports whether want appears in got in order (not
+// necessarily adjacent: music and position announcements may come between).
+func isPrefixSeq(got, want []string) bool {
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
+
+// TestRealAsteriskQueueToAgent: a caller in danger is queued, the agent's
+// desk phone rings and answers, the two talk, and either side hangs up; the
+// record is closed once with the path, the digits, the urgency, the queue,
+// the agent, the wait and the talk.
+func TestRealAsteriskQueueToAgent(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		phone   asttest.PhoneSpec
+		hangUp  time.Duration
+		by      string
+		minTalk int
+	}{
+		{"caller hangs up", asttest.PhoneSpec{Ring: 500 * time.Millisecond}, 34 * time.Second, "caller", 5},
+		{"agent hangs up", asttest.PhoneSpec{Ring: 500 * time.Millisecond, Talk: 4 * time.Second}, 0, "agent", 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r := newRealRig(t, rigSpec{Mode: []string{"emergency", "--reason", "Test coda"}, Phones: &c.phone, Seats: []string{"2001"}})
+			from := "+390862300001"
+			r.ast.Call(t, asttest.CallSpec{From: from, Keys: "1500ms:1", HangUpAfter: c.hangUp}).Wait(time.Minute)
+			rec := r.record(from)
+			if rec.Outcome != "answered" || rec.Agent != "2001" || rec.Queue != "soccorso" || rec.Urgency != store.UrgencyRescue ||
+				rec.Digits != "1" || rec.HangupBy != c.by || rec.TalkS < c.minTalk || rec.ConnectedAt.IsZero() ||
+				rec.AnsweredAt.Before(rec.ArrivedAt) || rec.QueuedAt.Before(rec.AnsweredAt) || rec.ConnectedAt.Before(rec.QueuedAt) {
+				t.Fatalf("record %+v", rec)
+			}
+			if !strings.Contains(rec.IVRPath, "pericolo>avviso-112>coda-soccorso") {
+				t.Errorf("path %q", rec.IVRPath)
+			}
+			// The agent's leg is an outbound record of its own, closed too.
+			legs, err := r.db.Calls(context.Background(), store.CallFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range legs {
+				if l.EndedAt.IsZero() {
+					t.Errorf("record left open: %+v", l)
+				}
+			}
+			if out := r.ast.MustCLI("core show channels count"); !strings.Contains(out, "0 active channels") {
+				t.Errorf("channels left in Asterisk:\n%s", out)
+			}
+			r.noMissingSounds()
+		})
+	}
+}

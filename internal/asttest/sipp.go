@@ -1,0 +1,233 @@
+package asttest
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"text/template"
+	"time"
+)
+
+// SIPp is a running SIPp: a caller, or the phones of one or more agents.
+type SIPp struct {
+	t    testing.TB
+	Name string
+	Port int // its SIP port
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+// SIPpPath is the SIPp binary (Debian's sip-tester).
+var SIPpPath = "sipp"
+
+// CallSpec is one citizen's call through the carrier.
+type CallSpec struct {
+	From string // the caller's number, e.g. +390862123456
+	To   string // the number dialled (default 800840840)
+	// Keys is a key script for Keys (e.g. "2s:1 6s:3"): the first pause
+	// counts from the answer.
+	Keys string
+	// HangUpAfter hangs up that long after the answer; zero waits for
+	// Asterisk to hang up, for at most Wait (default 2 minutes).
+	HangUpAfter time.Duration
+	Wait        time.Duration
+}
+
+// PhoneSpec is how an agent's desk phone behaves on every call.
+type PhoneSpec struct {
+	Ring time.Duration // before answering (default 300 ms); a CANCEL first ends the call
+	Talk time.Duration // then hangs up; zero waits for Asterisk's BYE
+	Busy bool          // answers 486 to every call
+}
+
+// Call places one call from the carrier to the toll-free number.
+func (a *Asterisk) Call(t testing.TB, c CallSpec) *SIPp {
+	t.Helper()
+	if c.To == "" {
+		c.To = "800840840"
+	}
+	if c.Wait <= 0 {
+		c.Wait = 2 * time.Minute
+	}
+	dir := t.TempDir()
+	data := map[string]any{"From": c.From, "HangUpMs": c.HangUpAfter.Milliseconds(), "WaitMs": c.Wait.Milliseconds(), "PCAP": ""}
+	if c.Keys != "" {
+		keys, err := Keys(c.Keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcap := filepath.Join(dir, "keys.pcap")
+		if err := WriteDTMFPcap(pcap, keys); err != nil {
+			t.Fatal(err)
+		}
+		data["PCAP"] = pcap
+	}
+	sf := renderScenario(t, "caller.xml", dir, data)
+	port := freeSIP(t, CarrierIP)
+	return startSIPp(t, "caller "+c.From, port, sf, "-i", CarrierIP, "-p", strconv.Itoa(port),
+		"-mi", CarrierIP, "-mp", strconv.Itoa(freeUDP(t, CarrierIP)), "-m", "1", "-s", c.To,
+		"-timeout", strconv.Itoa(int((c.Wait+c.HangUpAfter+time.Minute)/time.Second)), "-timeout_error",
+		fmt.Sprintf("127.0.0.1:%d", a.SIPPort))
+}
+
+// StartPhones starts one SIPp that answers for desk phones on 127.0.0.1:
+// the seats whose AOR has it as contact (see Seats). Start it before
+// Asterisk, so the first qualify finds the phones. It runs until the test
+// ends.
+func StartPhones(t testing.TB, p PhoneSpec) *SIPp {
+	t.Helper()
+	if p.Ring <= 0 {
+		p.Ring = 300 * time.Millisecond
+	}
+	dir := t.TempDir()
+	sf := renderScenario(t, "agent.xml", dir, map[string]any{"RingMs": p.Ring.Milliseconds(), "TalkMs": p.Talk.Milliseconds(), "Busy": p.Busy})
+	port := freeSIP(t, "127.0.0.1")
+	s := startSIPp(t, "phones", port, sf, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mi", "127.0.0.1",
+		"-mp", strconv.Itoa(freeUDP(t, "127.0.0.1")), "-aa", "-rtp_echo")
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Seats writes the pjsip.conf sections of desk-phone seats ext...,
+// made from the production templates as asterisk-conf/README.md tells an
+// admin to, with a static contact on a Phones SIPp at port.
+func Seats(port int, exts ...string) string {
+	var b strings.Builder
+	for _, e := range exts {
+		fmt.Fprintf(&b, "[%[1]s](agent-deskphone)\naors = %[1]s\nauth = %[1]s\ncallerid = \"Operatore %[1]s\" <%[1]s>\n"+
+			"[%[1]s](agent-aor)\ncontact = sip:%[1]s@127.0.0.1:%[2]d\n[%[1]s](agent-auth)\nusername = %[1]s\npassword = test-%[1]s\n", e, port)
+	}
+	return b.String()
+}
+
+func renderScenario(t testing.TB, name, dir string, data any) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(ConfDir(), "sipp", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := template.New(name).Parse(string(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := tm.Execute(&b, data); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, name)
+	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func startSIPp(t testing.TB, name string, port int, scenario string, args ...string) *SIPp {
+	t.Helper()
+	if _, err := exec.LookPath(SIPpPath); err != nil {
+		t.Fatalf("SIPp (Debian's sip-tester) is needed with a real Asterisk: %v", err)
+	}
+	all := append([]string{"-sf", scenario, "-nostdin", "-trace_err", "-error_file", scenario + ".errors"}, args...)
+	cmd := exec.Command(SIPpPath, all...)
+	cmd.Dir = filepath.Dir(scenario)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start sipp: %v", err)
+	}
+	s := &SIPp{t: t, Name: name, Port: port, cmd: cmd, out: out, done: make(chan struct{})}
+	go func() { s.err = cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			errs, _ := os.ReadFile(scenario + ".errors")
+			if len(errs) > 0 {
+				t.Logf("sipp %s unexpected messages:\n%s", name, tail(string(errs), 80))
+			}
+		}
+	})
+	return s
+}
+
+// Wait waits for a caller's SIPp to finish and fails the test unless its
+// call went as the scenario says (exit status 0).
+func (s *SIPp) Wait(timeout time.Duration) {
+	s.t.Helper()
+	select {
+	case <-s.done:
+	case <-time.After(timeout):
+		s.t.Fatalf("sipp %s still running after %s", s.Name, timeout)
+	}
+	if s.err != nil {
+		s.t.Fatalf("sipp %s: %v\n%s", s.Name, s.err, tail(s.out.String(), 40))
+	}
+}
+
+// Done is closed when SIPp has exited.
+func (s *SIPp) Done() <-chan struct{} { return s.done }
+
+// Stop ends SIPp.
+func (s *SIPp) Stop() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	<-s.done
+}
+
+func freeUDP(t testing.TB, ip string) int {
+	t.Helper()
+	// SIPp uses the media port and the next one for RTCP; -rtp_echo the
+	// one after: keep them even and clear of each other by asking twice.
+	for i := 0; i < 50; i++ {
+		u, err := net.ListenPacket("udp", ip+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := u.LocalAddr().(*net.UDPAddr).Port &^ 1
+		u.Close()
+		ok := true
+		for _, q := range []int{p, p + 1, p + 2, p + 3} {
+			c, err := net.ListenPacket("udp", fmt.Sprintf("%s:%d", ip, q))
+			if err != nil {
+				ok = false
+				break
+			}
+			c.Close()
+		}
+		if ok {
+			return p
+		}
+	}
+	t.Fatal("asttest: no free media port")
+	return 0
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
