@@ -32,7 +32,7 @@ var Rewrites = []Rewrite{
 	{"pjsip.conf", "server_uri = sip:sip.carrier.example.it", "server_uri = sip:" + CarrierIP + ":${CARRIER_PORT}", 1, "registration towards the carrier's SIPp"},
 	{"pjsip.conf", "client_uri = sip:ascolto-cc@sip.carrier.example.it", "client_uri = sip:ascolto-cc@" + CarrierIP + ":${CARRIER_PORT}", 1, "likewise"},
 	{"rtp.conf", "rtpstart = 10000", "rtpstart = ${RTP_START}", 1, "a range of its own, away from SIPp's media ports"},
-	{"rtp.conf", "rtpend = 10999", "rtpend = ${RTP_END}", 1, "likewise"},
+	{"rtp.conf", "rtpend = 19999", "rtpend = ${RTP_END}", 1, "likewise"},
 }
 
 // ConfFiles are the production files Asterisk reads, as docker-compose.yml
@@ -47,8 +47,8 @@ func (a *Asterisk) vars() map[string]string {
 	}
 }
 
-// Render reads the production files from conf and applies Rewrites.
-func Render(conf string, vars map[string]string) (map[string]string, error) {
+// Render reads the production files from conf and applies Rewrites, then extra.
+func Render(conf string, vars map[string]string, extra ...Rewrite) (map[string]string, error) {
 	files := map[string]string{}
 	for _, name := range ConfFiles {
 		b, err := os.ReadFile(filepath.Join(conf, name))
@@ -57,7 +57,7 @@ func Render(conf string, vars map[string]string) (map[string]string, error) {
 		}
 		files[name] = string(b)
 	}
-	for _, r := range Rewrites {
+	for _, r := range append(append([]Rewrite(nil), Rewrites...), extra...) {
 		lines := strings.Split(files[r.File], "\n")
 		to := os.Expand(r.To, func(k string) string { return vars[k] })
 		n := 0
