@@ -53,15 +53,24 @@ func NewClient(o ClientOptions) (*Client, error) {
 	}
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        256,
-		MaxIdleConnsPerHost: 256, // Go's default of 2 left thousands of TIME_WAIT sockets at 100 calls/s
-		IdleConnTimeout:     90 * time.Second,
-		ForceAttemptHTTP2:   false,
+		MaxIdleConns:        MaxConns,
+		MaxIdleConnsPerHost: MaxConns, // Go's default of 2 left thousands of TIME_WAIT sockets at 100 calls/s
+		// Every connection is an HTTP session (a thread) in Asterisk, and past
+		// http.conf's sessionlimit Asterisk drops new ones: requests beyond
+		// this many wait for a free connection instead.
+		MaxConnsPerHost:   MaxConns,
+		IdleConnTimeout:   90 * time.Second,
+		ForceAttemptHTTP2: false,
 	}
 	c := &Client{base: u, user: o.User, pass: o.Password, app: o.App, timeout: o.Timeout,
 		http: &http.Client{Transport: tr}, metrics: newRESTMetrics(o.Registry)}
 	return c, nil
 }
+
+// MaxConns caps the REST connections to Asterisk (asterisk-conf/http.conf's
+// sessionlimit must leave room for them, the events WebSocket and the
+// softphones' WebSockets).
+const MaxConns = 64
 
 // Error is a REST call Asterisk refused, with its status and message.
 type Error struct {
@@ -106,6 +115,7 @@ func IsGone(err error) bool {
 type restMetrics struct {
 	latency *prometheus.HistogramVec
 	errors  *prometheus.CounterVec
+	retries *prometheus.CounterVec
 }
 
 func newRESTMetrics(reg prometheus.Registerer) *restMetrics {
@@ -117,9 +127,12 @@ func newRESTMetrics(reg prometheus.Registerer) *restMetrics {
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ascolto_ari_rest_errors_total", Help: "ARI REST requests that failed, by operation and status (0: no answer).",
 		}, []string{"op", "status"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ascolto_ari_rest_retries_total", Help: "ARI REST requests sent again after Asterisk gave no answer, by operation.",
+		}, []string{"op"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.latency, m.errors)
+		reg.MustRegister(m.latency, m.errors, m.retries)
 	}
 	return m
 }
@@ -182,6 +195,30 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, 
 	return nil
 }
 
+// doSafe is do for requests that may be sent twice (reads, answer,
+// hang-up, adding a channel to a bridge, a bridge with our id): when
+// Asterisk gives no answer at all (EOF, reset, timeout: it is overloaded or
+// restarting) it tries twice more, 100 ms and 300 ms later. An answer with a
+// status, even an error, is final.
+func (c *Client) doSafe(ctx context.Context, op, method, path string, q url.Values, body, out any) error {
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := c.do(ctx, op, method, path, q, body, out)
+		if err == nil || StatusOf(err) != 0 || attempt == 3 || ctx.Err() != nil {
+			return err
+		}
+		c.metrics.retries.WithLabelValues(op).Inc()
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait *= 3
+	}
+}
+
 // AsteriskInfo is the part of GET /asterisk/info the controller uses.
 type AsteriskInfo struct {
 	System struct {
@@ -205,34 +242,49 @@ func (c *Client) Info(ctx context.Context) (AsteriskInfo, error) {
 // channels and bridges Asterisk still holds for us.
 func (c *Client) Application(ctx context.Context) (ari.ApplicationData, error) {
 	var a ari.ApplicationData
-	err := c.do(ctx, "applications.get", "GET", "/applications/"+url.PathEscape(c.app), nil, nil, &a)
+	err := c.doSafe(ctx, "applications.get", "GET", "/applications/"+url.PathEscape(c.app), nil, nil, &a)
 	return a, err
 }
 
 // Subscribe adds an event source (e.g. "channel:ID") to the application,
 // so events keep coming after the channel leaves Stasis for the dialplan.
 func (c *Client) Subscribe(ctx context.Context, source string) error {
-	return c.do(ctx, "applications.subscribe", "POST", "/applications/"+url.PathEscape(c.app)+"/subscription",
+	return c.doSafe(ctx, "applications.subscribe", "POST", "/applications/"+url.PathEscape(c.app)+"/subscription",
 		url.Values{"eventSource": {source}}, nil, nil)
+}
+
+// SetEventFilter lets only these event types reach the application's
+// WebSocket (Asterisk 16.26, 18.12, 19.4 and later).
+func (c *Client) SetEventFilter(ctx context.Context, allowed []string) error {
+	type typ struct {
+		Type string `json:"type"`
+	}
+	body := struct {
+		Allowed []typ `json:"allowed"`
+	}{}
+	for _, t := range allowed {
+		body.Allowed = append(body.Allowed, typ{t})
+	}
+	return c.doSafe(ctx, "applications.filter", "PUT", "/applications/"+url.PathEscape(c.app)+"/eventFilter", nil, body, nil)
 }
 
 // Channels lists every channel Asterisk has.
 func (c *Client) Channels(ctx context.Context) ([]ari.ChannelData, error) {
 	var out []ari.ChannelData
-	err := c.do(ctx, "channels.list", "GET", "/channels", nil, nil, &out)
+	err := c.doSafe(ctx, "channels.list", "GET", "/channels", nil, nil, &out)
 	return out, err
 }
 
 // Channel returns one channel.
 func (c *Client) Channel(ctx context.Context, id string) (ari.ChannelData, error) {
 	var out ari.ChannelData
-	err := c.do(ctx, "channels.get", "GET", "/channels/"+url.PathEscape(id), nil, nil, &out)
+	err := c.doSafe(ctx, "channels.get", "GET", "/channels/"+url.PathEscape(id), nil, nil, &out)
 	return out, err
 }
 
 // Answer answers a channel.
 func (c *Client) Answer(ctx context.Context, id string) error {
-	return c.do(ctx, "channels.answer", "POST", "/channels/"+url.PathEscape(id)+"/answer", nil, nil, nil)
+	return c.doSafe(ctx, "channels.answer", "POST", "/channels/"+url.PathEscape(id)+"/answer", nil, nil, nil)
 }
 
 // Hangup hangs up a channel; reason is ARI's (normal, busy, congestion, no_answer ...).
@@ -241,7 +293,7 @@ func (c *Client) Hangup(ctx context.Context, id, reason string) error {
 	if reason != "" {
 		q.Set("reason", reason)
 	}
-	return c.do(ctx, "channels.hangup", "DELETE", "/channels/"+url.PathEscape(id), q, nil, nil)
+	return c.doSafe(ctx, "channels.hangup", "DELETE", "/channels/"+url.PathEscape(id), q, nil, nil)
 }
 
 // Play starts playing media (played in order as one playback) on a channel
@@ -258,7 +310,7 @@ func (c *Client) Play(ctx context.Context, channelID, playbackID string, media [
 
 // StopPlayback stops a playback.
 func (c *Client) StopPlayback(ctx context.Context, id string) error {
-	return c.do(ctx, "playbacks.stop", "DELETE", "/playbacks/"+url.PathEscape(id), nil, nil, nil)
+	return c.doSafe(ctx, "playbacks.stop", "DELETE", "/playbacks/"+url.PathEscape(id), nil, nil, nil)
 }
 
 // Playback returns a playback still running (404 once it has finished).
@@ -349,7 +401,7 @@ func (c *Client) Variable(ctx context.Context, channelID, name string) (string, 
 
 // SetVariable sets a channel variable.
 func (c *Client) SetVariable(ctx context.Context, channelID, name, value string) error {
-	return c.do(ctx, "channels.setvar", "POST", "/channels/"+url.PathEscape(channelID)+"/variable",
+	return c.doSafe(ctx, "channels.setvar", "POST", "/channels/"+url.PathEscape(channelID)+"/variable",
 		url.Values{"variable": {name}, "value": {value}}, nil, nil)
 }
 
@@ -365,7 +417,7 @@ func (c *Client) StartMOH(ctx context.Context, channelID, class string) error {
 	if class != "" {
 		q.Set("mohClass", class)
 	}
-	return c.do(ctx, "channels.moh", "POST", "/channels/"+url.PathEscape(channelID)+"/moh", q, nil, nil)
+	return c.doSafe(ctx, "channels.moh", "POST", "/channels/"+url.PathEscape(channelID)+"/moh", q, nil, nil)
 }
 
 // CloseIdle closes pooled connections that are not in use.
@@ -408,7 +460,7 @@ func (c *Client) Originate(ctx context.Context, r OriginateRequest) (ari.Channel
 // Bridges lists the bridges Asterisk has.
 func (c *Client) Bridges(ctx context.Context) ([]ari.BridgeData, error) {
 	var out []ari.BridgeData
-	err := c.do(ctx, "bridges.list", "GET", "/bridges", nil, nil, &out)
+	err := c.doSafe(ctx, "bridges.list", "GET", "/bridges", nil, nil, &out)
 	return out, err
 }
 
@@ -419,25 +471,25 @@ func (c *Client) CreateBridge(ctx context.Context, id, typ, name string) (ari.Br
 		q.Set("name", name)
 	}
 	var out ari.BridgeData
-	err := c.do(ctx, "bridges.create", "POST", "/bridges/"+url.PathEscape(id), q, nil, &out)
+	err := c.doSafe(ctx, "bridges.create", "POST", "/bridges/"+url.PathEscape(id), q, nil, &out)
 	return out, err
 }
 
 // AddChannel puts a channel in a bridge (moving it from another bridge).
 func (c *Client) AddChannel(ctx context.Context, bridgeID, channelID string) error {
-	return c.do(ctx, "bridges.add", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/addChannel",
+	return c.doSafe(ctx, "bridges.add", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/addChannel",
 		url.Values{"channel": {channelID}}, nil, nil)
 }
 
 // RemoveChannel takes a channel out of a bridge.
 func (c *Client) RemoveChannel(ctx context.Context, bridgeID, channelID string) error {
-	return c.do(ctx, "bridges.remove", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/removeChannel",
+	return c.doSafe(ctx, "bridges.remove", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/removeChannel",
 		url.Values{"channel": {channelID}}, nil, nil)
 }
 
 // DestroyBridge destroys a bridge; the channels in it stay up.
 func (c *Client) DestroyBridge(ctx context.Context, id string) error {
-	return c.do(ctx, "bridges.destroy", "DELETE", "/bridges/"+url.PathEscape(id), nil, nil, nil)
+	return c.doSafe(ctx, "bridges.destroy", "DELETE", "/bridges/"+url.PathEscape(id), nil, nil, nil)
 }
 
 // StartBridgeMOH plays one music-on-hold stream to everyone in a bridge.
@@ -446,19 +498,19 @@ func (c *Client) StartBridgeMOH(ctx context.Context, bridgeID, class string) err
 	if class != "" {
 		q.Set("mohClass", class)
 	}
-	return c.do(ctx, "bridges.moh", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/moh", q, nil, nil)
+	return c.doSafe(ctx, "bridges.moh", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/moh", q, nil, nil)
 }
 
 // Endpoints lists the endpoints and their states (online, offline ...).
 func (c *Client) Endpoints(ctx context.Context) ([]ari.EndpointData, error) {
 	var out []ari.EndpointData
-	err := c.do(ctx, "endpoints.list", "GET", "/endpoints", nil, nil, &out)
+	err := c.doSafe(ctx, "endpoints.list", "GET", "/endpoints", nil, nil, &out)
 	return out, err
 }
 
 // StopMOH stops music on hold on a channel.
 func (c *Client) StopMOH(ctx context.Context, channelID string) error {
-	return c.do(ctx, "channels.unmoh", "DELETE", "/channels/"+url.PathEscape(channelID)+"/moh", nil, nil, nil)
+	return c.doSafe(ctx, "channels.unmoh", "DELETE", "/channels/"+url.PathEscape(channelID)+"/moh", nil, nil, nil)
 }
 
 // Snoop starts a snoop channel on a channel, into the application: spy
