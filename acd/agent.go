@@ -33,8 +33,10 @@ func (s AgentState) String() string {
 // Pause reasons the engine sets by itself; operators and supervisors use their own codes.
 const (
 	ReasonNoAnswer = "no answer" // RONA: the phone rang out
-	ReasonBusy     = "busy"      // the phone answered busy
-	ReasonDeclined = "declined"  // the operator rejected the call
+	// ReasonNotPlaced: the PBX did not take the request to ring the phone.
+	ReasonNotPlaced = "not placed"
+	ReasonBusy      = "busy"     // the phone answered busy
+	ReasonDeclined  = "declined" // the operator rejected the call
 )
 
 // Agent describes an operator. As configuration only ID, Name and Site matter;

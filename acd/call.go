@@ -387,6 +387,8 @@ func (e *Engine) ringFailed(ev RingFailed) error {
 	case Unreachable:
 		a.reachable = false
 		e.withdraw(c, a, "unreachable", false)
+	case NotPlaced:
+		e.withdraw(c, a, ReasonNotPlaced, false)
 	default:
 		return fmt.Errorf("acd: ring failure %s at %s: unknown reason %d: %w", c.id, a.id, ev.Reason, ErrInvalidEvent)
 	}

@@ -20,12 +20,16 @@ const (
 // RingFailure says why an agent's phone did not take an offered call.
 type RingFailure int
 
-// Ring failures. The first three pause the agent (RONA); Unreachable marks the phone unreachable.
+// Ring failures. The first three pause the agent (RONA); Unreachable marks
+// the phone unreachable; NotPlaced (the PBX did not take the request to ring
+// it: overloaded, or the link to it failed) changes nothing about the agent:
+// the call is offered again at once, to them or to another.
 const (
 	NoAnswer RingFailure = iota
 	Busy
 	Declined
 	Unreachable
+	NotPlaced
 )
 
 // Arrive puts a new call in a queue.

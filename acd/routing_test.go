@@ -305,6 +305,31 @@ func TestUnreachablePhoneIsNeverOffered(t *testing.T) {
 	}
 }
 
+// A ring the PBX never placed (Asterisk overloaded, the link down) is not
+// the agent's doing: no pause, still reachable, and the call is offered
+// again at once rather than waiting for a RONA pause to end.
+func TestRingNotPlacedLeavesTheAgentAvailable(t *testing.T) {
+	h := newHarness(t, []Queue{{Name: "main", Members: members("a1")}}, agents("a1"))
+	h.login("a1")
+	out := h.do(Arrive{Call: "c1", Queue: "main"})
+	if a := h.rungAgent(out, "c1"); a != "a1" {
+		t.Fatalf("rang %q", a)
+	}
+	h.at(time.Second)
+	out = h.do(RingFailed{Call: "c1", Agent: "a1", Reason: NotPlaced})
+	if a := h.rungAgent(out, "c1"); a != "a1" {
+		t.Fatalf("the call was not offered again: %s", describe(out))
+	}
+	if st := h.agentState("a1"); st.Paused || !st.Reachable {
+		t.Fatalf("a1 = %+v after a ring that was not placed, want reachable and not paused", st)
+	}
+	for _, r := range find[Record](out) {
+		if r.Event == LogRingNoAnswer && r.Reason != ReasonNotPlaced {
+			t.Errorf("reason %q", r.Reason)
+		}
+	}
+}
+
 func TestWrapUp(t *testing.T) {
 	q := Queue{Name: "main", WrapUp: 30 * time.Second, Members: members("a1")}
 	h := newHarness(t, []Queue{q}, agents("a1"))

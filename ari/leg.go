@@ -69,10 +69,27 @@ func (l *leg) run(ctx context.Context) {
 	_, err := ctl.o.Client.Originate(ctx, OriginateRequest{ChannelID: l.id, Endpoint: l.endpoint, CallerID: l.callerID,
 		Timeout: l.timeout, AppArgs: "agent," + l.callID, Variables: map[string]string{"ASCOLTO_CALL": l.callID, "ASCOLTO_AGENT": l.agent}})
 	if err != nil {
-		if !l.stopped.Load() {
-			l.log().Warn("agent's phone could not be rung", zap.String("endpoint", l.endpoint), zap.Error(err))
-			l.r.legFailed(l, acd.Unreachable)
+		if l.stopped.Load() {
+			return
 		}
+		if StatusOf(err) == 0 {
+			// No answer from Asterisk (EOF, timeout): it is busy, not the
+			// phone. The request may still have gone through: the channel
+			// has our id, so ask.
+			if _, gerr := ctl.o.Client.Channel(ctx, l.id); gerr == nil {
+				l.log().Info("agent's leg placed although the originate had no answer", zap.Error(err))
+				l.events(ctx)
+				return
+			}
+			l.log().Warn("agent's phone not rung: Asterisk did not answer the request", zap.String("endpoint", l.endpoint), zap.Error(err))
+			ctl.m.errors.WithLabelValues("originate").Inc()
+			l.r.legFailed(l, acd.NotPlaced)
+			return
+		}
+		// Asterisk refused: no contact for the endpoint ("Allocation
+		// failed"), or an endpoint it does not know.
+		l.log().Warn("agent's phone could not be rung", zap.String("endpoint", l.endpoint), zap.Error(err))
+		l.r.legFailed(l, acd.Unreachable)
 		return
 	}
 	l.events(ctx)

@@ -137,25 +137,33 @@ func (c *call) requestCallback(ctx context.Context) {
 func (c *call) bridgeTo(agent, agentChannel string) {
 	ctx := c.ctl.runCtx
 	id := callBridgeID(c.acdID)
+	// Asterisk could not do it (no answer even after retries): the caller
+	// goes back in line and the agent's leg is released; the agent is paused
+	// only when their phone really went away.
+	backInLine := func(what string, err error, agentGone bool) {
+		c.log().Warn("caller not bridged with the agent; back in the queue", zap.String("during", what),
+			zap.String("agent", agent), zap.Bool("agent_gone", agentGone), zap.Error(err))
+		_ = c.ctl.o.Client.DestroyBridge(ctx, id)
+		c.joinQueue(c.queue)
+		c.ctl.router.bridgeFailed(c, agent, c.queue, agentGone)
+	}
 	if _, err := c.ctl.o.Client.CreateBridge(ctx, id, "mixing", id); err != nil && StatusOf(err) != 409 {
-		c.log().Error("call bridge not created", zap.Error(err))
+		backInLine("create bridge", err, false)
 		return
 	}
 	if err := c.cmd(func() error { return c.ctl.o.Client.AddChannel(ctx, id, c.id) }); err != nil {
 		if IsGone(err) {
 			c.hungUp(ctx, "caller", 0)
-		} else {
-			c.log().Error("caller not bridged", zap.Error(err))
+			return
 		}
+		backInLine("add caller", err, false)
 		return
 	}
 	if err := c.ctl.o.Client.AddChannel(ctx, id, agentChannel); err != nil {
-		// The agent's phone went away between answering and the bridge:
-		// the caller goes back in line rather than being cut off.
-		c.log().Warn("agent gone before the bridge; caller back in the queue", zap.String("agent", agent), zap.Error(err))
-		_ = c.ctl.o.Client.DestroyBridge(ctx, id)
-		c.joinQueue(c.queue)
-		c.ctl.router.bridgeFailed(c, agent, c.queue)
+		// The agent's phone went away between answering and the bridge
+		// (or Asterisk did not answer): the caller goes back in line
+		// rather than being cut off.
+		backInLine("add agent", err, IsGone(err))
 		return
 	}
 	c.connected, c.holdBridge = true, ""

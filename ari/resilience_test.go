@@ -258,3 +258,25 @@ func openFDs() int {
 	}
 	return len(ents)
 }
+
+// A leg the controller let go (its hang-up failed while Asterisk was
+// overloaded) that is answered later enters Stasis again: it must be hung
+// up, not taken for a new caller and run through the IVR.
+func TestStaleLegAnsweredIsNotACaller(t *testing.T) {
+	r := newRig(t)
+	phone := r.sim.Endpoint("PJSIP/199", arisim.Answer(200*time.Millisecond))
+	if _, err := r.client.Originate(bg, ari.OriginateRequest{ChannelID: "ascolto-leg-gone-1", Endpoint: "PJSIP/199",
+		AppArgs: "agent,1234.5", Timeout: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	r.eventually("the stale leg hung up", func() bool {
+		c := phone.LastCall()
+		return c != nil && c.Report().Ended
+	})
+	if c := phone.LastCall().Report(); !c.Answered || c.HungUpBy != "controller" {
+		t.Fatalf("leg %+v", c)
+	}
+	if calls, err := r.db.Calls(bg, store.CallFilter{}); err != nil || len(calls) != 0 {
+		t.Fatalf("the stale leg got a call record: %+v %v", calls, err)
+	}
+}

@@ -328,6 +328,19 @@ func (r *router) endpointState(ep ari.EndpointData) {
 	})
 }
 
+// deviceState takes a phone's device state: it can ring unless Asterisk
+// says it is unavailable (no reachable contact) or invalid.
+func (r *router) deviceState(device, state string) {
+	reachable := state != "UNAVAILABLE" && state != "INVALID"
+	r.post(func() {
+		for ext, a := range r.agents {
+			if a.Endpoint == device {
+				r.setReachable(ext, reachable)
+			}
+		}
+	})
+}
+
 func (r *router) setReachable(ext string, reachable bool) {
 	r.mu.Lock()
 	prev, known := r.reach[ext]
@@ -403,12 +416,13 @@ func (r *router) agentLeft(l *leg) {
 	})
 }
 
-// bridgeFailed: the agent answered but was gone before the bridge; the
+// bridgeFailed: the agent answered but the bridge could not be made; the
 // caller is put back in the queue (as a transfer to it, so the agent's
-// side is closed the usual way). The agent is paused first, as for a
-// ring with no answer: a phone that answers and drops at once would
-// otherwise be offered the same caller again and again.
-func (r *router) bridgeFailed(c *call, agent, queue string) {
+// side is closed the usual way). When the agent's phone was gone the agent
+// is paused first, as for a ring with no answer: a phone that answers and
+// drops at once would otherwise be offered the same caller again and
+// again. When Asterisk did not answer, the agent is not at fault.
+func (r *router) bridgeFailed(c *call, agent, queue string, agentGone bool) {
 	id, at := c.acdID, r.now()
 	r.post(func() {
 		if l := r.legs[id][agent]; l != nil {
@@ -418,8 +432,10 @@ func (r *router) bridgeFailed(c *call, agent, queue string) {
 		if r.callers[id] != c {
 			return
 		}
-		if err := r.handle(acd.Pause{At: at, Agent: agent, Reason: acd.ReasonNoAnswer}); err != nil {
-			r.log.Debug("agent not paused after a failed bridge", zap.String("agent", agent), zap.Error(err))
+		if agentGone {
+			if err := r.handle(acd.Pause{At: at, Agent: agent, Reason: acd.ReasonNoAnswer}); err != nil {
+				r.log.Debug("agent not paused after a failed bridge", zap.String("agent", agent), zap.Error(err))
+			}
 		}
 		r.handle(acd.Transfer{At: at, Call: id, Queue: queue})
 	})
@@ -443,6 +459,14 @@ func (r *router) legFailed(l *leg, reason acd.RingFailure) {
 	r.post(func() {
 		if r.legs[l.callID][l.agent] != l {
 			return
+		}
+		if reason == acd.Unreachable {
+			// The ACD now takes the phone as unreachable: so must our own
+			// view, or the device state that says it is back would be
+			// taken for no change and the agent never rung again.
+			r.mu.Lock()
+			r.reach[l.agent] = false
+			r.mu.Unlock()
 		}
 		r.dropLeg(l.callID, l.agent)
 		r.handle(acd.RingFailed{At: at, Call: l.callID, Agent: l.agent, Reason: reason})
@@ -706,8 +730,11 @@ func (r *router) isBuilt() bool {
 	}
 }
 
-// watchEndpoints subscribes to every agent's endpoint, so their phones'
-// states arrive as events, and reads their current states.
+// watchEndpoints subscribes to every agent's phone's device state, so
+// their states arrive as events, and reads their current states. Device
+// state, not the endpoint: an endpoint subscription also sends every event
+// of every channel on that phone a second time (shared/ari/traces,
+// surprise 13), a third of all the events a real Asterisk sent per call.
 func (r *router) watchEndpoints(ctx context.Context) {
 	agents, err := r.ctl.o.Store.Agents(ctx)
 	if err != nil {
@@ -724,7 +751,7 @@ func (r *router) watchEndpoints(ctx context.Context) {
 		state[ep.Technology+"/"+ep.Resource] = ep.State
 	}
 	for _, a := range agents {
-		if err := r.ctl.o.Client.Subscribe(ctx, "endpoint:"+a.Endpoint); err != nil && !IsGone(err) {
+		if err := r.ctl.o.Client.Subscribe(ctx, "deviceState:"+a.Endpoint); err != nil && !IsGone(err) {
 			r.log.Warn("endpoint not watched", zap.String("endpoint", a.Endpoint), zap.Error(err))
 		}
 		st, ok := state[a.Endpoint]
