@@ -36,7 +36,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -48,6 +47,20 @@ const EnvPrefix = "ASCOLTO_TEST_ASTERISK"
 // not share one.
 const CarrierIP = "127.0.0.2"
 
+// T is what the harness needs of a test: *testing.T, or a benchmark
+// command's own runner (bench/astload).
+type T interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
+	Name() string
+	Failed() bool
+}
+
 // Options adds what a test needs beyond the production configuration.
 type Options struct {
 	// PJSIP is appended to pjsip.conf: the test's seats, made from the
@@ -57,13 +70,16 @@ type Options struct {
 	Dialplan string
 	// Files are extra configuration files (name → content), e.g. queues.conf.
 	Files map[string]string
-	// Load adds modules.conf lines (e.g. "load = app_queue.so").
+	// Load adds modules.conf lines (e.g. "load = res_prometheus.so").
 	Load []string
+	// Rewrites are changes beyond Rewrites, as strict (a benchmark loads
+	// app_queue, which production leaves off).
+	Rewrites []Rewrite
 }
 
 // Asterisk is a running Asterisk.
 type Asterisk struct {
-	t       testing.TB
+	t       T
 	Prefix  string
 	Dir     string // root of everything this instance writes
 	Etc     string // the rendered configuration
@@ -87,7 +103,7 @@ type Asterisk struct {
 }
 
 // Prefix returns the Asterisk install prefix, skipping the test without one.
-func Prefix(t testing.TB) string {
+func Prefix(t T) string {
 	t.Helper()
 	p := os.Getenv(EnvPrefix)
 	if p == "" {
@@ -108,7 +124,7 @@ func ConfDir() string {
 // Start renders the configuration, starts Asterisk and waits until it has
 // fully booted. It is stopped when the test ends; its full.log is copied
 // into the test's output folder (or printed) when the test failed.
-func Start(t testing.TB, o Options) *Asterisk {
+func Start(t T, o Options) *Asterisk {
 	t.Helper()
 	prefix := Prefix(t)
 	// The control socket's path must fit in a sockaddr_un (108 bytes):
@@ -122,8 +138,12 @@ func Start(t testing.TB, o Options) *Asterisk {
 	a.HTTPPort, a.TLSPort = freeTCP(t), freeTCP(t)
 	a.SIPPort = freeSIP(t, "127.0.0.1")
 	a.CarrierPort = freeSIP(t, CarrierIP)
-	a.RTPStart = 20000 + 2*int(time.Now().UnixNano()%4000)
-	a.RTPEnd = a.RTPStart + 399
+	// 4,000 ports (2,000 channels) in one of ten slices of 20000-59999.
+	// Asterisk skips a port another process holds (a parallel test's
+	// Asterisk, a SIPp's media port), so slices that meet cost nothing but
+	// a retry.
+	a.RTPStart = 20000 + 4000*int((time.Now().UnixNano()/1000+int64(os.Getpid()))%10)
+	a.RTPEnd = a.RTPStart + 3999
 	a.ARIURL = fmt.Sprintf("http://127.0.0.1:%d/ari", a.HTTPPort)
 	a.WSURL = fmt.Sprintf("ws://127.0.0.1:%d/ws", a.HTTPPort)
 	t.Cleanup(func() {
@@ -151,7 +171,7 @@ func (a *Asterisk) render(o Options) error {
 		}
 	}
 	conf := ConfDir()
-	files, err := Render(conf, a.vars())
+	files, err := Render(conf, a.vars(), o.Rewrites...)
 	if err != nil {
 		return err
 	}
@@ -394,7 +414,7 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func freeTCP(t testing.TB) int {
+func freeTCP(t T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -405,7 +425,7 @@ func freeTCP(t testing.TB) int {
 }
 
 // freeSIP finds a port free for both UDP and TCP on ip.
-func freeSIP(t testing.TB, ip string) int {
+func freeSIP(t T, ip string) int {
 	t.Helper()
 	for i := 0; i < 50; i++ {
 		u, err := net.ListenPacket("udp", ip+":0")

@@ -11,20 +11,21 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"text/template"
 	"time"
 )
 
 // SIPp is a running SIPp: a caller, or the phones of one or more agents.
 type SIPp struct {
-	t    testing.TB
-	Name string
-	Port int // its SIP port
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
-	err  error
+	t       T
+	Name    string
+	Port    int // its SIP port
+	dir     string
+	errFile string
+	cmd     *exec.Cmd
+	out     *syncBuffer
+	done    chan struct{}
+	err     error
 }
 
 // SIPpPath is the SIPp binary (Debian's sip-tester).
@@ -51,7 +52,7 @@ type PhoneSpec struct {
 }
 
 // Call places one call from the carrier to the toll-free number.
-func (a *Asterisk) Call(t testing.TB, c CallSpec) *SIPp {
+func (a *Asterisk) Call(t T, c CallSpec) *SIPp {
 	t.Helper()
 	if c.To == "" {
 		c.To = "800840840"
@@ -75,7 +76,7 @@ func (a *Asterisk) Call(t testing.TB, c CallSpec) *SIPp {
 	sf := renderScenario(t, "caller.xml", dir, data)
 	port := freeSIP(t, CarrierIP)
 	return startSIPp(t, "caller "+c.From, port, sf, "-i", CarrierIP, "-p", strconv.Itoa(port),
-		"-mi", CarrierIP, "-mp", strconv.Itoa(freeUDP(t, CarrierIP)), "-m", "1", "-s", c.To,
+		"-mi", CarrierIP, "-mp", strconv.Itoa(freeUDP(t, CarrierIP)), "-aa", "-m", "1", "-s", c.To,
 		"-timeout", strconv.Itoa(int((c.Wait+c.HangUpAfter+time.Minute)/time.Second)), "-timeout_error",
 		fmt.Sprintf("127.0.0.1:%d", a.SIPPort))
 }
@@ -84,7 +85,7 @@ func (a *Asterisk) Call(t testing.TB, c CallSpec) *SIPp {
 // the seats whose AOR has it as contact (see Seats). Start it before
 // Asterisk, so the first qualify finds the phones. It runs until the test
 // ends.
-func StartPhones(t testing.TB, p PhoneSpec) *SIPp {
+func StartPhones(t T, p PhoneSpec) *SIPp {
 	t.Helper()
 	if p.Ring <= 0 {
 		p.Ring = 300 * time.Millisecond
@@ -110,7 +111,7 @@ func Seats(port int, exts ...string) string {
 	return b.String()
 }
 
-func renderScenario(t testing.TB, name, dir string, data any) string {
+func renderScenario(t T, name, dir string, data any) string {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join(ConfDir(), "sipp", name))
 	if err != nil {
@@ -131,7 +132,7 @@ func renderScenario(t testing.TB, name, dir string, data any) string {
 	return out
 }
 
-func startSIPp(t testing.TB, name string, port int, scenario string, args ...string) *SIPp {
+func startSIPp(t T, name string, port int, scenario string, args ...string) *SIPp {
 	t.Helper()
 	if _, err := exec.LookPath(SIPpPath); err != nil {
 		t.Fatalf("SIPp (Debian's sip-tester) is needed with a real Asterisk: %v", err)
@@ -145,7 +146,7 @@ func startSIPp(t testing.TB, name string, port int, scenario string, args ...str
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start sipp: %v", err)
 	}
-	s := &SIPp{t: t, Name: name, Port: port, cmd: cmd, out: out, done: make(chan struct{})}
+	s := &SIPp{t: t, Name: name, Port: port, cmd: cmd, out: out, done: make(chan struct{}), errFile: scenario + ".errors"}
 	go func() { s.err = cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() {
 		s.Stop()
@@ -173,6 +174,9 @@ func (s *SIPp) Wait(timeout time.Duration) {
 	}
 }
 
+// ErrorFile is where SIPp logs the messages its scenario did not expect.
+func (s *SIPp) ErrorFile() string { return s.errFile }
+
 // Done is closed when SIPp has exited.
 func (s *SIPp) Done() <-chan struct{} { return s.done }
 
@@ -187,7 +191,7 @@ func (s *SIPp) Stop() {
 	<-s.done
 }
 
-func freeUDP(t testing.TB, ip string) int {
+func freeUDP(t T, ip string) int {
 	t.Helper()
 	// SIPp uses the media port and the next one for RTCP; -rtp_echo the
 	// one after: keep them even and clear of each other by asking twice.
@@ -230,4 +234,94 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// LoadSpec is a stream of callers through the carrier, each waiting for
+// Asterisk to hang up (the agent's phone hangs up after its talk time).
+type LoadSpec struct {
+	To    string  // the number dialled
+	Rate  float64 // new calls a second
+	Calls int     // how many in all
+	Wait  time.Duration
+}
+
+// LoadResult is what the callers' SIPp counted.
+type LoadResult struct {
+	Successful, Failed int
+	// UntilBye is, for each successful call, the time from its INVITE to
+	// Asterisk's BYE.
+	UntilBye []time.Duration
+}
+
+// Load starts the callers; Results reads what they counted once SIPp is done.
+func (a *Asterisk) Load(t T, l LoadSpec) *SIPp {
+	t.Helper()
+	if l.Wait <= 0 {
+		l.Wait = 5 * time.Minute
+	}
+	dir := t.TempDir()
+	// Half a second of the caller's voice: Asterisk's Answer() waits for
+	// the first media frame (up to 500 ms) before the dialplan goes on.
+	pcap := filepath.Join(dir, "voice.pcap")
+	if err := WriteDTMFPcap(pcap, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Each caller has a number of its own: "3906" and SIPp's call number.
+	sf := renderScenario(t, "caller.xml", dir, map[string]any{"From": "3906[call_number]", "HangUpMs": int64(0),
+		"WaitMs": l.Wait.Milliseconds(), "PCAP": pcap})
+	port := freeSIP(t, CarrierIP)
+	limit := int(l.Rate*l.Wait.Seconds()) + 100
+	s := startSIPp(t, "load", port, sf, "-i", CarrierIP, "-p", strconv.Itoa(port),
+		"-mi", CarrierIP, "-mp", strconv.Itoa(freeUDP(t, CarrierIP)), "-aa", "-m", strconv.Itoa(l.Calls), "-s", l.To,
+		"-r", strconv.FormatFloat(l.Rate, 'f', -1, 64), "-rp", "1000", "-l", strconv.Itoa(limit),
+		"-trace_rtt", "-rtt_freq", "1", "-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1",
+		"-timeout", strconv.Itoa(int(float64(l.Calls)/l.Rate+l.Wait.Seconds()+60)),
+		fmt.Sprintf("127.0.0.1:%d", a.SIPPort))
+	s.dir = dir
+	return s
+}
+
+// Results parses a load's statistics; call it after Done.
+func (s *SIPp) Results() (LoadResult, error) {
+	var r LoadResult
+	stat, err := os.ReadFile(filepath.Join(s.dir, "stat.csv"))
+	if err != nil {
+		return r, err
+	}
+	lines := strings.Split(strings.TrimSpace(string(stat)), "\n")
+	if len(lines) < 2 {
+		return r, fmt.Errorf("asttest: sipp statistics have no data")
+	}
+	head, last := strings.Split(lines[0], ";"), strings.Split(lines[len(lines)-1], ";")
+	for i, h := range head {
+		if i >= len(last) {
+			break
+		}
+		switch h {
+		case "SuccessfulCall(C)":
+			r.Successful, _ = strconv.Atoi(last[i])
+		case "FailedCall(C)":
+			r.Failed, _ = strconv.Atoi(last[i])
+		}
+	}
+	rtts, _ := filepath.Glob(filepath.Join(s.dir, "*_rtt.csv"))
+	for _, f := range rtts {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return r, err
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			// date_ms;response_time_ms;rtd_no
+			p := strings.Split(strings.TrimSpace(l), ";")
+			if len(p) != 3 || p[2] != "2" {
+				continue
+			}
+			ms, err := strconv.ParseFloat(p[1], 64)
+			if err != nil {
+				continue
+			}
+			r.UntilBye = append(r.UntilBye, time.Duration(ms*float64(time.Millisecond)))
+		}
+	}
+	return r, nil
 }
