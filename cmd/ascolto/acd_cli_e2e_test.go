@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -365,5 +367,54 @@ func TestACDCommandsReachRunningService(t *testing.T) {
 				t.Errorf("agent.state audit of 101: %v", states)
 			}
 		})
+	}
+}
+
+// TestAgentImport: an admin sets up many seats from one CSV file; a file
+// with mistakes changes nothing and names every bad line.
+func TestAgentImport(t *testing.T) {
+	envs := []string{"ASCOLTO_DATA_DIR=" + t.TempDir()}
+	if _, errs, code := cliIn(t, envs, "", "agent", "add", "2001", "--endpoint", "PJSIP/2001", "--name", "Vecchio Nome", "--wait", "0s"); code != 0 {
+		t.Fatal(errs)
+	}
+	good := "interno,telefono,nome,code,sede,tipo\n" +
+		"2001,,Anna Rossi,\"soccorso,informazioni\",,\n" +
+		"2002,PJSIP/2002,Marco Bianchi,soccorso;segnalazioni,aq,webrtc\n" +
+		"\n" +
+		"2003,PJSIP/2003,,,,\n"
+	out, errs, code := cliIn(t, envs, good, "agent", "import", "-", "--wait", "0s")
+	if code != 0 || !strings.Contains(out, "Importate 3 postazioni: 2 nuove, 1 aggiornate") {
+		t.Fatalf("import: %d\n%s%s", code, out, errs)
+	}
+	out, _, _ = cliIn(t, envs, "", "agent", "list")
+	for _, re := range []string{`2001\s+Anna Rossi\s+aq\s+PJSIP/2001\s+-\s+disconnesso\s+-\s+informazioni,soccorso`,
+		`2002\s+Marco Bianchi\s+aq\s+PJSIP/2002\s+-\s+disconnesso\s+-\s+segnalazioni,soccorso`, `2003\s+-\s+aq\s+PJSIP/2003`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("agent list lacks %s:\n%s", re, out)
+		}
+	}
+	bad := "extension,endpoint,queues\n" +
+		"2004,PJSIP/2004,soccorso\n" +
+		"2005,,soccorso\n" +
+		"2006,PJSIP 2006,\n" +
+		"2004,PJSIP/2004,\n" +
+		"2007,PJSIP/2007,fantasma\n"
+	f := filepath.Join(t.TempDir(), "seats.csv")
+	os.WriteFile(f, []byte(bad), 0o600)
+	_, errs, code = cliIn(t, envs, "", "--lang", "en", "agent", "import", f, "--wait", "0s")
+	if code == 0 {
+		t.Fatal("a file with mistakes was imported")
+	}
+	for _, want := range []string{"4 errors, no seat changed", "line 3: the endpoint is required", "line 4: endpoint \"PJSIP 2006\"",
+		"line 5: extension 2004 is already on line 2", "line 6: queue \"fantasma\" does not exist"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("errors lack %q:\n%s", want, errs)
+		}
+	}
+	if out, _, _ = cliIn(t, envs, "", "agent", "list"); strings.Contains(out, "2004") {
+		t.Errorf("a seat of the refused file was stored:\n%s", out)
+	}
+	if _, errs, code = cliIn(t, envs, "nome,code\nx,y\n", "agent", "import", "-"); code == 0 || !strings.Contains(errs, "manca la colonna interno") {
+		t.Errorf("no extension column: %d %s", code, errs)
 	}
 }

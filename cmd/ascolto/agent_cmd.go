@@ -29,6 +29,7 @@ func (a *app) agentCmd() *cobra.Command {
 		Short: "Operatori (postazioni): add, list, login, logout, pause, unpause / agents",
 		Long: `Gestisce le postazioni degli operatori e il loro stato.
   ascolto agent add 101 --endpoint PJSIP/101 --name "Anna Rossi" --queues soccorso,informazioni
+  ascolto agent import postazioni.csv
   ascolto agent list
   ascolto agent login 101 [--queues informazioni]
   ascolto agent pause 101 --reason pranzo
@@ -281,7 +282,7 @@ Creates seat EXT or changes only the details given; --queues sets the agent's qu
 		}
 		return sc
 	}
-	c.AddCommand(add, list,
+	c.AddCommand(add, a.agentImportCmd(&wait), list,
 		state("login", "login EXT [--queues a,b]", "Connette un operatore: riceve chiamate / log an agent in"),
 		state("logout", "logout EXT", "Disconnette un operatore / log an agent out"),
 		state("pause", "pause EXT [--reason …]", "Mette in pausa un operatore / pause an agent"),
