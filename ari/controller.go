@@ -198,7 +198,8 @@ func describe(err error, cl *Client) string {
 	case errors.As(err, &e) && e.Status == http.StatusUnauthorized:
 		return fmt.Sprintf("ARI refused the user %q: wrong user or password (401 %s); check ASCOLTO_ARI_USER/ASCOLTO_ARI_PASSWORD against ari.conf", cl.user, e.Message)
 	case errors.As(err, &e) && e.Status == http.StatusNotFound:
-		return fmt.Sprintf("no ARI at %s (404): check ASCOLTO_ARI_URL (it ends in /ari) and that res_ari is loaded", cl.base)
+		// A booting Asterisk answers 404 until res_ari has loaded.
+		return fmt.Sprintf("no ARI at %s (404): Asterisk may still be starting (this clears once res_ari has loaded); otherwise check ASCOLTO_ARI_URL (it ends in /ari) and that res_ari is loaded", cl.base)
 	case err != nil && strings.Contains(err.Error(), "connection refused"):
 		return fmt.Sprintf("Asterisk not reachable at %s (connection refused): is it running, with http.conf enabled?", cl.base)
 	case err != nil:
