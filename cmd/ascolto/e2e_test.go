@@ -278,7 +278,7 @@ func TestServeHealthReadyMetrics(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			if code != 200 || !body.Ready || len(body.Checks) != 2 || body.Checks[0].Name != "asterisk" || body.Checks[1].Name != "database" {
+			if code != 200 || !body.Ready || len(body.Checks) != 3 || body.Checks[0].Name != "acd" || body.Checks[1].Name != "asterisk" || body.Checks[2].Name != "database" {
 				t.Fatalf("readyz %d %+v\n%s", code, body, s.log())
 			}
 			resp, err := http.Get(s.base + "/metrics")

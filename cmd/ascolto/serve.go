@@ -126,6 +126,16 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	if err != nil {
 		return err
 	}
+	// Connected is not ready: until the queues and agents are built (after
+	// the first connection's reconciliation) no caller can be routed.
+	ready.Set("acd", false, "queues not built yet: waiting for Asterisk and the database")
+	go func() {
+		select {
+		case <-ctl.ACDReady():
+			ready.Set("acd", true, "queues and agents built")
+		case <-ctx.Done():
+		}
+	}()
 	// The console, with the controller behind the agent desk and wallboard.
 	consCfg, err := console.ParseConfig(a.cfg.ConsoleTOTPRequired, a.cfg.ConsoleTrustedProxies, a.cfg.ConsoleSecureCookies,
 		a.cfg.ConsoleIdleTimeout, a.cfg.ConsoleSessionMax)
