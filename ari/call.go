@@ -199,11 +199,18 @@ func (c *call) event(ctx context.Context, ev Event) {
 			}
 			c.feed(ctx, ivr.Event{Kind: ivr.EventPlaybackFinished, ID: id, At: c.ctl.o.Clock.Now()})
 		}
+	case *ari.ChannelUserevent:
+		c.faxEvent(ctx, e)
 	case *ari.RecordingFinished:
 		c.recordingDone(ctx, e.Recording.Name, time.Duration(e.Recording.Duration))
 	case *ari.RecordingFailed:
 		c.recordingDone(ctx, e.Recording.Name, 0)
 	case *ari.ChannelHangupRequest:
+		if c.phase == phaseDialplan && c.dialplan == "fax" {
+			// The dialplan's h extension reports the fax (AscoltoFax)
+			// after the hang-up request, before ChannelDestroyed.
+			return
+		}
 		cause := e.Cause
 		if cause == 0 && !e.Soft && c.phase != phaseHangingUp {
 			// The caller's BYE: Asterisk sends the request without a cause
@@ -445,6 +452,49 @@ func (c *call) toDialplan(ctx context.Context, what, number string) {
 	c.log().Info("call handed to the dialplan", zap.String("for", what), zap.String("number", number))
 }
 
+// faxDone hands what fax reception reported to the fax sink and closes
+// the call: from the variables once the channel is back in Stasis, or from
+// the AscoltoFax user event of the dialplan's h extension when ReceiveFAX
+// failed and the channel never came back.
+func (c *call) faxDone(ctx context.Context, vars map[string]string) {
+	c.log().Info("fax reception finished", zap.Any("result", vars))
+	pages, _ := strconv.Atoi(vars["FAXPAGES"])
+	res := FaxResult{ChannelID: c.id, Caller: callerNumber(c.ch), Called: calledNumber(c.ch, c.args),
+		Status: vars["FAXSTATUS"], Error: vars["FAXERROR"], Pages: pages, RemoteStationID: vars["REMOTESTATIONID"],
+		File: vars["FAXFILE"], At: c.ctl.o.Clock.Now()}
+	if res.Status == "" {
+		// ReceiveFAX never started (the channel went before it did).
+		res.Status = "FAILED"
+		if res.Error == "" {
+			res.Error = "the fax channel ended before reception started"
+		}
+	}
+	if c.rec != nil {
+		res.CallID = c.rec.ID
+	}
+	if c.ctl.o.Faxes != nil {
+		c.ctl.o.Faxes.FaxReceived(ctx, res)
+	}
+	c.finish(ctx, OutcomeFax, "system", 0)
+}
+
+// faxEvent takes the AscoltoFax user event (extensions.conf, ascolto-fax's
+// h extension) while the call is in fax reception.
+func (c *call) faxEvent(ctx context.Context, e *ari.ChannelUserevent) {
+	if e.Eventname != "AscoltoFax" || c.phase != phaseDialplan || c.dialplan != "fax" {
+		return // after a success the result was taken from the variables
+	}
+	fields, _ := e.Userevent.(map[string]any)
+	vars := map[string]string{}
+	for k, name := range map[string]string{"status": "FAXSTATUS", "error": "FAXERROR", "pages": "FAXPAGES",
+		"station": "REMOTESTATIONID", "file": "FAXFILE"} {
+		if v, ok := fields[k].(string); ok && v != "" {
+			vars[name] = v
+		}
+	}
+	c.faxDone(ctx, vars)
+}
+
 // backFromDialplan reads what the dialplan reports and finishes the call.
 func (c *call) backFromDialplan(ctx context.Context, e *ari.StasisStart) {
 	switch c.dialplan {
@@ -456,18 +506,7 @@ func (c *call) backFromDialplan(ctx context.Context, e *ari.StasisStart) {
 				vars[v] = val
 			}
 		}
-		c.log().Info("fax reception finished", zap.Any("result", vars))
-		pages, _ := strconv.Atoi(vars["FAXPAGES"])
-		res := FaxResult{ChannelID: c.id, Caller: callerNumber(c.ch), Called: calledNumber(c.ch, c.args),
-			Status: vars["FAXSTATUS"], Error: vars["FAXERROR"], Pages: pages, RemoteStationID: vars["REMOTESTATIONID"],
-			File: vars["FAXFILE"], At: c.ctl.o.Clock.Now()}
-		if c.rec != nil {
-			res.CallID = c.rec.ID
-		}
-		if c.ctl.o.Faxes != nil {
-			c.ctl.o.Faxes.FaxReceived(ctx, res)
-		}
-		c.finish(ctx, OutcomeFax, "system", 0)
+		c.faxDone(ctx, vars)
 		c.phase = phaseHangingUp
 		if err := c.ctl.o.Client.Hangup(ctx, c.id, "normal"); err != nil && !IsGone(err) {
 			c.log().Warn("hang-up after fax reception refused", zap.Error(err))

@@ -351,6 +351,8 @@ func channelOf(ev ari.Event) string {
 		return e.Channel.ID
 	case *ari.ChannelVarset:
 		return e.Channel.ID
+	case *ari.ChannelUserevent:
+		return e.Channel.ID
 	case *ari.ChannelHold:
 		return e.Channel.ID
 	case *ari.ChannelUnhold:

@@ -196,3 +196,27 @@ func TestFaxResultReachesTheSink(t *testing.T) {
 		t.Fatal("no fax reported")
 	}
 }
+
+// ReceiveFAX that fails (T.38 refused) hangs the channel up in the
+// dialplan, which never returns it to Stasis: the h extension's user event
+// still brings the result, and the sink hears of the failed fax.
+func TestFailedFaxReachesTheSink(t *testing.T) {
+	r := newRig(t, dontStart(), faxResult(arisim.FaxResult{Status: "FAILED", Error: "T.38 NEGOTIATION ERROR", Duration: 3 * time.Second, Fails: true}))
+	sink := faxes{got: make(chan ari.FaxResult, 1)}
+	r.faxes = sink
+	r.start("secret")
+	applyFlow(t, r, "../ivr/testdata/every-kind.yaml")
+	c := r.call("+390862777010", arisim.WaitPlaybackStarted("sound:ascolto/menu-ordinario"), arisim.Press("5"))
+	r.wait(c)
+	select {
+	case f := <-sink.got:
+		if f.Status != "FAILED" || f.Error != "T.38 NEGOTIATION ERROR" || f.Caller != "+390862777010" || f.CallID == 0 {
+			t.Fatalf("fax result %+v", f)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the failed fax was never reported")
+	}
+	if rec := r.record(c.ChannelID()); rec.Outcome != ari.OutcomeFax {
+		t.Fatalf("record %+v", rec)
+	}
+}

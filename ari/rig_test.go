@@ -63,6 +63,7 @@ type rigConfig struct {
 	password string
 	simOpts  []arisim.Option
 	noStart  bool
+	fax      arisim.FaxResult
 }
 
 func at(t time.Time) rigOption    { return func(c *rigConfig) { c.at = t } }
@@ -72,12 +73,16 @@ func simOpts(o ...arisim.Option) rigOption {
 }
 func dontStart() rigOption { return func(c *rigConfig) { c.noStart = true } }
 
+// faxResult is what the dialplan's ReceiveFAX reports.
+func faxResult(f arisim.FaxResult) rigOption { return func(c *rigConfig) { c.fax = f } }
+
+var goodFax = arisim.FaxResult{Status: "SUCCESS", Pages: 2, RemoteStationID: "+39 0862 000000", Duration: 20 * time.Second}
+
 // productionDialplan loads asterisk-conf/extensions.conf itself, so the
 // controller is tested against the dialplan production runs.
-func productionDialplan(t *testing.T) *arisim.Dialplan {
+func productionDialplan(t *testing.T, fax arisim.FaxResult) *arisim.Dialplan {
 	t.Helper()
-	d, err := arisim.LoadDialplan("../asterisk-conf/extensions.conf", arisim.WithFaxResult(
-		arisim.FaxResult{Status: "SUCCESS", Pages: 2, RemoteStationID: "+39 0862 000000", Duration: 20 * time.Second}))
+	d, err := arisim.LoadDialplan("../asterisk-conf/extensions.conf", arisim.WithFaxResult(fax))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,13 +91,13 @@ func productionDialplan(t *testing.T) *arisim.Dialplan {
 
 func newRig(t *testing.T, opts ...rigOption) *rig {
 	t.Helper()
-	cfg := rigConfig{at: tuesday10, password: "secret"}
+	cfg := rigConfig{at: tuesday10, password: "secret", fax: goodFax}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	clk := clock.Scaled(cfg.at, speed)
 	sim := arisim.New(append([]arisim.Option{arisim.WithCredentials("ascolto", "secret"), arisim.WithClock(clk),
-		arisim.WithDialplan(productionDialplan(t))}, cfg.simOpts...)...)
+		arisim.WithDialplan(productionDialplan(t, cfg.fax))}, cfg.simOpts...)...)
 	url, err := sim.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -119,7 +119,9 @@ func DefaultDialplan(opts ...DialplanOption) *Dialplan {
 		AppNoOp("ascolto: fax ${FAXSTATUS} pages=${FAXPAGES} from=${REMOTESTATIONID}"),
 		AppStasis("ascolto", "fax-done"),
 		AppHangup())
-	d.Add("ascolto-fax", "h", AppNoOp("ascolto: fax channel gone, status ${FAXSTATUS}"))
+	d.Add("ascolto-fax", "h", AppNoOp("ascolto: fax channel gone, status ${FAXSTATUS}"),
+		AppUserEvent("AscoltoFax", "status: ${FAXSTATUS}", "error: ${FAXERROR}", "pages: ${FAXPAGES}",
+			"station: ${REMOTESTATIONID}", "file: ${FAXFILE}"))
 	d.Add("ascolto-transfer", "dial",
 		AppNoOp("ascolto: transfer ${CALLERID(num)} -> ${TRANSFER_TO}"),
 		AppDial("PJSIP/${TRANSFER_TO}@${TRUNK}", 60*time.Second),

@@ -247,6 +247,10 @@ type FaxResult struct {
 	File            string
 	Error           string
 	Duration        time.Duration
+	// Fails makes ReceiveFAX return failure after Duration (T.38 refused,
+	// the sender gone): the variables are set, and the channel is hung up
+	// in the dialplan, which runs the h extension.
+	Fails bool
 }
 
 // AppReceiveFAX answers and emulates ReceiveFAX(): after Duration it sets the
@@ -304,9 +308,30 @@ func receiveFAX(data string, res FaxResult, report func(*Server, *channel)) App 
 				ch.party.stopHearing(s, "fax:receive")
 			}
 			report(s, ch)
+			if res.Fails {
+				s.hangupLocked(ch, hangup{reqCause: 16, soft: true, cause: 16, by: "dialplan"})
+				return
+			}
 			s.resumeDialplanLocked(r)
 		})
 		return dpSuspend
+	}}
+}
+
+// AppUserEvent raises a user event, like UserEvent(name,key: value,...):
+// the apps subscribed to the channel get ChannelUserevent with eventname
+// and a userevent object holding eventname and each field (values may use
+// ${VAR}). It also runs in the h extension.
+func AppUserEvent(name string, fields ...string) App {
+	data := strings.Join(append([]string{name}, fields...), ",")
+	return App{name: "UserEvent", data: data, hangupSafe: true, run: func(s *Server, r *dpRun) dpNext {
+		body := map[string]string{"eventname": name}
+		for _, f := range fields {
+			k, v, _ := strings.Cut(f, ":")
+			body[strings.TrimSpace(k)] = strings.TrimSpace(s.substituteLocked(r.ch, r, v))
+		}
+		s.emitChannel(r.ch, "ChannelUserevent", nil, []kv{{"eventname", name}, {"userevent", body}})
+		return dpContinue
 	}}
 }
 

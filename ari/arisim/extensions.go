@@ -412,6 +412,11 @@ func (p *confParser) app(line string, e *confExten, text string) (App, error) {
 			return App{}, err
 		}
 		a = a2
+	case "userevent":
+		if parts[0] == "" {
+			return App{}, p.fail(line, "UserEvent(%s): expected name[,key: value...]", args)
+		}
+		a = AppUserEvent(parts[0], parts[1:]...)
 	case "playback":
 		if len(parts) > 1 || parts[0] == "" {
 			return App{}, p.fail(line, "Playback(%s): options are not supported", args)

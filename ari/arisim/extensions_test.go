@@ -292,13 +292,18 @@ func TestProductionDialplan(t *testing.T) {
 			if got := r.vars["FAXSTATUS"] + r.vars["FAXOPT(ecm)"]; got != `{"value":"SUCCESS"}{"value":"yes"}` {
 				t.Fatalf("FAXSTATUS, FAXOPT(ecm): %s", got)
 			}
-			// The h extension logs the end of the fax channel before it is destroyed.
+			// The h extension logs the end of the fax channel and raises the
+			// AscoltoFax user event before the channel is destroyed.
 			n := len(r.evs) - 1
 			for n > 0 && r.evs[n]["type"] != "ChannelDestroyed" {
 				n--
 			}
-			if n < 1 || r.evs[n-1]["type"] != "ChannelDialplan" || r.evs[n-1]["dialplan_app_data"] != "ascolto: fax channel gone, status SUCCESS" {
+			if n < 3 || r.evs[n-3]["type"] != "ChannelDialplan" || r.evs[n-3]["dialplan_app_data"] != "ascolto: fax channel gone, status SUCCESS" ||
+				r.evs[n-1]["type"] != "ChannelUserevent" || r.evs[n-1]["eventname"] != "AscoltoFax" {
 				t.Fatalf("events up to ChannelDestroyed %v", types(r.evs[:n+1]))
+			}
+			if ue, _ := r.evs[n-1]["userevent"].(map[string]any); ue["status"] != "SUCCESS" || ue["eventname"] != "AscoltoFax" {
+				t.Fatalf("user event %v", r.evs[n-1])
 			}
 		}},
 		{"call to the fax line", func(r *prodRun) *Call {
