@@ -197,14 +197,16 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, 
 
 // doSafe is do for requests that may be sent twice (reads, answer,
 // hang-up, adding a channel to a bridge, a bridge with our id): when
-// Asterisk gives no answer at all (EOF, reset, timeout: it is overloaded or
-// restarting) it tries twice more, 100 ms and 300 ms later. An answer with a
-// status, even an error, is final.
+// Asterisk dropped the connection without an answer (EOF, reset, refused:
+// it shed load or is restarting) it tries twice more, 100 ms and 300 ms
+// later. An answer with a status, even an error, is final, and so is a
+// request that timed out: Asterisk is still working on it, and sending it
+// again would only add to the load that made it slow.
 func (c *Client) doSafe(ctx context.Context, op, method, path string, q url.Values, body, out any) error {
 	wait := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := c.do(ctx, op, method, path, q, body, out)
-		if err == nil || StatusOf(err) != 0 || attempt == 3 || ctx.Err() != nil {
+		if err == nil || StatusOf(err) != 0 || attempt == 3 || ctx.Err() != nil || isTimeout(err) {
 			return err
 		}
 		c.metrics.retries.WithLabelValues(op).Inc()
@@ -217,6 +219,12 @@ func (c *Client) doSafe(ctx context.Context, op, method, path string, q url.Valu
 		}
 		wait *= 3
 	}
+}
+
+// isTimeout reports whether a request ended because its time ran out.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // AsteriskInfo is the part of GET /asterisk/info the controller uses.
