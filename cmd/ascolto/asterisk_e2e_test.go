@@ -35,7 +35,18 @@ type realRig struct {
 type rigSpec struct {
 	Mode   []string           // `ascolto mode set` arguments, before the service starts
 	Phones *asttest.PhoneSpec // desk phones for Seats
-	Seats  []string           // agents' extensions, in every queue, logged in
+	Seats  []string           // agents' extensions, in every queue, logged in (in this order)
+	// More are further groups of seats whose phones behave otherwise.
+	More []phoneGroup
+	// Queue are `ascolto queue set soccorso` flags, before the service starts.
+	Queue []string
+	// Flow, when set, is an IVR flow (YAML) applied before the service starts.
+	Flow string
+}
+
+type phoneGroup struct {
+	Phones asttest.PhoneSpec
+	Seats  []string
 }
 
 func newRealRig(t *testing.T, spec rigSpec) *realRig {
@@ -43,11 +54,20 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 	asttest.Prefix(t)
 	r := &realRig{t: t}
 	opts := asttest.Options{}
+	seats := spec.Seats
 	if spec.Phones != nil {
 		r.phones = asttest.StartPhones(t, *spec.Phones)
 		opts.PJSIP = asttest.Seats(r.phones.Port, spec.Seats...)
 	}
+	for _, g := range spec.More {
+		p := asttest.StartPhones(t, g.Phones)
+		opts.PJSIP += asttest.Seats(p.Port, g.Seats...)
+		seats = append(seats, g.Seats...)
+	}
 	r.ast = asttest.Start(t, opts)
+	if len(seats) > 0 {
+		r.ast.WaitPhones(t, seats...)
+	}
 	r.envs = []string{"ASCOLTO_DATA_DIR=" + t.TempDir(), "ASCOLTO_ARI_URL=" + r.ast.ARIURL,
 		"ASCOLTO_ARI_USER=ascolto", "ASCOLTO_ARI_PASSWORD=change-me-ascolto"}
 	if len(spec.Mode) > 0 {
@@ -55,7 +75,19 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 			t.Fatalf("mode set: %s %s", out, errs)
 		}
 	}
-	for _, ext := range spec.Seats {
+	if spec.Flow != "" {
+		f := filepath.Join(t.TempDir(), "flow.yaml")
+		os.WriteFile(f, []byte(spec.Flow), 0o600)
+		if out, errs, code := cli(t, r.envs, "ivr", "apply", f); code != 0 {
+			t.Fatalf("ivr apply: %s %s", out, errs)
+		}
+	}
+	if len(spec.Queue) > 0 {
+		if out, errs, code := cli(t, r.envs, append([]string{"queue", "set", "soccorso", "--wait", "0s"}, spec.Queue...)...); code != 0 {
+			t.Fatalf("queue set: %s %s", out, errs)
+		}
+	}
+	for _, ext := range seats {
 		if out, errs, code := cli(t, r.envs, "agent", "add", ext, "--endpoint", "PJSIP/"+ext, "--name", "Operatore "+ext,
 			"--queues", "soccorso,segnalazioni,informazioni", "--wait", "0s"); code != 0 {
 			t.Fatalf("agent add %s: %s %s", ext, out, errs)
@@ -73,7 +105,7 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	for _, ext := range spec.Seats {
+	for _, ext := range seats {
 		if out, errs, code := cli(t, r.envs, "agent", "login", ext); code != 0 {
 			t.Fatalf("agent login %s: %s %s\n%s", ext, out, errs, r.s.log())
 		}
@@ -326,5 +358,72 @@ func TestRealAsteriskQueueToAgent(t *testing.T) {
 			}
 			r.noMissingSounds()
 		})
+	}
+}
+
+// TestRealAsteriskBusyAndNoAnswer: the first agent's phone answers 486, the
+// second rings out (RONA); the third takes the call. Both are paused, the
+// queue's log says why, and the caller waited through it all.
+func TestRealAsteriskBusyAndNoAnswer(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Mode: []string{"emergency", "--reason", "Test RONA"}, Queue: []string{"--ring-timeout", "4s"},
+		More: []phoneGroup{
+			{asttest.PhoneSpec{Busy: true}, []string{"2101"}},
+			{asttest.PhoneSpec{Ring: time.Minute}, []string{"2102"}},
+			{asttest.PhoneSpec{Ring: 500 * time.Millisecond}, []string{"2103"}},
+		}})
+	from := "+390862400001"
+	r.ast.Call(t, asttest.CallSpec{From: from, Keys: "1500ms:1", HangUpAfter: 40 * time.Second}).Wait(time.Minute)
+	rec := r.record(from)
+	if rec.Outcome != "answered" || rec.Agent != "2103" || rec.RingS < 4 {
+		t.Fatalf("record %+v: want answered by 2103 after a busy phone and a 4 s ring", rec)
+	}
+	evs, err := r.db.QueueEvents(context.Background(), store.QueueEventFilter{CallID: &rec.ChannelID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Event+":"+e.Agent+":"+strings.Join(e.Data[:], ","))
+	}
+	joined := strings.Join(got, " ")
+	for _, want := range []string{"RINGNOANSWER:2101", "RINGNOANSWER:2102", "CONNECT:2103"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("queue log lacks %s: %v", want, got)
+		}
+	}
+	// The live state (the ACD's pauses) is in queue status, published every second.
+	untilOutput(t, r.envs, `(?m)^2101\s.*in pausa(.|\n)*^2102\s.*in pausa`, "queue", "status")
+}
+
+// TestRealAsteriskFailedFax: a flow sends the caller to fax reception; the
+// caller (SIPp) sends no fax and hangs up, so Asterisk's ReceiveFAX fails
+// in the dialplan and the channel never returns to Stasis. The h
+// extension's user event still tells ascolto, which records the failed fax.
+func TestRealAsteriskFailedFax(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Flow: "name: fax\nstart: fax\nnodes:\n  fax:\n    kind: fax\n"})
+	from := "+390862500001"
+	r.ast.Call(t, asttest.CallSpec{From: from, HangUpAfter: 6 * time.Second}).Wait(time.Minute)
+	rec := r.record(from)
+	if rec.Outcome != "fax" {
+		t.Fatalf("record %+v", rec)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		job, err := r.db.FaxJobByChannel(context.Background(), rec.ChannelID)
+		if err == nil {
+			if job.Status == "SUCCESS" {
+				t.Fatalf("a fax that was never sent was taken as received: %+v", job)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no fax job for the failed reception: %v\n%s", err, lastLines(r.ast.Log(), 40))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(r.ast.Log(), "UserEvent(\"PJSIP/trunk-") {
+		t.Errorf("the h extension's UserEvent did not run:\n%s", lastLines(r.ast.Log(), 40))
 	}
 }

@@ -469,3 +469,40 @@ func writeCert(dir string) error {
 	return errors.Join(os.WriteFile(filepath.Join(dir, "asterisk.crt"), c.Bytes(), 0o644),
 		os.WriteFile(filepath.Join(dir, "asterisk.key"), k.Bytes(), 0o600))
 }
+
+// WaitPhones qualifies the seats' contacts at once (rather than within
+// qualify_frequency) and waits until Asterisk has every one as reachable:
+// until then a phone's device state is unavailable, and neither ascolto
+// nor app_queue rings it.
+func (a *Asterisk) WaitPhones(t T, exts ...string) {
+	t.Helper()
+	for _, e := range exts {
+		a.CLI("pjsip qualify " + e)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, _ := a.CLI("pjsip show contacts")
+		n := 0
+		for _, e := range exts {
+			if strings.Contains(out, "Contact:  "+e+"/") && strings.Contains(contactLine(out, e), " Avail ") {
+				n++
+			}
+		}
+		if n == len(exts) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("asttest: %d of %d phones reachable after 30 s:\n%s", n, len(exts), out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func contactLine(out, ext string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "Contact:  "+ext+"/") {
+			return l
+		}
+	}
+	return ""
+}
