@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 )
 
-// The caller's side of a queued call: waiting in the queue's holding bridge
-// (one music stream for everyone waiting), hearing announcements, being
+// The caller's side of a queued call: waiting in one of the queue's holding
+// bridges (one music stream for each), hearing announcements, being
 // bridged with the agent who answered, asking for a callback, or leaving a
 // report. Everything here runs on the call's own goroutine, on the ACD's
 // decisions.
@@ -32,11 +32,11 @@ func (c *call) toQueue(ctx context.Context, a ivr.Action) {
 	c.ctl.router.enqueue(c, a.Queue, a.Priority, a.Urgency == ivr.UrgencyRescue, c.info())
 }
 
-// joinQueue puts the caller in the queue's holding bridge, creating the
-// bridge (with its music) the first time.
+// joinQueue puts the caller in one of the queue's holding bridges,
+// creating the bridge (with its music) the first time.
 func (c *call) joinQueue(queue string) bool {
 	ctx := c.ctl.runCtx
-	id := holdBridgeID(queue)
+	id := holdBridgeID(queue, c.id)
 	if err := c.ctl.ensureHoldBridge(ctx, id); err != nil {
 		c.log().Error("holding bridge not available; music on the channel instead", zap.String("queue", queue), zap.Error(err))
 		_ = c.ctl.o.Client.StartMOH(ctx, c.id, "")

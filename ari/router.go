@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -953,7 +955,22 @@ func (c *Controller) AgentCommand(kind, ext, arg, actor string) string {
 	return <-done
 }
 
-func holdBridgeID(queue string) string { return "ascolto-hold-" + queue }
+// holdShards is how many holding bridges a queue's waiting callers are
+// spread over. One bridge's music reaches every caller in it from the
+// bridge's one thread: with a thousand callers waiting on a real Asterisk
+// that thread fell behind ("Exceptionally long voice queue length … to
+// Announcer/ARI_MOH"), and moving callers in and out of it waited on it.
+const holdShards = 8
+
+// holdBridgeID names the holding bridge a channel waits in for queue.
+func holdBridgeID(queue, channel string) string {
+	h := fnv.New32a()
+	h.Write([]byte(channel))
+	if n := h.Sum32() % holdShards; n != 0 {
+		return "ascolto-hold-" + queue + "-" + strconv.Itoa(int(n))
+	}
+	return "ascolto-hold-" + queue
+}
 
 func callBridgeID(callID string) string { return "ascolto-call-" + callID }
 
