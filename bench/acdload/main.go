@@ -20,7 +20,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -40,6 +39,7 @@ import (
 
 	"github.com/ascolto/ascolto/ari"
 	"github.com/ascolto/ascolto/ari/arisim"
+	"github.com/ascolto/ascolto/bench/internal/scrape"
 	"github.com/ascolto/ascolto/store"
 )
 
@@ -203,7 +203,7 @@ func run(nAgents int, rate float64, duration, answer, talk, media time.Duration,
 	drain := time.Since(drainStart)
 	close(stop)
 	time.Sleep(2 * time.Second)
-	m, err := scrape(base)
+	m, err := scrape.Metrics(base)
 	if err != nil {
 		return err
 	}
@@ -331,31 +331,6 @@ func waitReady(base string, d time.Duration) error {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
-}
-
-func scrape(base string) (map[string]float64, error) {
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") || line == "" {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			out[line[:i]] = v
-		}
-	}
-	return out, sc.Err()
 }
 
 func quantile(m map[string]float64, name string, q float64) float64 {

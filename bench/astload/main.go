@@ -20,7 +20,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -37,6 +36,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ascolto/ascolto/bench/internal/scrape"
 	"github.com/ascolto/ascolto/internal/asttest"
 )
 
@@ -408,40 +408,16 @@ func waitFor(r *runner, what string, d time.Duration, cond func() bool) {
 	}
 }
 
-// metrics reads a Prometheus text page into name{labels} → value, with
-// each family's unlabelled sum as name.
+// metrics reads the service's /metrics ("" when there is no service).
 func metrics(url string) map[string]float64 {
-	out := map[string]float64{}
 	if url == "" {
-		return out
+		return map[string]float64{}
 	}
-	resp, err := http.Get(url)
+	m, err := scrape.Metrics(strings.TrimSuffix(url, "/metrics"))
 	if err != nil {
-		return out
+		return map[string]float64{}
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<22)
-	for sc.Scan() {
-		l := sc.Text()
-		if strings.HasPrefix(l, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(l, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(l[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		key := l[:i]
-		out[key] = v
-		if j := strings.IndexByte(key, '{'); j > 0 && !strings.HasSuffix(key[:j], "_bucket") {
-			out[key[:j]] += v
-		}
-	}
-	return out
+	return m
 }
 
 // histPct reads a percentile off a histogram's buckets (after − before) as

@@ -18,7 +18,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -37,6 +36,7 @@ import (
 	"time"
 
 	"github.com/ascolto/ascolto/ari/arisim"
+	"github.com/ascolto/ascolto/bench/internal/scrape"
 	"github.com/ascolto/ascolto/store"
 )
 
@@ -97,7 +97,7 @@ func run(rate float64, duration, hold, media time.Duration, dbURL, bin string) e
 		return err
 	}
 	time.Sleep(1500 * time.Millisecond) // the mode poll
-	m0, err := scrape(base)
+	m0, err := scrape.Metrics(base)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func run(rate float64, duration, hold, media time.Duration, dbURL, bin string) e
 			case <-stop:
 				return
 			case <-t.C:
-				m, err := scrape(base)
+				m, err := scrape.Metrics(base)
 				if err != nil {
 					continue
 				}
@@ -168,7 +168,7 @@ func run(rate float64, duration, hold, media time.Duration, dbURL, bin string) e
 	}
 	close(stop)
 	time.Sleep(2 * time.Second) // last records
-	m1, err := scrape(base)
+	m1, err := scrape.Metrics(base)
 	if err != nil {
 		return err
 	}
@@ -232,40 +232,6 @@ func waitReady(base string, d time.Duration) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("ascolto not ready after %s", d)
-}
-
-// scrape reads a Prometheus text page into name{labels} -> value, summing
-// series of the same name under the bare name too, and keeping histogram
-// buckets as name_bucket{le="x"}.
-func scrape(base string) (map[string]float64, error) {
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") || line == "" {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		key := line[:i]
-		out[key] = v
-		if j := strings.IndexByte(key, '{'); j > 0 && !strings.HasSuffix(key[:j], "_bucket") {
-			out[key[:j]] += v
-		}
-	}
-	return out, sc.Err()
 }
 
 // quantile estimates a quantile from a histogram's buckets by linear

@@ -113,18 +113,10 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 	r.db = openEnvStore(t, r.envs)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("ascolto's log (end):\n%s", lastLines(r.s.log(), 80))
+			t.Logf("ascolto's log (end):\n%s", asttest.Tail(r.s.log(), 80))
 		}
 	})
 	return r
-}
-
-func lastLines(s string, n int) string {
-	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, "\n")
 }
 
 // record waits for the closed record of the caller's call (and, for a call
@@ -419,11 +411,11 @@ func TestRealAsteriskFailedFax(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no fax job for the failed reception: %v\n%s", err, lastLines(r.ast.Log(), 40))
+			t.Fatalf("no fax job for the failed reception: %v\n%s", err, asttest.Tail(r.ast.Log(), 40))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	if !strings.Contains(r.ast.Log(), "UserEvent(\"PJSIP/trunk-") {
-		t.Errorf("the h extension's UserEvent did not run:\n%s", lastLines(r.ast.Log(), 40))
+		t.Errorf("the h extension's UserEvent did not run:\n%s", asttest.Tail(r.ast.Log(), 40))
 	}
 }

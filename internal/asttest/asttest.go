@@ -295,7 +295,7 @@ func (a *Asterisk) waitBooted(done chan struct{}) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-done:
-			return fmt.Errorf("asttest: asterisk exited during boot; log:\n%s", tail(a.Log(), 60))
+			return fmt.Errorf("asttest: asterisk exited during boot; log:\n%s", Tail(a.Log(), 60))
 		default:
 		}
 		out, err := a.CLI("core waitfullybooted")
@@ -305,7 +305,7 @@ func (a *Asterisk) waitBooted(done chan struct{}) error {
 		last = out
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("asttest: asterisk not fully booted in 60 s (%s); log:\n%s", last, tail(a.Log(), 60))
+	return fmt.Errorf("asttest: asterisk not fully booted in 60 s (%s); log:\n%s", last, Tail(a.Log(), 60))
 }
 
 // CLI runs one CLI command (asterisk -rx) and returns its output.
@@ -338,33 +338,32 @@ func (a *Asterisk) PID() int {
 
 // Stop stops Asterisk ("core stop now", then SIGKILL by PID after 10 s).
 func (a *Asterisk) Stop() {
-	a.mu.Lock()
-	cmd, done := a.cmd, a.done
-	a.cmd = nil
-	a.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	a.CLI("core stop now")
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+	if cmd, done := a.release(); cmd != nil {
+		a.CLI("core stop now")
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
 	}
 }
 
 // Kill ends Asterisk with SIGKILL, as a crash would.
 func (a *Asterisk) Kill() {
+	if cmd, done := a.release(); cmd != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+}
+
+// release takes the running process out of a, for Stop and Kill.
+func (a *Asterisk) release() (*exec.Cmd, chan struct{}) {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	cmd, done := a.cmd, a.done
 	a.cmd = nil
-	a.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	<-done
+	return cmd, done
 }
 
 // Restart starts Asterisk again with the same configuration and ports.
@@ -392,7 +391,7 @@ func (a *Asterisk) keepLog() {
 			return
 		}
 	}
-	a.t.Logf("Asterisk's full.log (end):\n%s", tail(a.Log(), 150))
+	a.t.Logf("Asterisk's full.log (end):\n%s", Tail(a.Log(), 150))
 }
 
 // MissingSounds lists the sound files Asterisk could not find so far.
@@ -406,7 +405,8 @@ func (a *Asterisk) MissingSounds() []string {
 	return out
 }
 
-func tail(s string, n int) string {
+// Tail is the last n lines of s.
+func Tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

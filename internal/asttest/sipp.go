@@ -153,7 +153,7 @@ func startSIPp(t T, name string, port int, scenario string, args ...string) *SIP
 		if t.Failed() {
 			errs, _ := os.ReadFile(scenario + ".errors")
 			if len(errs) > 0 {
-				t.Logf("sipp %s unexpected messages:\n%s", name, tail(string(errs), 80))
+				t.Logf("sipp %s unexpected messages:\n%s", name, Tail(string(errs), 80))
 			}
 		}
 	})
@@ -170,7 +170,7 @@ func (s *SIPp) Wait(timeout time.Duration) {
 		s.t.Fatalf("sipp %s still running after %s", s.Name, timeout)
 	}
 	if s.err != nil {
-		s.t.Fatalf("sipp %s: %v\n%s", s.Name, s.err, tail(s.out.String(), 40))
+		s.t.Fatalf("sipp %s: %v\n%s", s.Name, s.err, Tail(s.out.String(), 40))
 	}
 }
 
