@@ -381,17 +381,16 @@ func (a *Asterisk) Log() string {
 	return string(b)
 }
 
-// keepLog saves full.log where the test's artifacts go: the folder named by
-// ASCOLTO_TEST_ARTIFACTS, else the end of it in the test's output.
+// keepLog shows the end of full.log in the test's output and, when
+// ASCOLTO_TEST_ARTIFACTS names a folder, saves the whole of it there.
 func (a *Asterisk) keepLog() {
+	a.t.Logf("Asterisk's full.log (end):\n%s", Tail(a.Log(), 150))
 	if d := os.Getenv("ASCOLTO_TEST_ARTIFACTS"); d != "" {
 		name := strings.NewReplacer("/", "_", " ", "_").Replace(a.t.Name()) + "-asterisk-full.log"
 		if os.MkdirAll(d, 0o755) == nil && os.WriteFile(filepath.Join(d, name), []byte(a.Log()), 0o644) == nil {
 			a.t.Logf("Asterisk's full.log kept as %s", filepath.Join(d, name))
-			return
 		}
 	}
-	a.t.Logf("Asterisk's full.log (end):\n%s", Tail(a.Log(), 150))
 }
 
 // MissingSounds lists the sound files Asterisk could not find so far.
