@@ -42,14 +42,17 @@ type router struct {
 	queues  map[string]store.Queue     // name -> settings
 	holds   map[string]bool            // holding bridges known to exist
 
-	snap     atomic.Pointer[acd.Snapshot]
-	live     atomic.Pointer[LiveSnapshot]
-	rates    arrivals
-	records  *recorder
-	seq      atomic.Int64
-	mu       sync.Mutex // guards reach, read by the console outside the actor
-	reach    map[string]bool
-	snapshot func(LiveSnapshot) // published after each refresh (console hub), may be nil
+	snap    atomic.Pointer[acd.Snapshot]
+	live    atomic.Pointer[LiveSnapshot]
+	rates   arrivals
+	records *recorder
+	seq     atomic.Int64
+	mu      sync.Mutex // guards reach and earlyPhones, read by the console outside the actor
+	reach   map[string]bool
+	// earlyPhones holds phones' states (device -> reachable) that arrived before
+	// the engine was built: r.agents is not the actor's to read until then.
+	earlyPhones map[string]bool
+	snapshot    func(LiveSnapshot) // published after each refresh (console hub), may be nil
 	// onAgent and onRing tell the console (hooks set by Desk.Attach before Run).
 	onAgent func(acd.AgentChanged, store.Agent)
 	onRing  func(call, agent, queue string, a store.Agent, info CallInfo)
@@ -80,7 +83,7 @@ type acdSave struct {
 func newRouter(ctl *Controller) *router {
 	return &router{ctl: ctl, log: ctl.log.Named("acd"), in: make(chan func(), 4096), built: make(chan struct{}),
 		callers: map[string]*call{}, legs: map[string]map[string]*leg{}, agents: map[string]store.Agent{},
-		queues: map[string]store.Queue{}, holds: map[string]bool{}, reach: map[string]bool{},
+		queues: map[string]store.Queue{}, holds: map[string]bool{}, reach: map[string]bool{}, earlyPhones: map[string]bool{},
 		records: newRecorder(ctl), usernames: map[string]string{}, lastCall: map[string]string{}, info: map[string]CallInfo{},
 		saves: make(chan acdSave, 1)}
 }
@@ -319,22 +322,25 @@ func (r *router) dialCallback(d acd.DialCallback) {
 
 // endpointState follows an agent's phone: an offline endpoint is never rung.
 func (r *router) endpointState(ep ari.EndpointData) {
-	name := ep.Technology + "/" + ep.Resource
-	reachable := ep.State == "online"
-	r.post(func() {
-		for ext, a := range r.agents {
-			if a.Endpoint == name {
-				r.setReachable(ext, reachable)
-			}
-		}
-	})
+	r.phoneState(ep.Technology+"/"+ep.Resource, ep.State == "online")
 }
 
 // deviceState takes a phone's device state: it can ring unless Asterisk
 // says it is unavailable (no reachable contact) or invalid.
 func (r *router) deviceState(device, state string) {
-	reachable := state != "UNAVAILABLE" && state != "INVALID"
+	r.phoneState(device, state != "UNAVAILABLE" && state != "INVALID")
+}
+
+// phoneState applies a phone's reachability to the agents whose phone it
+// is; before the engine exists it is kept for build.
+func (r *router) phoneState(device string, reachable bool) {
 	r.post(func() {
+		if !r.isBuilt() {
+			r.mu.Lock()
+			r.earlyPhones[device] = reachable
+			r.mu.Unlock()
+			return
+		}
 		for ext, a := range r.agents {
 			if a.Endpoint == device {
 				r.setReachable(ext, reachable)
@@ -646,6 +652,9 @@ func (r *router) build(ctx context.Context, waiting []adopted, connected []conne
 	for _, a := range as {
 		r.agents[a.Extension] = a
 		r.mu.Lock()
+		if v, ok := r.earlyPhones[a.Endpoint]; ok {
+			r.reach[a.Extension] = v
+		}
 		reach, known := r.reach[a.Extension]
 		r.usernames[a.Extension] = a.Username
 		r.mu.Unlock()
