@@ -170,6 +170,20 @@ func (r *realRig) heard(caller string) []string {
 	return out
 }
 
+// eventually waits until cond holds, polling.
+func (r *realRig) eventually(what string, d time.Duration, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%s: not within %s", what, d)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
 func (r *realRig) noMissingSounds() {
 	r.t.Helper()
 	if m := r.ast.MissingSounds(); len(m) > 0 {
@@ -417,5 +431,41 @@ func TestRealAsteriskFailedFax(t *testing.T) {
 	}
 	if !strings.Contains(r.ast.Log(), "UserEvent(\"PJSIP/trunk-") {
 		t.Errorf("the h extension's UserEvent did not run:\n%s", asttest.Tail(r.ast.Log(), 40))
+	}
+}
+
+// TestRealAsteriskControllerKilled: with one caller talking to the only
+// agent and another waiting, the controller dies (kill -9) and a new one
+// starts: the talk goes on in Asterisk, the waiting caller is served once
+// the agent is free, and each record is closed once.
+func TestRealAsteriskControllerKilled(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Mode: []string{"emergency", "--reason", "Test kill -9"},
+		Phones: &asttest.PhoneSpec{Ring: 300 * time.Millisecond, Talk: 12 * time.Second}, Seats: []string{"2201"}})
+	first := r.ast.Call(t, asttest.CallSpec{From: "+390862600001", Keys: "1500ms:1", Wait: 2 * time.Minute})
+	// The first caller talks with the agent (after the emergency and 112 notices).
+	r.eventually("the first caller talking", 60*time.Second, func() bool {
+		out, _, _ := cli(t, r.envs, "queue", "status")
+		return regexp.MustCompile(`(?m)^2201\s.*in chiamata`).MatchString(out)
+	})
+	second := r.ast.Call(t, asttest.CallSpec{From: "+390862600002", Keys: "1500ms:1", Wait: 2 * time.Minute})
+	// The second caller reaches the queue while the first talks.
+	r.eventually("the second caller waiting", 60*time.Second, func() bool {
+		calls, _ := r.db.Calls(context.Background(), store.CallFilter{Caller: ptr("+390862600002")})
+		return len(calls) == 1 && !calls[0].QueuedAt.IsZero()
+	})
+	r.s.cmd.Process.Kill()
+	r.s.cmd.Wait()
+	r.s = startServe(t, r.envs)
+	first.Wait(2 * time.Minute)
+	second.Wait(2 * time.Minute)
+	for _, from := range []string{"+390862600001", "+390862600002"} {
+		rec := r.record(from)
+		if rec.Outcome != "answered" || rec.Agent != "2201" || rec.HangupBy != "agent" {
+			t.Errorf("%s: record %+v", from, rec)
+		}
+	}
+	if out := r.ast.MustCLI("core show channels count"); !strings.Contains(out, "0 active channels") {
+		t.Errorf("channels left in Asterisk:\n%s", out)
 	}
 }
