@@ -180,7 +180,7 @@ func seats(n int) []string {
 
 // appQueue is the reference: app_queue loaded (production leaves it off),
 // one queue with every seat, and an extension that answers and queues.
-func appQueueOptions(exts []string, ring time.Duration) asttest.Options {
+func appQueueOptions(exts []string) asttest.Options {
 	var q strings.Builder
 	q.WriteString("[general]\npersistentmembers = no\nshared_lastcall = yes\n\n[bench]\nstrategy = leastrecent\ntimeout = 15\nretry = 0\n" +
 		"wrapuptime = 0\nringinuse = no\nautofill = yes\nannounce-frequency = 0\nperiodic-announce-frequency = 0\n" +
@@ -202,7 +202,7 @@ func measure(r *runner, sys, bin, dbURL string, rate float64, seconds, agents in
 	opts := asttest.Options{}
 	to := "800840840"
 	if sys == "app_queue" {
-		opts = appQueueOptions(exts, ring)
+		opts = appQueueOptions(exts)
 		to = "800849999"
 	}
 	opts.PJSIP = asttest.Seats(phones.Port, exts...)

@@ -193,8 +193,8 @@ func (s *SIPp) Stop() {
 
 func freeUDP(t T, ip string) int {
 	t.Helper()
-	// SIPp uses the media port and the next one for RTCP; -rtp_echo the
-	// one after: keep them even and clear of each other by asking twice.
+	// SIPp uses the media port, the next one for RTCP and, with -rtp_echo,
+	// the two after: an even port whose next three are free too.
 	for i := 0; i < 50; i++ {
 		u, err := net.ListenPacket("udp", ip+":0")
 		if err != nil {
