@@ -469,3 +469,29 @@ func TestRealAsteriskControllerKilled(t *testing.T) {
 		t.Errorf("channels left in Asterisk:\n%s", out)
 	}
 }
+
+// TestRealAsteriskCrash: Asterisk is killed (kill -9) with a caller
+// waiting in a queue and started again: ascolto reconnects by itself,
+// closes the lost call's record once, and serves the next caller.
+func TestRealAsteriskCrash(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Flow: "name: coda\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: informazioni\n"})
+	lost := "+390862700001"
+	r.ast.Call(t, asttest.CallSpec{From: lost, Wait: time.Minute}) // ended by the crash; its SIPp is stopped at cleanup
+	r.eventually("the caller waiting", 30*time.Second, func() bool {
+		calls, _ := r.db.Calls(context.Background(), store.CallFilter{Caller: &lost})
+		return len(calls) == 1 && !calls[0].QueuedAt.IsZero()
+	})
+	r.ast.Kill()
+	r.ast.Restart()
+	rec := r.record(lost)
+	if rec.Outcome != "abandoned-queue" || rec.HangupBy != "unknown" {
+		t.Errorf("the lost call's record %+v", rec)
+	}
+	r.eventually("ascolto ready again", 60*time.Second, func() bool { code, _ := getReady(t, r.s.base); return code == 200 })
+	next := "+390862700002"
+	r.ast.Call(t, asttest.CallSpec{From: next, HangUpAfter: 3 * time.Second}).Wait(time.Minute)
+	if rec := r.record(next); rec.Outcome != "abandoned-queue" || rec.Queue != "informazioni" || rec.HangupBy != "caller" {
+		t.Errorf("the call after the restart: %+v", rec)
+	}
+}
