@@ -286,7 +286,7 @@ func TestRealAsteriskIVRClosedAndMessage(t *testing.T) {
 		r.ast.Call(t, asttest.CallSpec{From: "+390862200002", Keys: "12s:4 24s:#"}).Wait(time.Minute)
 		rec := r.record("+390862200002")
 		got := r.heard("+390862200002")
-		if !isPrefixSeq(got, []string{"it:benvenuto", "it:per-inglese", "it:avviso-emergenza", "it:registra-messaggio"}) ||
+		if !inOrder(got, []string{"it:benvenuto", "it:per-inglese", "it:avviso-emergenza", "it:registra-messaggio"}) ||
 			!slices.Contains(got, "it:messaggio-registrato") || !slices.Contains(got, "it:arrivederci") {
 			t.Errorf("heard %v", got)
 		}
@@ -307,9 +307,9 @@ func TestRealAsteriskIVRClosedAndMessage(t *testing.T) {
 	})
 }
 
-// isPrefixSeq reports whether want appears in got in order (not
+// inOrder reports whether want appears in got in order (not
 // necessarily adjacent: music and position announcements may come between).
-func isPrefixSeq(got, want []string) bool {
+func inOrder(got, want []string) bool {
 	i := 0
 	for _, g := range got {
 		if i < len(want) && g == want[i] {
