@@ -44,7 +44,7 @@ func setQueue(t *testing.T, r *rig, name string, edit func(q *store.Queue)) {
 func login(t *testing.T, r *rig, exts ...string) {
 	t.Helper()
 	for _, ext := range exts {
-		if res := r.ctl.AgentCommand("login", ext, "", "test"); res != "ok" {
+		if res := r.ctl.AgentCommand(bg, "login", ext, "", "test"); res != "ok" {
 			t.Fatalf("login %s: %s", ext, res)
 		}
 	}
@@ -368,7 +368,7 @@ func TestReloadRenamesAndMovesAnAgent(t *testing.T) {
 	if err := r.db.SaveAgent(bg, &a, "test"); err != nil {
 		t.Fatal(err)
 	}
-	if res := r.ctl.Reload(); res != "ok" {
+	if res := r.ctl.Reload(bg); res != "ok" {
 		t.Fatalf("reload: %s", res)
 	}
 	r.eventually("the wallboard shows the new name and site", func() bool {

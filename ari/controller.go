@@ -63,8 +63,12 @@ type Controller struct {
 	wg         sync.WaitGroup
 	state      atomic.Value // string
 	conns      atomic.Int64
-	runCtx     context.Context
-	stopped    chan struct{}
+	// runCtx is the context of everything the controller starts: made at
+	// construction (so a Dial before Run reads no nil), ended when Run's
+	// context ends.
+	runCtx    context.Context
+	cancelRun context.CancelFunc
+	stopped   chan struct{}
 }
 
 // FaxSink takes a received fax: the intake turns it into a case.
@@ -115,6 +119,7 @@ func New(o Options) (*Controller, error) {
 	rand.Read(b)
 	c := &Controller{o: o, log: o.Log, nonce: hex.EncodeToString(b), m: newMetrics(o.Registry),
 		chans: map[string]owner{}, stopped: make(chan struct{})}
+	c.runCtx, c.cancelRun = context.WithCancel(context.Background())
 	c.router = newRouter(c)
 	if o.Registry != nil {
 		o.Registry.MustRegister(newKPICollector(c.router))
@@ -161,7 +166,10 @@ func (c *Controller) setState(ready bool, s string) {
 // calls live on in Asterisk and the next controller re-adopts them.
 func (c *Controller) Run(ctx context.Context) error {
 	defer close(c.stopped)
-	c.runCtx = ctx
+	context.AfterFunc(ctx, c.cancelRun)
+	ctx = c.runCtx
+	recStop, recDone := make(chan struct{}), make(chan struct{})
+	go func() { defer close(recDone); c.router.records.run(recStop) }()
 	c.wg.Add(1)
 	go func() { defer c.wg.Done(); c.router.run(ctx) }()
 	c.wg.Add(1)
@@ -188,6 +196,8 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	c.setState(false, "stopped")
 	c.wg.Wait()
+	close(recStop) // last: the goroutines above may have recorded on their way out
+	<-recDone
 	return nil
 }
 
@@ -237,7 +247,15 @@ func (c *Controller) connectOnce(ctx context.Context) (bool, error) {
 	c.setState(true, fmt.Sprintf("connected to Asterisk %s as %s", info.System.Version, c.o.Client.app))
 	// Reconcile concurrently with reading: events that arrive meanwhile go
 	// to the calls as usual, and adoption is idempotent per channel.
+	// The reconciliation belongs to this connection: when it fails, what
+	// the reconciliation read is stale (Asterisk may have restarted), so it
+	// stops, and the next connection's own reconciliation takes over.
+	rctx, cancel := context.WithCancel(ctx)
+	reconciled := make(chan struct{})
+	defer func() { cancel(); <-reconciled }()
+	ctx = rctx
 	go func() {
+		defer close(reconciled)
 		// A failed reconciliation (the database blinked) is retried: until
 		// it succeeds the ACD may not even exist.
 		wait := time.Second
@@ -257,7 +275,7 @@ func (c *Controller) connectOnce(ctx context.Context) (bool, error) {
 			wait = min(wait*2, 30*time.Second)
 		}
 	}()
-	err = ec.run(ctx, c.o.Clock.Now, c.dispatch, c.skip)
+	err = ec.run(rctx, c.o.Clock.Now, c.dispatch, c.skip)
 	return true, err
 }
 
@@ -424,6 +442,15 @@ func (c *Controller) forget(id string, o owner) {
 // callers it finds waiting back in line in their original order.
 func (c *Controller) reconcile(ctx context.Context) error {
 	start := time.Now()
+	// Only channels known before Asterisk is asked can be judged by its
+	// answer: a call whose StasisStart arrives while the lists are read is
+	// not in them, and is not gone.
+	c.mu.Lock()
+	before := make(map[string]bool, len(c.chans))
+	for id := range c.chans {
+		before[id] = true
+	}
+	c.mu.Unlock()
 	app, err := c.o.Client.Application(ctx)
 	if err != nil {
 		return fmt.Errorf("ari: reconcile: %w", err)
@@ -473,6 +500,9 @@ func (c *Controller) reconcile(ctx context.Context) error {
 	var staleLegs []string
 	c.mu.Lock()
 	for id, o := range c.chans {
+		if !before[id] {
+			continue
+		}
 		if _, ok := alive[id]; ok {
 			o.box().put(msg{kind: msgResync})
 			resynced++

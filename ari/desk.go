@@ -90,7 +90,10 @@ func (d *Desk) Attach(p Publisher) {
 	r := d.ctl.router
 	r.snapshot = func(s LiveSnapshot) { p.PublishSnapshot(d.snapshotView(s)) }
 	r.onAgent = func(ch acd.AgentChanged, a store.Agent) { p.PublishAgent(d.agentView(a, ch)) }
-	r.onRing = func(call, agent, queue string, a store.Agent, info CallInfo) { go d.offer(call, queue, a, info) }
+	r.onRing = func(call, agent, queue string, a store.Agent, info CallInfo) {
+		d.ctl.wg.Add(1) // called on the actor, which holds the group open
+		go func() { defer d.ctl.wg.Done(); d.offer(call, queue, a, info) }()
+	}
 	r.onTransferRefused = func(agent string, t RefusedTransfer) {
 		r.mu.Lock()
 		user := r.usernames[agent]
@@ -223,12 +226,12 @@ func (d *Desk) SetAgentState(ctx context.Context, by console.Actor, agentID stri
 		actor = by.Username + " (" + by.Role + ")"
 	}
 	for _, s := range steps {
-		if res := d.ctl.AgentCommand(s[0], agentID, s[1], actor); res != "ok" {
+		if res := d.ctl.AgentCommand(ctx, s[0], agentID, s[1], actor); res != "ok" {
 			return d.viewOf(cur), fmt.Errorf("%w: %s", console.ErrRefused, strings.TrimPrefix(res, "error: "))
 		}
 	}
 	// The console audits the person's action; the ACD's change is in the queue log.
-	d.ctl.router.refreshNow()
+	d.ctl.router.refreshNow(ctx)
 	return d.viewOf(cur), nil
 }
 
@@ -297,11 +300,11 @@ func (d *Desk) CallAction(ctx context.Context, by console.Actor, agentID string,
 	var res string
 	switch a.Action {
 	case console.CallHangup:
-		res = d.ctl.hangupAgent(agentID)
+		res = d.ctl.hangupAgent(ctx, agentID)
 	case console.CallHold, console.CallUnhold:
-		res = d.ctl.hold(agentID, a.Action == console.CallHold)
+		res = d.ctl.hold(ctx, agentID, a.Action == console.CallHold)
 	case console.CallTransfer:
-		call := d.ctl.agentCall(agentID)
+		call := d.ctl.agentCall(ctx, agentID)
 		if call == "" {
 			return fmt.Errorf("%w: no call to transfer", console.ErrRefused)
 		}
@@ -310,9 +313,9 @@ func (d *Desk) CallAction(ctx context.Context, by console.Actor, agentID string,
 			return fmt.Errorf("%w: say where to transfer (a queue or a number)", console.ErrRefused)
 		}
 		if isPhoneNumber(target) {
-			res = d.ctl.Transfer(call, "", target, by.Username)
+			res = d.ctl.Transfer(ctx, call, "", target, by.Username)
 		} else {
-			res = d.ctl.Transfer(call, target, "", by.Username)
+			res = d.ctl.Transfer(ctx, call, target, "", by.Username)
 		}
 	case console.CallAnswer:
 		return fmt.Errorf("%w: answer on your phone (the softphone in the page, or your desk phone)", console.ErrRefused)
@@ -344,7 +347,7 @@ func isPhoneNumber(s string) bool {
 func (d *Desk) SaveDisposition(ctx context.Context, by console.Actor, agentID string, in console.Disposition) (console.DispositionResult, error) {
 	channel := in.Call
 	if channel == "" {
-		channel = d.ctl.agentLastCall(agentID)
+		channel = d.ctl.agentLastCall(ctx, agentID)
 	}
 	if channel == "" {
 		return console.DispositionResult{}, fmt.Errorf("%w: no call to record", console.ErrRefused)
@@ -521,7 +524,7 @@ func (d *Desk) Supervise(ctx context.Context, by console.Actor, agentID, mode st
 	if endpoint == "" {
 		return fmt.Errorf("%w: you have no phone (seat) to listen with; an admin can assign one with `ascolto agent add`", console.ErrRefused)
 	}
-	if res := d.ctl.supervise(agentID, mode, endpoint, by.Username); res != "ok" {
+	if res := d.ctl.supervise(ctx, agentID, mode, endpoint, by.Username); res != "ok" {
 		return fmt.Errorf("%w: %s", console.ErrRefused, strings.TrimPrefix(res, "error: "))
 	}
 	return nil // the console audits the supervisor's action
@@ -542,9 +545,9 @@ func (d *Desk) MoveAgent(ctx context.Context, by console.Actor, agentID, from, t
 			return fmt.Errorf("%w: %v", console.ErrRefused, err)
 		}
 	}
-	if res := d.ctl.Reload(); res != "ok" {
+	if res := d.ctl.Reload(ctx); res != "ok" {
 		return fmt.Errorf("%w: %s", console.ErrRefused, strings.TrimPrefix(res, "error: "))
 	}
-	d.ctl.router.refreshNow()
+	d.ctl.router.refreshNow(ctx)
 	return nil
 }

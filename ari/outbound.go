@@ -174,7 +174,11 @@ func (o *Outbound) handle(m msg) bool {
 			case <-o.answered:
 			default:
 				now := o.ctl.o.Clock.Now()
-				go o.ctl.o.Store.UpdateCall(context.Background(), o.id, store.CallUpdate{AnsweredAt: &now})
+				o.ctl.wg.Add(1)
+				go func() {
+					defer o.ctl.wg.Done()
+					o.ctl.o.Store.UpdateCall(context.Background(), o.id, store.CallUpdate{AnsweredAt: &now})
+				}()
 				close(o.answered)
 			}
 		case *ari.ChannelDtmfReceived:

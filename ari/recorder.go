@@ -81,11 +81,17 @@ func (w *recorder) snapshot(s LiveSnapshot) {
 	w.poke()
 }
 
-func (w *recorder) run(ctx context.Context) {
+// run writes until stop is closed, then writes what is left and returns.
+// Its lifetime is not the controller's context: Controller.Run closes stop
+// only after the actor and every call goroutine have ended, so what they
+// decided on the way out is written too, and no write in flight is cut
+// short by the shutdown (records were lost that way).
+func (w *recorder) run(stop <-chan struct{}) {
+	ctx := context.Background()
 	for {
 		select {
-		case <-ctx.Done():
-			w.flush(context.Background()) // what was decided before the stop is still written
+		case <-stop:
+			w.flush(ctx)
 			return
 		case <-w.wake:
 		}
@@ -136,8 +142,7 @@ func (w *recorder) flush(ctx context.Context) {
 		}
 		if snap != nil {
 			if b, err := json.Marshal(snap); err == nil {
-				// At shutdown the last snapshot may be cut short: the next start writes its own.
-				if err := w.ctl.o.Store.SaveACDSnapshot(ctx, snap.At, string(b)); err != nil && ctx.Err() == nil {
+				if err := w.ctl.o.Store.SaveACDSnapshot(ctx, snap.At, string(b)); err != nil {
 					w.ctl.log.Warn("ACD snapshot not stored", zap.Error(err))
 				}
 			}

@@ -28,6 +28,9 @@ type router struct {
 	ctl *Controller
 	log *zap.Logger
 	in  chan func()
+	// started and stopped bound the actor's life: ask waits for the first
+	// and gives up at the second, so nobody waits on an actor that is gone.
+	started, stopped chan struct{}
 
 	eng     *acd.Engine
 	cause   time.Time     // when the event being handled happened, for the ring delay
@@ -82,6 +85,7 @@ type acdSave struct {
 
 func newRouter(ctl *Controller) *router {
 	return &router{ctl: ctl, log: ctl.log.Named("acd"), in: make(chan func(), 4096), built: make(chan struct{}),
+		started: make(chan struct{}), stopped: make(chan struct{}),
 		callers: map[string]*call{}, legs: map[string]map[string]*leg{}, agents: map[string]store.Agent{},
 		queues: map[string]store.Queue{}, holds: map[string]bool{}, reach: map[string]bool{}, earlyPhones: map[string]bool{},
 		records: newRecorder(ctl), usernames: map[string]string{}, lastCall: map[string]string{}, info: map[string]CallInfo{},
@@ -95,15 +99,62 @@ func (r *router) post(f func()) {
 	case r.in <- f:
 	default:
 		r.log.Warn("ACD inbox full; waiting")
-		r.in <- f
+		select {
+		case r.in <- f:
+		case <-r.stopped: // nobody would run it
+		}
 	}
+}
+
+// errACDStopped answers those who ask an actor that has stopped.
+var errACDStopped = errors.New("the ACD has stopped")
+
+// ask runs f on the actor and returns what it returns. It waits only as
+// long as ctx lasts and the actor runs: an HTTP handler asking before the
+// controller started or after it stopped gets an error, not a hang.
+func ask[T any](ctx context.Context, r *router, f func() T) (T, error) {
+	var zero T
+	select {
+	case <-r.started:
+	case <-r.stopped:
+		return zero, errACDStopped
+	case <-ctx.Done():
+		return zero, fmt.Errorf("the ACD has not started: %w", ctx.Err())
+	}
+	done := make(chan T, 1)
+	select {
+	case r.in <- func() { done <- f() }:
+	case <-r.stopped:
+		return zero, errACDStopped
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+	select {
+	case v := <-done:
+		return v, nil
+	case <-r.stopped:
+		return zero, errACDStopped
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+}
+
+// askResult is ask for the actor's "ok" / "error: …" answers.
+func askResult(ctx context.Context, r *router, f func() string) string {
+	res, err := ask(ctx, r, f)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return res
 }
 
 // run is the actor's loop.
 func (r *router) run(ctx context.Context) {
-	go r.records.run(ctx)
+	close(r.started)
+	defer close(r.stopped)
 	snapEvery := r.ctl.o.Clock.NewTimer(time.Second)
-	go r.pollCommands(ctx)
+	r.ctl.wg.Add(1)
+	go func() { defer r.ctl.wg.Done(); r.pollCommands(ctx) }()
 	saverDone := make(chan struct{})
 	go func() { defer close(saverDone); r.saver(ctx) }()
 	for {
@@ -557,7 +608,8 @@ func (r *router) agentCommand(kind, ext, arg, actor string) string {
 	r.agents[ext] = a
 	r.records.agentState(ext, a.LoggedIn, a.Paused, a.Reason, actor)
 	if kind == "login" && r.onLogin != nil && a.Username != "" {
-		go r.onLogin(a.Username)
+		r.ctl.wg.Add(1)
+		go func() { defer r.ctl.wg.Done(); r.onLogin(a.Username) }()
 	}
 	return "ok"
 }
@@ -644,13 +696,16 @@ func (r *router) build(ctx context.Context, waiting []adopted, connected []conne
 	if err != nil {
 		return err
 	}
+	// build runs on the reconciling goroutine while the actor already
+	// serves events and commands: the actor's own fields are filled in on
+	// the actor, below; here only local copies are written.
 	st := acd.State{At: r.now(), Emergency: r.ctl.o.Live.Mode().Mode == "emergency"}
+	queues := make(map[string]store.Queue, len(qs))
 	for _, q := range qs {
-		r.queues[q.Name] = q
+		queues[q.Name] = q
 		st.Queues = append(st.Queues, engineQueue(q))
 	}
 	for _, a := range as {
-		r.agents[a.Extension] = a
 		r.mu.Lock()
 		if v, ok := r.earlyPhones[a.Endpoint]; ok {
 			r.reach[a.Extension] = v
@@ -665,7 +720,7 @@ func (r *router) build(ctx context.Context, waiting []adopted, connected []conne
 		var saved acd.State
 		if json.Unmarshal([]byte(body), &saved) == nil {
 			for _, c := range saved.Calls {
-				if _, ok := r.queues[c.Queue]; ok && owedCallback(c.Status) {
+				if _, ok := queues[c.Queue]; ok && owedCallback(c.Status) {
 					st.Calls = append(st.Calls, c)
 				}
 			}
@@ -674,9 +729,9 @@ func (r *router) build(ctx context.Context, waiting []adopted, connected []conne
 			}
 		}
 	}
-	r.countDay = r.day(st.At)
+	countDay := r.day(st.At)
 	for _, w := range waiting {
-		if _, ok := r.queues[w.rec.Queue]; !ok {
+		if _, ok := queues[w.rec.Queue]; !ok {
 			continue
 		}
 		arrived := w.rec.QueuedAt
@@ -688,7 +743,7 @@ func (r *router) build(ctx context.Context, waiting []adopted, connected []conne
 	}
 	var legs []*leg
 	for _, cc := range connected {
-		if _, ok := r.queues[cc.rec.Queue]; !ok || cc.leg == "" {
+		if _, ok := queues[cc.rec.Queue]; !ok || cc.leg == "" {
 			continue
 		}
 		st.Calls = append(st.Calls, acd.Call{ID: cc.c.acdID, Queue: cc.rec.Queue, CallerID: cc.rec.Caller,
@@ -706,6 +761,13 @@ func (r *router) build(ctx context.Context, waiting []adopted, connected []conne
 	r.post(func() {
 		defer close(done)
 		r.eng = eng
+		for name, q := range queues {
+			r.queues[name] = q
+		}
+		for _, a := range as {
+			r.agents[a.Extension] = a
+		}
+		r.countDay = countDay
 		for _, w := range waiting {
 			r.callers[w.c.acdID] = w.c
 		}
@@ -726,7 +788,11 @@ func (r *router) build(ctx context.Context, waiting []adopted, connected []conne
 		r.rearm()
 		close(r.built)
 	})
-	<-done
+	select {
+	case <-done:
+	case <-r.stopped:
+		return errACDStopped
+	}
 	r.log.Info("ACD running", zap.Int("queues", len(st.Queues)), zap.Int("agents", len(st.Agents)),
 		zap.Int("calls_restored", len(st.Calls)))
 	return nil
@@ -958,10 +1024,8 @@ func (c *Controller) Live() *LiveSnapshot { return c.router.live.Load() }
 
 // AgentCommand logs an agent in or out, or pauses or unpauses them, as
 // the console does; it returns "ok" or what went wrong.
-func (c *Controller) AgentCommand(kind, ext, arg, actor string) string {
-	done := make(chan string, 1)
-	c.router.post(func() { done <- c.router.agentCommand(kind, ext, arg, actor) })
-	return <-done
+func (c *Controller) AgentCommand(ctx context.Context, kind, ext, arg, actor string) string {
+	return askResult(ctx, c.router, func() string { return c.router.agentCommand(kind, ext, arg, actor) })
 }
 
 // holdShards is how many holding bridges a queue's waiting callers are
@@ -986,10 +1050,8 @@ func callBridgeID(callID string) string { return "ascolto-call-" + callID }
 // Transfer moves a connected call, as the agent's blind transfer: to
 // another queue (the caller waits there, keeping priority) or to an
 // external number (the dialplan dials it). It returns "ok" or the reason.
-func (c *Controller) Transfer(callID, queue, number, actor string) string {
-	done := make(chan string, 1)
-	c.router.post(func() { done <- c.router.transfer(callID, queue, number, actor) })
-	return <-done
+func (c *Controller) Transfer(ctx context.Context, callID, queue, number, actor string) string {
+	return askResult(ctx, c.router, func() string { return c.router.transfer(callID, queue, number, actor) })
 }
 
 func (r *router) transfer(callID, queue, number, actor string) string {
@@ -1061,10 +1123,8 @@ func eventTime(ev acd.Event) time.Time {
 
 // refreshNow recomputes the live picture at once (after a person's action,
 // so their screen does not wait for the next second).
-func (r *router) refreshNow() {
-	done := make(chan struct{})
-	r.post(func() { r.refreshSnapshot(r.ctl.runCtx); close(done) })
-	<-done
+func (r *router) refreshNow(ctx context.Context) {
+	ask(ctx, r, func() struct{} { r.refreshSnapshot(r.ctl.runCtx); return struct{}{} })
 }
 
 // connectedLeg finds the leg an agent talks on, and its call.
@@ -1078,33 +1138,28 @@ func (r *router) connectedLeg(agent string) (*leg, string) {
 }
 
 // agentCall returns the call an agent is connected to ("" for none).
-func (c *Controller) agentCall(agent string) string {
-	done := make(chan string, 1)
-	c.router.post(func() { _, call := c.router.connectedLeg(agent); done <- call })
-	return <-done
+func (c *Controller) agentCall(ctx context.Context, agent string) string {
+	call, _ := ask(ctx, c.router, func() string { _, call := c.router.connectedLeg(agent); return call })
+	return call
 }
 
 // agentLastCall returns the call an agent talks on now or talked on last.
-func (c *Controller) agentLastCall(agent string) string {
-	done := make(chan string, 1)
-	c.router.post(func() {
+func (c *Controller) agentLastCall(ctx context.Context, agent string) string {
+	call, _ := ask(ctx, c.router, func() string {
 		if _, call := c.router.connectedLeg(agent); call != "" {
-			done <- call
-			return
+			return call
 		}
-		done <- c.router.lastCall[agent]
+		return c.router.lastCall[agent]
 	})
-	return <-done
+	return call
 }
 
 // hangupAgent ends the call an agent is on, from the desk.
-func (c *Controller) hangupAgent(agent string) string {
-	done := make(chan string, 1)
-	c.router.post(func() {
+func (c *Controller) hangupAgent(ctx context.Context, agent string) string {
+	return askResult(ctx, c.router, func() string {
 		l, _ := c.router.connectedLeg(agent)
 		if l == nil {
-			done <- "error: no call to hang up"
-			return
+			return "error: no call to hang up"
 		}
 		// Reported like the agent hanging up the phone.
 		l.mb.put(msg{kind: msgFunc, fn: func() {
@@ -1112,20 +1167,17 @@ func (c *Controller) hangupAgent(agent string) string {
 				l.log().Warn("agent's leg not hung up", zap.Error(err))
 			}
 		}})
-		done <- "ok"
+		return "ok"
 	})
-	return <-done
 }
 
 // hold puts the caller of an agent's call on hold (music) or back.
-func (c *Controller) hold(agent string, on bool) string {
-	done := make(chan string, 1)
-	c.router.post(func() {
+func (c *Controller) hold(ctx context.Context, agent string, on bool) string {
+	return askResult(ctx, c.router, func() string {
 		_, callID := c.router.connectedLeg(agent)
 		caller := c.router.callers[callID]
 		if caller == nil {
-			done <- "error: no call to hold"
-			return
+			return "error: no call to hold"
 		}
 		at := c.router.now()
 		var ev acd.Event = acd.Unhold{At: at, Call: callID}
@@ -1136,8 +1188,7 @@ func (c *Controller) hold(agent string, on bool) string {
 		c.router.execute(ds)
 		c.router.rearm()
 		if err != nil {
-			done <- "error: " + err.Error()
-			return
+			return "error: " + err.Error()
 		}
 		caller.do(func(cl *call) {
 			var err error
@@ -1150,9 +1201,8 @@ func (c *Controller) hold(agent string, on bool) string {
 				cl.log().Warn("hold not applied", zap.Bool("hold", on), zap.Error(err))
 			}
 		})
-		done <- "ok"
+		return "ok"
 	})
-	return <-done
 }
 
 // dispositionSaved ends an agent's wrap-up: the form is saved.
@@ -1161,10 +1211,8 @@ func (c *Controller) dispositionSaved(agent string) {
 }
 
 // Reload has the ACD re-read queues, agents and memberships.
-func (c *Controller) Reload() string {
-	done := make(chan string, 1)
-	c.router.post(func() { done <- c.router.reload(c.runCtx) })
-	return <-done
+func (c *Controller) Reload(ctx context.Context) string {
+	return askResult(ctx, c.router, func() string { return c.router.reload(c.runCtx) })
 }
 
 // CallInfo is what the IVR learnt about a caller, for the agent's screen pop.

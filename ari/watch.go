@@ -36,16 +36,14 @@ func (w *watch) log() *zap.Logger {
 }
 
 // supervise starts a supervision of the call an agent is on.
-func (c *Controller) supervise(agent, mode, endpoint, supervisor string) string {
+func (c *Controller) supervise(ctx context.Context, agent, mode, endpoint, supervisor string) string {
 	if mode != "listen" && mode != "whisper" && mode != "barge" {
 		return "error: mode must be listen, whisper or barge"
 	}
-	done := make(chan string, 1)
-	c.router.post(func() {
+	return askResult(ctx, c.router, func() string {
 		l, callID := c.router.connectedLeg(agent)
 		if l == nil {
-			done <- "error: agent " + agent + " is not on a call"
-			return
+			return "error: agent " + agent + " is not on a call"
 		}
 		seq := strconv.FormatInt(c.router.seq.Add(1), 10)
 		w := &watch{ctl: c, id: "ascolto-sup-" + c.nonce + "-" + seq, snoop: "ascolto-snoop-" + c.nonce + "-" + seq,
@@ -56,9 +54,8 @@ func (c *Controller) supervise(agent, mode, endpoint, supervisor string) string 
 		c.wg.Add(1)
 		go w.run(c.runCtx)
 		c.log.Info("supervision started", zap.String("mode", mode), zap.String("agent", agent), zap.String("by", supervisor))
-		done <- "ok"
+		return "ok"
 	})
-	return <-done
 }
 
 func (w *watch) run(ctx context.Context) {

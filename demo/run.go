@@ -171,7 +171,7 @@ func (r *Runner) Seed(ctx context.Context) error {
 		}
 		r.simUsers[ext] = user
 	}
-	if res := r.o.Ctl.Reload(); res != "ok" {
+	if res := r.o.Ctl.Reload(ctx); res != "ok" {
 		return fmt.Errorf("demo: reload: %s", res)
 	}
 	r.o.Desk.Train(r.transcript, r.saved)
@@ -186,7 +186,7 @@ func (r *Runner) Seed(ctx context.Context) error {
 		return nil
 	}
 	for i := 0; i < s.Agents; i++ {
-		if res := r.o.Ctl.AgentCommand("login", SimExt(i), "", "demo"); res != "ok" {
+		if res := r.o.Ctl.AgentCommand(ctx, "login", SimExt(i), "", "demo"); res != "ok" {
 			return fmt.Errorf("demo: log in %s: %s", SimExt(i), res)
 		}
 	}
@@ -324,7 +324,7 @@ func (r *Runner) watchArrivals(ctx context.Context, id int64) {
 				continue
 			}
 			r.o.Clock.AfterFunc(max(in, 0), func() {
-				if res := r.o.Ctl.AgentCommand("login", ext, "", p.Username); res != "ok" {
+				if res := r.o.Ctl.AgentCommand(ctx, "login", ext, "", p.Username); res != "ok" {
 					r.log.Warn("demo: on-call person did not sign in", zap.String("agent", ext), zap.String("result", res))
 				}
 			})

@@ -208,3 +208,45 @@ func (s *Server) AcceptOriginates() {
 	defer s.mu.Unlock()
 	s.refuse = nil
 }
+
+// Hold is a request held back by HoldNext: it is answered only after
+// Release, so a test can make something happen while the controller waits
+// on that answer (a call arriving in the middle of a reconciliation).
+type Hold struct {
+	method, path string
+	arrived      chan struct{}
+	release      chan struct{}
+}
+
+// HoldNext holds the next request for method and path (under /ari, e.g.
+// "GET", "/bridges") until Release.
+func (s *Server) HoldNext(method, path string) *Hold {
+	h := &Hold{method: method, path: path, arrived: make(chan struct{}), release: make(chan struct{})}
+	s.mu.Lock()
+	s.holds = append(s.holds, h)
+	s.mu.Unlock()
+	return h
+}
+
+// Arrived is closed when the held request has come in.
+func (h *Hold) Arrived() <-chan struct{} { return h.arrived }
+
+// Release lets the held request be answered.
+func (h *Hold) Release() { close(h.release) }
+
+func (h *Hold) park() {
+	close(h.arrived)
+	<-h.release
+}
+
+func (s *Server) takeHold(method, path string) *Hold {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, h := range s.holds {
+		if h.method == method && h.path == path {
+			s.holds = append(s.holds[:i], s.holds[i+1:]...)
+			return h
+		}
+	}
+	return nil
+}

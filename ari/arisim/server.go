@@ -52,6 +52,7 @@ type Server struct {
 	noise      bool
 	dtmfLen    time.Duration
 	refuse     *string
+	holds      []*Hold
 	chanFaults map[string]*chanFault
 	stats      statsCounters
 
@@ -221,6 +222,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if path == r.URL.Path {
 		s.writeJSON(w, http.StatusNotFound, errBody("Resource not found"))
 		return
+	}
+	if h := s.takeHold(r.Method, path); h != nil {
+		h.park()
 	}
 	segs := splitPath(path)
 	if len(segs) == 1 && segs[0] == "events" && r.Method == http.MethodGet {
