@@ -78,8 +78,12 @@ func TestRescueTagging(t *testing.T) {
 		arisim.WaitUntil("music on hold", hasHeard("moh:default")),
 		arisim.HangUp())
 	rep := r.wait(c)
-	if got := heard(rep); !slices.Equal(got, []string{"benvenuto", "menu-ordinario", "avviso-112", "moh:default"}) &&
-		!slices.Equal(got, []string{"benvenuto", "avviso-112", "moh:default"}) {
+	// The key cuts the greeting wherever it has got to (on a loaded machine
+	// the press lands later): some of it, then the 112 notice and the queue.
+	got := heard(rep)
+	n := len(got) - 2
+	if n < 1 || !slices.Equal(got[:n], []string{"benvenuto", "per-inglese", "menu-ordinario"}[:min(n, 3)]) ||
+		!slices.Equal(got[n:], []string{"avviso-112", "moh:default"}) {
 		t.Fatalf("heard %v", got)
 	}
 	rec := r.record(c.ChannelID())

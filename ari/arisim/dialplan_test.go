@@ -82,7 +82,7 @@ func TestDialplanApplications(t *testing.T) {
 
 	t.Run("Goto jumps and Set(CHANNEL(language)) changes the snapshot", func(t *testing.T) {
 		_, ev, _ := start(t, "jump")
-		evs := ev.drain(50 * time.Millisecond)
+		evs := ev.drainSome(50 * time.Millisecond)
 		if got := args(evs); got != "one-two,it" {
 			t.Fatalf("StasisStart args %s", got)
 		}
@@ -100,7 +100,7 @@ func TestDialplanApplications(t *testing.T) {
 		}
 		// h runs in the context the channel was in, and stops at Wait().
 		want := "Goto(,1) Set(GONE=h@in) NoOp(gone from ) Wait(1)"
-		if got := dialplanApps(ev.drain(50 * time.Millisecond)); got != want {
+		if got := dialplanApps(ev.drainSome(50 * time.Millisecond)); got != want {
 			t.Fatalf("ChannelDialplan %s, want %s", got, want)
 		}
 	})
@@ -118,7 +118,7 @@ func TestDialplanApplications(t *testing.T) {
 	t.Run("Playback plays each file in turn", func(t *testing.T) {
 		h, ev, c := start(t, "play")
 		h.clk.Advance(5 * time.Second)
-		if got := args(ev.drain(50 * time.Millisecond)); got != "SUCCESS" {
+		if got := args(ev.drainSome(50 * time.Millisecond)); got != "SUCCESS" {
 			t.Fatalf("StasisStart args %s", got)
 		}
 		rep := c.Report()
@@ -130,7 +130,7 @@ func TestDialplanApplications(t *testing.T) {
 	t.Run("Playback stops at a missing file", func(t *testing.T) {
 		h, ev, c := start(t, "missing")
 		h.clk.Advance(2 * time.Second)
-		if got := args(ev.drain(50 * time.Millisecond)); got != "FAILED" {
+		if got := args(ev.drainSome(50 * time.Millisecond)); got != "FAILED" {
 			t.Fatalf("StasisStart args %s", got)
 		}
 		if rep := c.Report(); len(rep.Heard) != 1 || rep.Heard[0].URI != "sound:one" {
@@ -144,7 +144,7 @@ func TestDialplanApplications(t *testing.T) {
 			t.Fatalf("Echo ended on 1: %s", got)
 		}
 		h.clk.Advance(2 * time.Second)
-		if got := args(ev.drain(50 * time.Millisecond)); got != "after-echo" {
+		if got := args(ev.drainSome(50 * time.Millisecond)); got != "after-echo" {
 			t.Fatalf("StasisStart args %s", got)
 		}
 		if rep := c.Report(); len(rep.Heard) != 1 || rep.Heard[0].URI != "echo" || rep.Heard[0].End.Sub(rep.Heard[0].Start) != 2560*time.Millisecond {
@@ -153,7 +153,7 @@ func TestDialplanApplications(t *testing.T) {
 	})
 	t.Run("Dial through the trunk to a SIP URI", func(t *testing.T) {
 		_, ev, c := start(t, "uri")
-		if got := args(ev.drain(50 * time.Millisecond)); got != "BUSY" {
+		if got := args(ev.drainSome(50 * time.Millisecond)); got != "BUSY" {
 			t.Fatalf("StasisStart args %s", got)
 		}
 		if rep := c.Report(); rep.Ended {
@@ -162,7 +162,7 @@ func TestDialplanApplications(t *testing.T) {
 	})
 	t.Run("Dial through the trunk to a bare number", func(t *testing.T) {
 		_, ev, _ := start(t, "bare")
-		evs := ev.drain(50 * time.Millisecond)
+		evs := ev.drainSome(50 * time.Millisecond)
 		if got := args(evs); got != "CHANUNAVAIL" {
 			t.Fatalf("StasisStart args %s", got)
 		}
@@ -175,7 +175,7 @@ func TestDialplanApplications(t *testing.T) {
 	t.Run("h runs after Hangup()", func(t *testing.T) {
 		_, ev, c := start(t, "bye")
 		<-c.Done()
-		evs := ev.drain(50 * time.Millisecond)
+		evs := ev.drainSome(50 * time.Millisecond)
 		want := "Hangup() Set(GONE=h@in) NoOp(gone from ) Wait(1)"
 		if got := dialplanApps(evs); got != want {
 			t.Fatalf("ChannelDialplan %s, want %s", got, want)
@@ -193,7 +193,7 @@ func TestDialplanApplications(t *testing.T) {
 		<-gone.Done()
 		h.do("DELETE", "/channels/"+done.ChannelID(), "")
 		got := map[string]string{}
-		for _, e := range ev.drain(50 * time.Millisecond) {
+		for _, e := range ev.drainSome(50 * time.Millisecond) {
 			if e["type"] != "ChannelDialplan" {
 				continue
 			}

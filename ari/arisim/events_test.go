@@ -54,7 +54,7 @@ func TestConnectWhileDropping(t *testing.T) {
 	// The server is still whole: a new socket gets the app's events.
 	ev := h.connect("ascolto")
 	h.srv.Call(CallSpec{From: "+390862000009"})
-	if got := strings.Join(types(ev.drain(50*time.Millisecond)), ","); got != "StasisStart" {
+	if got := strings.Join(types(ev.drainSome(50*time.Millisecond)), ","); got != "StasisStart" {
 		t.Fatalf("after the storm the app saw %q", got)
 	}
 }

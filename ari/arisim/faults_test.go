@@ -64,7 +64,7 @@ func TestFaults(t *testing.T) {
 		}
 		ev2 := h.connect("ascolto")
 		h.srv.Call(CallSpec{From: "+390612345678"})
-		if got := types(ev2.drain(100 * time.Millisecond)); len(got) != 1 || got[0] != "StasisStart" {
+		if got := types(ev2.drainSome(100 * time.Millisecond)); len(got) != 1 || got[0] != "StasisStart" {
 			t.Fatalf("after reconnect: %v", got)
 		}
 	})
@@ -87,7 +87,7 @@ func TestFaults(t *testing.T) {
 		h.srv.SetSilent(false)
 		_ = ev.conn.WriteControl(websocket.PingMessage, []byte("y"), time.Now().Add(time.Second))
 		h.srv.Call(CallSpec{From: "2"})
-		if got := types(ev.drain(200 * time.Millisecond)); len(got) != 1 {
+		if got := types(ev.drainSome(200 * time.Millisecond)); len(got) != 1 {
 			t.Fatalf("after silence: %v", got)
 		}
 		select {
@@ -161,7 +161,7 @@ func TestFaults(t *testing.T) {
 		h := newHarness(t)
 		ev := h.connect("ascolto")
 		c := h.srv.Call(CallSpec{From: "1"})
-		ev.drain(50 * time.Millisecond)
+		ev.drainSome(50 * time.Millisecond)
 		h.srv.DuplicateChannelEvents(c.ChannelID(), true)
 		h.do("POST", "/channels/"+c.ChannelID()+"/answer", "")
 		raws := ev.raw(100 * time.Millisecond)
@@ -172,7 +172,7 @@ func TestFaults(t *testing.T) {
 		h.srv.SwapChannelEvents(c.ChannelID(), 1)
 		h.do("POST", "/channels/"+c.ChannelID()+"/variable", "variable=A&value=1")
 		h.do("POST", "/channels/"+c.ChannelID()+"/variable", "variable=B&value=2")
-		evs := ev.drain(100 * time.Millisecond)
+		evs := ev.drainSome(100 * time.Millisecond)
 		if len(evs) != 2 || evs[0]["variable"] != "B" || evs[1]["variable"] != "A" {
 			t.Fatalf("swap: %v", evs)
 		}

@@ -132,6 +132,25 @@ func (e *events) drain(quiet time.Duration) []map[string]any {
 	}
 }
 
+// drainSome waits (up to 10 s) for a first event, then drains until quiet:
+// for a test that expects events, so a loaded machine that is slow to send
+// the first one does not read as "nothing came".
+func (e *events) drainSome(quiet time.Duration) []map[string]any {
+	select {
+	case msg, open := <-e.ch:
+		if !open {
+			return nil
+		}
+		var m map[string]any
+		if err := json.Unmarshal(msg, &m); err != nil {
+			e.t.Fatalf("event is not JSON: %s", msg)
+		}
+		return append([]map[string]any{m}, e.drain(quiet)...)
+	case <-time.After(10 * time.Second):
+		return nil
+	}
+}
+
 // raw returns the raw messages until quiet.
 func (e *events) raw(quiet time.Duration) [][]byte {
 	var out [][]byte

@@ -18,7 +18,7 @@ func TestScriptedCaller(t *testing.T) {
 	h.do("POST", "/channels/"+id+"/answer", "")
 	h.do("POST", "/channels/"+id+"/play", "media=sound:menu&playbackId=pb-menu")
 	h.clk.Advance(3*time.Second + 280*time.Millisecond)
-	evs := ev.drain(50 * time.Millisecond)
+	evs := ev.drainSome(50 * time.Millisecond)
 	if got := strings.Join(types(evs), ","); got != "StasisStart,ChannelStateChange,PlaybackStarted,ChannelDtmfReceived" {
 		t.Fatalf("first 3.28 s: %s", got)
 	}
@@ -31,7 +31,7 @@ func TestScriptedCaller(t *testing.T) {
 	}
 	h.clk.Advance(3 * time.Second)
 	var digits string
-	for _, e := range ev.drain(50 * time.Millisecond) {
+	for _, e := range ev.drainSome(50 * time.Millisecond) {
 		if d, isDTMF := e["digit"].(string); isDTMF {
 			digits += d
 		}
@@ -86,7 +86,7 @@ func TestEndpointBehaviours(t *testing.T) {
 				t.Fatalf("originate = %d %s", st, body)
 			}
 			h.clk.Advance(c.advance)
-			evs := ev.drain(50 * time.Millisecond)
+			evs := ev.drainSome(50 * time.Millisecond)
 			if got := strings.Join(types(evs), ","); got != c.want {
 				t.Fatalf("events\n got  %s\n want %s", got, c.want)
 			}
@@ -115,7 +115,7 @@ func TestDeviceStateFollowsBehaviour(t *testing.T) {
 	}
 	ep.SetBehaviour(Unreachable())
 	var states []string
-	for _, e := range ev.drain(50 * time.Millisecond) {
+	for _, e := range ev.drainSome(50 * time.Millisecond) {
 		switch e["type"] {
 		case "DeviceStateChanged":
 			states = append(states, e["device_state"].(map[string]any)["state"].(string))
@@ -139,7 +139,7 @@ func TestDialplanContexts(t *testing.T) {
 		c := h.srv.Call(CallSpec{From: "+390612345678"})
 		h.do("POST", "/channels/"+c.ChannelID()+"/continue", "context=ascolto-fax&extension=receive&priority=1")
 		h.clk.Advance(20 * time.Second)
-		evs := ev.drain(50 * time.Millisecond)
+		evs := ev.drainSome(50 * time.Millisecond)
 		if got := strings.Join(types(evs), ","); got != "StasisStart,StasisEnd,StasisStart" {
 			t.Fatalf("events %s", got)
 		}
@@ -170,7 +170,7 @@ func TestDialplanContexts(t *testing.T) {
 		}
 		h.clk.Advance(10 * time.Second)
 		<-c.Done()
-		if got := strings.Join(types(ev.drain(50*time.Millisecond)), ","); got != "StasisStart,ChannelVarset,StasisEnd" {
+		if got := strings.Join(types(ev.drainSome(50*time.Millisecond)), ","); got != "StasisStart,ChannelVarset,StasisEnd" {
 			t.Fatalf("app saw %s", got)
 		}
 		if r := c.Report(); r.HungUpBy != "remote" || r.Bridged[0].End.Sub(r.Bridged[0].Start) != 10*time.Second {
@@ -194,7 +194,7 @@ func TestRecording(t *testing.T) {
 	}
 	h.clk.Advance(6 * time.Second)
 	var fin map[string]any
-	for _, e := range ev.drain(50 * time.Millisecond) {
+	for _, e := range ev.drainSome(50 * time.Millisecond) {
 		if e["type"] == "RecordingFinished" {
 			fin = e["recording"].(map[string]any)
 		}

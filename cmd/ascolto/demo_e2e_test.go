@@ -201,7 +201,11 @@ func TestDemoActivation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := sc.StartTime().Add(sc.Activation.At); act.OpenedAt.Sub(want).Abs() > time.Minute {
+	// The demo runs at ×60 on the wall clock, so a second of delay on a
+	// loaded machine is a minute of scenario time: the bounds below are
+	// what the scenario promises (order, never early), with slack for that.
+	const slack = 10 * time.Minute
+	if want := sc.StartTime().Add(sc.Activation.At); act.OpenedAt.Sub(want).Abs() > slack {
 		t.Fatalf("activation opened at %s, the scenario says %s", act.OpenedAt, want)
 	}
 	people, err := db.ActivationPeople(bg, act.ID)
@@ -224,7 +228,7 @@ func TestDemoActivation(t *testing.T) {
 		if p.ConfirmedAt.IsZero() || p.ETAMinutes != eta || p.ArrivedAt.IsZero() {
 			t.Fatalf("%s: confirmed %s, eta %d (said %d), arrived %s", p.Name, p.ConfirmedAt, p.ETAMinutes, eta, p.ArrivedAt)
 		}
-		if late := p.ArrivedAt.Sub(p.ConfirmedAt.Add(time.Duration(eta) * time.Minute)); late < 0 || late > time.Minute {
+		if late := p.ArrivedAt.Sub(p.ConfirmedAt.Add(time.Duration(eta) * time.Minute)); late < 0 || late > slack {
 			t.Fatalf("%s arrived %s after the minutes they gave", p.Name, late)
 		}
 		arrived[strings.TrimPrefix(p.Username, "simulato")] = p.ArrivedAt
