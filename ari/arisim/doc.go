@@ -9,13 +9,13 @@
 // not: import anything of the controller (it is a stand-in for Asterisk, the
 // controller's tests import it), read the wall clock (every delay runs on the
 // clock.Clock given to New), or guess: behaviour comes from
-// shared/ari/api-docs (Asterisk's Swagger) and shared/ari/traces (traffic
+// shared/ari/api-docs (Asterisk's Swagger) and testdata/traces, a copy of shared/ari/traces (traffic
 // recorded from a real Asterisk), and what neither shows is listed below as
 // simplified.
 //
 // # Faithful, and where from
 //
-// trace_test.go replays every trace in shared/ari/traces (same REST calls at
+// trace_test.go replays every trace in testdata/traces (same REST calls at
 // the same instants on a fake clock, callers and agents acting when sipp did)
 // and compares REST statuses and bodies, and every channel's event sequence
 // with key fields (states, causes, dial statuses, playback and recording

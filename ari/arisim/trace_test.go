@@ -17,13 +17,14 @@ import (
 	"github.com/ascolto/ascolto/clock"
 )
 
-// The traces were recorded from a real Asterisk 20.20.1 (shared/ari/traces).
+// The traces were recorded from a real Asterisk 20.20.1 (testdata/traces,
+// a copy of shared/ari/traces).
 // Each test replays a trace: the same REST calls at the same moments on a
 // fake clock, the callers and agents behaving as sipp did (arrival, BYE and
 // DTMF at the recorded instants, the agents' fixed behaviours from the meta
 // line), then compares the REST statuses and bodies and, channel by channel,
 // the events with what Asterisk sent.
-const traceDir = "../../../shared/ari/traces"
+const traceDir = "testdata/traces"
 
 type traceLine struct {
 	TS         time.Time       `json:"ts"`
@@ -51,7 +52,7 @@ func loadTrace(t *testing.T, name string) []traceLine {
 	t.Helper()
 	f, err := os.Open(filepath.Join(traceDir, name))
 	if err != nil {
-		t.Skipf("trace %s not available: %v", name, err)
+		t.Fatalf("trace %s: %v", name, err)
 	}
 	defer f.Close()
 	var out []traceLine
