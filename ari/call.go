@@ -202,9 +202,20 @@ func (c *call) event(ctx context.Context, ev Event) {
 	case *ari.ChannelUserevent:
 		c.faxEvent(ctx, e)
 	case *ari.RecordingFinished:
-		c.recordingDone(ctx, e.Recording.Name, time.Duration(e.Recording.Duration))
+		// Asterisk reports a recording it could not write (no recording
+		// directory, a full disk) as finished: only a stored file says a
+		// message was kept.
+		failed := false
+		if _, err := c.ctl.o.Client.StoredRecording(ctx, e.Recording.Name); IsGone(err) {
+			c.log().Error("recording finished but nothing was stored", zap.String("recording", e.Recording.Name))
+			c.ctl.m.errors.WithLabelValues("record").Inc()
+			failed = true
+		}
+		c.recordingDone(ctx, e.Recording.Name, time.Duration(e.Recording.Duration), failed)
 	case *ari.RecordingFailed:
-		c.recordingDone(ctx, e.Recording.Name, 0)
+		c.log().Error("recording failed", zap.String("recording", e.Recording.Name), zap.String("cause", e.Recording.Cause))
+		c.ctl.m.errors.WithLabelValues("record").Inc()
+		c.recordingDone(ctx, e.Recording.Name, 0, true)
 	case *ari.ChannelHangupRequest:
 		if c.phase == phaseDialplan && c.dialplan == "fax" {
 			// The dialplan's h extension reports the fax (AscoltoFax)
@@ -399,7 +410,7 @@ func (c *call) execute(ctx context.Context, acts []ivr.Action) {
 				}
 				c.ctl.m.errors.WithLabelValues("record").Inc()
 				c.log().Error("recording not started", zap.Error(err))
-				c.execute(ctx, c.sess.Handle(ivr.Event{Kind: ivr.EventRecordingFinished}))
+				c.execute(ctx, c.sess.Handle(ivr.Event{Kind: ivr.EventRecordingFinished, Failed: true}))
 				return
 			}
 			c.recording = name
@@ -561,8 +572,9 @@ func (c *call) hangup(ctx context.Context) {
 	}
 }
 
-// recordingDone tells the IVR the caller's message is complete.
-func (c *call) recordingDone(ctx context.Context, name string, d time.Duration) {
+// recordingDone tells the IVR the caller's message is complete, or that
+// none could be kept (failed).
+func (c *call) recordingDone(ctx context.Context, name string, d time.Duration, failed bool) {
 	if name != c.recording {
 		return
 	}
@@ -571,12 +583,12 @@ func (c *call) recordingDone(ctx context.Context, name string, d time.Duration) 
 		// The caller already hung up: the session keeps the message, and
 		// the call can now be closed with it.
 		if c.sess != nil {
-			c.sess.Handle(ivr.Event{Kind: ivr.EventRecordingFinished, Recording: name, Duration: d, At: c.ctl.o.Clock.Now()})
+			c.sess.Handle(ivr.Event{Kind: ivr.EventRecordingFinished, Recording: name, Duration: d, Failed: failed, At: c.ctl.o.Clock.Now()})
 		}
 		c.finish(ctx, c.outcome(), c.ending.by, c.ending.cause)
 		return
 	}
-	c.feed(ctx, ivr.Event{Kind: ivr.EventRecordingFinished, Recording: name, Duration: d, At: c.ctl.o.Clock.Now()})
+	c.feed(ctx, ivr.Event{Kind: ivr.EventRecordingFinished, Recording: name, Duration: d, Failed: failed, At: c.ctl.o.Clock.Now()})
 }
 
 // hungUp ends the call: Asterisk says the channel is gone, or the caller left.
@@ -728,7 +740,9 @@ func (c *call) resync(ctx context.Context) {
 	}
 	if c.recording != "" {
 		if _, err := c.ctl.o.Client.LiveRecording(ctx, c.recording); IsGone(err) {
-			c.recordingDone(ctx, c.recording, 0)
+			// It ended while we were away: kept, or failed if nothing was stored.
+			_, err := c.ctl.o.Client.StoredRecording(ctx, c.recording)
+			c.recordingDone(ctx, c.recording, 0, IsGone(err))
 		}
 	}
 }

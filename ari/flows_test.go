@@ -83,6 +83,33 @@ func TestRecordedMessageBecomesACase(t *testing.T) {
 	}
 }
 
+// TestUnrecordableMessageGoesToAnOperator: when Asterisk cannot write the
+// recording (its directory missing, the disk full) the caller is not told
+// the message was kept: the flow's failed branch puts them through to an
+// operator, and no case claims a message that does not exist.
+func TestUnrecordableMessageGoesToAnOperator(t *testing.T) {
+	r := newRig(t)
+	setMode(t, r, store.ModeEmergency)
+	r.sim.RecordingsUnwritable(true)
+	c := r.call("+390546123457",
+		arisim.WaitPlaybackStarted("sound:ascolto/menu-emergenza"),
+		arisim.Press("4"),
+		arisim.WaitPlaybackFinished("sound:beep"),
+		arisim.Talk(2*time.Second),
+		arisim.Press("#"),
+		arisim.WaitUntil("music on hold", hasHeard("moh:default")),
+		arisim.HangUp())
+	rep := r.wait(c)
+	if got := heard(rep); slices.Contains(got, "messaggio-registrato") || !slices.Contains(got, "attesa-operatore") {
+		t.Fatalf("heard %v", got)
+	}
+	rec := r.record(c.ChannelID())
+	if rec.Outcome != ari.OutcomeAbandonedQueue || rec.Queue != "informazioni" || rec.CaseID != 0 ||
+		!strings.HasSuffix(rec.IVRPath, "messaggio>operatore") {
+		t.Fatalf("record %+v", rec)
+	}
+}
+
 // TestEmergencySwitchWhileCallsInProgress: a mode change reaches the next
 // IVR decision; a call already queued keeps its place.
 func TestEmergencySwitchWhileCallsInProgress(t *testing.T) {

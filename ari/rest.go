@@ -368,6 +368,14 @@ func (c *Client) LiveRecording(ctx context.Context, name string) (ari.LiveRecord
 	return out, err
 }
 
+// StoredRecording returns a finished recording's description (404 when
+// there is none: it failed, or was never made).
+func (c *Client) StoredRecording(ctx context.Context, name string) (ari.StoredRecordingData, error) {
+	var out ari.StoredRecordingData
+	err := c.do(ctx, "recordings.stored", "GET", "/recordings/stored/"+url.PathEscape(name), nil, nil, &out)
+	return out, err
+}
+
 // StoredRecordingFile downloads a finished recording's audio.
 func (c *Client) StoredRecordingFile(ctx context.Context, name string) ([]byte, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -222,7 +222,7 @@ type node struct {
 
 	queue    string
 	number   string
-	failed   int // transfer: where the flow goes on when the number cannot be reached; -1 = apologise and end
+	failed   int // transfer: where the flow goes on when the number cannot be reached, -1 = apologise and end; record: where it goes when no message could be recorded, -1 = on to next
 	language string
 }
 

@@ -104,7 +104,7 @@ const (
 	EventPlaybackFinished  EventKind = iota + 1 // a playback ended (done or failed); ID = the play action's ID
 	EventDigit                                  // the caller pressed Digit
 	EventTimerFired                             // a timer ran out; ID = the start-timer action's ID
-	EventRecordingFinished                      // a recording ended; Recording and Duration say what was kept
+	EventRecordingFinished                      // a recording ended; Recording and Duration say what was kept, Failed that nothing was
 	EventHangup                                 // the caller hung up
 )
 
@@ -117,8 +117,11 @@ type Event struct {
 	Digit     byte // '0'-'9', '*', '#'
 	Recording string
 	Duration  time.Duration
-	At        time.Time
-	Mode      Mode
+	// Failed, on EventRecordingFinished, says the recording could not be
+	// made (Asterisk refused or lost it): there is no message to keep.
+	Failed bool
+	At     time.Time
+	Mode   Mode
 }
 
 // Env is what a session needs to start: the time the call arrived, the
@@ -264,7 +267,9 @@ func (s *Session) Start(env Env) ([]Action, error) {
 func (s *Session) Handle(ev Event) []Action {
 	if ev.Kind == EventRecordingFinished && s.recPending {
 		s.recPending = false
-		s.recording = Recording{Node: s.flow.nodes[s.cur].id, Name: ev.Recording, Duration: ev.Duration}
+		if !ev.Failed {
+			s.recording = Recording{Node: s.flow.nodes[s.cur].id, Name: ev.Recording, Duration: ev.Duration}
+		}
 		if s.state == stDone {
 			return nil // the caller hung up to end the message: keep it, do nothing more
 		}
@@ -327,6 +332,11 @@ func (s *Session) Handle(ev Event) []Action {
 	case EventRecordingFinished:
 		if s.state != stRecording {
 			return nil
+		}
+		if ev.Failed && n.failed >= 0 {
+			// No message was kept: the caller must not hear that it was.
+			s.enter(n.failed)
+			break
 		}
 		s.enter(n.next)
 	}

@@ -66,7 +66,7 @@ func kindFields(k Kind) []fieldSpec {
 		return []fieldSpec{{"category", ftText, false}, {"urgency", ftUrgency, false}, {"priority", ftPriority, false}, next}
 	case KindRecord:
 		return []fieldSpec{prompts, {"max_seconds", ftSeconds, false}, {"beep", ftBool, false},
-			{"terminate_key", ftKey, false}, next}
+			{"terminate_key", ftKey, false}, next, {"failed", ftRef, false}}
 	case KindQueue:
 		return []fieldSpec{prompts, {"queue", ftQueue, true}, {"priority", ftPriority, false}}
 	case KindTransfer:

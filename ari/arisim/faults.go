@@ -250,3 +250,12 @@ func (s *Server) takeHold(method, path string) *Hold {
 	}
 	return nil
 }
+
+// RecordingsUnwritable makes recordings behave as on an Asterisk whose
+// recording directory is missing or read-only: POST …/record is accepted
+// and RecordingFinished arrives, but nothing is stored.
+func (s *Server) RecordingsUnwritable(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unwritable = on
+}

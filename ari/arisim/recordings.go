@@ -205,7 +205,14 @@ func (s *Server) finishRecordingLocked(rec *liveRecording, state string) {
 	if rec.br != nil && rec.br.rec == rec {
 		rec.br.rec = nil
 	}
-	if state == "done" {
+	if state == "done" && s.unwritable {
+		// Asterisk could not open the file (its recording directory is
+		// missing or not writable): ast_play_and_record_full fails, yet
+		// res_stasis_recording reports the recording complete, with
+		// nothing stored (res/res_stasis_recording.c, record_file).
+		d = 0
+		rec.duration = 0
+	} else if state == "done" {
 		stored := &storedRecording{name: rec.name, format: rec.format, dur: d}
 		if rec.ch != nil && rec.ch.party != nil {
 			stored.talks = rec.ch.party.talksBetween(rec.capture, rec.capture.Add(d))

@@ -52,6 +52,7 @@ type Server struct {
 	noise      bool
 	dtmfLen    time.Duration
 	refuse     *string
+	unwritable bool // recordings finish with nothing stored
 	holds      []*Hold
 	chanFaults map[string]*chanFault
 	stats      statsCounters
