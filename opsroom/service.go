@@ -96,6 +96,7 @@ type Service struct {
 	timerAt  time.Time
 	calling  atomic.Bool
 	wakeHook chan struct{}
+	armed    chan struct{} // closed once Run has armed the escalation timer
 	wg       sync.WaitGroup
 
 	mForwarded   *prometheus.CounterVec
@@ -124,7 +125,7 @@ func New(o Options) (*Service, error) {
 	}
 	o.Config.fill()
 	s := &Service{o: o, cfg: o.Config, db: o.Store, clock: o.Clock, log: o.Log, pub: o.Publisher,
-		wakeHook: make(chan struct{}, 1), runCtx: context.Background()}
+		wakeHook: make(chan struct{}, 1), armed: make(chan struct{}), runCtx: context.Background()}
 	if s.pub == nil {
 		s.pub = nopPublisher{}
 	}
@@ -474,6 +475,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.runCtx = ctx
 	s.mu.Unlock()
 	s.arm()
+	close(s.armed)
 	if s.cfg.WebhookURL != "" {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.webhookLoop(ctx) }()
@@ -490,6 +492,10 @@ func (s *Service) Run(ctx context.Context) error {
 	s.wg.Wait()
 	return nil
 }
+
+// Armed is closed once Run has read the open rescue requests and armed
+// their escalation: from then on a clock moved forward escalates them.
+func (s *Service) Armed() <-chan struct{} { return s.armed }
 
 // sweepLoop forwards the rescue requests whose disposition was saved but
 // whose forwarding a crash interrupted: at start, then every 30 seconds.

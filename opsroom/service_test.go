@@ -115,9 +115,8 @@ func newRig(t *testing.T, e storetest.Engine, cfg opsroom.Config) *rig {
 	go func() { r.svc.Run(ctx); close(done) }()
 	r.stop = func() { cancel(); <-done }
 	t.Cleanup(r.stop)
-	// Run arms the escalation timer from the store before anything is
-	// forwarded; give it the moment it needs.
-	time.Sleep(20 * time.Millisecond)
+	// Run arms the escalation timer from the store before anything is forwarded.
+	<-r.svc.Armed()
 	return r
 }
 
@@ -330,7 +329,7 @@ func TestEscalationSurvivesARestart(t *testing.T) {
 	done := make(chan struct{})
 	go func() { svc.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	time.Sleep(20 * time.Millisecond)
+	<-svc.Armed()
 	r.clk.Advance(2 * time.Minute)
 	r.eventually("escalation after restart", func() bool { return len(pub.escalations()) == 1 && phone.count() == 1 })
 }
