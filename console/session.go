@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ascolto/ascolto/store"
+	"github.com/ascolto/ascolto/web"
 	"go.uber.org/zap"
 )
 
@@ -191,7 +192,8 @@ func (c *Console) secureCookie(v *visit) bool {
 }
 
 // client returns the client's address and whether it reached us over TLS,
-// believing X-Forwarded-For and X-Forwarded-Proto only from trusted proxies.
+// believing X-Forwarded-For (web.ClientIP, shared with the public form) and
+// X-Forwarded-Proto only from trusted proxies.
 func (c *Console) client(r *http.Request) (string, bool) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -199,27 +201,15 @@ func (c *Console) client(r *http.Request) (string, bool) {
 	}
 	secure := r.TLS != nil
 	peer, err := netip.ParseAddr(host)
-	if err != nil || !c.trusted(peer) {
+	if err != nil {
 		return host, secure
 	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
-		secure = strings.EqualFold(strings.TrimSpace(strings.Split(p, ",")[0]), "https")
-	}
-	// The client is the rightmost address not added by one of our proxies.
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-		parts := strings.Split(xff, ",")
-		for i := len(parts) - 1; i >= 0; i-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(parts[i]))
-			if err != nil {
-				break
-			}
-			host = a.String()
-			if !c.trusted(a) {
-				break
-			}
+	if c.trusted(peer) {
+		if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+			secure = strings.EqualFold(strings.TrimSpace(strings.Split(p, ",")[0]), "https")
 		}
 	}
-	return host, secure
+	return web.ClientIP(r, c.cfg.TrustedProxies).String(), secure
 }
 
 func (c *Console) trusted(a netip.Addr) bool {

@@ -153,7 +153,7 @@ func parseFeature(f feature, tol float64) (Boundary, error) {
 	for _, p := range polys {
 		for _, ring := range p {
 			for _, pt := range ring {
-				if pt[0] < -180 || pt[0] > 180 || pt[1] < -90 || pt[1] > 90 || math.IsNaN(pt[0]) || math.IsNaN(pt[1]) {
+				if !ValidPoint(pt[1], pt[0]) {
 					return b, fmt.Errorf("%s %s: point %v is not longitude,latitude in degrees (is the file in WGS84?)", b.Level, b.Code, pt)
 				}
 			}

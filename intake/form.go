@@ -10,9 +10,10 @@ import (
 	"io"
 	"io/fs"
 	"mime"
-	"net"
 	"net/http"
 	"net/mail"
+	"net/netip"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/ascolto/ascolto/clock"
 	"github.com/ascolto/ascolto/geo"
 	"github.com/ascolto/ascolto/store"
+	"github.com/ascolto/ascolto/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
@@ -44,19 +46,42 @@ type Options struct {
 	// Places are the comuni for the type-ahead and the selects (nil: the
 	// bundled ISTAT snapshot).
 	Places []geo.Place
-	// PerAddress limits submissions per client address (default 5, then
-	// one every 2 minutes).
+	// PerAddress limits the submissions stored per client address (default
+	// 5, then one every 2 minutes). Refused ones (errors, the list of
+	// comuni asked for without JavaScript) do not count.
 	PerAddress Limit
-	// MaxInFlight bounds submissions being stored at once (default 8);
-	// beyond it the form answers 503 at once, so a flood cannot queue up
-	// behind the console's work.
+	// MaxInFlight bounds submissions being written to the store at once
+	// (default 8); beyond it the form answers 503 at once, so a flood
+	// cannot queue up behind the console's work.
 	MaxInFlight int
-	// TrustProxy takes the client address from X-Forwarded-For (set when
-	// a reverse proxy in front of ascolto adds it).
-	TrustProxy bool
+	// MaxUploads bounds submissions being received at once (default 32):
+	// each may hold up to 26 MiB in memory until it is stored. One client
+	// address holds at most MaxUploadsPerAddress of them (default 4), so
+	// a few slow senders cannot take every place.
+	MaxUploads, MaxUploadsPerAddress int
+	// Upload is how fast a submission's body must arrive (default
+	// DefaultUploadPace); a slower one is cut off with 408.
+	Upload web.Pace
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the citizen (web.ClientIP); the rate limit counts per citizen, not
+	// per proxy.
+	TrustedProxies []netip.Prefix
 	// Registry receives the metrics (nil: unregistered).
 	Registry prometheus.Registerer
+
+	// receiving, when set (tests), is called once a submission has its
+	// place and starts reading its body.
+	receiving func()
 }
+
+// DefaultUploadPace is sized for a phone on a poor 3G uplink sending the
+// largest submission, 26 MiB: at 0.5 Mbit/s (62.5 kB/s) that takes 436 s,
+// so the whole body may take 10 minutes (0.37 Mbit/s on average). What cuts
+// off a client that trickles a byte every few seconds is the window: each
+// 32 KiB must arrive within 30 s of the previous 32 KiB (1.1 kB/s, about
+// 9 kbit/s, a fraction of the slowest mobile data link, GPRS; a phone that
+// stalls for longer has lost its connection anyway).
+var DefaultUploadPace = web.Pace{Within: 10 * time.Minute, Window: 30 * time.Second, MinBytes: 32 << 10}
 
 // Size limits, checked on the server.
 const (
@@ -80,6 +105,7 @@ type Form struct {
 	tpl       *template.Template
 	static    http.Handler
 	limit     *limiter
+	uploads   *slots
 	inflight  chan struct{}
 	mu        sync.Mutex
 	cats      []store.Term
@@ -106,6 +132,15 @@ func New(o Options) (*Form, error) {
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = 8
 	}
+	if o.MaxUploads <= 0 {
+		o.MaxUploads = 32
+	}
+	if o.MaxUploadsPerAddress <= 0 {
+		o.MaxUploadsPerAddress = 4
+	}
+	if o.Upload == (web.Pace{}) {
+		o.Upload = DefaultUploadPace
+	}
 	if o.Places == nil {
 		ds, err := geo.Snapshot()
 		if err != nil {
@@ -114,7 +149,7 @@ func New(o Options) (*Form, error) {
 		o.Places = geo.Places(ds)
 	}
 	f := &Form{o: o, db: o.Store, log: o.Log, index: geo.NewIndex(o.Places), limit: newLimiter(o.PerAddress),
-		inflight: make(chan struct{}, o.MaxInFlight)}
+		uploads: newSlots(o.MaxUploads, o.MaxUploadsPerAddress), inflight: make(chan struct{}, o.MaxInFlight)}
 	seen := map[string]bool{}
 	for _, p := range o.Places {
 		if p.Active && p.Sigla != "" && !seen[p.Sigla] {
@@ -134,7 +169,7 @@ func New(o Options) (*Form, error) {
 	}
 	f.static = http.StripPrefix("/segnalazione/static/", http.FileServer(http.FS(sub)))
 	f.submitted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ascolto_form_submissions_total",
-		Help: "Web form submissions by result (stored, invalid, rate-limited, busy, honeypot, error)."}, []string{"result"})
+		Help: "Web form submissions by result (stored, invalid, rate-limited, busy, too-slow, honeypot, error)."}, []string{"result"})
 	if o.Registry != nil {
 		if err := o.Registry.Register(f.submitted); err != nil {
 			return nil, fmt.Errorf("intake: register metrics: %w", err)
@@ -272,40 +307,52 @@ func (f *Form) comuni(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(out)
 }
 
-// clientAddr is the address the rate limit counts.
-func (f *Form) clientAddr(r *http.Request) string {
-	if f.o.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
-				return ip.String()
-			}
-		}
+// clientKey is what the rate limit and the places per address count the
+// citizen under: the address behind our proxies, IPv6 by /64.
+func (f *Form) clientKey(r *http.Request) string {
+	if a := web.ClientIP(r, f.o.TrustedProxies); a.IsValid() {
+		return web.RateKey(a)
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return r.RemoteAddr
 }
 
+// submit takes a submission. The order matters under attack: the rate
+// limit first (the cheapest refusal), then a place to receive the body
+// (bounded in all and per address, the body paced so a slow sender is cut
+// off), and a place in the store only once the body is read and valid. A
+// sender that trickles its body never holds what a citizen needs to store
+// a report. The budget taken at the start is given back unless the case is
+// stored.
 func (f *Form) submit(w http.ResponseWriter, r *http.Request) {
 	lang := langOf(r)
-	// Bounded work: a full house answers at once instead of queueing.
-	select {
-	case f.inflight <- struct{}{}:
-		defer func() { <-f.inflight }()
-	default:
-		f.submitted.WithLabelValues("busy").Inc()
-		w.Header().Set("Retry-After", "5")
-		f.render(w, http.StatusServiceUnavailable, "message.html", page{Lang: lang, Message: t(lang, "busy")})
-		return
-	}
-	if ok, wait := f.limit.allow(f.clientAddr(r), f.o.Clock.Now()); !ok {
+	key := f.clientKey(r)
+	if ok, wait := f.limit.allow(key, f.o.Clock.Now()); !ok {
 		f.submitted.WithLabelValues("rate-limited").Inc()
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		f.render(w, http.StatusTooManyRequests, "message.html", page{Lang: lang, Message: t(lang, "too_many")})
 		return
+	}
+	stored := false
+	defer func() {
+		if !stored {
+			f.limit.refund(key)
+		}
+	}()
+	busy := func() {
+		f.submitted.WithLabelValues("busy").Inc()
+		w.Header().Set("Retry-After", "5")
+		f.render(w, http.StatusServiceUnavailable, "message.html", page{Lang: lang, Message: t(lang, "busy")})
+	}
+	if !f.uploads.acquire(key) {
+		busy()
+		return
+	}
+	defer f.uploads.release(key)
+	if f.o.receiving != nil {
+		f.o.receiving()
+	}
+	if err := web.PaceBody(w, r, f.o.Upload); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		f.log.Warn("form body not paced", zap.Error(err))
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxTotalBytes+1<<20)
 	sub, err := readSubmission(r)
@@ -313,13 +360,18 @@ func (f *Form) submit(w http.ResponseWriter, r *http.Request) {
 		lang = sub.lang
 	}
 	if err != nil {
-		f.submitted.WithLabelValues("invalid").Inc()
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) || errors.Is(err, errTooLarge) {
+		switch {
+		case errors.Is(err, web.ErrSlowBody):
+			f.submitted.WithLabelValues("too-slow").Inc()
+			f.render(w, http.StatusRequestTimeout, "message.html", page{Lang: lang, Message: t(lang, "too_slow")})
+		case errors.As(err, &tooBig) || errors.Is(err, errTooLarge):
+			f.submitted.WithLabelValues("invalid").Inc()
 			f.render(w, http.StatusRequestEntityTooLarge, "message.html", page{Lang: lang, Message: t(lang, "too_large")})
-			return
+		default:
+			f.submitted.WithLabelValues("invalid").Inc()
+			f.render(w, http.StatusBadRequest, "message.html", page{Lang: lang, Message: t(lang, "bad_request")})
 		}
-		f.render(w, http.StatusBadRequest, "message.html", page{Lang: lang, Message: t(lang, "bad_request")})
 		return
 	}
 	if sub.honeypot != "" {
@@ -347,12 +399,21 @@ func (f *Form) submit(w http.ResponseWriter, r *http.Request) {
 		f.render(w, status, "form.html", p)
 		return
 	}
+	// Bounded work: a full house answers at once instead of queueing.
+	select {
+	case f.inflight <- struct{}{}:
+		defer func() { <-f.inflight }()
+	default:
+		busy()
+		return
+	}
 	if err := f.store(r.Context(), c, sub, lang); err != nil {
 		f.submitted.WithLabelValues("error").Inc()
 		f.log.Error("form submission not stored", zap.Error(err))
 		f.render(w, http.StatusServiceUnavailable, "message.html", page{Lang: lang, Message: t(lang, "store_failed")})
 		return
 	}
+	stored = true
 	f.submitted.WithLabelValues("stored").Inc()
 	f.render(w, http.StatusOK, "done.html", page{Lang: lang, TrackingID: c.TrackingID, Email: c.ContactEmail})
 }
@@ -446,8 +507,15 @@ func readSubmission(r *http.Request) (*submission, error) {
 	return sub, nil
 }
 
+// set keeps a field, cleaned of what the store cannot take or a one-line
+// field must not hold (store.CleanLine, store.CleanText): the description
+// keeps its lines and tabs, every other field is one line.
 func (s *submission) set(k, v string) {
-	v = strings.TrimSpace(strings.ReplaceAll(v, "\r\n", "\n"))
+	if k == "descrizione" {
+		v = strings.TrimSpace(store.CleanText(v))
+	} else {
+		v = store.CleanLine(v)
+	}
 	switch k {
 	case "categoria":
 		s.v.Category = v
@@ -486,16 +554,11 @@ func (s *submission) set(k, v string) {
 
 // cleanName keeps an uploaded file's name safe to store and show.
 func cleanName(n string) string {
-	n = strings.ReplaceAll(n, `\`, "/")
+	n = strings.ReplaceAll(store.CleanLine(n), `\`, "/")
 	if i := strings.LastIndex(n, "/"); i >= 0 {
 		n = n[i+1:]
 	}
-	n = strings.Map(func(r rune) rune {
-		if r < 32 || r == 127 || r == '"' {
-			return -1
-		}
-		return r
-	}, n)
+	n = strings.TrimSpace(strings.ReplaceAll(n, `"`, ""))
 	if r := []rune(n); len(r) > 100 {
 		n = string(r[:100])
 	}
@@ -590,9 +653,9 @@ func (f *Form) validate(ctx context.Context, s *submission, lang string) (*store
 	}
 	var lat, lon *float64
 	if v.Lat != "" || v.Lon != "" {
-		la, e1 := strconv.ParseFloat(strings.ReplaceAll(v.Lat, ",", "."), 64)
-		lo, e2 := strconv.ParseFloat(strings.ReplaceAll(v.Lon, ",", "."), 64)
-		if e1 != nil || e2 != nil || la < -90 || la > 90 || lo < -180 || lo > 180 {
+		la, ok1 := parseDegrees(v.Lat)
+		lo, ok2 := parseDegrees(v.Lon)
+		if !ok1 || !ok2 || !geo.ValidPoint(la, lo) {
 			add("lat", "err_coords")
 		} else {
 			lat, lon = &la, &lo
@@ -630,6 +693,19 @@ func (f *Form) validate(ctx context.Context, s *submission, lang string) (*store
 	return &store.Case{Channel: store.ChannelWeb, Category: v.Category, ComuneCode: place.Code, ContactName: v.Name,
 		ContactEmail: strings.ToLower(v.Email), ContactPhone: v.Phone, Address: v.Address, Lat: lat, Lon: lon,
 		Summary: strings.ReplaceAll(summary, "\n", " ")}, nil, nil
+}
+
+// degreesRE is a coordinate as people and phones write it: 42.3731,
+// -13,45 (a decimal comma), 42. ParseFloat alone would also take "NaN",
+// "Inf" and hexadecimal floats.
+var degreesRE = regexp.MustCompile(`^[+-]?[0-9]{1,3}([.,][0-9]{1,15})?$`)
+
+func parseDegrees(s string) (float64, bool) {
+	if !degreesRE.MatchString(s) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
+	return f, err == nil
 }
 
 func validPhone(p string) bool {

@@ -49,6 +49,7 @@ var text = map[string][2]string{
 	"too_many":         {"Ha inviato molte segnalazioni in poco tempo. Riprovi tra qualche minuto; in caso di pericolo chiami il 112.", "You have sent many reports in a short time. Try again in a few minutes; in danger call 112."},
 	"store_failed":     {"Non è stato possibile registrare la segnalazione per un problema tecnico. Nulla è stato salvato: riprovi tra poco o chiami l'800 840 840.", "The report could not be recorded because of a technical problem. Nothing was saved: try again shortly or call 800 840 840."},
 	"too_large":        {"L'invio supera i 25 MB consentiti: riduca o tolga qualche allegato.", "The submission exceeds the 25 MB allowed: shrink or remove some attachments."},
+	"too_slow":         {"L'invio è arrivato troppo lentamente ed è stato interrotto: nulla è stato salvato. Riprovi da dove la connessione è migliore, o con allegati più piccoli; in caso di pericolo chiami il 112.", "The submission arrived too slowly and was cut off: nothing was saved. Try again where the connection is better, or with smaller attachments; in danger call 112."},
 	"bad_request":      {"Il modulo inviato non è leggibile: ricarichi la pagina e riprovi.", "The form sent could not be read: reload the page and try again."},
 
 	"err_category":      {"Scelga l'argomento della segnalazione.", "Choose the topic of the report."},

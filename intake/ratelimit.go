@@ -39,7 +39,8 @@ func newLimiter(l Limit) *limiter {
 }
 
 // allow takes a token for key at now; when none is left it says how long
-// until the next one.
+// until the next one. A token taken for a submission that was then not
+// stored is given back with refund.
 func (lm *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	lm.mu.Lock()
 	defer lm.mu.Unlock()
@@ -61,6 +62,17 @@ func (lm *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
+// refund gives back a token allow took (a submission not stored). Taking
+// first and giving back after, rather than taking only on success, keeps a
+// burst of simultaneous submissions from one address within its budget.
+func (lm *limiter) refund(key string) {
+	lm.mu.Lock()
+	defer lm.mu.Unlock()
+	if b, ok := lm.buckets[key]; ok {
+		b.tokens = min(float64(lm.l.Burst), b.tokens+1)
+	}
+}
+
 // forget drops the buckets that have been idle longest (half of them).
 func (lm *limiter) forget() {
 	var oldest time.Time
@@ -80,5 +92,42 @@ func (lm *limiter) forget() {
 		if !b.last.After(mid) {
 			delete(lm.buckets, k)
 		}
+	}
+}
+
+// slots bounds the submissions being received at once, in all and per
+// client address: each holds its body in memory until it is stored, and a
+// slow sender holds its place until the pace cuts it off.
+type slots struct {
+	mu     sync.Mutex
+	max    int
+	perKey int
+	n      int
+	byKey  map[string]int
+}
+
+func newSlots(max, perKey int) *slots {
+	return &slots{max: max, perKey: perKey, byKey: map[string]int{}}
+}
+
+// acquire takes a place for key, or reports that none is free.
+func (s *slots) acquire(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n >= s.max || s.byKey[key] >= s.perKey {
+		return false
+	}
+	s.n++
+	s.byKey[key]++
+	return true
+}
+
+// release gives back a place acquire took.
+func (s *slots) release(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n--
+	if s.byKey[key]--; s.byKey[key] <= 0 {
+		delete(s.byKey, key)
 	}
 }

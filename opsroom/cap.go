@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ascolto/ascolto/geo"
 	"github.com/ascolto/ascolto/store"
 )
 
@@ -208,7 +209,7 @@ func capOf(v ItemView, o CAPOptions) capAlert {
 		desc += " - " + v.Address
 	}
 	info.Area = capArea{AreaDesc: desc}
-	if v.Lat != nil && v.Lon != nil {
+	if v.Lat != nil && v.Lon != nil && geo.ValidPoint(*v.Lat, *v.Lon) {
 		// 0.5 km: a caller's position, not a hazard's extent.
 		info.Area.Circle = fmt.Sprintf("%.5f,%.5f 0.5", *v.Lat, *v.Lon)
 	}

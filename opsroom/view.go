@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ascolto/ascolto/geo"
 	"github.com/ascolto/ascolto/store"
 )
 
@@ -98,6 +99,11 @@ func (l *labels) category(ctx context.Context, db *store.DB, now time.Time, code
 
 func (s *Service) view(ctx context.Context, it store.OpsItem) ItemView {
 	c := it.Case
+	if c.Lat != nil && c.Lon != nil && !geo.ValidPoint(*c.Lat, *c.Lon) {
+		// Stored before NaN was refused: no point rather than a JSON
+		// encoder error or a wrong one on the room's map.
+		c.Lat, c.Lon = nil, nil
+	}
 	return ItemView{ID: it.ID, Version: it.Version, Kind: it.Kind, State: it.State, Assignee: it.Assignee, People: it.People,
 		Advice: it.Advice, Exercise: it.Exercise, EventID: it.EventID,
 		TrackingID: c.TrackingID, CaseStatus: c.Status, Channel: c.Channel, Category: c.Category,

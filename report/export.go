@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ascolto/ascolto/geo"
 	"github.com/ascolto/ascolto/store"
 )
 
@@ -100,7 +101,13 @@ type geoFeature struct {
 
 var nullGeometry = json.RawMessage("null")
 
+// pointGeometry is a GeoJSON point, or null for a point that is not on
+// Earth (a NaN stored before they were refused would otherwise be written
+// as -9223372036854.775 by round6).
 func pointGeometry(lat, lon float64) json.RawMessage {
+	if !geo.ValidPoint(lat, lon) {
+		return nullGeometry
+	}
 	b, _ := json.Marshal(map[string]any{"type": "Point", "coordinates": []float64{round6(lon), round6(lat)}})
 	return b
 }
@@ -243,9 +250,13 @@ func (s *Service) ExportRequests(ctx context.Context, w io.Writer, p Plan, forma
 		}
 		rec := make([]string, len(requestHeader))
 		err = s.db.StreamRequests(ctx, q, false, func(r *store.RequestRow) error {
+			lat, lon := r.Lat, r.Lon
+			if lat != nil && lon != nil && !geo.ValidPoint(*lat, *lon) {
+				lat, lon = nil, nil // not a point on Earth: no coordinates rather than NaN
+			}
 			rec = append(rec[:0], r.TrackingID, isoLocal(r.At), r.Channel, r.Category, r.Outcome, r.CallerType, r.Urgency,
 				r.Status, r.ComuneCode, safeCell(r.Comune), r.ProvinciaCode, r.Sigla, r.RegioneCode, safeCell(r.Regione),
-				fl(r.Lat), fl(r.Lon), strconv.FormatInt(r.EventID, 10), strconv.FormatInt(r.SiteID, 10), r.Mode)
+				fl(lat), fl(lon), strconv.FormatInt(r.EventID, 10), strconv.FormatInt(r.SiteID, 10), r.Mode)
 			for i := 3; i <= 5; i++ {
 				rec[i] = safeCell(rec[i])
 			}

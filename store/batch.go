@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 )
 
@@ -25,8 +26,12 @@ type batchReq struct {
 	err chan error
 }
 
-// maxBatch bounds one transaction, so one slow batch cannot hold many callers.
-const maxBatch = 256
+// maxBatch bounds one transaction, so one slow batch cannot hold many
+// callers. It is also the number of savepoints (PostgreSQL subtransactions)
+// one transaction opens: past 64 that write, PostgreSQL's per-backend
+// subtransaction cache overflows and every other session's snapshots turn
+// slow while it runs, so no more than 64.
+const maxBatch = 64
 
 // errClosed is returned to writes submitted after Close.
 var errClosed = errors.New("store: closed")
@@ -112,9 +117,13 @@ func (b *batcher) drain() {
 	}
 }
 
-// commit runs the batch in one transaction. If any write fails, the whole
-// transaction is rolled back and every write is retried on its own, so one
-// bad write never takes its neighbours down with it.
+// commit runs the batch in one transaction, each write inside its own
+// savepoint: a write that fails is rolled back to its savepoint and told
+// its error, and the others still commit together. (Replaying the batch
+// one by one instead let 60 poisoned form submissions a second drop the
+// legitimate ones' success from 99.7 % to 72 %.) Only when the transaction
+// itself fails (the commit, the connection, the savepoint machinery) is
+// every write retried on its own.
 func (b *batcher) commit(batch []*batchReq) {
 	live := batch[:0:0]
 	for _, r := range batch {
@@ -131,17 +140,33 @@ func (b *batcher) commit(batch []*batchReq) {
 		live[0].err <- b.db.InTx(live[0].ctx, live[0].fn)
 		return
 	}
-	err := b.db.InTx(context.Background(), func(tx *Tx) error {
-		for _, r := range live {
-			if err := r.fn(tx); err != nil {
-				return err
+	errs := make([]error, len(live))
+	ctx := context.Background()
+	err := b.db.InTx(ctx, func(tx *Tx) error {
+		// One statement round trip per write: the savepoint is released
+		// and the next one taken in the same call. A rollback to it keeps
+		// it, ready for the next write; the commit releases the last.
+		if _, err := tx.exec(ctx, `SAVEPOINT batch_write`); err != nil {
+			return fmt.Errorf("store: savepoint: %w", err)
+		}
+		for i, r := range live {
+			if errs[i] = r.fn(tx); errs[i] != nil {
+				if _, err := tx.exec(ctx, `ROLLBACK TO SAVEPOINT batch_write`); err != nil {
+					return fmt.Errorf("store: roll back to savepoint: %w", err)
+				}
+				continue
+			}
+			if i < len(live)-1 {
+				if _, err := tx.exec(ctx, `RELEASE SAVEPOINT batch_write; SAVEPOINT batch_write`); err != nil {
+					return fmt.Errorf("store: next savepoint: %w", err)
+				}
 			}
 		}
 		return nil
 	})
 	if err == nil {
-		for _, r := range live {
-			r.err <- nil
+		for i, r := range live {
+			r.err <- errs[i]
 		}
 		return
 	}
@@ -151,8 +176,10 @@ func (b *batcher) commit(batch []*batchReq) {
 }
 
 // Batch runs fn in a shared, group-committed write transaction and returns
-// once it is committed. fn must only write through tx and must be safe to
-// run twice (it is retried alone if a neighbour in its batch fails).
+// once it is committed. A failing fn is rolled back alone (a savepoint per
+// write) and costs its neighbours nothing. fn must only write through tx and
+// must be safe to run twice: if the shared transaction itself fails (its
+// commit, the connection), each fn is retried alone.
 func (db *DB) Batch(ctx context.Context, fn func(tx *Tx) error) error {
 	return db.batch.do(ctx, fn)
 }

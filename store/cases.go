@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/ascolto/ascolto/geo"
 )
 
 // Case channels: where a contact came from.
@@ -96,8 +98,8 @@ func (c *Case) check() error {
 	if (c.Lat == nil) != (c.Lon == nil) {
 		return invalid("coordinates need both latitude and longitude")
 	}
-	if c.Lat != nil && (*c.Lat < -90 || *c.Lat > 90 || *c.Lon < -180 || *c.Lon > 180) {
-		return invalid("coordinates %v,%v out of range", *c.Lat, *c.Lon)
+	if c.Lat != nil && !geo.ValidPoint(*c.Lat, *c.Lon) {
+		return invalid("coordinates %v,%v are not latitude and longitude in degrees", *c.Lat, *c.Lon)
 	}
 	return nil
 }

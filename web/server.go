@@ -24,13 +24,34 @@ type Server struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	timeouts Timeouts
 	srv      *http.Server
+}
+
+// Timeouts bound how long a client may take to send a request, so
+// connections that send nothing, or a byte now and then, cannot pile up.
+type Timeouts struct {
+	// Header is the longest the request line and headers may take.
+	Header time.Duration
+	// Read is the longest a whole request, headers and body, may take.
+	// A handler that takes large uploads sets its own deadline for its
+	// request with PaceBody (the public form does).
+	Read time.Duration
+	// Idle is how long a kept-alive connection waits for its next request.
+	Idle time.Duration
+}
+
+// DefaultTimeouts: 10 s for the headers, 1 min for a whole request (the
+// console's forms are a few kilobytes; the public form's uploads set their
+// own), 2 min between requests on a kept-alive connection.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{Header: 10 * time.Second, Read: time.Minute, Idle: 2 * time.Minute}
 }
 
 // NewServer builds the server with its operational endpoints; other
 // packages mount their pages with Handle.
 func NewServer(log *zap.Logger, reg *prometheus.Registry, ready *Readiness) *Server {
-	s := &Server{mux: http.NewServeMux(), log: log, ready: ready, reg: reg}
+	s := &Server{mux: http.NewServeMux(), log: log, ready: ready, reg: reg, timeouts: DefaultTimeouts()}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ascolto_http_requests_total", Help: "HTTP requests served, by route and status code.",
 	}, []string{"route", "code"})
@@ -44,6 +65,9 @@ func NewServer(log *zap.Logger, reg *prometheus.Registry, ready *Readiness) *Ser
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	return s
 }
+
+// SetTimeouts replaces the default timeouts; call it before Serve.
+func (s *Server) SetTimeouts(t Timeouts) { s.timeouts = t }
 
 // Handle mounts h on a ServeMux pattern (e.g. "GET /agent").
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
@@ -127,8 +151,9 @@ func (s *Server) Listen(addr string) (net.Listener, error) {
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	s.srv = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: s.timeouts.Header,
+		ReadTimeout:       s.timeouts.Read,
+		IdleTimeout:       s.timeouts.Idle,
 		ErrorLog:          zap.NewStdLog(s.log.Named("http")),
 	}
 	errc := make(chan error, 1)

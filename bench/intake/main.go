@@ -158,6 +158,7 @@ func benchForm(ctx context.Context, db *store.DB, n, clients int) (string, error
 		return "", err
 	}
 	form, err := intake.New(intake.Options{Store: db, Mail: svc, Log: zap.NewNop(), MaxInFlight: clients,
+		MaxUploads: clients, MaxUploadsPerAddress: clients, // every client is 127.0.0.1
 		PerAddress: intake.Limit{Burst: n * 2, Every: time.Millisecond}})
 	if err != nil {
 		return "", err

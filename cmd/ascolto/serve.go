@@ -116,7 +116,12 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	if err != nil {
 		return err
 	}
-	form, err := intake.New(intake.Options{Store: db, Mail: mailer.Service(), Log: a.log.Named("form"), Clock: a.clock, Registry: reg})
+	proxies, err := web.ParseProxies(a.cfg.ConsoleTrustedProxies) // the form counts citizens behind the same proxies
+	if err != nil {
+		return err
+	}
+	form, err := intake.New(intake.Options{Store: db, Mail: mailer.Service(), Log: a.log.Named("form"), Clock: a.clock, Registry: reg,
+		TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}
