@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ascolto/ascolto/clock"
+	"github.com/ascolto/ascolto/config"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"go.uber.org/zap"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -96,8 +97,7 @@ func (db *DB) openPostgres(opts Options) error {
 	conn.SetConnMaxIdleTime(5 * time.Minute)
 	db.w, db.r = conn, conn
 	db.d = &dialect{name: postgres}
-	u.User = url.User(u.User.Username())
-	db.desc = "postgres " + u.Redacted()
+	db.desc = "postgres " + config.Redact(opts.URL)
 	return nil
 }
 
@@ -157,10 +157,18 @@ func (db *DB) String() string { return db.desc }
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.w.PingContext(ctx); err != nil {
-		return fmt.Errorf("store: %s does not answer: %w%s", db.desc, err, hint(err))
+		return fmt.Errorf("store: %s does not answer: %w%s", db.desc, redacted{err}, hint(err))
 	}
 	return nil
 }
+
+// redacted is a driver's error with any credential in its text hidden:
+// pgx quotes a connection string it cannot parse, and hides its passwords
+// only on a best-effort basis. It unwraps to the driver's error.
+type redacted struct{ err error }
+
+func (r redacted) Error() string { return config.Redact(r.err.Error()) }
+func (r redacted) Unwrap() error { return r.err }
 
 // hint adds what a person can do about a connection error.
 func hint(err error) string {
