@@ -107,10 +107,13 @@ func (db *DB) openSQLite(opts Options) error {
 		if opts.DataDir == "" {
 			return invalid("no database URL and no data directory")
 		}
-		if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
+		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 			return fmt.Errorf("store: create data directory %s: %w", opts.DataDir, err)
 		}
 		path = filepath.Join(opts.DataDir, "ascolto.db")
+	}
+	if err := db.privateFiles(path); err != nil {
+		return err
 	}
 	// WAL lets readers run beside the single writer; synchronous=FULL makes
 	// each commit durable before it returns (the batcher keeps that cheap);
@@ -135,6 +138,31 @@ func (db *DB) openSQLite(opts Options) error {
 	db.w, db.r = w, r
 	db.d = &dialect{name: sqliteDB}
 	db.desc = "sqlite " + path
+	return nil
+}
+
+// privateFiles makes the SQLite file readable by its owner only, before
+// SQLite opens it: SQLite would create it 0644 less the umask, and it
+// gives the -wal, -shm and -journal files the database file's own mode,
+// so one file made 0600 up front covers all of them. Files an older
+// ascolto left readable by others are tightened.
+func (db *DB) privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		return f.Close()
+	case !errors.Is(err, os.ErrExist):
+		return fmt.Errorf("store: create sqlite %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, st.Mode().Perm()&0o700); err != nil {
+			db.log.Warn("database file readable by others; could not restrict it", zap.String("file", p), zap.Error(err))
+		}
+	}
 	return nil
 }
 
