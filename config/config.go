@@ -84,7 +84,6 @@ const (
 // its environment variable, and how to check and store a value.
 type option struct {
 	name    string
-	env     string
 	def     string
 	usage   string
 	secret  bool   // is or may hold a credential: never shown, or a URL with its credentials masked
