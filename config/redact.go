@@ -116,7 +116,7 @@ func strayAt(port, rest string) bool {
 // pair finds name=value: after the start of the text, a query or list
 // separator, whitespace or an opening bracket; the value quoted with '…'
 // (libpq's key='value'), or up to the next separator.
-var pair = regexp.MustCompile(`(?:^|[?&;,\s({\[])([A-Za-z0-9_.%\-]+)=('(?:[^'\\]|\\.)*'?|[^&;,\s"'<>#)}\]` + "`" + `]*)`)
+var pair = regexp.MustCompile(`(?:^|[?&;,\s({\[])([A-Za-z0-9_.%+\-]+)=('(?:[^'\\]|\\.)*'?|[^&;,\s"'<>#)}\]` + "`" + `]*)`)
 
 // redactPairs masks the values of the name=value pairs whose names look
 // like secrets.

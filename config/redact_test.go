@@ -27,6 +27,7 @@ func TestRedact(t *testing.T) {
 			"POST https://gw/send?api_key=xxxxx&Token=xxxxx&sig=xxxxx&signature=xxxxx&access_token=xxxxx&auth=xxxxx&key=xxxxx&pwd=xxxxx&pass=xxxxx&secret=xxxxx"},
 		{"https://h/x?client_secret=a&x-api-key=b&pass%77ord=c&sslpassword=d", "https://h/x?client_secret=xxxxx&x-api-key=xxxxx&pass%77ord=xxxxx&sslpassword=xxxxx"},
 		{"https://h/cb?redirect=https://o/?token=abc", "https://h/cb?redirect=https://o/?token=xxxxx"},
+		{"https://h/?my+token=abc&x=1", "https://h/?my+token=xxxxx&x=1"},
 		// Both at once, quoted inside an error, and key=value strings.
 		{`store: "postgres://a:b@h/d?password=c" does not answer`, `store: "postgres://a:xxxxx@h/d?password=xxxxx" does not answer`},
 		{"host=db user=app password=hunter2 dbname=x", "host=db user=app password=xxxxx dbname=x"},
