@@ -113,16 +113,6 @@ func (w *waitlist) ahead(k *call) int {
 
 func (w *waitlist) len() int { return treapSize(w.root) }
 
-// each visits the calls best first until fn returns false.
-func (w *waitlist) each(fn func(*call) bool) { walk(w.root, fn) }
-
-func walk(t *call, fn func(*call) bool) bool {
-	if t == nil {
-		return true
-	}
-	return walk(t.node.left, fn) && fn(t) && walk(t.node.right, fn)
-}
-
 // weightFor spreads a sequence number into a treap weight (splitmix64), so the
 // tree's shape is deterministic without a random source.
 func weightFor(seq uint64) uint64 {

@@ -84,10 +84,9 @@ const (
 // its environment variable, and how to check and store a value.
 type option struct {
 	name    string
-	env     string
 	def     string
 	usage   string
-	secret  bool
+	secret  bool   // is or may hold a credential: never shown, or a URL with its credentials masked
 	allowed string // human description of valid values, used in errors
 	check   func(string) error
 	field   func(*Config) *string
@@ -105,7 +104,7 @@ func options() []option {
 			secret: true, allowed: "empty, or postgres://… / postgresql://…", check: checkDatabaseURL,
 			field: func(c *Config) *string { return &c.DatabaseURL }},
 		{name: "ari-url", def: "http://127.0.0.1:8088/ari", usage: "Asterisk ARI base URL",
-			allowed: "an http:// or https:// URL ending in /ari", check: checkHTTPURL,
+			secret: true, allowed: "an http:// or https:// URL ending in /ari", check: checkHTTPURL,
 			field: func(c *Config) *string { return &c.ARIURL }},
 		{name: "ari-user", def: "ascolto", usage: "ARI user (ari.conf)",
 			allowed: "a non-empty user name", check: checkNonEmpty,
@@ -160,7 +159,7 @@ func options() []option {
 			allowed: "empty, or addresses separated by commas", check: checkAddressList,
 			field: func(c *Config) *string { return &c.CoordinatorEmail }},
 		{name: "opsroom-webhook-url", usage: "URL that receives every rescue request and change as signed JSON; empty = no webhook",
-			allowed: "empty, or an http(s) URL", check: optional(checkHTTPURL),
+			secret: true, allowed: "empty, or an http(s) URL", check: optional(checkHTTPURL),
 			field: func(c *Config) *string { return &c.OpsWebhookURL }},
 		{name: "opsroom-webhook-key", usage: "HMAC-SHA256 key of the webhook's signature (at least 16 characters)",
 			secret: true, allowed: "empty, or at least 16 characters", check: checkMinLen(16),
@@ -456,33 +455,22 @@ func (l *Loader) names() []string {
 	return n
 }
 
-// Settings lists every setting with its value and source; secrets are redacted.
+// Settings lists every setting with its value and source. Secrets are
+// hidden: whole, or for a URL only its credentials (see Redact); any other
+// value goes through Redact too, in case it quotes a credential.
 // Call it after Load.
 func (l *Loader) Settings() []Setting {
 	var out []Setting
 	for _, o := range l.opts {
 		v := *o.field(&l.cfg)
-		if o.secret {
-			v = Redact(o.name, v)
+		if o.secret && v != "" && !strings.Contains(v, "://") {
+			v = Mask
+		} else {
+			v = Redact(v)
 		}
 		out = append(out, Setting{Name: o.name, Env: envName(o.name), Value: v, Source: l.sources[o.name], Usage: o.usage})
 	}
 	return out
-}
-
-// Redact hides the secret part of a value: a whole password, or the
-// password inside a URL's user info.
-func Redact(name, v string) string {
-	if v == "" {
-		return ""
-	}
-	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-		return u.String()
-	}
-	return "xxxxx"
 }
 
 func checkNonEmpty(v string) error {
@@ -510,7 +498,7 @@ func checkDatabaseURL(v string) error {
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return fmt.Errorf("%q is not a postgres:// URL", Redact("", v))
+		return fmt.Errorf("%q is not a postgres:// URL", Redact(v))
 	}
 	return nil
 }
@@ -518,7 +506,7 @@ func checkDatabaseURL(v string) error {
 func checkHTTPURL(v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an http(s) URL", v)
+		return fmt.Errorf("%q is not an http(s) URL", Redact(v))
 	}
 	return nil
 }
@@ -552,14 +540,14 @@ func checkURLScheme(schemes ...string) func(string) error {
 		}
 		u, err := url.Parse(v)
 		if err != nil || u.Host == "" {
-			return fmt.Errorf("%q is not a URL", Redact("", v))
+			return fmt.Errorf("%q is not a URL", Redact(v))
 		}
 		for _, s := range schemes {
 			if u.Scheme == s {
 				return nil
 			}
 		}
-		return fmt.Errorf("%q has scheme %q", Redact("", v), u.Scheme)
+		return fmt.Errorf("%q has scheme %q", Redact(v), u.Scheme)
 	}
 }
 

@@ -174,20 +174,6 @@ func (d *deskCalls) saved(user, call, trackingID string) {
 	d.publish(user)
 }
 
-// current returns the call the user answered last, for a disposition
-// sent without one.
-func (d *deskCalls) current(user string) string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	list := d.byUser[user]
-	for i := len(list) - 1; i >= 0; i-- {
-		if list[i].Answered {
-			return list[i].Call
-		}
-	}
-	return ""
-}
-
 // list returns a copy of the user's desk calls, oldest first.
 func (d *deskCalls) list(user string) []DeskCall {
 	d.mu.Lock()

@@ -40,8 +40,6 @@ type Hub struct {
 	retained map[string]map[string]json.RawMessage // topic → "type\x00key" → frame
 
 	sent, dropped, resyncs atomic.Int64
-	mClients               prometheus.GaugeFunc
-	mSent, mDropped        prometheus.CounterFunc
 }
 
 type hubOptions struct {

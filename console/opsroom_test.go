@@ -291,10 +291,8 @@ func TestReportsPageAPIAndExports(t *testing.T) {
 	if err := r.db.OpenEvent(bg, &flood, "verdi"); err != nil {
 		t.Fatal(err)
 	}
-	var cases []store.Case
 	for i := range 5 {
-		c, _ := r.rescue("rossi", fmt.Sprintf("Richiesta %d", i))
-		cases = append(cases, c)
+		r.rescue("rossi", fmt.Sprintf("Richiesta %d", i))
 		r.clk.Advance(10 * time.Minute)
 	}
 	if _, err := r.rep.CatchUp(bg); err != nil {

@@ -112,14 +112,12 @@ func TestWritePDF(t *testing.T) {
 }
 
 type job struct {
-	name    string
-	file    string
-	status  string
-	pages   int
-	result  string // what the case says
-	review  string // a review reason substring, "" for none
-	files   []string
-	channel string
+	name   string
+	file   string
+	status string
+	pages  int
+	review string // a review reason substring, "" for none
+	files  []string
 }
 
 func TestProcessTurnsFaxesIntoCases(t *testing.T) {

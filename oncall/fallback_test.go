@@ -22,7 +22,6 @@ import (
 
 // relay is a real SMTP server on loopback standing in for the mail relay.
 type relay struct {
-	mu  sync.Mutex
 	got chan []byte
 }
 

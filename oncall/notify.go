@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ascolto/ascolto/config"
 	"github.com/ascolto/ascolto/mail"
 	"github.com/ascolto/ascolto/store"
 	"go.uber.org/zap"
@@ -42,16 +43,9 @@ func NewHTTPSMS(template string) (*HTTPSMS, error) {
 	}
 	u, err := url.Parse(strings.NewReplacer("{to}", "x", "{text}", "x").Replace(raw))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("oncall: the SMS URL template %q is not an http(s) URL", redactQuery(raw))
+		return nil, fmt.Errorf("oncall: the SMS URL template %q is not an http(s) URL", config.Redact(raw))
 	}
 	return &HTTPSMS{Template: t, Client: &http.Client{Timeout: 15 * time.Second}}, nil
-}
-
-func redactQuery(s string) string {
-	if i := strings.IndexByte(s, '?'); i >= 0 {
-		return s[:i] + "?…"
-	}
-	return s
 }
 
 // Send sends one SMS.
@@ -75,6 +69,11 @@ func (h *HTTPSMS) Send(ctx context.Context, to, text string) error {
 	}
 	resp, err := h.Client.Do(req)
 	if err != nil {
+		// The client quotes the URL, the gateway's ?apikey= included; the
+		// error ends up in the log, the audit trail and the board.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			ue.URL = config.Redact(ue.URL)
+		}
 		return fmt.Errorf("oncall: sms gateway: %w", err)
 	}
 	defer resp.Body.Close()

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ascolto/ascolto/config"
 	"github.com/ascolto/ascolto/store"
 	"go.uber.org/zap"
 )
@@ -224,7 +225,7 @@ func RetryDelay(attempts int) time.Duration {
 func (s *Service) post(ctx context.Context, d store.OpsDelivery) (int, string) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Payload))
 	if err != nil {
-		return 0, err.Error()
+		return 0, config.Redact(err.Error())
 	}
 	h := req.Header
 	h.Set("Content-Type", "application/json")
@@ -234,7 +235,9 @@ func (s *Service) post(ctx context.Context, d store.OpsDelivery) (int, string) {
 	h.Set("X-Ascolto-Signature", Sign([]byte(s.cfg.WebhookSecret), s.clock.Now(), d.Payload))
 	resp, err := s.o.HTTPClient.Do(req)
 	if err != nil {
-		return 0, err.Error()
+		// The client quotes the URL, with its ?token= if it has one; the
+		// problem is logged, stored and emailed to the room.
+		return 0, config.Redact(err.Error())
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ascolto/ascolto/clock"
+	"github.com/ascolto/ascolto/config"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"go.uber.org/zap"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -96,8 +97,7 @@ func (db *DB) openPostgres(opts Options) error {
 	conn.SetConnMaxIdleTime(5 * time.Minute)
 	db.w, db.r = conn, conn
 	db.d = &dialect{name: postgres}
-	u.User = url.User(u.User.Username())
-	db.desc = "postgres " + u.Redacted()
+	db.desc = "postgres " + config.Redact(opts.URL)
 	return nil
 }
 
@@ -107,10 +107,13 @@ func (db *DB) openSQLite(opts Options) error {
 		if opts.DataDir == "" {
 			return invalid("no database URL and no data directory")
 		}
-		if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
+		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 			return fmt.Errorf("store: create data directory %s: %w", opts.DataDir, err)
 		}
 		path = filepath.Join(opts.DataDir, "ascolto.db")
+	}
+	if err := db.privateFiles(path); err != nil {
+		return err
 	}
 	// WAL lets readers run beside the single writer; synchronous=FULL makes
 	// each commit durable before it returns (the batcher keeps that cheap);
@@ -138,6 +141,31 @@ func (db *DB) openSQLite(opts Options) error {
 	return nil
 }
 
+// privateFiles makes the SQLite file readable by its owner only, before
+// SQLite opens it: SQLite would create it 0644 less the umask, and it
+// gives the -wal, -shm and -journal files the database file's own mode,
+// so one file made 0600 up front covers all of them. Files an older
+// ascolto left readable by others are tightened.
+func (db *DB) privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		return f.Close()
+	case !errors.Is(err, os.ErrExist):
+		return fmt.Errorf("store: create sqlite %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, st.Mode().Perm()&0o700); err != nil {
+			db.log.Warn("database file readable by others; could not restrict it", zap.String("file", p), zap.Error(err))
+		}
+	}
+	return nil
+}
+
 // Close stops the batcher and closes the connections.
 func (db *DB) Close() error {
 	db.batch.close()
@@ -157,10 +185,18 @@ func (db *DB) String() string { return db.desc }
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.w.PingContext(ctx); err != nil {
-		return fmt.Errorf("store: %s does not answer: %w%s", db.desc, err, hint(err))
+		return fmt.Errorf("store: %s does not answer: %w%s", db.desc, redacted{err}, hint(err))
 	}
 	return nil
 }
+
+// redacted is a driver's error with any credential in its text hidden:
+// pgx quotes a connection string it cannot parse, and hides its passwords
+// only on a best-effort basis. It unwraps to the driver's error.
+type redacted struct{ err error }
+
+func (r redacted) Error() string { return config.Redact(r.err.Error()) }
+func (r redacted) Unwrap() error { return r.err }
 
 // hint adds what a person can do about a connection error.
 func hint(err error) string {

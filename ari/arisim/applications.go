@@ -151,13 +151,8 @@ func (s *Server) eventFilter(q *request) result {
 	if a == nil {
 		return fail(http.StatusNotFound, "Application not found")
 	}
-	a.allowed, a.disallowed = nil, nil
-	for _, t := range q.p.filter["allowed"] {
-		a.allowed = append(a.allowed, t)
-	}
-	for _, t := range q.p.filter["disallowed"] {
-		a.disallowed = append(a.disallowed, t)
-	}
+	a.allowed = append([]string(nil), q.p.filter["allowed"]...)
+	a.disallowed = append([]string(nil), q.p.filter["disallowed"]...)
 	return ok(s.applicationSnapshot(a))
 }
 

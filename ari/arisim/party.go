@@ -269,8 +269,6 @@ func (c *Call) Talk(d time.Duration) {
 	c.p.talk(c.s, d)
 }
 
-func (p *party) now(s *Server) time.Time { return s.now() }
-
 func (p *party) start(s *Server) {
 	if p.started {
 		return
@@ -405,16 +403,6 @@ func (p *party) talking(s *Server) bool {
 		}
 	}
 	return false
-}
-
-func (p *party) lastTalkEnd() time.Time {
-	var last time.Time
-	for _, t := range p.talks {
-		if t.to.After(last) {
-			last = t.to
-		}
-	}
-	return last
 }
 
 // talksBetween returns the talk spans within [from, to), relative to from.

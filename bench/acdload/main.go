@@ -244,7 +244,6 @@ func checkLog(ctx context.Context, db *store.DB) (answered, doubleConnect, overl
 		return 0, 0, 0, err
 	}
 	connects := map[string]int{}
-	type span struct{ from, to time.Time }
 	open := map[string]time.Time{} // agent -> connected since
 	for _, e := range evs {
 		switch e.Event {

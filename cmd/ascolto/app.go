@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, e env) int {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(e.stderr, a.t("Errore: ", "Error: ")+err.Error())
+		fmt.Fprintln(e.stderr, a.t("Errore: ", "Error: ")+config.Redact(err.Error()))
 		var ee exitError
 		if errors.As(err, &ee) {
 			return int(ee)
@@ -117,7 +117,7 @@ func newLogger(level string, w io.Writer) (*zap.Logger, error) {
 	} else {
 		enc = zapcore.NewJSONEncoder(encCfg)
 	}
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), lvl)), nil
+	return zap.New(redactCore{zapcore.NewCore(enc, zapcore.AddSync(w), lvl)}), nil
 }
 
 func isTerminal(w io.Writer) bool {

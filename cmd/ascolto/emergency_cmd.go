@@ -196,7 +196,7 @@ Opens an emergency activation in one step; the running service places the calls.
 					if out.path == "" {
 						continue
 					}
-					f, err := os.Create(out.path)
+					f, err := createPrivate(out.path)
 					if err != nil {
 						return err
 					}

@@ -89,7 +89,7 @@ problems is refused whole, listing them all.`,
 				}
 				w := a.stdout
 				if out != "" && out != "-" {
-					f, err := os.Create(out)
+					f, err := createPrivate(out)
 					if err != nil {
 						return err
 					}

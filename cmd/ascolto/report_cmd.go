@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -319,7 +318,7 @@ func (a *app) output(path string) (io.Writer, func(), error) {
 	if path == "" || path == "-" {
 		return a.stdout, func() {}, nil
 	}
-	f, err := os.Create(path)
+	f, err := createPrivate(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf(a.t("non riesco a scrivere %s: %w", "cannot write %s: %w"), path, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ascolto/ascolto/ari"
+	"github.com/ascolto/ascolto/config"
 	"github.com/ascolto/ascolto/console"
 	"github.com/ascolto/ascolto/fax"
 	"github.com/ascolto/ascolto/intake"
@@ -299,9 +300,9 @@ func (a *app) controller(db *store.DB, state *live.State, reg prometheus.Registe
 	if err != nil {
 		return nil, err
 	}
-	ready.Set("asterisk", false, "connecting to "+a.cfg.ARIURL)
+	ready.Set("asterisk", false, "connecting to "+config.Redact(a.cfg.ARIURL))
 	return ari.New(ari.Options{Client: client, Store: db, Live: state, Clock: a.clock, Log: a.log.Named("ari"),
-		Registry: reg, Faxes: faxes, Ready: func(ok bool, detail string) { ready.Set("asterisk", ok, detail) }})
+		Registry: reg, Faxes: faxes, Ready: func(ok bool, detail string) { ready.Set("asterisk", ok, config.Redact(detail)) }})
 }
 
 // superviseDatabase brings the database up (ping, migrate, bootstrap) with
@@ -320,7 +321,7 @@ func (a *app) superviseDatabase(ctx context.Context, db *store.DB, ready *web.Re
 		wait := 5 * time.Second
 		if err != nil {
 			up.Set(0)
-			ready.Set(name, false, err.Error())
+			ready.Set(name, false, config.Redact(err.Error())) // /readyz is public
 			a.log.Warn("database not ready; retrying", zap.Error(err), zap.Duration("retry_in", backoff))
 			wait = backoff
 			backoff = min(backoff*2, 30*time.Second)
