@@ -67,7 +67,7 @@ func (c *Console) accountPassword(v *visit) error {
 		return c.accountAgain(v, http.StatusBadRequest, "account.mismatch")
 	}
 	if err := CheckNewPassword(v.user.Username, pw); err != nil {
-		return c.accountAgain(v, http.StatusBadRequest, "error.weakpassword")
+		return c.accountAgain(v, http.StatusBadRequest, weakPasswordKey(err))
 	}
 	hash, err := HashPassword(pw)
 	if err != nil {

@@ -67,7 +67,7 @@ func (c *Console) userCreate(v *visit) error {
 		return c.usersAgain(v, http.StatusBadRequest, u, "account.mismatch")
 	}
 	if err := CheckNewPassword(u.Username, f.Get("password")); err != nil {
-		return c.usersAgain(v, http.StatusBadRequest, u, "error.weakpassword")
+		return c.usersAgain(v, http.StatusBadRequest, u, weakPasswordKey(err))
 	}
 	hash, err := HashPassword(f.Get("password"))
 	if err != nil {
@@ -141,8 +141,8 @@ func (c *Console) userUpdate(v *visit) error {
 		if f.Get("password") != f.Get("confirm") {
 			return c.userAgain(v, http.StatusBadRequest, "account.mismatch")
 		}
-		if CheckNewPassword(name, f.Get("password")) != nil {
-			return c.userAgain(v, http.StatusBadRequest, "error.weakpassword")
+		if err := CheckNewPassword(name, f.Get("password")); err != nil {
+			return c.userAgain(v, http.StatusBadRequest, weakPasswordKey(err))
 		}
 		var hash string
 		if hash, err = HashPassword(f.Get("password")); err == nil {
