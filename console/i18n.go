@@ -100,6 +100,7 @@ func newCatalog() catalog {
 		"login.missing":   {"Inserisci nome utente e password.", "Enter your username and password."},
 		"login.bad":       {"Nome utente o password errati.", "Wrong username or password."},
 		"login.throttled": {"Troppi tentativi non riusciti: riprova tra %d minuti.", "Too many failed attempts: try again in %d minutes."},
+		"login.busy":      {"Troppi accessi in questo momento: riprova tra qualche secondo.", "Too many sign-ins at this moment: try again in a few seconds."},
 		"login.expired":   {"La sessione è scaduta: accedi di nuovo.", "Your session has expired: please sign in again."},
 		"login.out":       {"Sei uscito dalla console.", "You have signed out."},
 
@@ -157,6 +158,7 @@ func newCatalog() catalog {
 		"error.signin":       {"Accedi di nuovo.", "Please sign in again."},
 		"error.toolarge":     {"I dati inviati sono troppo grandi.", "The data sent is too large."},
 		"error.weakpassword": {"Password troppo debole: almeno 10 caratteri, senza il nome utente, non comune e non una sequenza.", "Password too weak: at least 10 characters, without the username, not common and not a sequence."},
+		"error.busy":         {"Il server è molto occupato: riprova tra qualche secondo.", "The server is very busy: try again in a few seconds."},
 
 		"password.short":    {"Password troppo debole: servono almeno 10 caratteri.", "Password too weak: it needs at least 10 characters."},
 		"password.long":     {"Password troppo lunga: al massimo 256 byte.", "Password too long: at most 256 bytes."},
