@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/ascolto/ascolto/store"
+	"go.uber.org/zap"
 )
 
 type accountData struct {
@@ -26,14 +27,46 @@ func (c *Console) accountData(v *visit) (accountData, error) {
 	return accountData{TOTP: t, Required: c.mfaRequired(v.user.Role)}, err
 }
 
-func (c *Console) accountAgain(v *visit, code int, problem string) error {
+func (c *Console) accountAgain(v *visit, code int, problem string, args ...any) error {
 	d, err := c.accountData(v)
 	if err != nil {
 		return err
 	}
 	p := c.newPage(v, "account.title", d)
-	p.Problem = p.T(problem)
+	p.Problem = p.Tf(problem, args...)
 	return c.render(v, code, "account", p)
+}
+
+// checkCurrent checks the person's current password (the form's
+// "current") before a change that needs it, throttled as sign-in is: the
+// same failures, the same limits, reserved before the check, so a stolen
+// session is no way round them. then runs only when the password is right;
+// otherwise the page says why.
+func (c *Console) checkCurrent(v *visit, then func() error) error {
+	ctx := v.r.Context()
+	try, wait, err := c.reserve(ctx, v.user.Username, v.remote)
+	if err != nil {
+		return err
+	}
+	if try == nil {
+		c.log.Info("password check throttled", zap.String("user", v.user.Username), zap.String("remote", v.remote))
+		return c.accountAgain(v, http.StatusTooManyRequests, "login.throttled", throttledFor(v, wait))
+	}
+	defer try.release(ctx)
+	ok, err := c.checkPassword(ctx, v.user.PasswordHash, v.r.PostForm.Get("current"))
+	if err != nil {
+		busy(v)
+		return c.accountAgain(v, http.StatusTooManyRequests, "error.busy")
+	}
+	if !ok {
+		try.failed()
+		c.audit(ctx, v, "account.password.failed", "user:"+v.user.Username, nil)
+		return c.accountAgain(v, http.StatusUnauthorized, "account.badcurrent")
+	}
+	if err := try.succeeded(ctx); err != nil {
+		return err
+	}
+	return then()
 }
 
 // accountLang sets the person's own default language.
@@ -53,30 +86,31 @@ func (c *Console) accountLang(v *visit) error {
 }
 
 // accountPassword changes the person's password, after checking the old
-// one; their other sessions end.
+// one; their other sessions end. The new password is judged first, so a
+// refused one costs no attempt.
 func (c *Console) accountPassword(v *visit) error {
 	f := v.r.PostForm
-	cur, pw, again := f.Get("current"), f.Get("new"), f.Get("confirm")
-	if !VerifyPassword(v.user.PasswordHash, cur) {
-		if err := c.db.RecordLoginFailure(v.r.Context(), v.user.Username, v.remote); err != nil {
-			return err
-		}
-		return c.accountAgain(v, http.StatusUnauthorized, "account.badcurrent")
-	}
+	pw, again := f.Get("new"), f.Get("confirm")
 	if pw != again {
 		return c.accountAgain(v, http.StatusBadRequest, "account.mismatch")
 	}
 	if err := CheckNewPassword(v.user.Username, pw); err != nil {
-		return c.accountAgain(v, http.StatusBadRequest, "error.weakpassword")
+		return c.accountAgain(v, http.StatusBadRequest, weakPasswordKey(err))
 	}
-	hash, err := HashPassword(pw)
-	if err != nil {
-		return err
-	}
-	if err := c.db.SetPassword(v.r.Context(), v.user.Username, hash, v.user.Username, v.sess.ID); err != nil {
-		return err
-	}
-	return redirect(v, "/account?done=password")
+	return c.checkCurrent(v, func() error {
+		hash, err := c.hashPassword(v.r.Context(), pw)
+		if errors.Is(err, errHashBusy) {
+			busy(v)
+			return c.accountAgain(v, http.StatusTooManyRequests, "error.busy")
+		}
+		if err != nil {
+			return err
+		}
+		if err := c.db.SetPassword(v.r.Context(), v.user.Username, hash, v.user.Username, v.sess.ID); err != nil {
+			return err
+		}
+		return redirect(v, "/account?done=password")
+	})
 }
 
 // accountTOTP enrols a second factor: the form carries the new secret
@@ -109,11 +143,10 @@ func (c *Console) accountTOTPRemove(v *visit) error {
 	if c.mfaRequired(v.user.Role) {
 		return failure(http.StatusForbidden, "account.totprequired")
 	}
-	if !VerifyPassword(v.user.PasswordHash, v.r.PostForm.Get("current")) {
-		return c.accountAgain(v, http.StatusUnauthorized, "account.badcurrent")
-	}
-	if err := c.db.SetTOTP(v.r.Context(), v.user.Username, "", v.user.Username); err != nil {
-		return err
-	}
-	return redirect(v, "/account?done=totpoff")
+	return c.checkCurrent(v, func() error {
+		if err := c.db.SetTOTP(v.r.Context(), v.user.Username, "", v.user.Username); err != nil {
+			return err
+		}
+		return redirect(v, "/account?done=totpoff")
+	})
 }

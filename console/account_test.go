@@ -1,12 +1,15 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ascolto/ascolto/store"
+	"github.com/ascolto/ascolto/store/storetest"
 )
 
 func TestAccountPasswordAndSecondFactor(t *testing.T) {
@@ -146,4 +149,72 @@ func TestUnsubscribeStopsDelivery(t *testing.T) {
 	if m := w.expect("call.offered"); m.Data["caller"] != "0862000000" {
 		t.Fatalf("offer %v", m.Data)
 	}
+}
+
+// TestAccountPasswordChecksAreThrottled: the current password asked by
+// /account/password and /account/totp/remove is throttled as sign-in is:
+// past the limit even the right one is refused (429) and nothing changes,
+// and guesses sent at once get at most the limit of checks.
+func TestAccountPasswordChecksAreThrottled(t *testing.T) {
+	probe, setup := probeHashes(false)
+	const limit = 3
+	r := newRigWith(t, storetest.Engines()[0], Config{MaxFailuresPerUser: limit, MaxFailuresPerAddr: 1000, LoginWindow: 10 * time.Minute,
+		HashConcurrency: 100}, setup)
+	defer probe.free()
+	r.user("rossi", store.RoleAgent)
+	secret, _ := NewTOTPSecret()
+	r.db.SetTOTP(bg, "rossi", secret, "test")
+	b := r.browser()
+	b.submit("/login", "/login", url.Values{"username": {"rossi"}, "password": {"rossi-password"}})
+	code, _ := TOTPCode(secret, r.clk.Now())
+	if p := b.submit("/login/totp", "/login/totp", url.Values{"code": {code}}); p.code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", p.code)
+	}
+
+	change := func(cur string) got {
+		return b.submit("/account", "/account/password", url.Values{"current": {cur}, "new": {"nuova-password-ok"}, "confirm": {"nuova-password-ok"}})
+	}
+	remove := func(cur string) got {
+		return b.submit("/account", "/account/totp/remove", url.Values{"current": {cur}})
+	}
+	for i := range limit {
+		if p := change(fmt.Sprintf("sbagliata-%d", i)); p.code != http.StatusUnauthorized {
+			t.Fatalf("wrong current password %d: %d", i, p.code)
+		}
+	}
+	for name, try := range map[string]func(string) got{"password": change, "totp/remove": remove} {
+		p := try("rossi-password")
+		if p.code != http.StatusTooManyRequests || p.resp.Header.Get("Retry-After") == "" || !strings.Contains(p.body, "Troppi tentativi") {
+			t.Errorf("/account/%s with the right password past the limit: %d %q", name, p.code, p.resp.Header.Get("Retry-After"))
+		}
+	}
+	u, _ := r.db.UserByName(bg, "rossi")
+	if !VerifyPassword(u.PasswordHash, "rossi-password") || u.TOTPSecret == "" {
+		t.Fatal("a throttled request changed the account")
+	}
+	r.clk.Advance(10*time.Minute + time.Second)
+	if p := remove("rossi-password"); p.location != "/account?done=totpoff" {
+		t.Fatalf("after the window: %d %q", p.code, p.location)
+	}
+
+	// Guesses at once: the checks are reserved, not counted afterwards.
+	r.clk.Advance(10*time.Minute + time.Second)
+	probe.arm()
+	const n = 12
+	forms := make([]url.Values, n)
+	for i := range n {
+		forms[i] = url.Values{"csrf": {b.token("/account")}, "current": {fmt.Sprintf("sbagliata-%02d", i)},
+			"new": {"nuova-password-ok"}, "confirm": {"nuova-password-ok"}}
+	}
+	results := burst(t, n, func(i int) (got, error) { return b.tryPost("/account/password", forms[i]) })
+	throttled := settle(t, probe, results, n, 0)
+	if total, _ := probe.counts(); total != limit {
+		t.Errorf("%d current passwords checked for %d guesses at once, limit %d", total, n, limit)
+	}
+	for _, res := range throttled {
+		if res.g.code != http.StatusTooManyRequests {
+			t.Errorf("guess %d: %d", res.i, res.g.code)
+		}
+	}
+	probe.free()
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,12 @@ type Config struct {
 	LoginWindow        time.Duration
 	MaxFailuresPerUser int
 	MaxFailuresPerAddr int
+	// HashConcurrency bounds how many password hashes (argon2id, 19 MiB
+	// each) run at once (default: runtime.GOMAXPROCS); a request finding
+	// them all taken waits up to HashWait (default 2 s), then is answered
+	// 429 with Retry-After.
+	HashConcurrency int
+	HashWait        time.Duration
 	// Issuer names the service in authenticator apps.
 	Issuer string
 	// Softphone configures the WebRTC softphone inside the agent desk.
@@ -66,6 +73,8 @@ func DefaultConfig() Config {
 		LoginWindow:        15 * time.Minute,
 		MaxFailuresPerUser: 5,
 		MaxFailuresPerAddr: 30,
+		HashConcurrency:    runtime.GOMAXPROCS(0),
+		HashWait:           2 * time.Second,
 		Issuer:             "ascolto",
 	}
 }
@@ -94,6 +103,12 @@ func (c *Config) fill() error {
 	}
 	if c.MaxFailuresPerAddr <= 0 {
 		c.MaxFailuresPerAddr = d.MaxFailuresPerAddr
+	}
+	if c.HashConcurrency <= 0 {
+		c.HashConcurrency = d.HashConcurrency
+	}
+	if c.HashWait <= 0 {
+		c.HashWait = d.HashWait
 	}
 	if c.Issuer == "" {
 		c.Issuer = d.Issuer
@@ -144,6 +159,7 @@ type Console struct {
 	desk    *deskCalls
 	places  placeIndex
 	history historyCache
+	gate    *hashGate
 
 	mu  sync.RWMutex
 	sig *signer // nil until Bootstrap has the key
@@ -180,6 +196,12 @@ func New(o Options) (*Console, error) {
 	c.kb = newKBIndex()
 	c.msgs = c.builtinMessages()
 	c.desk = newDeskCalls(c.hub, c.clock)
+	c.gate = newHashGate(c.cfg.HashConcurrency, c.cfg.HashWait)
+	if o.Registry != nil {
+		o.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ascolto_console_hash_busy_total",
+			Help: "Sign-ins and password changes refused with 429 because every password-hashing slot stayed taken."},
+			func() float64 { return float64(c.gate.busy.Load()) }))
+	}
 	return c, nil
 }
 

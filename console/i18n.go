@@ -100,6 +100,7 @@ func newCatalog() catalog {
 		"login.missing":   {"Inserisci nome utente e password.", "Enter your username and password."},
 		"login.bad":       {"Nome utente o password errati.", "Wrong username or password."},
 		"login.throttled": {"Troppi tentativi non riusciti: riprova tra %d minuti.", "Too many failed attempts: try again in %d minutes."},
+		"login.busy":      {"Troppi accessi in questo momento: riprova tra qualche secondo.", "Too many sign-ins at this moment: try again in a few seconds."},
 		"login.expired":   {"La sessione è scaduta: accedi di nuovo.", "Your session has expired: please sign in again."},
 		"login.out":       {"Sei uscito dalla console.", "You have signed out."},
 
@@ -122,7 +123,7 @@ func newCatalog() catalog {
 		"account.current":      {"Password attuale", "Current password"},
 		"account.new":          {"Nuova password", "New password"},
 		"account.confirm":      {"Ripeti la nuova password", "Repeat the new password"},
-		"account.rule":         {"Almeno 10 caratteri; diversa dal nome utente.", "At least 10 characters; not your username."},
+		"account.rule":         {"Almeno 10 caratteri, senza il nome utente; non una password comune, una sequenza (12345, qwerty) o caratteri ripetuti. Vanno bene tre o quattro parole a caso.", "At least 10 characters, without your username; not a common password, a sequence (12345, qwerty) or repeated characters. Three or four random words work well."},
 		"account.change":       {"Cambia password", "Change password"},
 		"account.badcurrent":   {"La password attuale non è corretta.", "The current password is wrong."},
 		"account.mismatch":     {"Le due password non coincidono.", "The two passwords differ."},
@@ -156,7 +157,15 @@ func newCatalog() catalog {
 		"error.internal":     {"Errore interno: l'operazione non è stata eseguita. Riprova; se si ripete, avvisa l'amministratore.", "Internal error: nothing was done. Try again; if it happens again, tell an administrator."},
 		"error.signin":       {"Accedi di nuovo.", "Please sign in again."},
 		"error.toolarge":     {"I dati inviati sono troppo grandi.", "The data sent is too large."},
-		"error.weakpassword": {"Password troppo debole: almeno 10 caratteri e diversa dal nome utente.", "Password too weak: at least 10 characters and not the username."},
+		"error.weakpassword": {"Password troppo debole: almeno 10 caratteri, senza il nome utente, non comune e non una sequenza.", "Password too weak: at least 10 characters, without the username, not common and not a sequence."},
+		"error.busy":         {"Il server è molto occupato: riprova tra qualche secondo.", "The server is very busy: try again in a few seconds."},
+
+		"password.short":    {"Password troppo debole: servono almeno 10 caratteri.", "Password too weak: it needs at least 10 characters."},
+		"password.long":     {"Password troppo lunga: al massimo 256 byte.", "Password too long: at most 256 bytes."},
+		"password.username": {"Password troppo debole: non deve contenere il nome utente.", "Password too weak: it must not contain the username."},
+		"password.repeated": {"Password troppo debole: è fatta di caratteri ripetuti.", "Password too weak: it is made of repeated characters."},
+		"password.sequence": {"Password troppo debole: è una sequenza (come 12345, abcde o qwerty).", "Password too weak: it is a sequence (like 12345, abcde or qwerty)."},
+		"password.common":   {"Password troppo debole: è tra le password più usate, le prime che si provano. Scegline una meno prevedibile, per esempio tre o quattro parole a caso.", "Password too weak: it is among the most used passwords, the first ones tried. Choose a less predictable one, e.g. three or four random words."},
 
 		"desk.title":     {"Postazione operatore", "Agent desk"},
 		"desk.heading":   {"Postazione operatore", "Agent desk"},

@@ -3,12 +3,9 @@ package console
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/ascolto/ascolto/store"
 	"go.uber.org/zap"
@@ -57,8 +54,9 @@ func (c *Console) loginPage(v *visit) error {
 }
 
 // loginSubmit checks a username and password. Failures are counted per
-// username and per address; past the limit the password is not even
-// checked until the window moves on.
+// username and per address; each check is reserved against the limits
+// before it runs, so past them (however many guesses arrive at once) the
+// password is not even checked until the window moves on.
 func (c *Console) loginSubmit(v *visit) error {
 	ctx := v.r.Context()
 	username := strings.TrimSpace(v.r.PostForm.Get("username"))
@@ -76,13 +74,15 @@ func (c *Console) loginSubmit(v *visit) error {
 	if len(username) > maxUsernameLen || len(password) > MaxPasswordLen {
 		return again(http.StatusBadRequest, "login.bad")
 	}
-	if wait, err := c.throttled(ctx, username, v.remote); err != nil {
+	try, wait, err := c.reserve(ctx, username, v.remote)
+	if err != nil {
 		return err
-	} else if wait > 0 {
-		c.log.Info("sign-in throttled", zap.String("user", username), zap.String("remote", v.remote))
-		v.w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())))
-		return again(http.StatusTooManyRequests, "login.throttled", int(math.Ceil(wait.Minutes())))
 	}
+	if try == nil {
+		c.log.Info("sign-in throttled", zap.String("user", username), zap.String("remote", v.remote))
+		return again(http.StatusTooManyRequests, "login.throttled", throttledFor(v, wait))
+	}
+	defer try.release(ctx)
 	u, err := c.db.UserByName(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -91,15 +91,17 @@ func (c *Console) loginSubmit(v *visit) error {
 	if err != nil || hash == "" {
 		hash = dummyHash // the same work for an unknown name
 	}
-	ok := VerifyPassword(hash, password) && err == nil && !u.Disabled
-	if !ok {
-		if err := c.db.RecordLoginFailure(ctx, username, v.remote); err != nil {
-			return err
-		}
+	match, gerr := c.checkPassword(ctx, hash, password)
+	if gerr != nil {
+		busy(v)
+		return again(http.StatusTooManyRequests, "login.busy")
+	}
+	if !match || err != nil || u.Disabled {
+		try.failed()
 		c.audit(ctx, v, "login.failed", "user:"+username, nil)
 		return again(http.StatusUnauthorized, "login.bad")
 	}
-	if err := c.db.ClearLoginFailures(ctx, username); err != nil {
+	if err := try.succeeded(ctx); err != nil {
 		return err
 	}
 	needsMFA := u.TOTPSecret != "" || c.mfaRequired(u.Role)
@@ -125,27 +127,6 @@ func (c *Console) loginSubmit(v *visit) error {
 // mfaRequired says whether configuration makes a second factor mandatory for role.
 func (c *Console) mfaRequired(role string) bool {
 	return c.cfg.TOTPRequired && (role == store.RoleSupervisor || role == store.RoleAdmin)
-}
-
-// throttled returns how long a username or address must wait before the
-// next sign-in attempt is even considered (0: go ahead).
-func (c *Console) throttled(ctx context.Context, username, remote string) (time.Duration, error) {
-	now := c.clock.Now()
-	f, err := c.db.CountLoginFailures(ctx, username, remote, now.Add(-c.cfg.LoginWindow))
-	if err != nil {
-		return 0, err
-	}
-	var wait time.Duration
-	if f.ByUser >= c.cfg.MaxFailuresPerUser {
-		wait = max(wait, f.OldestUser.Add(c.cfg.LoginWindow).Sub(now))
-	}
-	if f.ByRemote >= c.cfg.MaxFailuresPerAddr {
-		wait = max(wait, f.OldestRemote.Add(c.cfg.LoginWindow).Sub(now))
-	}
-	if wait > 0 && wait < time.Second {
-		wait = time.Second
-	}
-	return wait, nil
 }
 
 type totpData struct {
@@ -193,30 +174,31 @@ func (c *Console) totpSubmit(v *visit) error {
 			return failure(http.StatusBadRequest, "error.csrf")
 		}
 	}
-	again := func(key string, args ...any) error {
+	again := func(status int, key string, args ...any) error {
 		d := totpData{Next: next}
 		if enrol {
 			d.Enrol, d.Secret, d.SecretSig, d.URI = true, secret, v.r.PostForm.Get("secret_sig"), TOTPURI(c.cfg.Issuer, u.Username, secret)
 		}
 		p := c.newPage(v, "totp.title", d)
 		p.Problem = p.Tf(key, args...)
-		return c.render(v, http.StatusUnauthorized, "totp", p)
-	}
-	if wait, err := c.throttled(ctx, u.Username, v.remote); err != nil {
-		return err
-	} else if wait > 0 {
-		return again("login.throttled", int(math.Ceil(wait.Minutes())))
+		return c.render(v, status, "totp", p)
 	}
 	if len(code) > maxCodeLen {
-		return again("totp.bad")
+		return again(http.StatusUnauthorized, "totp.bad")
 	}
+	try, wait, err := c.reserve(ctx, u.Username, v.remote)
+	if err != nil {
+		return err
+	}
+	if try == nil {
+		return again(http.StatusTooManyRequests, "login.throttled", throttledFor(v, wait))
+	}
+	defer try.release(ctx)
 	step, ok := VerifyTOTP(secret, code, c.clock.Now())
 	if !ok {
-		if err := c.db.RecordLoginFailure(ctx, u.Username, v.remote); err != nil {
-			return err
-		}
+		try.failed()
 		c.audit(ctx, v, "login.totp.failed", "user:"+u.Username, nil)
-		return again("totp.bad")
+		return again(http.StatusUnauthorized, "totp.bad")
 	}
 	if enrol {
 		if err := c.db.SetTOTP(ctx, u.Username, secret, u.Username); err != nil {
@@ -225,11 +207,11 @@ func (c *Console) totpSubmit(v *visit) error {
 	}
 	if err := c.db.UseTOTPStep(ctx, u.ID, step); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return again("totp.used")
+			return again(http.StatusUnauthorized, "totp.used") // released: a replay is no guess
 		}
 		return err
 	}
-	if err := c.db.ClearLoginFailures(ctx, u.Username); err != nil {
+	if err := try.succeeded(ctx); err != nil {
 		return err
 	}
 	if err := c.startSession(v, u, false, v.sess.ID); err != nil {

@@ -1,12 +1,16 @@
 package console
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -310,5 +314,304 @@ func TestClientAddress(t *testing.T) {
 		if got != tt.want || secure != tt.secure {
 			t.Errorf("%s %q %q: %s %v, want %s %v", tt.peer, tt.xff, tt.proto, got, secure, tt.want, tt.secure)
 		}
+	}
+}
+
+// hashProbe is the hash gate's test hook: once armed, it counts the
+// password hashes that start and the most running at once, and holds each
+// one until the test releases them all.
+type hashProbe struct {
+	mu                   sync.Mutex
+	armed                bool
+	running, peak, total int
+	entered              chan struct{}
+	release              chan struct{}
+	once                 sync.Once
+}
+
+// probeHashes makes a hashProbe and the rig setup that installs it. The
+// test must defer free: the server cannot close with requests held.
+func probeHashes(armed bool) (*hashProbe, func(*Console)) {
+	p := &hashProbe{armed: armed, entered: make(chan struct{}, 1000), release: make(chan struct{})}
+	return p, func(c *Console) { c.gate.hook = p.hook }
+}
+
+func (p *hashProbe) arm() {
+	p.mu.Lock()
+	p.armed = true
+	p.mu.Unlock()
+}
+
+func (p *hashProbe) hook() {
+	p.mu.Lock()
+	if !p.armed {
+		p.mu.Unlock()
+		return
+	}
+	p.running++
+	p.total++
+	p.peak = max(p.peak, p.running)
+	p.mu.Unlock()
+	p.entered <- struct{}{}
+	<-p.release
+	p.mu.Lock()
+	p.running--
+	p.mu.Unlock()
+}
+
+func (p *hashProbe) free() { p.once.Do(func() { close(p.release) }) }
+
+func (p *hashProbe) counts() (total, peak int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.total, p.peak
+}
+
+// tryPost is post for goroutines other than the test's: it reports a
+// transport error instead of failing the test.
+func (b *browser) tryPost(path string, form url.Values) (got, error) {
+	req, _ := http.NewRequest("POST", b.r.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return got{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return got{code: resp.StatusCode, body: string(body), location: resp.Header.Get("Location"), resp: resp}, err
+}
+
+// result is one request of a burst.
+type result struct {
+	i int
+	g got
+}
+
+// burst sends every request at once, each from its own goroutine, and
+// returns the channel their answers arrive on.
+func burst(t *testing.T, n int, send func(i int) (got, error)) <-chan result {
+	out := make(chan result, n)
+	start := make(chan struct{})
+	for i := range n {
+		go func() {
+			<-start
+			g, err := send(i)
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+			}
+			out <- result{i, g}
+		}()
+	}
+	close(start)
+	return out
+}
+
+// settle waits until each of n requests of a burst has either started a
+// hash (and is held there) or answered; it returns the answers. A request
+// neither hashing nor answering within a minute fails the test.
+func settle(t *testing.T, p *hashProbe, results <-chan result, n int, already int) []result {
+	t.Helper()
+	var answered []result
+	entered := already
+	deadline := time.After(time.Minute)
+	for entered+len(answered) < n {
+		select {
+		case <-p.entered:
+			entered++
+		case r := <-results:
+			answered = append(answered, r)
+		case <-deadline:
+			t.Fatalf("after a minute, %d requests hash and %d answered, of %d", entered, len(answered), n)
+		}
+	}
+	return answered
+}
+
+// TestSignInHashingIsBounded: with two hashing slots, six sign-ins at once
+// run at most two password hashes together; the other four wait a moment
+// and are told, in the person's language, to come back (429 and
+// Retry-After). A refusal is not counted as a failed attempt. An admin
+// adding a user meanwhile is told the same.
+func TestSignInHashingIsBounded(t *testing.T) {
+	probe, setup := probeHashes(false)
+	const slots, n = 2, 6
+	r := newRigWith(t, storetest.Engines()[0], Config{HashConcurrency: slots, HashWait: 20 * time.Millisecond,
+		MaxFailuresPerUser: n - slots}, setup)
+	defer probe.free()
+	for i := range slots {
+		r.user(fmt.Sprintf("primo%d", i), store.RoleAgent)
+	}
+	r.user("rossi", store.RoleAgent)
+	r.user("capo", store.RoleAdmin)
+	adm := r.browser()
+	adm.login("capo")
+	probe.arm()
+	forms := make([]url.Values, n)
+	browsers := make([]*browser, n)
+	for i := range n {
+		browsers[i] = r.browser()
+		name := "rossi" // as many attempts as rossi's failure limit
+		if i < slots {
+			name = fmt.Sprintf("primo%d", i)
+		}
+		if i == n-1 {
+			browsers[i].submit("/login", "/lang", url.Values{"lang": {"en"}, "back": {"/login"}})
+		}
+		forms[i] = url.Values{"csrf": {browsers[i].token("/login")}, "username": {name}, "password": {name + "-password"}}
+	}
+	// The first ones take the slots and are held in them.
+	first := burst(t, slots, func(i int) (got, error) { return browsers[i].tryPost("/login", forms[i]) })
+	for range slots {
+		select {
+		case <-probe.entered:
+		case res := <-first:
+			t.Fatalf("sign-in %d answered %d before hashing", res.i, res.g.code)
+		}
+	}
+	rest := burst(t, n-slots, func(i int) (got, error) { return browsers[slots+i].tryPost("/login", forms[slots+i]) })
+	refused := settle(t, probe, rest, n-slots, 0)
+	if total, peak := probe.counts(); peak > slots || total != slots {
+		t.Errorf("%d hashes started, at most %d at once; want %d, at most %d", total, peak, slots, slots)
+	}
+	for _, res := range refused {
+		i := slots + res.i
+		text := "Troppi accessi in questo momento"
+		if i == n-1 {
+			text = "Too many sign-ins at this moment"
+		}
+		if res.g.code != http.StatusTooManyRequests || res.g.resp.Header.Get("Retry-After") == "" || !strings.Contains(res.g.body, text) {
+			t.Errorf("sign-in %d beyond the slots: %d, Retry-After %q, %q wanted in %.300s", i, res.g.code,
+				res.g.resp.Header.Get("Retry-After"), text, res.g.body)
+		}
+	}
+	add := adm.submit("/admin/users", "/admin/users", url.Values{"username": {"nuovo"}, "role": {"agent"},
+		"password": {"cavallo batteria graffetta"}, "confirm": {"cavallo batteria graffetta"}})
+	if add.code != http.StatusTooManyRequests || add.resp.Header.Get("Retry-After") == "" || !strings.Contains(add.body, "molto occupato") {
+		t.Errorf("adding a user with every slot taken: %d", add.code)
+	}
+	probe.free()
+	for range slots {
+		if res := <-first; res.g.code != http.StatusSeeOther {
+			t.Errorf("sign-in %d holding a slot: %d", res.i, res.g.code)
+		}
+	}
+	// Refusals for want of a slot are no failures: rossi, refused as many
+	// times as his limit, still signs in.
+	r.browser().login("rossi")
+}
+
+// TestConcurrentGuessesAreThrottled: a hundred wrong passwords for one
+// user at once get at most the limit of checks; the right password sent
+// while the checked ones still run is refused as throttled, and stays
+// refused until the window moves on. On both engines.
+func TestConcurrentGuessesAreThrottled(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			probe, setup := probeHashes(true)
+			const limit, n = 5, 100
+			r := newRigWith(t, e, Config{MaxFailuresPerUser: limit, MaxFailuresPerAddr: 1000, HashConcurrency: 200,
+				LoginWindow: 10 * time.Minute}, setup)
+			defer probe.free()
+			r.user("rossi", store.RoleAgent)
+			browsers := make([]*browser, n+1)
+			forms := make([]url.Values, n+1)
+			for i := range n + 1 {
+				browsers[i] = r.browser()
+				browsers[i].client.Timeout = 2 * time.Minute
+				forms[i] = url.Values{"csrf": {browsers[i].token("/login")}, "username": {"rossi"}, "password": {fmt.Sprintf("guess-%03d", i)}}
+			}
+			forms[n].Set("password", "rossi-password")
+			wrong := burst(t, n, func(i int) (got, error) { return browsers[i].tryPost("/login", forms[i]) })
+			throttled := settle(t, probe, wrong, n, 0)
+			if total, _ := probe.counts(); total != limit {
+				t.Fatalf("%d passwords checked for %d guesses at once, limit %d", total, n, limit)
+			}
+			for _, res := range throttled {
+				if res.g.code != http.StatusTooManyRequests {
+					t.Errorf("guess %d not checked but answered %d", res.i, res.g.code)
+				}
+			}
+			// While the checked guesses are still running, the right
+			// password arrives: it is not even checked.
+			answer := burst(t, 1, func(int) (got, error) { return browsers[n].tryPost("/login", forms[n]) })
+			if res := settle(t, probe, answer, 1, 0); len(res) == 0 {
+				t.Fatal("the right password was checked during the attack")
+			} else if right := res[0].g; right.code != http.StatusTooManyRequests || cookieNamed(right.resp, cookieSession) != nil ||
+				!strings.Contains(right.body, "Troppi tentativi") {
+				t.Fatalf("the right password during the attack: %d, session cookie %v", right.code, cookieNamed(right.resp, cookieSession))
+			}
+			probe.free()
+			for range limit {
+				if res := <-wrong; res.g.code != http.StatusUnauthorized {
+					t.Errorf("checked guess %d: %d", res.i, res.g.code)
+				}
+			}
+			b := r.browser()
+			if p := b.submit("/login", "/login", url.Values{"username": {"rossi"}, "password": {"rossi-password"}}); p.code != http.StatusTooManyRequests {
+				t.Fatalf("the right password after the attack, within the window: %d", p.code)
+			}
+			r.clk.Advance(10*time.Minute + time.Second)
+			b.login("rossi")
+		})
+	}
+}
+
+// TestSecondFactorGuessesAreThrottled: fifty wrong codes at once from a
+// half-signed-in session get at most the limit of checks; the right code
+// is then refused as throttled.
+func TestSecondFactorGuessesAreThrottled(t *testing.T) {
+	const limit, n = 5, 50
+	r := newRig(t, Config{MaxFailuresPerUser: limit, MaxFailuresPerAddr: 1000})
+	r.user("verdi", store.RoleSupervisor)
+	secret, _ := NewTOTPSecret()
+	r.db.SetTOTP(bg, "verdi", secret, "test")
+	b := r.browser()
+	if p := b.login("verdi"); p.location != "/login/totp" {
+		t.Fatalf("sign-in: %q", p.location)
+	}
+	right, _ := TOTPCode(secret, r.clk.Now())
+	forms := make([]url.Values, n)
+	for i := range n {
+		guess := fmt.Sprintf("%06d", i)
+		if guess == right {
+			guess = "999999"
+		}
+		forms[i] = url.Values{"csrf": {b.token("/login/totp")}, "code": {guess}}
+	}
+	results := burst(t, n, func(i int) (got, error) { return b.tryPost("/login/totp", forms[i]) })
+	checked := 0
+	for range n {
+		switch res := <-results; res.g.code {
+		case http.StatusUnauthorized:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Errorf("code %d: %d", res.i, res.g.code)
+		}
+	}
+	act := "login.totp.failed"
+	log, err := r.db.AuditLog(bg, store.AuditFilter{Action: &act})
+	if err != nil || checked != limit || len(log) != limit {
+		t.Fatalf("%d codes checked (%d audited, %v) of %d at once, limit %d", checked, len(log), err, n, limit)
+	}
+	if p := b.submit("/login/totp", "/login/totp", url.Values{"code": {right}}); p.code != http.StatusTooManyRequests || cookieNamed(p.resp, cookieSession) != nil {
+		t.Fatalf("the right code past the limit: %d", p.code)
+	}
+}
+
+// TestHashGateHonoursTheRequest: a request that ends while waiting for a
+// slot stops waiting at once, whatever the configured wait.
+func TestHashGateHonoursTheRequest(t *testing.T) {
+	g := newHashGate(1, time.Hour)
+	held, release := make(chan struct{}), make(chan struct{})
+	go g.run(bg, func() { close(held); <-release })
+	<-held
+	defer close(release)
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan error)
+	go func() { done <- g.run(ctx, func() { t.Error("ran without a slot") }) }()
+	cancel()
+	if err := <-done; !errors.Is(err, errHashBusy) || g.busy.Load() != 1 {
+		t.Fatalf("%v, %d refusals", err, g.busy.Load())
 	}
 }

@@ -47,6 +47,13 @@ func newRig(t *testing.T, cfg Config) *rig {
 
 func newRigOn(t *testing.T, e storetest.Engine, cfg Config) *rig {
 	t.Helper()
+	return newRigWith(t, e, cfg, nil)
+}
+
+// newRigWith is newRigOn with setup run on the console before it serves
+// (to install test hooks without racing the server's goroutines).
+func newRigWith(t *testing.T, e storetest.Engine, cfg Config, setup func(*Console)) *rig {
+	t.Helper()
 	clk := clock.NewFake(t0)
 	db := e.Open(t, clk)
 	r := &rig{t: t, db: db, clk: clk}
@@ -59,6 +66,9 @@ func newRigOn(t *testing.T, e storetest.Engine, cfg Config) *rig {
 	r.c = c
 	if err := c.Bootstrap(bg); err != nil {
 		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(c)
 	}
 	mux := http.NewServeMux()
 	c.Mount(mux)

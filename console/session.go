@@ -69,8 +69,10 @@ func (c *Console) newVisit(w http.ResponseWriter, r *http.Request) (*visit, erro
 	if err != nil || ck.Value == "" || len(ck.Value) > 100 {
 		return v, nil
 	}
-	s, u, err := c.loadSession(r.Context(), sessionKey(ck.Value), true)
+	id := sessionKey(ck.Value)
+	s, u, err := c.loadSession(r.Context(), id, true)
 	if errors.Is(err, errSessionEnded) {
+		c.hub.closeSession(id, "session.expired")
 		v.expired = true
 		c.clearCookie(v, cookieSession)
 		return v, nil
@@ -90,10 +92,13 @@ func (c *Console) newVisit(w http.ResponseWriter, r *http.Request) (*visit, erro
 
 var errSessionEnded = errors.New("console: session ended")
 
-// loadSession returns a live session and its user, ending (and reporting
+// loadSession returns a live session and its user, deleting (and reporting
 // errSessionEnded for) one that expired, was idle too long, or whose user
-// was disabled. With activity set (a request or message from the person)
-// it records the activity, at most once a minute.
+// was disabled. It leaves the session's WebSockets open: the caller closes
+// them once it has said why (a socket closed here would lose the reply to
+// the message that found the session ended). With activity set (a request
+// or message from the person) it records the activity, at most once a
+// minute.
 func (c *Console) loadSession(ctx context.Context, id string, activity bool) (store.Session, store.User, error) {
 	s, err := c.db.SessionByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -104,12 +109,12 @@ func (c *Console) loadSession(ctx context.Context, id string, activity bool) (st
 	}
 	now := c.clock.Now()
 	if !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) > c.cfg.IdleTimeout {
-		c.endSession(ctx, id)
+		c.deleteSession(ctx, id)
 		return s, store.User{}, errSessionEnded
 	}
 	u, err := c.db.UserByID(ctx, s.UserID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
-		c.endSession(ctx, id)
+		c.deleteSession(ctx, id)
 		return s, store.User{}, errSessionEnded
 	}
 	if err != nil {
@@ -124,7 +129,8 @@ func (c *Console) loadSession(ctx context.Context, id string, activity bool) (st
 }
 
 // sessionAlive is loadSession for the hub's sweep, which only needs yes
-// or no and must not count as activity: an open tab nobody uses expires.
+// or no (it closes the sockets itself) and must not count as activity: an
+// open tab nobody uses expires.
 func (c *Console) sessionAlive(ctx context.Context, id string) bool {
 	_, _, err := c.loadSession(ctx, id, false)
 	return err == nil || !errors.Is(err, errSessionEnded)
@@ -132,10 +138,14 @@ func (c *Console) sessionAlive(ctx context.Context, id string) bool {
 
 // endSession deletes a session and closes its WebSockets.
 func (c *Console) endSession(ctx context.Context, id string) {
+	c.deleteSession(ctx, id)
+	c.hub.closeSession(id, "session.expired")
+}
+
+func (c *Console) deleteSession(ctx context.Context, id string) {
 	if err := c.db.DeleteSession(ctx, id); err != nil {
 		c.log.Warn("end session", zap.Error(err))
 	}
-	c.hub.closeSession(id, "session.expired")
 }
 
 // startSession creates a session for u (pending its second factor when

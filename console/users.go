@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -67,9 +68,13 @@ func (c *Console) userCreate(v *visit) error {
 		return c.usersAgain(v, http.StatusBadRequest, u, "account.mismatch")
 	}
 	if err := CheckNewPassword(u.Username, f.Get("password")); err != nil {
-		return c.usersAgain(v, http.StatusBadRequest, u, "error.weakpassword")
+		return c.usersAgain(v, http.StatusBadRequest, u, weakPasswordKey(err))
 	}
-	hash, err := HashPassword(f.Get("password"))
+	hash, err := c.hashPassword(v.r.Context(), f.Get("password"))
+	if errors.Is(err, errHashBusy) {
+		busy(v)
+		return c.usersAgain(v, http.StatusTooManyRequests, u, "error.busy")
+	}
 	if err != nil {
 		return err
 	}
@@ -141,11 +146,15 @@ func (c *Console) userUpdate(v *visit) error {
 		if f.Get("password") != f.Get("confirm") {
 			return c.userAgain(v, http.StatusBadRequest, "account.mismatch")
 		}
-		if CheckNewPassword(name, f.Get("password")) != nil {
-			return c.userAgain(v, http.StatusBadRequest, "error.weakpassword")
+		if err := CheckNewPassword(name, f.Get("password")); err != nil {
+			return c.userAgain(v, http.StatusBadRequest, weakPasswordKey(err))
 		}
-		var hash string
-		if hash, err = HashPassword(f.Get("password")); err == nil {
+		hash, herr := c.hashPassword(ctx, f.Get("password"))
+		if errors.Is(herr, errHashBusy) {
+			busy(v)
+			return c.userAgain(v, http.StatusTooManyRequests, "error.busy")
+		}
+		if err = herr; err == nil {
 			if err = c.db.SetPassword(ctx, name, hash, by, ""); err == nil {
 				c.closeUser(v, name)
 			}

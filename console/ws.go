@@ -228,7 +228,10 @@ func (c *Console) handleInbound(cl *client, data []byte) bool {
 	s, u, err := c.loadSession(ctx, cl.session, true)
 	if err != nil {
 		if errors.Is(err, errSessionEnded) {
+			// The reply is queued before any of the session's sockets
+			// closes, so this one says why before its close frame.
 			c.reply(cl, in.ID, nil, &wsError{"session", "ws.session", ""})
+			c.hub.closeSession(cl.session, "session.expired")
 			cl.close(4401, "session.expired")
 			return false
 		}

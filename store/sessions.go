@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"time"
 )
 
@@ -197,6 +198,85 @@ func (db *DB) ClearLoginFailures(ctx context.Context, username string) error {
 	return db.InTx(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(ctx, `DELETE FROM login_failures WHERE username = $1`, username); err != nil {
 			return fmt.Errorf("store: clear login failures: %w", err)
+		}
+		return nil
+	})
+}
+
+// lockLoginAttempts is the upper half of the advisory-lock keys that
+// serialise sign-in attempts per username and per address on PostgreSQL;
+// the lower half is a hash of the name, so different users do not wait
+// for each other (a collision only makes two attempts take turns).
+const lockLoginAttempts = 7421014
+
+// LoginLimits is the throttle a reservation is checked against: at most
+// PerUser failures for a username and PerRemote for an address since Since.
+type LoginLimits struct {
+	Since     time.Time
+	PerUser   int
+	PerRemote int
+}
+
+// ReserveLoginAttempt is the throttle's one atomic step, taken before a
+// password or code is checked. It counts the failures since lim.Since for
+// username and for remote and, when both are under their limit, records
+// this attempt as a failure in advance and returns its id; at a limit it
+// records nothing and returns 0 with the counts. Nothing interleaves
+// between the count and the record: SQLite has a single writer, and on
+// PostgreSQL the transaction holds advisory locks on the username and the
+// address. So however many attempts arrive at once, at most the limit get
+// an id. The caller leaves the row when the secret was wrong, clears the
+// user's failures when it was right (ClearLoginFailures), and forgets the
+// row (ForgetLoginAttempt) when the secret was never checked.
+func (db *DB) ReserveLoginAttempt(ctx context.Context, username, remote string, lim LoginLimits) (int64, LoginFailures, error) {
+	if len(username) > 200 {
+		username = username[:200]
+	}
+	var id int64
+	var f LoginFailures
+	err := db.InTx(ctx, func(tx *Tx) error {
+		// Always in the same order, so two attempts never wait for each other's second lock.
+		a, b := loginLockKey("u:"+username), loginLockKey("r:"+remote)
+		if b < a {
+			a, b = b, a
+		}
+		for _, k := range []int64{a, b} {
+			if err := tx.lock(ctx, k); err != nil {
+				return err
+			}
+		}
+		if err := tx.queryRow(ctx, `SELECT COUNT(*), MIN(at) FROM login_failures WHERE username = $1 AND at >= $2`,
+			username, lim.Since).Scan(&f.ByUser, nullTime{&f.OldestUser}); err != nil {
+			return err
+		}
+		if err := tx.queryRow(ctx, `SELECT COUNT(*), MIN(at) FROM login_failures WHERE remote = $1 AND at >= $2`,
+			remote, lim.Since).Scan(&f.ByRemote, nullTime{&f.OldestRemote}); err != nil {
+			return err
+		}
+		if f.ByUser >= lim.PerUser || f.ByRemote >= lim.PerRemote {
+			return nil
+		}
+		return tx.queryRow(ctx, `INSERT INTO login_failures (at, username, remote) VALUES ($1, $2, $3) RETURNING id`,
+			tx.Now, username, remote).Scan(&id)
+	})
+	if err != nil {
+		return 0, f, fmt.Errorf("store: reserve login attempt: %w", err)
+	}
+	return id, f, nil
+}
+
+func loginLockKey(name string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return lockLoginAttempts<<32 | int64(h.Sum32())
+}
+
+// ForgetLoginAttempt deletes a reservation whose secret was never checked
+// (the server was too busy to check it, or the request failed first).
+func (db *DB) ForgetLoginAttempt(ctx context.Context, id int64) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, `DELETE FROM login_failures WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("store: forget login attempt %d: %w", id, err)
 		}
 		return nil
 	})

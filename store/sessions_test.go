@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,6 +119,59 @@ func TestLoginFailuresCount(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLoginReservationIsAtomic: a hundred attempts at once against one
+// username (and, apart, from one address) get at most the limit of
+// reservations, on both engines; a forgotten reservation frees its slot.
+func TestLoginReservationIsAtomic(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		lim := store.LoginLimits{Since: time.Now().Add(-time.Hour), PerUser: 5, PerRemote: 30}
+		race := func(user, remote func(i int) string) []int64 {
+			var mu sync.Mutex
+			var ids []int64
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range 100 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					id, _, err := db.ReserveLoginAttempt(ctx, user(i), remote(i), lim)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if id != 0 {
+						mu.Lock()
+						ids = append(ids, id)
+						mu.Unlock()
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			return ids
+		}
+		ids := race(func(int) string { return "rossi" }, func(i int) string { return fmt.Sprintf("198.51.100.%d", i) })
+		if len(ids) != lim.PerUser {
+			t.Fatalf("%d reservations for one username, want %d", len(ids), lim.PerUser)
+		}
+		id, f, err := db.ReserveLoginAttempt(ctx, "rossi", "203.0.113.1", lim)
+		if err != nil || id != 0 || f.ByUser != lim.PerUser || f.OldestUser.IsZero() {
+			t.Fatalf("past the limit: id %d, %+v, %v", id, f, err)
+		}
+		if err := db.ForgetLoginAttempt(ctx, ids[0]); err != nil {
+			t.Fatal(err)
+		}
+		if id, _, err := db.ReserveLoginAttempt(ctx, "rossi", "203.0.113.1", lim); err != nil || id == 0 {
+			t.Fatalf("a forgotten reservation does not free its slot: %d %v", id, err)
+		}
+		ids = race(func(i int) string { return fmt.Sprintf("u%d", i) }, func(int) string { return "192.0.2.1" })
+		if len(ids) != lim.PerRemote {
+			t.Fatalf("%d reservations from one address, want %d", len(ids), lim.PerRemote)
+		}
+	})
 }
 
 func TestConsoleKeyIsSharedAndStable(t *testing.T) {

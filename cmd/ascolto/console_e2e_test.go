@@ -50,8 +50,8 @@ func TestConsoleShiftInBrowser(t *testing.T) {
 		}
 	}
 	mustCLI("", "migrate")
-	mustCLI("password-di-rossi\n", "user", "add", "rossi", "--role", "agent", "--name", "Anna Rossi", "--password-stdin")
-	mustCLI("password-di-verdi\n", "user", "add", "verdi", "--role", "supervisor", "--name", "Luca Verdi", "--password-stdin")
+	mustCLI("password-di-anna\n", "user", "add", "rossi", "--role", "agent", "--name", "Anna Rossi", "--password-stdin")
+	mustCLI("password-di-luca\n", "user", "add", "verdi", "--role", "supervisor", "--name", "Luca Verdi", "--password-stdin")
 	mustCLI("", "mode", "set", "emergency", "--reason", "prova della console")
 	db := openEnvStore(t, envs)
 	ctx := context.Background()
@@ -89,7 +89,7 @@ func TestConsoleShiftInBrowser(t *testing.T) {
 
 	browser := newHeadless(t, chromium)
 	agent := openTab(t, browser, srv.base, shots)
-	agent.login("rossi", "password-di-rossi")
+	agent.login("rossi", "password-di-anna")
 	agent.waitFor(`location.pathname === "/agent" && document.getElementById("ws-status").dataset.state === "online"`)
 	// No softphone configured: the page says "not registered" and works on.
 	agent.waitFor(`window.ascoltoSoftphone && window.ascoltoSoftphone.state() === "unregistered"`)
@@ -99,7 +99,7 @@ func TestConsoleShiftInBrowser(t *testing.T) {
 	agent.shot("e2e-01-desk-idle")
 
 	sup := openTab(t, browser, srv.base, shots)
-	sup.login("verdi", "password-di-verdi")
+	sup.login("verdi", "password-di-luca")
 	sup.waitFor(`location.pathname === "/supervisor" && document.getElementById("ws-status").dataset.state === "online"`)
 	sup.waitFor(`(document.querySelector('#agents tr[data-agent="101"] .badge') || {}).textContent === "disponibile"`)
 	answered := func() int {

@@ -305,8 +305,7 @@ func (a *app) readNewPassword(username string, fromStdin bool) (string, error) {
 		}
 	}
 	if err := console.CheckNewPassword(username, pw); err != nil {
-		return "", fmt.Errorf(a.t("password troppo debole: almeno %d caratteri e diversa dal nome utente",
-			"password too weak: at least %d characters and not the username"), console.MinPasswordLen)
+		return "", errors.New(a.t(console.PasswordProblem(err, "it"), console.PasswordProblem(err, "en")))
 	}
 	return pw, nil
 }

@@ -73,7 +73,7 @@ func TestUserCommands(t *testing.T) {
 			if _, errs, code := run("", "user", "disable", "capo"); code == 0 || !strings.Contains(errs, "ultimo amministratore") {
 				t.Errorf("disable the last admin: %d %q", code, errs)
 			}
-			run("password-di-rossi\n", "user", "add", "rossi", "--role", "agent", "--password-stdin")
+			run("password-di-anna\n", "user", "add", "rossi", "--role", "agent", "--password-stdin")
 			steps := [][]string{
 				{"user", "role", "rossi", "supervisor"},
 				{"user", "disable", "rossi"},
@@ -84,7 +84,7 @@ func TestUserCommands(t *testing.T) {
 					t.Errorf("%v: %d %q %q", s, code, out, errs)
 				}
 			}
-			if out, errs, code := run("nuova-password-rossi\n", "user", "passwd", "rossi", "--password-stdin"); code != 0 || !strings.Contains(out, "cambiata") {
+			if out, errs, code := run("nuova-password-anna\n", "user", "passwd", "rossi", "--password-stdin"); code != 0 || !strings.Contains(out, "cambiata") {
 				t.Errorf("passwd: %d %q %q", code, out, errs)
 			}
 			if _, errs, code := run("x\n", "user", "passwd", "nessuno", "--password-stdin"); code == 0 || !strings.Contains(errs, "non esiste") {
@@ -105,7 +105,7 @@ func TestUserCommands(t *testing.T) {
 			ctx := context.Background()
 			u, err := db.UserByName(ctx, "rossi")
 			if err != nil || u.Role != store.RoleSupervisor || u.Disabled || u.TOTPSecret != secret[1] ||
-				!console.VerifyPassword(u.PasswordHash, "nuova-password-rossi") {
+				!console.VerifyPassword(u.PasswordHash, "nuova-password-anna") {
 				t.Fatalf("rossi as stored: %+v %v", u, err)
 			}
 			capo, _ := db.UserByName(ctx, "capo")
