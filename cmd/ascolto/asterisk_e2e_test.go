@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,10 +10,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ascolto/ascolto/internal/asttest"
+	"github.com/ascolto/ascolto/ivr"
 	"github.com/ascolto/ascolto/store"
 )
 
@@ -42,6 +45,17 @@ type rigSpec struct {
 	Queue []string
 	// Flow, when set, is an IVR flow (YAML) applied before the service starts.
 	Flow string
+	// Site, when set, is the site's calendar (YAML, as ivr.ParseSite reads
+	// it), saved before the service starts.
+	Site string
+	// ARIPassword, when set, is the ARI password the first service is
+	// given instead of ari.conf's (r.envs keep the right one).
+	ARIPassword string
+	// AsteriskDown leaves Asterisk stopped when the service starts: the
+	// test starts it with r.ast.Up().
+	AsteriskDown bool
+	// LoggedOut leaves the seats' agents logged out: the test logs them in.
+	LoggedOut bool
 }
 
 type phoneGroup struct {
@@ -64,7 +78,11 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 		opts.PJSIP += asttest.Seats(p.Port, g.Seats...)
 		seats = append(seats, g.Seats...)
 	}
-	r.ast = asttest.Start(t, opts)
+	if spec.AsteriskDown {
+		r.ast = asttest.New(t, opts)
+	} else {
+		r.ast = asttest.Start(t, opts)
+	}
 	if len(seats) > 0 {
 		r.ast.WaitPhones(t, seats...)
 	}
@@ -93,30 +111,77 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 			t.Fatalf("agent add %s: %s %s", ext, out, errs)
 		}
 	}
-	r.s = startServe(t, r.envs)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, body := getReady(t, r.s.base)
-		if code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready with a real Asterisk: %+v\n%s", body, r.s.log())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	for _, ext := range seats {
-		if out, errs, code := cli(t, r.envs, "agent", "login", ext); code != 0 {
-			t.Fatalf("agent login %s: %s %s\n%s", ext, out, errs, r.s.log())
-		}
-	}
 	r.db = openEnvStore(t, r.envs)
+	if spec.Site != "" {
+		if _, err := r.db.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.db.SaveSite(context.Background(), &store.Site{Code: "aq", Name: "Test", Calendar: spec.Site}, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Cleanup(func() {
-		if t.Failed() {
+		if t.Failed() && r.s != nil {
 			t.Logf("ascolto's log (end):\n%s", asttest.Tail(r.s.log(), 80))
 		}
 	})
+	if spec.ARIPassword != "" || spec.AsteriskDown {
+		if len(seats) > 0 {
+			t.Fatal("a rig whose service cannot connect at first has no seats to log in")
+		}
+		r.s = startServe(t, append(slices.Clip(r.envs), "ASCOLTO_ARI_PASSWORD="+cmp.Or(spec.ARIPassword, "change-me-ascolto")))
+		return r
+	}
+	r.s = startServe(t, r.envs)
+	r.waitReady(30 * time.Second)
+	if !spec.LoggedOut {
+		for _, ext := range seats {
+			r.login(ext)
+		}
+	}
 	return r
+}
+
+// login logs an agent in through the running service.
+func (r *realRig) login(ext string) {
+	r.t.Helper()
+	if out, errs, code := cli(r.t, r.envs, "agent", "login", ext); code != 0 {
+		r.t.Fatalf("agent login %s: %s %s\n%s", ext, out, errs, r.s.log())
+	}
+}
+
+// waitReady waits until the service's /readyz answers 200.
+func (r *realRig) waitReady(d time.Duration) {
+	r.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		code, body := getReady(r.t, r.s.base)
+		if code == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("not ready with a real Asterisk within %s: %+v\n%s", d, body, r.s.log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop ends the service with SIGTERM, as systemd or docker stop would, and
+// returns its exit code; it fails the test unless the process is gone
+// within d.
+func (r *realRig) stop(d time.Duration) int {
+	r.t.Helper()
+	start := time.Now()
+	r.s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { r.s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		r.t.Fatalf("ascolto still running %s after SIGTERM:\n%s", d, asttest.Tail(r.s.log(), 40))
+	}
+	r.t.Logf("ascolto stopped %s after SIGTERM", time.Since(start).Round(time.Millisecond))
+	return r.s.cmd.ProcessState.ExitCode()
 }
 
 // record waits for the closed record of the caller's call (and, for a call
@@ -147,13 +212,13 @@ var (
 	arrivalRe = regexp.MustCompile(`NoOp\("(PJSIP/trunk-[0-9a-f]+)", "ascolto: call (\S+) -> `)
 )
 
-// heard lists what Asterisk played to the caller's channel, in order, as
-// "lang:file", from full.log's verbose lines: the from-trunk dialplan's
-// NoOp names the channel of each caller's number.
-func (r *realRig) heard(caller string) []string {
-	log := r.ast.Log()
+// channel names the Asterisk channel of the caller's (last) call, from
+// full.log: the from-trunk dialplan's NoOp names the channel of each
+// caller's number.
+func (r *realRig) channel(caller string) string {
+	r.t.Helper()
 	channel := ""
-	for _, m := range arrivalRe.FindAllStringSubmatch(log, -1) {
+	for _, m := range arrivalRe.FindAllStringSubmatch(r.ast.Log(), -1) {
 		if m[2] == caller {
 			channel = m[1]
 		}
@@ -161,6 +226,15 @@ func (r *realRig) heard(caller string) []string {
 	if channel == "" {
 		r.t.Fatalf("no call from %s in Asterisk's log", caller)
 	}
+	return channel
+}
+
+// heard lists what Asterisk played to the caller's channel, in order, as
+// "lang:file", from full.log's verbose lines.
+func (r *realRig) heard(caller string) []string {
+	r.t.Helper()
+	channel := r.channel(caller)
+	log := r.ast.Log()
 	var out []string
 	for _, m := range playingRe.FindAllStringSubmatch(log, -1) {
 		if m[1] == channel {
@@ -305,6 +379,50 @@ func TestRealAsteriskIVRClosedAndMessage(t *testing.T) {
 		}
 		r.noMissingSounds()
 	})
+}
+
+// alwaysOpen is a site calendar with service hours all day, every day: in
+// ordinary mode the line is open whenever the test runs, as it is on a
+// working day between 9 and 18 with the default hours — except on a
+// national holiday, which closes the whole day whatever the hours.
+const alwaysOpen = `name: Test
+timezone: Europe/Rome
+hours: {mon: "00:00-24:00", tue: "00:00-24:00", wed: "00:00-24:00", thu: "00:00-24:00", fri: "00:00-24:00", sat: "00:00-24:00", sun: "00:00-24:00"}
+`
+
+// TestRealAsteriskIVROrdinaryOpen: in ordinary mode within service hours
+// the caller hears the welcome and the ordinary menu, presses 3 and waits
+// in the information queue.
+func TestRealAsteriskIVROrdinaryOpen(t *testing.T) {
+	t.Parallel()
+	site, err := ivr.ParseSite([]byte(alwaysOpen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := ivr.NewCalendar(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{time.Now(), time.Now().Add(5 * time.Minute)} {
+		if st := cal.Status(at, ivr.ModeOrdinary); !st.Open {
+			t.Skipf("the line is closed all day in ordinary mode at %s whatever the hours: %s", at.Format(time.DateTime), st.Message("en"))
+		}
+	}
+	r := newRealRig(t, rigSpec{Mode: []string{"ordinary", "--reason", "Test orario ordinario"}, Site: alwaysOpen})
+	from := "+390862250001"
+	// The menu starts after the welcome (about 7 s) and the 2 s for 9.
+	r.ast.Call(t, asttest.CallSpec{From: from, Keys: "12s:3", HangUpAfter: 20 * time.Second}).Wait(time.Minute)
+	rec := r.record(from)
+	want := []string{"it:benvenuto", "it:per-inglese", "it:menu-ordinario", "it:attesa-operatore"}
+	if got := r.heard(from); len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Errorf("heard %v, want %v first", got, want)
+	}
+	if rec.Mode != "ordinary" || rec.Queue != "informazioni" || rec.Category != "informazioni" || rec.Digits != "3" ||
+		!strings.Contains(rec.IVRPath, "orario>menu-ordinario>informazioni>coda-informazioni") ||
+		rec.Outcome != "abandoned-queue" || rec.HangupBy != "caller" || rec.QueuedAt.IsZero() {
+		t.Errorf("record %+v: want the ordinary menu's information queue, abandoned there", rec)
+	}
+	r.noMissingSounds()
 }
 
 // inOrder reports whether want appears in got in order (not
