@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -612,4 +613,79 @@ func TestRealAsteriskCrash(t *testing.T) {
 	if rec := r.record(next); rec.Outcome != "abandoned-queue" || rec.Queue != "informazioni" || rec.HangupBy != "caller" {
 		t.Errorf("the call after the restart: %+v", rec)
 	}
+}
+
+// queueFlow sends every caller straight to the information queue.
+const queueFlow = "name: coda\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: informazioni\n"
+
+// TestRealAsteriskWrongARIPassword: with a wrong ARI password the service
+// stays up and keeps trying, /readyz says 503 naming the user and the
+// password as the problem (never the password itself), and Asterisk is
+// unharmed; restarted with the right password, the service connects and
+// serves a call.
+func TestRealAsteriskWrongARIPassword(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Mode: []string{"closed", "--reason", "Test password ARI"}, ARIPassword: "not-the-password"})
+	var code int
+	var detail string
+	r.eventually("/readyz saying the password is wrong", 30*time.Second, func() bool {
+		code, detail = checkDetail(t, r.s.base, "asterisk")
+		return strings.Contains(detail, "refused")
+	})
+	if want := `ARI refused the user "ascolto": wrong user or password (401`; code != http.StatusServiceUnavailable ||
+		!strings.Contains(detail, want) || !strings.Contains(detail, "ASCOLTO_ARI_PASSWORD") {
+		t.Errorf("readyz %d, asterisk: %q; want 503 with %q", code, detail, want)
+	}
+	if strings.Contains(detail, "not-the-password") {
+		t.Errorf("readyz shows the password: %q", detail)
+	}
+	// It keeps trying, and nothing falls over.
+	r.eventually("a second refused attempt", 30*time.Second, func() bool {
+		return strings.Count(r.s.log(), "ARI not connected; retrying") >= 2
+	})
+	if err := r.s.cmd.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("ascolto is gone: %v\n%s", err, r.s.log())
+	}
+	if m := metrics(t, r.s.base); !strings.Contains(m, "ascolto_ari_connected 0") {
+		t.Errorf("metrics say connected:\n%s", m)
+	}
+	if out := r.ast.MustCLI("core show uptime"); !strings.Contains(out, "System uptime") {
+		t.Errorf("Asterisk: %s", out)
+	}
+	if l := r.s.log(); strings.Contains(l, "panic") || strings.Contains(l, "not-the-password") {
+		t.Errorf("ascolto's log:\n%s", l)
+	}
+
+	// The operator fixes the password and restarts the service.
+	if code := r.stop(30 * time.Second); code != 0 {
+		t.Fatalf("exit status %d after SIGTERM", code)
+	}
+	r.s = startServe(t, r.envs)
+	r.waitReady(60 * time.Second)
+	if _, detail := checkDetail(t, r.s.base, "asterisk"); !strings.Contains(detail, "connected to Asterisk 20.") {
+		t.Errorf("asterisk: %q", detail)
+	}
+	from := "+390862900001"
+	r.ast.Call(t, asttest.CallSpec{From: from}).Wait(time.Minute)
+	if rec := r.record(from); rec.Outcome != "ivr-completed" || rec.Mode != "closed" {
+		t.Errorf("record %+v", rec)
+	}
+	if got := r.heard(from); !slices.Equal(got, []string{"it:benvenuto", "it:per-inglese", "it:servizio-sospeso"}) {
+		t.Errorf("heard %v", got)
+	}
+}
+
+// metrics returns the service's /metrics page.
+func metrics(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
