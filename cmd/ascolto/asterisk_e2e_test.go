@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -688,4 +689,37 @@ func metrics(t *testing.T, base string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestRealAsteriskDownAtStart: the service starts before Asterisk. Until
+// Asterisk runs, /readyz says 503 and that Asterisk is not reachable; once
+// it runs, the service connects by itself and serves a call.
+func TestRealAsteriskDownAtStart(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Mode: []string{"emergency", "--reason", "Test Asterisk spento"}, AsteriskDown: true})
+	var code int
+	var detail string
+	r.eventually("/readyz saying Asterisk is not reachable", 30*time.Second, func() bool {
+		code, detail = checkDetail(t, r.s.base, "asterisk")
+		return strings.Contains(detail, "not reachable")
+	})
+	if want := "Asterisk not reachable at http://127.0.0.1:" + strconv.Itoa(r.ast.HTTPPort); code != http.StatusServiceUnavailable ||
+		!strings.Contains(detail, want) || !strings.Contains(detail, "connection refused") {
+		t.Errorf("readyz %d, asterisk: %q; want 503 with %q", code, detail, want)
+	}
+	r.ast.Up()
+	r.waitReady(90 * time.Second)
+	from := "+390862900101"
+	r.ast.Call(t, asttest.CallSpec{From: from, Keys: "21s:3", HangUpAfter: 30 * time.Second}).Wait(time.Minute)
+	rec := r.record(from)
+	want := []string{"it:benvenuto", "it:per-inglese", "it:avviso-emergenza", "it:menu-emergenza", "it:attesa-operatore"}
+	if got := r.heard(from); len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Errorf("heard %v, want %v first", got, want)
+	}
+	if rec.Queue != "informazioni" || rec.Digits != "3" || rec.Outcome != "abandoned-queue" || rec.HangupBy != "caller" {
+		t.Errorf("record %+v", rec)
+	}
+	if n := strings.Count(r.s.log(), `"msg":"ARI connected"`); n != 1 {
+		t.Errorf("ARI connected %d times:\n%s", n, r.s.log())
+	}
 }
