@@ -54,10 +54,11 @@ func TestRestartReadoptsCalls(t *testing.T) {
 	if rec.Queue != "informazioni" || !strings.HasPrefix(rec.IVRPath, "|benvenuto") || rec.Outcome != ari.OutcomeAbandonedQueue {
 		t.Fatalf("re-adopted IVR caller %+v", rec)
 	}
-	// The queued caller is still waiting, then leaves.
+	// The queued caller is still waiting, with music, then leaves.
 	if queued.Report().Ended {
 		t.Fatal("queued caller dropped by the restart")
 	}
+	r.eventually("queued caller hearing music", func() bool { return hearingNow(queued.Report(), "moh:default") })
 	queued.HangUp()
 	rec = r.record(queued.ChannelID())
 	if rec.Queue != "segnalazioni" || rec.Outcome != ari.OutcomeAbandonedQueue || rec.HangupBy != "caller" {
@@ -279,4 +280,14 @@ func TestStaleLegAnsweredIsNotACaller(t *testing.T) {
 	if calls, err := r.db.Calls(bg, store.CallFilter{}); err != nil || len(calls) != 0 {
 		t.Fatalf("the stale leg got a call record: %+v %v", calls, err)
 	}
+}
+
+// hearingNow reports whether the party hears uri at the moment.
+func hearingNow(rep arisim.CallReport, uri string) bool {
+	for _, h := range rep.Heard {
+		if h.URI == uri && h.End.IsZero() {
+			return true
+		}
+	}
+	return false
 }
