@@ -723,3 +723,153 @@ func TestRealAsteriskDownAtStart(t *testing.T) {
 		t.Errorf("ARI connected %d times:\n%s", n, r.s.log())
 	}
 }
+
+// TestRealAsteriskControllerStopped: the service is stopped (SIGTERM) while
+// a caller waits in a queue. It exits cleanly and at once; the caller stays
+// in Asterisk hearing the music; a new service takes the caller back, still
+// in line and still hearing music, and gives the call to the agent who
+// logs in. The record is closed once, answered.
+func TestRealAsteriskControllerStopped(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Flow: queueFlow, Phones: &asttest.PhoneSpec{Ring: 300 * time.Millisecond, Talk: 3 * time.Second},
+		Seats: []string{"2301"}, LoggedOut: true})
+	from := "+390862900201"
+	caller := r.ast.Call(t, asttest.CallSpec{From: from, Wait: 2 * time.Minute})
+	r.eventually("the caller waiting", 30*time.Second, func() bool {
+		calls, _ := r.db.Calls(context.Background(), store.CallFilter{Caller: &from})
+		return len(calls) == 1 && !calls[0].QueuedAt.IsZero()
+	})
+	if code := r.stop(30 * time.Second); code != 0 {
+		t.Fatalf("exit status %d after SIGTERM:\n%s", code, asttest.Tail(r.s.log(), 30))
+	}
+	if l := r.s.log(); !strings.Contains(l, "ascolto stopped") {
+		t.Errorf("no clean stop in the log:\n%s", asttest.Tail(l, 30))
+	}
+	ch := r.channel(from)
+	if out := r.ast.MustCLI("core show channels"); !regexp.MustCompile(regexp.QuoteMeta(ch) + `\s.*\sUp\s+Stasis\(ascolto`).MatchString(out) {
+		t.Fatalf("the caller's channel %s is not up in Stasis:\n%s", ch, out)
+	}
+	r.hearsMusic(from, "with the service stopped")
+	select {
+	case <-caller.Done():
+		t.Fatal("the caller's call ended with the service")
+	default:
+	}
+
+	r.s = startServe(t, r.envs)
+	r.waitReady(60 * time.Second)
+	r.eventually("the caller re-adopted", 30*time.Second, func() bool {
+		return strings.Contains(r.s.log(), `"adopted":1`)
+	})
+	r.hearsMusic(from, "after the new service took the call back")
+	if calls, _ := r.db.Calls(context.Background(), store.CallFilter{Caller: &from}); len(calls) != 1 || !calls[0].EndedAt.IsZero() || calls[0].Queue != "informazioni" {
+		t.Fatalf("while waiting again: %+v", calls)
+	}
+	r.login("2301")
+	caller.Wait(time.Minute) // the agent hangs up after 3 s
+	rec := r.record(from)
+	if rec.Outcome != "answered" || rec.Agent != "2301" || rec.HangupBy != "agent" || rec.Queue != "informazioni" {
+		t.Errorf("record %+v", rec)
+	}
+	if strings.Contains(r.s.log(), "already closed") {
+		t.Errorf("a record closed twice:\n%s", r.s.log())
+	}
+	r.eventually("no channel left in Asterisk", 30*time.Second, func() bool {
+		return strings.Contains(r.ast.MustCLI("core show channels count"), "0 active channels")
+	})
+}
+
+// TestRealAsteriskMusicInEmptiedBridge: Asterisk takes a holding bridge's
+// music out when the bridge's last caller leaves; a caller who waits in
+// that bridge later hears music all the same.
+func TestRealAsteriskMusicInEmptiedBridge(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Flow: queueFlow})
+	// Callers wait in the queue's holding bridges and hang up, leaving
+	// the bridges they were in empty.
+	var first []*asttest.SIPp
+	for i := range 8 {
+		first = append(first, r.ast.Call(t, asttest.CallSpec{From: fmt.Sprintf("+3908629004%02d", i), HangUpAfter: 4 * time.Second}))
+	}
+	for i, c := range first {
+		c.Wait(time.Minute)
+		r.record(fmt.Sprintf("+3908629004%02d", i))
+	}
+	emptied := map[string]bool{}
+	for _, l := range strings.Split(r.ast.MustCLI("bridge show all"), "\n") {
+		if f := strings.Fields(l); len(f) >= 3 && strings.HasPrefix(f[0], "ascolto-hold-informazioni") && f[2] == "0" {
+			emptied[f[0]] = true
+		}
+	}
+	if len(emptied) == 0 {
+		t.Fatalf("no empty holding bridge after the callers left:\n%s", r.ast.MustCLI("bridge show all"))
+	}
+	// Which bridge a caller waits in depends on its channel's id: callers
+	// come one after the other until one waits in an emptied bridge.
+	bridgeRe := regexp.MustCompile(`(?m)^\s*Bridge ID: (\S+)`)
+	for i := range 20 {
+		from := fmt.Sprintf("+3908629005%02d", i)
+		c := r.ast.Call(t, asttest.CallSpec{From: from, HangUpAfter: 15 * time.Second})
+		r.eventually("the caller waiting", 30*time.Second, func() bool {
+			calls, _ := r.db.Calls(context.Background(), store.CallFilter{Caller: &from})
+			return len(calls) == 1 && !calls[0].QueuedAt.IsZero()
+		})
+		var bridge string
+		r.eventually("the caller in a holding bridge", 10*time.Second, func() bool {
+			m := bridgeRe.FindStringSubmatch(r.ast.MustCLI("core show channel " + r.channel(from)))
+			if m != nil {
+				bridge = m[1]
+			}
+			return m != nil
+		})
+		if emptied[bridge] {
+			r.hearsMusic(from, "in a bridge whose last caller had left")
+			c.Wait(time.Minute)
+			return
+		}
+		c.Wait(time.Minute)
+	}
+	t.Fatalf("none of 20 callers waited in one of the emptied bridges %v", emptied)
+}
+
+// hearsMusic waits until Asterisk has sent the caller another 8 s of audio
+// (50 RTP packets a second): music on hold, as the queue announcements are
+// shorter. A caller who waits in silence gets no packets.
+func (r *realRig) hearsMusic(caller, when string) {
+	r.t.Helper()
+	from, _ := r.sentTo(caller)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, stats := r.sentTo(caller)
+		if n >= from+400 {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("the caller is not hearing music %s: %d RTP packets sent in 30 s\n%s", when, n-from, stats)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// sentTo is how many RTP packets Asterisk has sent to the caller's channel
+// ("pjsip show channelstats", Transmit Count; a channel Asterisk has sent
+// nothing to yet is not listed), and the statistics it read.
+func (r *realRig) sentTo(caller string) (int, string) {
+	r.t.Helper()
+	id := strings.TrimPrefix(r.channel(caller), "PJSIP/")
+	out := r.ast.MustCLI("pjsip show channelstats")
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		for i, v := range f {
+			// ChannelId UpTime Codec Receive(Count Lost Pct Jitter) Transmit(Count ...)
+			if v == id && i+7 < len(f) {
+				n, err := strconv.Atoi(f[i+7])
+				if err != nil {
+					r.t.Fatalf("channelstats: %q: %v", l, err)
+				}
+				return n, out
+			}
+		}
+	}
+	return 0, out
+}
