@@ -873,3 +873,48 @@ func (r *realRig) sentTo(caller string) (int, string) {
 	}
 	return 0, out
 }
+
+// TestRealAsteriskRestartDuringTalk: Asterisk restarts (core stop now, then
+// started again) while a caller talks with an agent. The service
+// reconnects by itself, closes the lost call's record once, leaves no
+// record open, and the agent takes the next call.
+func TestRealAsteriskRestartDuringTalk(t *testing.T) {
+	t.Parallel()
+	// No wrap-up after a call, so the agent is free for the next one at once.
+	r := newRealRig(t, rigSpec{Flow: "name: coda\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: soccorso\n",
+		Queue: []string{"--wrapup", "0s"}, Phones: &asttest.PhoneSpec{Ring: 300 * time.Millisecond}, Seats: []string{"2401"}})
+	lost := "+390862900301"
+	r.ast.Call(t, asttest.CallSpec{From: lost, Wait: 2 * time.Minute}) // ended by the restart; its SIPp is stopped at cleanup
+	// Asterisk restarts when they have talked for 2 s.
+	r.eventually("the caller talking with the agent", 30*time.Second, func() bool {
+		calls, _ := r.db.Calls(context.Background(), store.CallFilter{Caller: &lost})
+		return len(calls) == 1 && !calls[0].ConnectedAt.IsZero() && time.Since(calls[0].ConnectedAt) > 2*time.Second
+	})
+	r.ast.Restart()
+	r.ast.WaitPhones(t, "2401")
+	rec := r.record(lost)
+	if rec.Outcome != "answered" || rec.Agent != "2401" || rec.EndedAt.IsZero() {
+		t.Errorf("the lost call's record %+v", rec)
+	}
+	calls, err := r.db.Calls(context.Background(), store.CallFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range calls {
+		if c.EndedAt.IsZero() {
+			t.Errorf("record left open: %+v", c)
+		}
+	}
+	r.eventually("ascolto connected and ready again", 60*time.Second, func() bool {
+		code, _ := getReady(t, r.s.base)
+		return code == 200 && strings.Count(r.s.log(), `"msg":"ARI connected"`) == 2
+	})
+	next := "+390862900302"
+	r.ast.Call(t, asttest.CallSpec{From: next, HangUpAfter: 20 * time.Second}).Wait(time.Minute)
+	if rec := r.record(next); rec.Outcome != "answered" || rec.Agent != "2401" || rec.HangupBy != "caller" || rec.TalkS < 1 {
+		t.Errorf("the call after the restart: %+v", rec)
+	}
+	if strings.Contains(r.s.log(), "already closed") {
+		t.Errorf("a record closed twice:\n%s", r.s.log())
+	}
+}
