@@ -3,6 +3,7 @@ package ari
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -33,7 +34,7 @@ func (c *call) toQueue(ctx context.Context, a ivr.Action) {
 }
 
 // joinQueue puts the caller in one of the queue's holding bridges,
-// creating the bridge (with its music) the first time.
+// creating the bridge the first time, and sees that the bridge plays music.
 func (c *call) joinQueue(queue string) bool {
 	ctx := c.ctl.runCtx
 	id := holdBridgeID(queue, c.id)
@@ -42,20 +43,41 @@ func (c *call) joinQueue(queue string) bool {
 		_ = c.ctl.o.Client.StartMOH(ctx, c.id, "")
 		return true
 	}
-	if err := c.cmd(func() error { return c.ctl.o.Client.AddChannel(ctx, id, c.id) }); err != nil {
+	if c.kind == startAdopted && c.holdBridge == "" && c.inBridge(ctx, id) {
+		// Taken back after the controller restarted, the caller is still
+		// waiting there: adding it again would take it out and back in,
+		// and its leaving alone would end the bridge's music (below).
+	} else if err := c.cmd(func() error { return c.ctl.o.Client.AddChannel(ctx, id, c.id) }); err != nil {
 		if IsGone(err) {
 			c.hungUp(ctx, "caller", 0)
 			return false
 		}
 		c.log().Error("caller not put on hold", zap.String("queue", queue), zap.Error(err))
 		_ = c.ctl.o.Client.StartMOH(ctx, c.id, "")
+		c.holdBridge = id
+		return true
 	}
 	c.holdBridge = id
+	// A holding bridge's music is an announcer channel that Asterisk takes
+	// out of the bridge as soon as it is alone there: when the last waiting
+	// caller leaves, the bridge stays and the next callers in it hear
+	// nothing. Starting the music after every join brings it back; where
+	// it plays already, starting it again changes nothing.
+	if err := c.cmd(func() error { return c.ctl.o.Client.StartBridgeMOH(ctx, id, "") }); err != nil {
+		c.log().Warn("music not started in the holding bridge", zap.String("bridge", id), zap.Error(err))
+	}
 	return true
 }
 
-// ensureHoldBridge creates a queue's holding bridge and starts its music,
-// once per bridge (and again after Asterisk lost it).
+// inBridge reports whether the call's channel is in a bridge ("no" when
+// Asterisk cannot say).
+func (c *call) inBridge(ctx context.Context, bridgeID string) bool {
+	b, err := c.ctl.o.Client.Bridge(ctx, bridgeID)
+	return err == nil && slices.Contains(b.ChannelIDs, c.id)
+}
+
+// ensureHoldBridge creates a queue's holding bridge, once per bridge (and
+// again after Asterisk lost it); joinQueue starts its music.
 func (ctl *Controller) ensureHoldBridge(ctx context.Context, id string) error {
 	if _, ok := ctl.holds.Load(id); ok {
 		return nil
@@ -66,9 +88,6 @@ func (ctl *Controller) ensureHoldBridge(ctx context.Context, id string) error {
 		return nil
 	}
 	if _, err := ctl.o.Client.CreateBridge(ctx, id, "holding", id); err != nil && StatusOf(err) != 409 {
-		return err
-	}
-	if err := ctl.o.Client.StartBridgeMOH(ctx, id, ""); err != nil {
 		return err
 	}
 	ctl.holds.Store(id, true)

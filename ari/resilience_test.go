@@ -54,10 +54,11 @@ func TestRestartReadoptsCalls(t *testing.T) {
 	if rec.Queue != "informazioni" || !strings.HasPrefix(rec.IVRPath, "|benvenuto") || rec.Outcome != ari.OutcomeAbandonedQueue {
 		t.Fatalf("re-adopted IVR caller %+v", rec)
 	}
-	// The queued caller is still waiting, then leaves.
+	// The queued caller is still waiting, with music, then leaves.
 	if queued.Report().Ended {
 		t.Fatal("queued caller dropped by the restart")
 	}
+	r.eventually("queued caller hearing music", func() bool { return hearingNow(queued.Report(), "moh:default") })
 	queued.HangUp()
 	rec = r.record(queued.ChannelID())
 	if rec.Queue != "segnalazioni" || rec.Outcome != ari.OutcomeAbandonedQueue || rec.HangupBy != "caller" {
@@ -372,4 +373,14 @@ func TestShutdownWritesEveryRecord(t *testing.T) {
 			t.Fatalf("round %d: %d of %d agents' %s stored when the controller had stopped", round, n, len(exts), kind)
 		}
 	}
+}
+
+// hearingNow reports whether the party hears uri at the moment.
+func hearingNow(rep arisim.CallReport, uri string) bool {
+	for _, h := range rep.Heard {
+		if h.URI == uri && h.End.IsZero() {
+			return true
+		}
+	}
+	return false
 }

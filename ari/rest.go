@@ -480,6 +480,13 @@ func (c *Client) Bridges(ctx context.Context) ([]ari.BridgeData, error) {
 	return out, err
 }
 
+// Bridge returns one bridge.
+func (c *Client) Bridge(ctx context.Context, id string) (ari.BridgeData, error) {
+	var out ari.BridgeData
+	err := c.doSafe(ctx, "bridges.get", "GET", "/bridges/"+url.PathEscape(id), nil, nil, &out)
+	return out, err
+}
+
 // CreateBridge creates (or, when it exists, returns) a bridge with our id.
 func (c *Client) CreateBridge(ctx context.Context, id, typ, name string) (ari.BridgeData, error) {
 	q := url.Values{"type": {typ}}

@@ -288,6 +288,13 @@ func (s *Server) leaveBridgeLocked(ch *channel, removed bool) {
 		}
 		ch.party.bridgeChanged(s, nil)
 	}
+	if len(b.chans) == 0 {
+		// A bridge's music is an announcer channel that Asterisk takes out
+		// as soon as it is alone in the bridge (it joins "lonely"): the
+		// bridge stays, silent, until its music is started again. A
+		// channel moved into the bridge it is in leaves it first.
+		b.moh = ""
+	}
 	s.bridgeChangedLocked(b)
 }
 

@@ -1,18 +1,23 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ascolto/ascolto/internal/asttest"
+	"github.com/ascolto/ascolto/ivr"
 	"github.com/ascolto/ascolto/store"
 )
 
@@ -42,6 +47,17 @@ type rigSpec struct {
 	Queue []string
 	// Flow, when set, is an IVR flow (YAML) applied before the service starts.
 	Flow string
+	// Site, when set, is the site's calendar (YAML, as ivr.ParseSite reads
+	// it), saved before the service starts.
+	Site string
+	// ARIPassword, when set, is the ARI password the first service is
+	// given instead of ari.conf's (r.envs keep the right one).
+	ARIPassword string
+	// AsteriskDown leaves Asterisk stopped when the service starts: the
+	// test starts it with r.ast.Up().
+	AsteriskDown bool
+	// LoggedOut leaves the seats' agents logged out: the test logs them in.
+	LoggedOut bool
 }
 
 type phoneGroup struct {
@@ -64,7 +80,11 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 		opts.PJSIP += asttest.Seats(p.Port, g.Seats...)
 		seats = append(seats, g.Seats...)
 	}
-	r.ast = asttest.Start(t, opts)
+	if spec.AsteriskDown {
+		r.ast = asttest.New(t, opts)
+	} else {
+		r.ast = asttest.Start(t, opts)
+	}
 	if len(seats) > 0 {
 		r.ast.WaitPhones(t, seats...)
 	}
@@ -93,30 +113,77 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 			t.Fatalf("agent add %s: %s %s", ext, out, errs)
 		}
 	}
-	r.s = startServe(t, r.envs)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, body := getReady(t, r.s.base)
-		if code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready with a real Asterisk: %+v\n%s", body, r.s.log())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	for _, ext := range seats {
-		if out, errs, code := cli(t, r.envs, "agent", "login", ext); code != 0 {
-			t.Fatalf("agent login %s: %s %s\n%s", ext, out, errs, r.s.log())
-		}
-	}
 	r.db = openEnvStore(t, r.envs)
+	if spec.Site != "" {
+		if _, err := r.db.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.db.SaveSite(context.Background(), &store.Site{Code: "aq", Name: "Test", Calendar: spec.Site}, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Cleanup(func() {
-		if t.Failed() {
+		if t.Failed() && r.s != nil {
 			t.Logf("ascolto's log (end):\n%s", asttest.Tail(r.s.log(), 80))
 		}
 	})
+	if spec.ARIPassword != "" || spec.AsteriskDown {
+		if len(seats) > 0 {
+			t.Fatal("a rig whose service cannot connect at first has no seats to log in")
+		}
+		r.s = startServe(t, append(slices.Clip(r.envs), "ASCOLTO_ARI_PASSWORD="+cmp.Or(spec.ARIPassword, "change-me-ascolto")))
+		return r
+	}
+	r.s = startServe(t, r.envs)
+	r.waitReady(30 * time.Second)
+	if !spec.LoggedOut {
+		for _, ext := range seats {
+			r.login(ext)
+		}
+	}
 	return r
+}
+
+// login logs an agent in through the running service.
+func (r *realRig) login(ext string) {
+	r.t.Helper()
+	if out, errs, code := cli(r.t, r.envs, "agent", "login", ext); code != 0 {
+		r.t.Fatalf("agent login %s: %s %s\n%s", ext, out, errs, r.s.log())
+	}
+}
+
+// waitReady waits until the service's /readyz answers 200.
+func (r *realRig) waitReady(d time.Duration) {
+	r.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		code, body := getReady(r.t, r.s.base)
+		if code == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("not ready with a real Asterisk within %s: %+v\n%s", d, body, r.s.log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop ends the service with SIGTERM, as systemd or docker stop would, and
+// returns its exit code; it fails the test unless the process is gone
+// within d.
+func (r *realRig) stop(d time.Duration) int {
+	r.t.Helper()
+	start := time.Now()
+	r.s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { r.s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		r.t.Fatalf("ascolto still running %s after SIGTERM:\n%s", d, asttest.Tail(r.s.log(), 40))
+	}
+	r.t.Logf("ascolto stopped %s after SIGTERM", time.Since(start).Round(time.Millisecond))
+	return r.s.cmd.ProcessState.ExitCode()
 }
 
 // record waits for the closed record of the caller's call (and, for a call
@@ -147,13 +214,13 @@ var (
 	arrivalRe = regexp.MustCompile(`NoOp\("(PJSIP/trunk-[0-9a-f]+)", "ascolto: call (\S+) -> `)
 )
 
-// heard lists what Asterisk played to the caller's channel, in order, as
-// "lang:file", from full.log's verbose lines: the from-trunk dialplan's
-// NoOp names the channel of each caller's number.
-func (r *realRig) heard(caller string) []string {
-	log := r.ast.Log()
+// channel names the Asterisk channel of the caller's (last) call, from
+// full.log: the from-trunk dialplan's NoOp names the channel of each
+// caller's number.
+func (r *realRig) channel(caller string) string {
+	r.t.Helper()
 	channel := ""
-	for _, m := range arrivalRe.FindAllStringSubmatch(log, -1) {
+	for _, m := range arrivalRe.FindAllStringSubmatch(r.ast.Log(), -1) {
 		if m[2] == caller {
 			channel = m[1]
 		}
@@ -161,6 +228,15 @@ func (r *realRig) heard(caller string) []string {
 	if channel == "" {
 		r.t.Fatalf("no call from %s in Asterisk's log", caller)
 	}
+	return channel
+}
+
+// heard lists what Asterisk played to the caller's channel, in order, as
+// "lang:file", from full.log's verbose lines.
+func (r *realRig) heard(caller string) []string {
+	r.t.Helper()
+	channel := r.channel(caller)
+	log := r.ast.Log()
 	var out []string
 	for _, m := range playingRe.FindAllStringSubmatch(log, -1) {
 		if m[1] == channel {
@@ -305,6 +381,50 @@ func TestRealAsteriskIVRClosedAndMessage(t *testing.T) {
 		}
 		r.noMissingSounds()
 	})
+}
+
+// alwaysOpen is a site calendar with service hours all day, every day: in
+// ordinary mode the line is open whenever the test runs, as it is on a
+// working day between 9 and 18 with the default hours — except on a
+// national holiday, which closes the whole day whatever the hours.
+const alwaysOpen = `name: Test
+timezone: Europe/Rome
+hours: {mon: "00:00-24:00", tue: "00:00-24:00", wed: "00:00-24:00", thu: "00:00-24:00", fri: "00:00-24:00", sat: "00:00-24:00", sun: "00:00-24:00"}
+`
+
+// TestRealAsteriskIVROrdinaryOpen: in ordinary mode within service hours
+// the caller hears the welcome and the ordinary menu, presses 3 and waits
+// in the information queue.
+func TestRealAsteriskIVROrdinaryOpen(t *testing.T) {
+	t.Parallel()
+	site, err := ivr.ParseSite([]byte(alwaysOpen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := ivr.NewCalendar(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{time.Now(), time.Now().Add(5 * time.Minute)} {
+		if st := cal.Status(at, ivr.ModeOrdinary); !st.Open {
+			t.Skipf("the line is closed all day in ordinary mode at %s whatever the hours: %s", at.Format(time.DateTime), st.Message("en"))
+		}
+	}
+	r := newRealRig(t, rigSpec{Mode: []string{"ordinary", "--reason", "Test orario ordinario"}, Site: alwaysOpen})
+	from := "+390862250001"
+	// The menu starts after the welcome (about 7 s) and the 2 s for 9.
+	r.ast.Call(t, asttest.CallSpec{From: from, Keys: "12s:3", HangUpAfter: 20 * time.Second}).Wait(time.Minute)
+	rec := r.record(from)
+	want := []string{"it:benvenuto", "it:per-inglese", "it:menu-ordinario", "it:attesa-operatore"}
+	if got := r.heard(from); len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Errorf("heard %v, want %v first", got, want)
+	}
+	if rec.Mode != "ordinary" || rec.Queue != "informazioni" || rec.Category != "informazioni" || rec.Digits != "3" ||
+		!strings.Contains(rec.IVRPath, "orario>menu-ordinario>informazioni>coda-informazioni") ||
+		rec.Outcome != "abandoned-queue" || rec.HangupBy != "caller" || rec.QueuedAt.IsZero() {
+		t.Errorf("record %+v: want the ordinary menu's information queue, abandoned there", rec)
+	}
+	r.noMissingSounds()
 }
 
 // inOrder reports whether want appears in got in order (not
@@ -493,5 +613,308 @@ func TestRealAsteriskCrash(t *testing.T) {
 	r.ast.Call(t, asttest.CallSpec{From: next, HangUpAfter: 3 * time.Second}).Wait(time.Minute)
 	if rec := r.record(next); rec.Outcome != "abandoned-queue" || rec.Queue != "informazioni" || rec.HangupBy != "caller" {
 		t.Errorf("the call after the restart: %+v", rec)
+	}
+}
+
+// queueFlow sends every caller straight to the information queue.
+const queueFlow = "name: coda\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: informazioni\n"
+
+// TestRealAsteriskWrongARIPassword: with a wrong ARI password the service
+// stays up and keeps trying, /readyz says 503 naming the user and the
+// password as the problem (never the password itself), and Asterisk is
+// unharmed; restarted with the right password, the service connects and
+// serves a call.
+func TestRealAsteriskWrongARIPassword(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Mode: []string{"closed", "--reason", "Test password ARI"}, ARIPassword: "not-the-password"})
+	var code int
+	var detail string
+	r.eventually("/readyz saying the password is wrong", 30*time.Second, func() bool {
+		code, detail = checkDetail(t, r.s.base, "asterisk")
+		return strings.Contains(detail, "refused")
+	})
+	if want := `ARI refused the user "ascolto": wrong user or password (401`; code != http.StatusServiceUnavailable ||
+		!strings.Contains(detail, want) || !strings.Contains(detail, "ASCOLTO_ARI_PASSWORD") {
+		t.Errorf("readyz %d, asterisk: %q; want 503 with %q", code, detail, want)
+	}
+	if strings.Contains(detail, "not-the-password") {
+		t.Errorf("readyz shows the password: %q", detail)
+	}
+	// It keeps trying, and nothing falls over.
+	r.eventually("a second refused attempt", 30*time.Second, func() bool {
+		return strings.Count(r.s.log(), "ARI not connected; retrying") >= 2
+	})
+	if err := r.s.cmd.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("ascolto is gone: %v\n%s", err, r.s.log())
+	}
+	if m := metrics(t, r.s.base); !strings.Contains(m, "ascolto_ari_connected 0") {
+		t.Errorf("metrics say connected:\n%s", m)
+	}
+	if out := r.ast.MustCLI("core show uptime"); !strings.Contains(out, "System uptime") {
+		t.Errorf("Asterisk: %s", out)
+	}
+	if l := r.s.log(); strings.Contains(l, "panic") || strings.Contains(l, "not-the-password") {
+		t.Errorf("ascolto's log:\n%s", l)
+	}
+
+	// The operator fixes the password and restarts the service.
+	if code := r.stop(30 * time.Second); code != 0 {
+		t.Fatalf("exit status %d after SIGTERM", code)
+	}
+	r.s = startServe(t, r.envs)
+	r.waitReady(60 * time.Second)
+	if _, detail := checkDetail(t, r.s.base, "asterisk"); !strings.Contains(detail, "connected to Asterisk 20.") {
+		t.Errorf("asterisk: %q", detail)
+	}
+	from := "+390862900001"
+	r.ast.Call(t, asttest.CallSpec{From: from}).Wait(time.Minute)
+	if rec := r.record(from); rec.Outcome != "ivr-completed" || rec.Mode != "closed" {
+		t.Errorf("record %+v", rec)
+	}
+	if got := r.heard(from); !slices.Equal(got, []string{"it:benvenuto", "it:per-inglese", "it:servizio-sospeso"}) {
+		t.Errorf("heard %v", got)
+	}
+}
+
+// metrics returns the service's /metrics page.
+func metrics(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestRealAsteriskDownAtStart: the service starts before Asterisk. Until
+// Asterisk runs, /readyz says 503 and that Asterisk is not reachable; once
+// it runs, the service connects by itself and serves a call.
+func TestRealAsteriskDownAtStart(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Mode: []string{"emergency", "--reason", "Test Asterisk spento"}, AsteriskDown: true})
+	var code int
+	var detail string
+	r.eventually("/readyz saying Asterisk is not reachable", 30*time.Second, func() bool {
+		code, detail = checkDetail(t, r.s.base, "asterisk")
+		return strings.Contains(detail, "not reachable")
+	})
+	if want := "Asterisk not reachable at http://127.0.0.1:" + strconv.Itoa(r.ast.HTTPPort); code != http.StatusServiceUnavailable ||
+		!strings.Contains(detail, want) || !strings.Contains(detail, "connection refused") {
+		t.Errorf("readyz %d, asterisk: %q; want 503 with %q", code, detail, want)
+	}
+	r.ast.Up()
+	r.waitReady(90 * time.Second)
+	from := "+390862900101"
+	r.ast.Call(t, asttest.CallSpec{From: from, Keys: "21s:3", HangUpAfter: 30 * time.Second}).Wait(time.Minute)
+	rec := r.record(from)
+	want := []string{"it:benvenuto", "it:per-inglese", "it:avviso-emergenza", "it:menu-emergenza", "it:attesa-operatore"}
+	if got := r.heard(from); len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Errorf("heard %v, want %v first", got, want)
+	}
+	if rec.Queue != "informazioni" || rec.Digits != "3" || rec.Outcome != "abandoned-queue" || rec.HangupBy != "caller" {
+		t.Errorf("record %+v", rec)
+	}
+	if n := strings.Count(r.s.log(), `"msg":"ARI connected"`); n != 1 {
+		t.Errorf("ARI connected %d times:\n%s", n, r.s.log())
+	}
+}
+
+// TestRealAsteriskControllerStopped: the service is stopped (SIGTERM) while
+// a caller waits in a queue. It exits cleanly and at once; the caller stays
+// in Asterisk hearing the music; a new service takes the caller back, still
+// in line and still hearing music, and gives the call to the agent who
+// logs in. The record is closed once, answered.
+func TestRealAsteriskControllerStopped(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Flow: queueFlow, Phones: &asttest.PhoneSpec{Ring: 300 * time.Millisecond, Talk: 3 * time.Second},
+		Seats: []string{"2301"}, LoggedOut: true})
+	from := "+390862900201"
+	caller := r.ast.Call(t, asttest.CallSpec{From: from, Wait: 2 * time.Minute})
+	r.eventually("the caller waiting", 30*time.Second, func() bool {
+		calls, _ := r.db.Calls(context.Background(), store.CallFilter{Caller: &from})
+		return len(calls) == 1 && !calls[0].QueuedAt.IsZero()
+	})
+	if code := r.stop(30 * time.Second); code != 0 {
+		t.Fatalf("exit status %d after SIGTERM:\n%s", code, asttest.Tail(r.s.log(), 30))
+	}
+	if l := r.s.log(); !strings.Contains(l, "ascolto stopped") {
+		t.Errorf("no clean stop in the log:\n%s", asttest.Tail(l, 30))
+	}
+	ch := r.channel(from)
+	if out := r.ast.MustCLI("core show channels"); !regexp.MustCompile(regexp.QuoteMeta(ch) + `\s.*\sUp\s+Stasis\(ascolto`).MatchString(out) {
+		t.Fatalf("the caller's channel %s is not up in Stasis:\n%s", ch, out)
+	}
+	r.hearsMusic(from, "with the service stopped")
+	select {
+	case <-caller.Done():
+		t.Fatal("the caller's call ended with the service")
+	default:
+	}
+
+	r.s = startServe(t, r.envs)
+	r.waitReady(60 * time.Second)
+	r.eventually("the caller re-adopted", 30*time.Second, func() bool {
+		return strings.Contains(r.s.log(), `"adopted":1`)
+	})
+	r.hearsMusic(from, "after the new service took the call back")
+	if calls, _ := r.db.Calls(context.Background(), store.CallFilter{Caller: &from}); len(calls) != 1 || !calls[0].EndedAt.IsZero() || calls[0].Queue != "informazioni" {
+		t.Fatalf("while waiting again: %+v", calls)
+	}
+	r.login("2301")
+	caller.Wait(time.Minute) // the agent hangs up after 3 s
+	rec := r.record(from)
+	if rec.Outcome != "answered" || rec.Agent != "2301" || rec.HangupBy != "agent" || rec.Queue != "informazioni" {
+		t.Errorf("record %+v", rec)
+	}
+	if strings.Contains(r.s.log(), "already closed") {
+		t.Errorf("a record closed twice:\n%s", r.s.log())
+	}
+	r.eventually("no channel left in Asterisk", 30*time.Second, func() bool {
+		return strings.Contains(r.ast.MustCLI("core show channels count"), "0 active channels")
+	})
+}
+
+// TestRealAsteriskMusicInEmptiedBridge: Asterisk takes a holding bridge's
+// music out when the bridge's last caller leaves; a caller who waits in
+// that bridge later hears music all the same.
+func TestRealAsteriskMusicInEmptiedBridge(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Flow: queueFlow})
+	// Callers wait in the queue's holding bridges and hang up, leaving
+	// the bridges they were in empty.
+	var first []*asttest.SIPp
+	for i := range 8 {
+		first = append(first, r.ast.Call(t, asttest.CallSpec{From: fmt.Sprintf("+3908629004%02d", i), HangUpAfter: 4 * time.Second}))
+	}
+	for i, c := range first {
+		c.Wait(time.Minute)
+		r.record(fmt.Sprintf("+3908629004%02d", i))
+	}
+	emptied := map[string]bool{}
+	for _, l := range strings.Split(r.ast.MustCLI("bridge show all"), "\n") {
+		if f := strings.Fields(l); len(f) >= 3 && strings.HasPrefix(f[0], "ascolto-hold-informazioni") && f[2] == "0" {
+			emptied[f[0]] = true
+		}
+	}
+	if len(emptied) == 0 {
+		t.Fatalf("no empty holding bridge after the callers left:\n%s", r.ast.MustCLI("bridge show all"))
+	}
+	// Which bridge a caller waits in depends on its channel's id: callers
+	// come one after the other until one waits in an emptied bridge.
+	bridgeRe := regexp.MustCompile(`(?m)^\s*Bridge ID: (\S+)`)
+	for i := range 20 {
+		from := fmt.Sprintf("+3908629005%02d", i)
+		c := r.ast.Call(t, asttest.CallSpec{From: from, HangUpAfter: 15 * time.Second})
+		r.eventually("the caller waiting", 30*time.Second, func() bool {
+			calls, _ := r.db.Calls(context.Background(), store.CallFilter{Caller: &from})
+			return len(calls) == 1 && !calls[0].QueuedAt.IsZero()
+		})
+		var bridge string
+		r.eventually("the caller in a holding bridge", 10*time.Second, func() bool {
+			m := bridgeRe.FindStringSubmatch(r.ast.MustCLI("core show channel " + r.channel(from)))
+			if m != nil {
+				bridge = m[1]
+			}
+			return m != nil
+		})
+		if emptied[bridge] {
+			r.hearsMusic(from, "in a bridge whose last caller had left")
+			c.Wait(time.Minute)
+			return
+		}
+		c.Wait(time.Minute)
+	}
+	t.Fatalf("none of 20 callers waited in one of the emptied bridges %v", emptied)
+}
+
+// hearsMusic waits until Asterisk has sent the caller another 8 s of audio
+// (50 RTP packets a second): music on hold, as the queue announcements are
+// shorter. A caller who waits in silence gets no packets.
+func (r *realRig) hearsMusic(caller, when string) {
+	r.t.Helper()
+	from, _ := r.sentTo(caller)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, stats := r.sentTo(caller)
+		if n >= from+400 {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("the caller is not hearing music %s: %d RTP packets sent in 30 s\n%s", when, n-from, stats)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// sentTo is how many RTP packets Asterisk has sent to the caller's channel
+// ("pjsip show channelstats", Transmit Count; a channel Asterisk has sent
+// nothing to yet is not listed), and the statistics it read.
+func (r *realRig) sentTo(caller string) (int, string) {
+	r.t.Helper()
+	id := strings.TrimPrefix(r.channel(caller), "PJSIP/")
+	out := r.ast.MustCLI("pjsip show channelstats")
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		for i, v := range f {
+			// ChannelId UpTime Codec Receive(Count Lost Pct Jitter) Transmit(Count ...)
+			if v == id && i+7 < len(f) {
+				n, err := strconv.Atoi(f[i+7])
+				if err != nil {
+					r.t.Fatalf("channelstats: %q: %v", l, err)
+				}
+				return n, out
+			}
+		}
+	}
+	return 0, out
+}
+
+// TestRealAsteriskRestartDuringTalk: Asterisk restarts (core stop now, then
+// started again) while a caller talks with an agent. The service
+// reconnects by itself, closes the lost call's record once, leaves no
+// record open, and the agent takes the next call.
+func TestRealAsteriskRestartDuringTalk(t *testing.T) {
+	t.Parallel()
+	// No wrap-up after a call, so the agent is free for the next one at once.
+	r := newRealRig(t, rigSpec{Flow: "name: coda\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: soccorso\n",
+		Queue: []string{"--wrapup", "0s"}, Phones: &asttest.PhoneSpec{Ring: 300 * time.Millisecond}, Seats: []string{"2401"}})
+	lost := "+390862900301"
+	r.ast.Call(t, asttest.CallSpec{From: lost, Wait: 2 * time.Minute}) // ended by the restart; its SIPp is stopped at cleanup
+	// Asterisk restarts when they have talked for 2 s.
+	r.eventually("the caller talking with the agent", 30*time.Second, func() bool {
+		calls, _ := r.db.Calls(context.Background(), store.CallFilter{Caller: &lost})
+		return len(calls) == 1 && !calls[0].ConnectedAt.IsZero() && time.Since(calls[0].ConnectedAt) > 2*time.Second
+	})
+	r.ast.Restart()
+	r.ast.WaitPhones(t, "2401")
+	rec := r.record(lost)
+	if rec.Outcome != "answered" || rec.Agent != "2401" || rec.EndedAt.IsZero() {
+		t.Errorf("the lost call's record %+v", rec)
+	}
+	calls, err := r.db.Calls(context.Background(), store.CallFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range calls {
+		if c.EndedAt.IsZero() {
+			t.Errorf("record left open: %+v", c)
+		}
+	}
+	r.eventually("ascolto connected and ready again", 60*time.Second, func() bool {
+		code, _ := getReady(t, r.s.base)
+		return code == 200 && strings.Count(r.s.log(), `"msg":"ARI connected"`) == 2
+	})
+	next := "+390862900302"
+	r.ast.Call(t, asttest.CallSpec{From: next, HangUpAfter: 20 * time.Second}).Wait(time.Minute)
+	if rec := r.record(next); rec.Outcome != "answered" || rec.Agent != "2401" || rec.HangupBy != "caller" || rec.TalkS < 1 {
+		t.Errorf("the call after the restart: %+v", rec)
+	}
+	if strings.Contains(r.s.log(), "already closed") {
+		t.Errorf("a record closed twice:\n%s", r.s.log())
 	}
 }

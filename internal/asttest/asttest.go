@@ -126,6 +126,17 @@ func ConfDir() string {
 // into the test's output folder (or printed) when the test failed.
 func Start(t T, o Options) *Asterisk {
 	t.Helper()
+	a := New(t, o)
+	if err := a.start(); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// New renders the configuration and chooses the ports, leaving Asterisk
+// stopped until Up: for a test whose Asterisk is down when ascolto starts.
+func New(t T, o Options) *Asterisk {
+	t.Helper()
 	prefix := Prefix(t)
 	// The control socket's path must fit in a sockaddr_un (108 bytes):
 	// t.TempDir() can be longer, so the root is a short folder of its own.
@@ -154,9 +165,6 @@ func Start(t T, o Options) *Asterisk {
 		os.RemoveAll(dir)
 	})
 	if err := a.render(o); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.start(); err != nil {
 		t.Fatal(err)
 	}
 	return a
@@ -370,6 +378,12 @@ func (a *Asterisk) release() (*exec.Cmd, chan struct{}) {
 func (a *Asterisk) Restart() {
 	a.t.Helper()
 	a.Stop()
+	a.Up()
+}
+
+// Up starts a stopped Asterisk (see New) and waits until it has fully booted.
+func (a *Asterisk) Up() {
+	a.t.Helper()
 	if err := a.start(); err != nil {
 		a.t.Fatal(err)
 	}
