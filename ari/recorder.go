@@ -25,7 +25,6 @@ type recorder struct {
 	states []agentState
 	snap   *LiveSnapshot
 	wake   chan struct{}
-	idle   chan struct{} // closed and replaced whenever a flush leaves nothing pending
 }
 
 type agentState struct {
@@ -34,7 +33,7 @@ type agentState struct {
 }
 
 func newRecorder(ctl *Controller) *recorder {
-	return &recorder{ctl: ctl, wake: make(chan struct{}, 1), idle: make(chan struct{})}
+	return &recorder{ctl: ctl, wake: make(chan struct{}, 1)}
 }
 
 func (w *recorder) poke() {
@@ -99,26 +98,12 @@ func (w *recorder) run(stop <-chan struct{}) {
 	}
 }
 
-// settled returns a channel closed when everything queued so far is written.
-func (w *recorder) settled() <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.events) == 0 && len(w.accts) == 0 && len(w.states) == 0 && w.snap == nil {
-		ch := make(chan struct{})
-		close(ch)
-		return ch
-	}
-	return w.idle
-}
-
 func (w *recorder) flush(ctx context.Context) {
 	for {
 		w.mu.Lock()
 		events, accts, states, snap := w.events, w.accts, w.states, w.snap
 		w.events, w.accts, w.states, w.snap = nil, nil, nil, nil
 		if len(events) == 0 && len(accts) == 0 && len(states) == 0 && snap == nil {
-			close(w.idle)
-			w.idle = make(chan struct{})
 			w.mu.Unlock()
 			return
 		}

@@ -66,12 +66,8 @@ type rigConfig struct {
 	fax      arisim.FaxResult
 }
 
-func at(t time.Time) rigOption    { return func(c *rigConfig) { c.at = t } }
-func password(p string) rigOption { return func(c *rigConfig) { c.password = p } }
-func simOpts(o ...arisim.Option) rigOption {
-	return func(c *rigConfig) { c.simOpts = append(c.simOpts, o...) }
-}
-func dontStart() rigOption { return func(c *rigConfig) { c.noStart = true } }
+func at(t time.Time) rigOption { return func(c *rigConfig) { c.at = t } }
+func dontStart() rigOption     { return func(c *rigConfig) { c.noStart = true } }
 
 // faxResult is what the dialplan's ReceiveFAX reports.
 func faxResult(f arisim.FaxResult) rigOption { return func(c *rigConfig) { c.fax = f } }

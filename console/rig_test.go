@@ -180,7 +180,6 @@ type wsConn struct {
 	csrf string
 	seq  int64
 	id   int
-	mu   sync.Mutex
 	// backlog keeps what arrived while waiting for a reply.
 	backlog []inMsg
 	// unbatched holds the rest of a batch frame.

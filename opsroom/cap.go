@@ -232,16 +232,6 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-type atomFeed struct {
-	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
-	ID      string      `xml:"id"`
-	Title   string      `xml:"title"`
-	Updated string      `xml:"updated"`
-	Author  atomPerson  `xml:"author"`
-	Links   []atomLink  `xml:"link"`
-	Entries []atomEntry `xml:"entry"`
-}
-
 type atomPerson struct {
 	Name string `xml:"name"`
 }
