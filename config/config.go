@@ -57,6 +57,8 @@ type Config struct {
 	OpsWebhookURL    string
 	OpsWebhookSecret string
 	OpsFeedToken     string
+	// MetricsToken, when set, is the bearer token /metrics asks for.
+	MetricsToken string
 	// SoftphoneWSS and SoftphoneDomain configure the in-page softphone.
 	SoftphoneWSS    string
 	SoftphoneDomain string
@@ -167,6 +169,9 @@ func options() []option {
 		{name: "opsroom-feed-token", usage: "bearer token with which the room's systems read the CAP feed and exports without a console session",
 			secret: true, allowed: "empty, or at least 16 characters", check: checkMinLen(16),
 			field: func(c *Config) *string { return &c.OpsFeedToken }},
+		{name: "metrics-token", usage: "bearer token Prometheus must send to read /metrics; empty = /metrics is public (operational counters, no personal data)",
+			secret: true, allowed: "empty, or at least 16 characters", check: checkMinLen(16),
+			field: func(c *Config) *string { return &c.MetricsToken }},
 		{name: "seal-key", usage: "key that seals the users' TOTP secrets in the database: 32 random bytes as 64 hex digits (openssl rand -hex 32); empty = the data dir's secret.key with the embedded database, no sealing on PostgreSQL",
 			secret: true, allowed: "empty, or 64 hex digits (32 bytes, also accepted as base64)", check: checkMinLen(43),
 			field: func(c *Config) *string { return &c.SealKey }},

@@ -3,12 +3,15 @@ package web
 import (
 	"bufio"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +29,8 @@ type Server struct {
 	latency  *prometheus.HistogramVec
 	timeouts Timeouts
 	srv      *http.Server
+	// metricsToken, when set, is the bearer token /metrics asks for.
+	metricsToken atomic.Pointer[string]
 }
 
 // Timeouts bound how long a client may take to send a request, so
@@ -62,8 +67,31 @@ func NewServer(log *zap.Logger, reg *prometheus.Registry, ready *Readiness) *Ser
 	reg.MustRegister(s.requests, s.latency)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if t := s.metricsToken.Load(); t != nil && !bearerIs(r, *t) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics: bearer token required", http.StatusUnauthorized)
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
 	return s
+}
+
+// SetMetricsToken makes /metrics answer only requests that carry
+// "Authorization: Bearer token"; "" leaves it public.
+func (s *Server) SetMetricsToken(token string) {
+	if token == "" {
+		s.metricsToken.Store(nil)
+		return
+	}
+	s.metricsToken.Store(&token)
+}
+
+func bearerIs(r *http.Request, token string) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
 }
 
 // SetTimeouts replaces the default timeouts; call it before Serve.

@@ -92,3 +92,34 @@ func TestWebSocketUpgradeThroughTheServer(t *testing.T) {
 		t.Fatalf("upgrade not counted as 101:\n%s", rec.Body.String())
 	}
 }
+
+// TestMetricsToken: with a token set, /metrics answers only Prometheus
+// sending it; /healthz and /readyz stay public for load balancers.
+func TestMetricsToken(t *testing.T) {
+	srv := NewServer(zap.NewNop(), prometheus.NewRegistry(), NewReadiness(time.Now))
+	srv.SetMetricsToken("a-long-scrape-token-1234")
+	get := func(path, auth string) int {
+		req := httptest.NewRequest("GET", path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for _, auth := range []string{"", "Bearer wrong", "Basic YTpi", "Bearer a-long-scrape-token-12345"} {
+		if code := get("/metrics", auth); code != http.StatusUnauthorized {
+			t.Fatalf("metrics with %q: %d, want 401", auth, code)
+		}
+	}
+	if code := get("/metrics", "Bearer a-long-scrape-token-1234"); code != http.StatusOK {
+		t.Fatalf("metrics with the token: %d", code)
+	}
+	if code := get("/healthz", ""); code != http.StatusOK {
+		t.Fatalf("healthz: %d", code)
+	}
+	srv.SetMetricsToken("")
+	if code := get("/metrics", ""); code != http.StatusOK {
+		t.Fatalf("public metrics: %d", code)
+	}
+}

@@ -76,6 +76,7 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	reg.MustRegister(dbUp)
 
 	srv := web.NewServer(a.log.Named("http"), reg, ready)
+	srv.SetMetricsToken(a.cfg.MetricsToken)
 	ln, err := srv.Listen(a.cfg.HTTPAddr)
 	if err != nil {
 		return err
