@@ -120,7 +120,32 @@ func Parse(raw []byte) (*Message, error) {
 	m.FromHTML = len(p.plain) == 0 && len(p.html) > 0
 	m.Attachments = p.files
 	m.classify()
+	m.clean()
 	return m, nil
+}
+
+// clean makes every text field safe to store (see text.go); the ids are
+// cleaned as they are read.
+func (m *Message) clean() {
+	m.Subject = cleanLine(m.Subject)
+	for _, a := range []*Address{&m.From, &m.ReplyTo} {
+		a.Name, a.Email = cleanLine(a.Name), cleanAddress(a.Email)
+	}
+	for i := range m.To {
+		m.To[i] = cleanAddress(m.To[i])
+	}
+	m.Text = cleanText(m.Text)
+	for i := range m.Attachments {
+		a := &m.Attachments[i]
+		a.Filename, a.ContentType, a.ContentID = cleanLine(a.Filename), cleanLine(a.ContentType), cleanLine(a.ContentID)
+	}
+	if b := m.Bounce; b != nil {
+		b.Recipient, b.Action, b.Status, b.Diagnostic = cleanAddress(b.Recipient), cleanLine(b.Action), cleanLine(b.Status),
+			cleanLine(b.Diagnostic)
+	}
+	for i := range m.Problems {
+		m.Problems[i] = cleanLine(m.Problems[i])
+	}
 }
 
 // splitHeader separates the header block from the body and drops header
@@ -148,6 +173,20 @@ func splitHeader(raw []byte) (head, body []byte, problems []string) {
 			continue // an mbox "From " line
 		}
 		first = false
+		if i := bytes.IndexFunc(trimmed, isHeaderControl); i >= 0 {
+			// textproto refuses the whole header for one NUL or other
+			// control byte: drop them and keep the rest.
+			trimmed = bytes.Map(func(r rune) rune {
+				if isHeaderControl(r) {
+					return -1
+				}
+				return r
+			}, trimmed)
+			problems = appendOnce(problems, "caratteri di controllo tolti dall'intestazione")
+			if len(trimmed) == 0 {
+				continue
+			}
+		}
 		if trimmed[0] == ' ' || trimmed[0] == '\t' {
 			out.Write(trimmed)
 			out.WriteString("\r\n")
@@ -164,6 +203,17 @@ func splitHeader(raw []byte) (head, body []byte, problems []string) {
 	out.WriteString("\r\n")
 	problems = append(problems, "messaggio senza corpo")
 	return out.Bytes(), nil, problems
+}
+
+func isHeaderControl(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7f }
+
+func appendOnce(list []string, s string) []string {
+	for _, v := range list {
+		if v == s {
+			return list
+		}
+	}
+	return append(list, s)
 }
 
 func (m *Message) readHeader(raw []byte) {
@@ -226,11 +276,11 @@ var msgIDPattern = regexp.MustCompile(`<([^<>\s]+)>`)
 func msgIDs(v string) []string {
 	var out []string
 	for _, m := range msgIDPattern.FindAllStringSubmatch(v, 100) {
-		out = append(out, m[1])
+		out = append(out, cleanID(m[1]))
 	}
 	if len(out) == 0 {
 		if v = strings.TrimSpace(v); v != "" && !strings.ContainsAny(v, " \t") {
-			out = append(out, strings.Trim(v, "<>"))
+			out = append(out, cleanID(strings.Trim(v, "<>")))
 		}
 	}
 	return out
@@ -511,7 +561,7 @@ func originalID(data []byte) string {
 		return id
 	}
 	if m := regexp.MustCompile(`(?im)^message-id:\s*<([^>\s]+)>`).FindSubmatch(data); m != nil {
-		return string(m[1])
+		return cleanID(string(m[1]))
 	}
 	return ""
 }
@@ -595,7 +645,7 @@ func (m *Message) classify() {
 		// the original's Message-ID is somewhere in the text.
 		b := &Bounce{Action: "failed"}
 		if mm := regexp.MustCompile(`(?im)^\s*message-id:\s*<([^>\s]+)>`).FindStringSubmatch(m.Text); mm != nil {
-			b.OriginalMessageID = mm[1]
+			b.OriginalMessageID = cleanID(mm[1])
 		}
 		for _, a := range m.Attachments {
 			if id := originalID(a.Data); id != "" && b.OriginalMessageID == "" {

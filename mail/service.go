@@ -129,7 +129,9 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 	if err != nil {
 		// Nothing resembling a message: keep the bytes for a person.
 		m = &Message{Problems: []string{err.Error()}, MessageID: hashID(raw)}
+		m.clean()
 	}
+	env.From = cleanAddress(env.From)
 	if id, err := s.db.MailSeen(ctx, store.MailIn, m.MessageID); err == nil {
 		s.ingests.WithLabelValues("duplicate").Inc()
 		return Result{CaseID: id, Duplicate: true}, nil
