@@ -146,6 +146,7 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 	if m.Bounce != nil {
 		return s.ingestBounce(ctx, m, raw)
 	}
+	sender := senderAddress(m, env)
 	var c store.Case
 	var review []string
 	found := false
@@ -166,8 +167,8 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 				return Result{}, err
 			}
 			found = true
-			if c.ContactEmail != "" && !strings.EqualFold(c.ContactEmail, s.replyAddress(m).Email) {
-				review = append(review, fmt.Sprintf("il mittente %s non è quello della pratica (%s)", s.replyAddress(m).Email, c.ContactEmail))
+			if c.ContactEmail != "" && !strings.EqualFold(c.ContactEmail, sender.Email) {
+				review = append(review, fmt.Sprintf("il mittente %s non è quello della pratica (%s)", sender.Email, c.ContactEmail))
 			}
 		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
 			review = append(review, fmt.Sprintf("il codice pratica %s nell'oggetto non corrisponde a nessuna pratica", tid))
@@ -186,15 +187,14 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 	if strings.TrimSpace(m.Text) == "" && len(m.Attachments) == 0 {
 		review = append(review, "messaggio senza testo né allegati")
 	}
-	wantAck := !found && !m.AutoReply && !m.Bulk && !env.NullSender && s.replyAddress(m).Email != ""
+	wantAck := !found && !m.AutoReply && !m.Bulk && !env.NullSender && sender.Email != ""
 
 	var res Result
 	write := func(tx *store.Tx) error {
 		res = Result{}
 		cs := c
 		if !found {
-			reply := s.replyAddress(m)
-			cs = store.Case{Channel: store.ChannelEmail, ContactEmail: reply.Email, ContactName: truncate(reply.Name, 200),
+			cs = store.Case{Channel: store.ChannelEmail, ContactEmail: sender.Email, ContactName: truncate(sender.Name, 200),
 				Summary: truncate(m.Subject, 300)}
 			if err := tx.CreateCase(ctx, &cs); err != nil {
 				return err
@@ -240,15 +240,15 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 			}
 		}
 		res.Review = review
-		if wantAck && s.ackAllowed(s.replyAddress(m).Email, tx.Now) {
+		if wantAck && s.ackAllowed(sender.Email, tx.Now) {
 			ack := store.Contact{CaseID: cs.ID, Channel: store.ChannelEmail, Direction: "out", Author: "system",
-				Content: "Conferma di ricezione inviata a " + s.replyAddress(m).Email}
+				Content: "Conferma di ricezione inviata a " + sender.Email}
 			if err := tx.AddContact(ctx, &ack); err != nil {
 				return err
 			}
 			_, err := s.enqueueTemplate(ctx, tx, enqueueRequest{c: cs, template: "conferma-email", lang: "it",
-				to: s.replyAddress(m), inReplyTo: m.MessageID, references: append(refs, m.MessageID),
-				data: TemplateData{Subject: truncate(m.Subject, 120)}, auto: "auto-replied", author: "system", contactID: ack.ID})
+				to: Address{Email: sender.Email}, inReplyTo: m.MessageID, references: append(refs, m.MessageID),
+				auto: "auto-replied", author: "system", contactID: ack.ID})
 			if err != nil {
 				return err
 			}
@@ -284,18 +284,29 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 	return res, nil
 }
 
-// replyAddress is where answers go: Reply-To when the sender set one.
-func (s *Service) replyAddress(m *Message) Address {
-	if m.ReplyTo.Email != "" {
-		return m.ReplyTo
+// senderAddress is who wrote: the From address, or the envelope's when the
+// header has none. The case is this person's and the acknowledgement goes
+// here only: never to a Reply-To, which anyone can set to a stranger's
+// address and so turn the contact center's acknowledgements into a spam
+// reflector. An operator sees the Reply-To in the timeline and may answer
+// there by choice.
+func senderAddress(m *Message, env Envelope) Address {
+	if m.From.Email != "" {
+		return m.From
 	}
-	return m.From
+	if strings.Contains(env.From, "@") {
+		return Address{Email: strings.ToLower(env.From)}
+	}
+	return Address{}
 }
 
 func timelineText(m *Message) string {
 	var b strings.Builder
 	if m.From.Email != "" {
 		fmt.Fprintf(&b, "Da: %s\n", m.From.String())
+	}
+	if m.ReplyTo.Email != "" && !strings.EqualFold(m.ReplyTo.Email, m.From.Email) {
+		fmt.Fprintf(&b, "Rispondere a: %s\n", m.ReplyTo.String())
 	}
 	if m.Subject != "" {
 		fmt.Fprintf(&b, "Oggetto: %s\n", m.Subject)
