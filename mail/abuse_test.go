@@ -59,3 +59,49 @@ Clicca http://spam.example/premio
 		}
 	})
 }
+
+// A stranger who puts a citizen's Message-ID in In-Reply-To joins the
+// citizen's case only under an operator's eye; the parties to the
+// conversation join without one.
+func TestHeaderThreadingFlagsAStranger(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		in := startReceiver(t, db, ReceiverOptions{})
+		in.mustSend("vittima@example.it", `From: vittima@example.it
+To: contactcenter@example.org
+Subject: Casa allagata
+Message-ID: <victim-1@example.it>
+
+Via Roma 3, piano terra allagato.
+`)
+		c := in.caseOf("victim-1@example.it")
+		// An office the operator wrote to answers: a party, no flag.
+		fwd, err := in.svc.Reply(bg, ReplyRequest{CaseID: c.ID, Template: "inoltro-ente", Text: "Potete intervenire?",
+			Author: "op1", To: "vigili@example.gov"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.mustSend("vigili@example.gov", "From: vigili@example.gov\nSubject: Re: intervento\nIn-Reply-To: <"+fwd.MessageID+
+			">\nMessage-ID: <office-1@example.gov>\n\nSquadra partita.\n")
+		if got := in.caseOf("office-1@example.gov"); got.ID != c.ID {
+			t.Fatalf("the office's answer went to case %d", got.ID)
+		}
+		if rv, _ := db.Reviews(bg, c.ID); len(rv) != 0 {
+			t.Fatalf("a party's answer was flagged: %+v", rv)
+		}
+		// A stranger quoting the citizen's Message-ID: joins, flagged.
+		in.mustSend("estraneo@example.com", `From: estraneo@example.com
+Subject: Re: Casa allagata
+In-Reply-To: <victim-1@example.it>
+Message-ID: <stranger-1@example.com>
+
+Annullate la richiesta, grazie.
+`)
+		if got := in.caseOf("stranger-1@example.com"); got.ID != c.ID {
+			t.Fatalf("the stranger's mail went to case %d", got.ID)
+		}
+		rv, _ := db.Reviews(bg, c.ID)
+		if len(rv) != 1 || !strings.Contains(rv[0].Reason, "estraneo@example.com") || !strings.Contains(rv[0].Reason, "vittima@example.it") {
+			t.Fatalf("reviews %+v, want one naming the stranger and the citizen", rv)
+		}
+	})
+}

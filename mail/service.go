@@ -155,6 +155,18 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 		c, err = s.db.CaseByMessageIDs(ctx, refs)
 		if err == nil {
 			found = true
+			// Message-IDs travel in every quoted header: anyone who saw
+			// one can join a case with it. A sender who is neither the
+			// case's citizen nor a party to the messages answered joins,
+			// but an operator checks first, as with a tracking id.
+			known, err := s.participant(ctx, c, sender.Email, refs)
+			if err != nil {
+				return Result{}, err
+			}
+			if !known {
+				review = append(review, fmt.Sprintf("il mittente %s non partecipa alla conversazione a cui risponde (pratica di %s)",
+					firstNonEmpty(sender.Email, "sconosciuto"), firstNonEmpty(c.ContactEmail, "nessun indirizzo")))
+			}
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return Result{}, err
 		}
@@ -282,6 +294,27 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 		s.o.Wake()
 	}
 	return res, nil
+}
+
+// participant reports whether addr is the case's citizen or a sender or
+// recipient of one of the messages referenced.
+func (s *Service) participant(ctx context.Context, c store.Case, addr string, refs []string) (bool, error) {
+	if addr == "" {
+		return false, nil
+	}
+	if strings.EqualFold(addr, c.ContactEmail) {
+		return true, nil
+	}
+	known, err := s.db.MailParticipants(ctx, refs)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range known {
+		if strings.EqualFold(k, addr) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // senderAddress is who wrote: the From address, or the envelope's when the

@@ -120,6 +120,42 @@ func (db *DB) CaseByMessageIDs(ctx context.Context, ids []string) (Case, error) 
 	return Case{}, fmt.Errorf("%w: no case for the referenced messages", ErrNotFound)
 }
 
+// MailParticipants lists, in lower case, the senders and recipients of
+// the recorded messages with the given Message-IDs: who may answer them
+// without surprise.
+func (db *DB) MailParticipants(ctx context.Context, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > 100 {
+		ids = ids[len(ids)-100:]
+	}
+	args := make([]any, len(ids))
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], ph[i] = id, fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := db.reader().query(ctx, `SELECT from_addr, to_addr FROM mail_messages WHERE message_id IN (`+
+		strings.Join(ph, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: participants of messages: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var from, to string
+		if err := rows.Scan(&from, &to); err != nil {
+			return nil, fmt.Errorf("store: read mail participants: %w", err)
+		}
+		for _, a := range append([]string{from}, strings.Split(to, ",")...) {
+			if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
+				out = append(out, a)
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
 // SurvivingCase returns the case, or the case it was merged into (and so
 // on), so that a reply to a merged duplicate lands where operators look.
 func (db *DB) SurvivingCase(ctx context.Context, id int64) (Case, error) {
