@@ -105,3 +105,45 @@ Annullate la richiesta, grazie.
 		}
 	})
 }
+
+// A different message that reuses a Message-ID already seen is stored
+// (and flagged), not answered 250 and dropped; a true copy still is
+// recognised, however it travelled.
+func TestDifferentMessageReusingAMessageIDIsKept(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		in := startReceiver(t, db, ReceiverOptions{})
+		first := "Received: from a.example by mx.example\nFrom: maria@example.it\nSubject: Frana\nDate: Mon, 7 Dec 2026 09:00:00 +0100\nMessage-ID: <same@example.it>\n\nFrana in via Roma.\n"
+		second := "From: luca@example.com\nSubject: Albero caduto\nDate: Mon, 7 Dec 2026 09:05:00 +0100\nMessage-ID: <same@example.it>\n\nAlbero caduto in piazza.\n"
+		in.mustSend("maria@example.it", first)
+		in.mustSend("luca@example.com", second)
+		if n := countCases(t, db); n != 2 {
+			t.Fatalf("%d cases, want both messages kept", n)
+		}
+		cs, _ := db.Cases(bg, store.CaseFilter{Limit: 10})
+		texts := map[string]bool{}
+		for _, c := range cs {
+			tl, _ := db.FullTimeline(bg, c.ID)
+			for _, e := range tl.Entries {
+				texts[e.Content] = true
+			}
+			if c.ContactEmail == "luca@example.com" {
+				if rv, _ := db.Reviews(bg, c.ID); len(rv) != 1 || !strings.Contains(rv[0].Reason, "same@example.it") {
+					t.Errorf("the second message's case is not flagged: %+v", rv)
+				}
+			}
+		}
+		var all string
+		for k := range texts {
+			all += k
+		}
+		if !strings.Contains(all, "Frana in via Roma.") || !strings.Contains(all, "Albero caduto in piazza.") {
+			t.Fatalf("timeline lacks one of the messages: %q", all)
+		}
+		// Copies, one through another relay, change nothing.
+		in.mustSend("luca@example.com", second)
+		in.mustSend("maria@example.it", strings.Replace(first, "a.example", "b.example", 1))
+		if n := countCases(t, db); n != 2 {
+			t.Fatalf("%d cases after copies, want 2", n)
+		}
+	})
+}

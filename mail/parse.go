@@ -24,7 +24,11 @@ import (
 // what, the readable text, the files, and what kind of mail it is (a
 // person's, an auto-reply, a bounce).
 type Message struct {
-	MessageID  string // without angle brackets; synthesised from the bytes when missing
+	MessageID string // without angle brackets; synthesised from the bytes when missing
+	// Digest is the SHA-256 of what the sender wrote (From, Subject, Date
+	// and the body), in hex: a copy of the message has the same, a
+	// different message reusing its Message-ID does not.
+	Digest     string
 	InReplyTo  []string
 	References []string
 	From       Address
@@ -114,6 +118,7 @@ func Parse(raw []byte) (*Message, error) {
 	}
 	m.Header = netmail.Header(hdr)
 	m.readHeader(raw)
+	m.Digest = contentDigest(m.Header, body)
 	p := &parser{m: m}
 	p.walk(textproto.MIMEHeader(hdr), body, 0)
 	m.Text = strings.TrimSpace(p.text())
@@ -238,6 +243,28 @@ func (m *Message) readHeader(raw []byte) {
 	if d, err := netmail.ParseDate(h.Get("Date")); err == nil {
 		m.Date = d
 	}
+}
+
+// contentDigest is the SHA-256, in hex, of the headers a sender writes
+// once and the relays leave alone (From, Subject, Date) and of the body,
+// carriage returns aside (a message fetched over IMAP or stored from an
+// mbox may have lost them).
+func contentDigest(h netmail.Header, body []byte) string {
+	d := sha256.New()
+	for _, k := range []string{"From", "Subject", "Date"} {
+		fmt.Fprintf(d, "%s: %s\n", k, strings.TrimSpace(h.Get(k)))
+	}
+	d.Write([]byte("\n"))
+	for len(body) > 0 {
+		i := bytes.IndexByte(body, '\r')
+		if i < 0 {
+			d.Write(body)
+			break
+		}
+		d.Write(body[:i])
+		body = body[i+1:]
+	}
+	return hex.EncodeToString(d.Sum(nil))
 }
 
 // parseAddress reads a mailbox leniently: RFC 5322 first, then the

@@ -2,6 +2,8 @@ package mail
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -128,14 +130,21 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 	m, err := Parse(raw)
 	if err != nil {
 		// Nothing resembling a message: keep the bytes for a person.
-		m = &Message{Problems: []string{err.Error()}, MessageID: hashID(raw)}
+		sum := sha256.Sum256(raw)
+		m = &Message{Problems: []string{err.Error()}, MessageID: hashID(raw), Digest: hex.EncodeToString(sum[:])}
 		m.clean()
 	}
 	env.From = cleanAddress(env.From)
-	if id, err := s.db.MailSeen(ctx, store.MailIn, m.MessageID); err == nil {
+	var review []string
+	switch id, same, err := s.db.MailRecorded(ctx, store.MailIn, m.MessageID, m.Digest); {
+	case err == nil && same:
 		s.ingests.WithLabelValues("duplicate").Inc()
 		return Result{CaseID: id, Duplicate: true}, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
+	case err == nil:
+		// Another message carries this Message-ID: a broken client, or
+		// someone who wants this one dropped as a copy. It is kept.
+		review = append(review, fmt.Sprintf("un messaggio diverso con lo stesso Message-ID <%s> era già arrivato", m.MessageID))
+	case !errors.Is(err, store.ErrNotFound):
 		return Result{}, err
 	}
 	if m.From.Email != "" && m.From.Email == s.from.Email {
@@ -148,7 +157,6 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 	}
 	sender := senderAddress(m, env)
 	var c store.Case
-	var review []string
 	found := false
 	refs := append(append([]string{}, m.References...), m.InReplyTo...)
 	if len(refs) > 0 {
@@ -228,7 +236,7 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 			inReplyTo = m.InReplyTo[0]
 		}
 		if err := tx.RecordMail(ctx, &store.MailMessage{CaseID: cs.ID, ContactID: ct.ID, Direction: store.MailIn,
-			MessageID: m.MessageID, InReplyTo: inReplyTo, Subject: truncate(m.Subject, 500), From: m.From.Email,
+			MessageID: m.MessageID, ContentSHA256: m.Digest, InReplyTo: inReplyTo, Subject: truncate(m.Subject, 500), From: m.From.Email,
 			To: strings.Join(m.To, ", "), Kind: kind}); err != nil {
 			return err
 		}
@@ -428,7 +436,7 @@ func (s *Service) ingestBounce(ctx context.Context, m *Message, raw []byte) (Res
 			return err
 		}
 		if err := tx.RecordMail(ctx, &store.MailMessage{CaseID: om.CaseID, ContactID: ct.ID, Direction: store.MailIn,
-			MessageID: m.MessageID, InReplyTo: b.OriginalMessageID, Subject: truncate(m.Subject, 500), From: m.From.Email,
+			MessageID: m.MessageID, ContentSHA256: m.Digest, InReplyTo: b.OriginalMessageID, Subject: truncate(m.Subject, 500), From: m.From.Email,
 			Kind: store.MailKindBounce}); err != nil {
 			return err
 		}
