@@ -170,11 +170,21 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		Message: "Destinatario non gestito da questo server / relaying denied"}
 }
 
+// Data spools the message to disk as it arrives, then stores it: memory
+// does not grow with its size. The 250 goes back only once it is
+// committed.
 func (s *session) Data(r io.Reader) error {
+	sp := newSpool(s.r.o.Service.o.SpoolDir)
+	defer sp.close()
+	f, err := sp.create()
+	if err != nil {
+		s.r.o.Log.Error("inbound mail cannot be spooled; the sender will retry", zap.Error(err))
+		return tempFailure
+	}
 	// The whole phase has one deadline. Past it, reads fail, and so does
 	// the wait for the next command, which closes the connection with 421.
 	s.conn.startPhase(time.Now().Add(s.r.o.DataTimeout))
-	raw, err := io.ReadAll(r)
+	size, err := io.Copy(f, r)
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
@@ -186,18 +196,25 @@ func (s *session) Data(r io.Reader) error {
 				Message: "Messaggio ricevuto troppo lentamente / DATA phase too slow, closing connection"}
 		}
 		s.conn.endPhase()
-		return err // too large (552) or the connection broke
+		if errors.Is(err, smtp.ErrDataTooLarge) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) {
+			return err // too large (552) or the connection broke
+		}
+		s.r.o.Log.Error("inbound mail cannot be spooled; the sender will retry", zap.Error(err))
+		return tempFailure
 	}
 	s.conn.endPhase()
 	ctx, cancel := context.WithTimeout(context.Background(), s.r.o.Timeout)
 	defer cancel()
-	res, err := s.r.o.Service.Ingest(ctx, raw, Envelope{From: s.from, To: s.to, Remote: s.remote, NullSender: s.null})
+	res, err := s.r.o.Service.ingest(ctx, f, size, Envelope{From: s.from, To: s.to, Remote: s.remote, NullSender: s.null}, sp)
 	if err != nil {
 		s.r.o.Log.Warn("inbound mail not stored; the sender will retry", zap.String("remote", s.remote), zap.Error(err))
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
-			Message: "Errore temporaneo, riprovare piu' tardi / temporary failure, try again later"}
+		return tempFailure
 	}
 	s.r.o.Log.Debug("inbound mail", zap.String("remote", s.remote), zap.String("case", res.TrackingID),
 		zap.Bool("new", res.NewCase), zap.Bool("duplicate", res.Duplicate), zap.String("ignored", res.Ignored))
 	return nil
 }
+
+// tempFailure tells the sending server to keep the message and try again.
+var tempFailure = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+	Message: "Errore temporaneo, riprovare piu' tardi / temporary failure, try again later"}

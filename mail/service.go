@@ -1,11 +1,13 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +34,10 @@ type ServiceOptions struct {
 	// AcksPerHour bounds automatic acknowledgements to one address
 	// (default 5): a last guard against loops with broken autoresponders.
 	AcksPerHour int
+	// SpoolDir is where an inbound message and its files wait on disk
+	// while they are stored (default: the system's temporary directory).
+	// The files are private (0600) and unlinked at once.
+	SpoolDir string
 }
 
 // Service turns inbound email into cases and queues outbound email: the
@@ -127,11 +133,29 @@ const batchLimit = 256 << 10
 // queues the acknowledgement, all in one transaction. It returns an error
 // only when the message could not be stored and the sender should retry.
 func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result, error) {
-	m, err := Parse(raw)
+	sp := newSpool(s.o.SpoolDir)
+	defer sp.close()
+	return s.ingest(ctx, bytes.NewReader(raw), int64(len(raw)), env, sp)
+}
+
+// ingest stores the message of size bytes in src (the receiver's spool
+// file, or bytes in memory). It reads the message as a stream, its files
+// go to the spool sp, and the store writes large ones in pieces: memory
+// does not grow with the size of the message.
+func (s *Service) ingest(ctx context.Context, src io.ReaderAt, size int64, env Envelope, sp *spool) (Result, error) {
+	whole := func() io.Reader { return io.NewSectionReader(src, 0, size) }
+	m, err := parse(whole(), sp)
+	if errors.Is(err, errSpool) {
+		return Result{}, err
+	}
 	if err != nil {
 		// Nothing resembling a message: keep the bytes for a person.
-		sum := sha256.Sum256(raw)
-		m = &Message{Problems: []string{err.Error()}, MessageID: hashID(raw), Digest: hex.EncodeToString(sum[:])}
+		h := sha256.New()
+		if _, err := io.Copy(h, whole()); err != nil {
+			return Result{}, fmt.Errorf("%w: read message: %w", errSpool, err)
+		}
+		sum := h.Sum(nil)
+		m = &Message{Problems: []string{err.Error()}, MessageID: hashID(sum), Digest: hex.EncodeToString(sum)}
 		m.clean()
 	}
 	env.From = cleanAddress(env.From)
@@ -153,7 +177,7 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 		return Result{Ignored: "mittente è il nostro stesso indirizzo"}, nil
 	}
 	if m.Bounce != nil {
-		return s.ingestBounce(ctx, m, raw)
+		return s.ingestBounce(ctx, m, whole)
 	}
 	sender := senderAddress(m, env)
 	var c store.Case
@@ -240,8 +264,8 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 			To: strings.Join(m.To, ", "), Kind: kind}); err != nil {
 			return err
 		}
-		if err := tx.AddAttachment(ctx, &store.Attachment{CaseID: cs.ID, ContactID: ct.ID, Filename: "messaggio.eml",
-			ContentType: "message/rfc822", Data: raw}); err != nil {
+		if err := tx.AddAttachmentFrom(ctx, &store.Attachment{CaseID: cs.ID, ContactID: ct.ID, Filename: "messaggio.eml",
+			ContentType: "message/rfc822"}, whole()); err != nil {
 			return err
 		}
 		for _, a := range m.Attachments {
@@ -249,8 +273,8 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 			if ctype == "" {
 				ctype = "application/octet-stream"
 			}
-			if err := tx.AddAttachment(ctx, &store.Attachment{CaseID: cs.ID, ContactID: ct.ID, Filename: a.Filename,
-				ContentType: ctype, Data: a.Data}); err != nil {
+			if err := tx.AddAttachmentFrom(ctx, &store.Attachment{CaseID: cs.ID, ContactID: ct.ID, Filename: a.Filename,
+				ContentType: ctype}, a.Open()); err != nil {
 				return err
 			}
 		}
@@ -276,7 +300,7 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 		}
 		return nil
 	}
-	if len(raw) < batchLimit {
+	if size < batchLimit {
 		err = s.db.Batch(ctx, write)
 	} else {
 		err = s.db.InTx(ctx, write)
@@ -363,7 +387,7 @@ func timelineText(m *Message) string {
 	if len(m.Attachments) > 0 {
 		b.WriteString("\n\nAllegati:")
 		for _, a := range m.Attachments {
-			fmt.Fprintf(&b, "\n- %s (%s, %d byte)", a.Filename, a.ContentType, len(a.Data))
+			fmt.Fprintf(&b, "\n- %s (%s, %d byte)", a.Filename, a.ContentType, a.Size())
 		}
 	}
 	return b.String()
@@ -393,7 +417,7 @@ func (s *Service) ackAllowed(addr string, now time.Time) bool {
 
 // ingestBounce records a delivery-status notification on the case of the
 // message that bounced, and never answers it.
-func (s *Service) ingestBounce(ctx context.Context, m *Message, raw []byte) (Result, error) {
+func (s *Service) ingestBounce(ctx context.Context, m *Message, whole func() io.Reader) (Result, error) {
 	b := m.Bounce
 	if b.OriginalMessageID == "" {
 		s.ingests.WithLabelValues("ignored").Inc()
@@ -440,8 +464,8 @@ func (s *Service) ingestBounce(ctx context.Context, m *Message, raw []byte) (Res
 			Kind: store.MailKindBounce}); err != nil {
 			return err
 		}
-		if err := tx.AddAttachment(ctx, &store.Attachment{CaseID: om.CaseID, ContactID: ct.ID, Filename: "mancato-recapito.eml",
-			ContentType: "message/rfc822", Data: raw}); err != nil {
+		if err := tx.AddAttachmentFrom(ctx, &store.Attachment{CaseID: om.CaseID, ContactID: ct.ID, Filename: "mancato-recapito.eml",
+			ContentType: "message/rfc822"}, whole()); err != nil {
 			return err
 		}
 		if b.Permanent() {
