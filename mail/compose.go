@@ -126,11 +126,13 @@ type Template struct {
 	body      *template.Template
 }
 
-// TemplateData is what a template can use.
+// TemplateData is what a template can use. An automatic message (the
+// acknowledgement of an email) quotes nothing its sender wrote, not even
+// the name: anyone can write a stranger's address and a link in the
+// subject, and the contact center's own address must not carry it.
 type TemplateData struct {
 	TrackingID string
 	Name       string // the citizen's name, if known
-	Subject    string // the subject of the citizen's message
 	Text       string // the operator's words
 	Operator   string
 }

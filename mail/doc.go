@@ -11,5 +11,8 @@
 // hold SQL: the store keeps every row, and the console calls Reply and
 // Deliveries. A message is acknowledged to its sender (250, or \Seen on
 // IMAP) only once it is committed; an outgoing message leaves the outbox
-// only once the relay accepted it.
+// only once the relay accepted it. An inbound message is spooled to disk
+// and parsed as a stream, and the store writes large files in pieces, so
+// memory does not grow with the size of a message; text from senders is
+// cleaned (text.go) before it reaches the store.
 package mail

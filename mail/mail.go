@@ -26,6 +26,10 @@ type Options struct {
 	Relay string
 	// IMAPURL is --imap-url: a mailbox to poll ("" = off).
 	IMAPURL string
+	// SpoolDir is where inbound messages wait on disk while they are
+	// stored ("" = the system's temporary directory): up to MaxConns
+	// messages of 30 MB and their decoded files, so not a RAM disk.
+	SpoolDir string
 	// Ready reports each part's state ("smtp-relay", "imap") for /readyz.
 	Ready func(component string, ok bool, detail string)
 }
@@ -70,7 +74,7 @@ func New(o Options) (*Mail, error) {
 		m.sender, wake = s, s.Wake
 	}
 	svc, err := NewService(ServiceOptions{Store: o.Store, Log: o.Log, Clock: o.Clock, From: o.From,
-		Registry: o.Registry, Wake: wake})
+		Registry: o.Registry, Wake: wake, SpoolDir: o.SpoolDir})
 	if err != nil {
 		return nil, err
 	}

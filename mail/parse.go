@@ -4,16 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	netmail "net/mail"
 	"net/textproto"
+	"os"
 	"path"
 	"regexp"
 	"strings"
@@ -24,7 +25,11 @@ import (
 // what, the readable text, the files, and what kind of mail it is (a
 // person's, an auto-reply, a bounce).
 type Message struct {
-	MessageID  string // without angle brackets; synthesised from the bytes when missing
+	MessageID string // without angle brackets; synthesised from the bytes when missing
+	// Digest is the SHA-256 of what the sender wrote (From, Subject, Date
+	// and the body), in hex: a copy of the message has the same, a
+	// different message reusing its Message-ID does not.
+	Digest     string
 	InReplyTo  []string
 	References []string
 	From       Address
@@ -72,7 +77,33 @@ type Attachment struct {
 	ContentType string // as declared by the sender, lower case, without parameters
 	ContentID   string // for inline images referenced from the HTML
 	Inline      bool
-	Data        []byte
+	// Data holds the bytes when the message was parsed in memory (Parse);
+	// a message being stored keeps them in its spool instead.
+	Data []byte
+	file *os.File
+	size int64
+}
+
+// Size is the file's length in bytes.
+func (a Attachment) Size() int64 {
+	if a.file != nil {
+		return a.size
+	}
+	return int64(len(a.Data))
+}
+
+// Open reads the file from its start.
+func (a Attachment) Open() io.Reader {
+	if a.file != nil {
+		return io.NewSectionReader(a.file, 0, a.size)
+	}
+	return bytes.NewReader(a.Data)
+}
+
+// head is the file's first n bytes at most.
+func (a Attachment) head(n int) []byte {
+	b, _ := io.ReadAll(io.LimitReader(a.Open(), int64(n)))
+	return b
 }
 
 // Bounce is what a delivery-status notification (RFC 3464) says about a
@@ -97,57 +128,152 @@ const (
 	maxParts = 500
 )
 
-// Parse reads a raw RFC 5322 message. It is lenient: broken headers,
-// unknown charsets, bad encodings and truncated multiparts are worked
-// around and listed in Problems. It fails only when nothing resembling a
-// message is there.
+// Limits on what one message can make the parser hold: the header and the
+// text an operator reads are kept in memory, up to these sizes; files are
+// streamed to the spool.
+const (
+	maxHeaderBytes = 1 << 20 // the header block; the rest of an endless header is skipped
+	maxHeaderLine  = 64 << 10
+	maxTextPart    = 1 << 20 // one text part, decoded; the whole message stays in the .eml
+	maxText        = 2 << 20 // all text parts together
+	maxSmallPart   = 64 << 10
+)
+
+// Parse reads a raw RFC 5322 message held in memory; its files are kept
+// in memory too. It is lenient: broken headers, unknown charsets, bad
+// encodings and truncated multiparts are worked around and listed in
+// Problems. It fails only when nothing resembling a message is there.
 func Parse(raw []byte) (*Message, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, errors.New("mail: empty message")
-	}
+	return parse(bytes.NewReader(raw), nil)
+}
+
+// errSpool means the message could not be read back or its files written
+// to the spool: a temporary failure, answered 451, never a broken message.
+var errSpool = errors.New("mail: spool")
+
+// parse reads a message as a stream, in one pass: the header and the text
+// parts are kept (within the limits above), the files go to the spool (or
+// memory when sp is nil), and the digests are computed on the way. A 30
+// MB message costs a few buffers, not its size.
+func parse(r io.Reader, sp *spool) (*Message, error) {
+	raw := sha256.New()
+	src := &trap{r: io.TeeReader(r, raw)}
+	br := bufio.NewReaderSize(src, maxHeaderLine)
 	m := &Message{}
-	head, body, problems := splitHeader(raw)
+	head, blank, problems := readHeaderBlock(br)
+	if src.err != nil {
+		return nil, fmt.Errorf("%w: read message: %w", errSpool, src.err)
+	}
+	if blank {
+		if rest, _ := br.Peek(maxHeaderLine); len(rest) < maxHeaderLine && len(bytes.TrimSpace(rest)) == 0 {
+			return nil, errors.New("mail: empty message")
+		}
+	}
 	m.Problems = append(m.Problems, problems...)
 	hdr, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(head))).ReadMIMEHeader()
 	if err != nil && len(hdr) == 0 {
 		return nil, fmt.Errorf("mail: unreadable header: %w", err)
 	}
 	m.Header = netmail.Header(hdr)
-	m.readHeader(raw)
-	p := &parser{m: m}
+	m.readHeader()
+	digest := newContentDigest(m.Header)
+	body := io.TeeReader(br, digest)
+	p := &parser{m: m, sp: sp, textLeft: maxText}
 	p.walk(textproto.MIMEHeader(hdr), body, 0)
+	if _, err := io.Copy(io.Discard, body); err != nil && p.err == nil {
+		p.err = err
+	}
+	if p.err == nil {
+		p.err = src.err
+	}
+	if p.err != nil {
+		return nil, fmt.Errorf("%w: %w", errSpool, p.err)
+	}
+	m.Digest = hex.EncodeToString(digest.Sum(nil))
+	if m.MessageID == "" {
+		m.MessageID = hashID(raw.Sum(nil))
+	}
 	m.Text = strings.TrimSpace(p.text())
 	m.FromHTML = len(p.plain) == 0 && len(p.html) > 0
 	m.Attachments = p.files
 	m.classify()
+	m.clean()
 	return m, nil
 }
 
-// splitHeader separates the header block from the body and drops header
-// lines that are not "Name: value" or a continuation, so one broken line
-// does not lose the whole header.
-func splitHeader(raw []byte) (head, body []byte, problems []string) {
+// clean makes every text field safe to store (see text.go); the ids are
+// cleaned as they are read.
+func (m *Message) clean() {
+	m.Subject = cleanLine(m.Subject)
+	for _, a := range []*Address{&m.From, &m.ReplyTo} {
+		a.Name, a.Email = cleanLine(a.Name), cleanAddress(a.Email)
+	}
+	for i := range m.To {
+		m.To[i] = cleanAddress(m.To[i])
+	}
+	m.Text = cleanText(m.Text)
+	for i := range m.Attachments {
+		a := &m.Attachments[i]
+		a.Filename, a.ContentType, a.ContentID = cleanLine(a.Filename), cleanLine(a.ContentType), cleanLine(a.ContentID)
+	}
+	if b := m.Bounce; b != nil {
+		b.Recipient, b.Action, b.Status, b.Diagnostic = cleanAddress(b.Recipient), cleanLine(b.Action), cleanLine(b.Status),
+			cleanLine(b.Diagnostic)
+	}
+	for i := range m.Problems {
+		m.Problems[i] = cleanLine(m.Problems[i])
+	}
+}
+
+// readHeaderBlock reads the header block up to the empty line that ends
+// it, dropping lines that are not "Name: value" or a continuation (so one
+// broken line does not lose the whole header) and the control bytes that
+// would make textproto refuse it all. It returns the block, CRLF-ended,
+// and whether all it read was white space.
+func readHeaderBlock(br *bufio.Reader) (head []byte, blank bool, problems []string) {
 	var out bytes.Buffer
-	rest := raw
 	first := true
-	for len(rest) > 0 {
-		line := rest
-		i := bytes.IndexByte(rest, '\n')
-		if i >= 0 {
-			line, rest = rest[:i+1], rest[i+1:]
-		} else {
-			rest = nil
+	blank = true
+	for {
+		line, long, err := readLine(br)
+		if len(line) == 0 && err != nil {
+			break
 		}
+		blank = blank && len(bytes.TrimSpace(line)) == 0
 		trimmed := bytes.TrimRight(line, "\r\n")
 		if len(trimmed) == 0 {
 			out.WriteString("\r\n")
-			return out.Bytes(), rest, problems
+			return out.Bytes(), blank, problems
 		}
 		if first && bytes.HasPrefix(trimmed, []byte("From ")) {
 			first = false
 			continue // an mbox "From " line
 		}
 		first = false
+		if long {
+			problems = appendOnce(problems, "riga di intestazione troppo lunga scartata")
+			continue
+		}
+		if out.Len()+len(trimmed) > maxHeaderBytes {
+			problems = appendOnce(problems, "intestazione troppo lunga: il resto è scartato")
+			continue
+		}
+		if bytes.IndexFunc(trimmed, isHeaderControl) >= 0 {
+			// textproto refuses the whole header for one NUL or other
+			// control byte: drop them (byte by byte: 8-bit text is read
+			// later) and keep the rest.
+			kept := trimmed[:0:0]
+			for _, c := range trimmed {
+				if !isHeaderControl(rune(c)) {
+					kept = append(kept, c)
+				}
+			}
+			trimmed = kept
+			problems = appendOnce(problems, "caratteri di controllo tolti dall'intestazione")
+			if len(trimmed) == 0 {
+				continue
+			}
+		}
 		if trimmed[0] == ' ' || trimmed[0] == '\t' {
 			out.Write(trimmed)
 			out.WriteString("\r\n")
@@ -163,10 +289,35 @@ func splitHeader(raw []byte) (head, body []byte, problems []string) {
 	}
 	out.WriteString("\r\n")
 	problems = append(problems, "messaggio senza corpo")
-	return out.Bytes(), nil, problems
+	return out.Bytes(), blank, problems
 }
 
-func (m *Message) readHeader(raw []byte) {
+// readLine reads one line, at most maxHeaderLine bytes of it: the rest of
+// a longer line is skipped and long is true.
+func readLine(br *bufio.Reader) (line []byte, long bool, err error) {
+	line, err = br.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return line, false, err
+	}
+	line = append([]byte(nil), line...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		_, err = br.ReadSlice('\n')
+	}
+	return line, true, err
+}
+
+func isHeaderControl(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7f }
+
+func appendOnce(list []string, s string) []string {
+	for _, v := range list {
+		if v == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func (m *Message) readHeader() {
 	h := m.Header
 	m.Subject = strings.TrimSpace(decodeHeader(h.Get("Subject")))
 	m.From = parseAddress(h.Get("From"))
@@ -180,9 +331,6 @@ func (m *Message) readHeader(raw []byte) {
 		}
 	}
 	m.MessageID = firstID(h.Get("Message-Id"))
-	if m.MessageID == "" {
-		m.MessageID = hashID(raw)
-	}
 	m.InReplyTo = msgIDs(h.Get("In-Reply-To"))
 	m.References = msgIDs(h.Get("References"))
 	if d, err := netmail.ParseDate(h.Get("Date")); err == nil {
@@ -211,10 +359,10 @@ func parseAddress(v string) Address {
 	return Address{}
 }
 
-// hashID names a message without a Message-ID by its bytes, so the same
-// bytes delivered twice are still recognised as one message.
-func hashID(raw []byte) string {
-	sum := sha256.Sum256(raw)
+// hashID names a message without a Message-ID by the SHA-256 of its
+// bytes, so the same bytes delivered twice are still recognised as one
+// message.
+func hashID(sum []byte) string {
 	return "sha256-" + hex.EncodeToString(sum[:16]) + "@ascolto.invalid"
 }
 
@@ -226,11 +374,11 @@ var msgIDPattern = regexp.MustCompile(`<([^<>\s]+)>`)
 func msgIDs(v string) []string {
 	var out []string
 	for _, m := range msgIDPattern.FindAllStringSubmatch(v, 100) {
-		out = append(out, m[1])
+		out = append(out, cleanID(m[1]))
 	}
 	if len(out) == 0 {
 		if v = strings.TrimSpace(v); v != "" && !strings.ContainsAny(v, " \t") {
-			out = append(out, strings.Trim(v, "<>"))
+			out = append(out, cleanID(strings.Trim(v, "<>")))
 		}
 	}
 	return out
@@ -243,13 +391,16 @@ func firstID(v string) string {
 	return ""
 }
 
-// parser walks the MIME tree collecting text and files.
+// parser walks the MIME tree as a stream, collecting text and files.
 type parser struct {
-	m     *Message
-	plain []string
-	html  []string
-	files []Attachment
-	parts int
+	m        *Message
+	sp       *spool // where files go; nil keeps them in memory
+	plain    []string
+	html     []string
+	files    []Attachment
+	parts    int
+	textLeft int   // bytes of text still to keep
+	err      error // the spool failed: the message cannot be stored now
 }
 
 func (p *parser) text() string {
@@ -269,8 +420,8 @@ func (p *parser) problem(format string, args ...any) {
 	}
 }
 
-// walk handles one MIME entity.
-func (p *parser) walk(h textproto.MIMEHeader, body []byte, depth int) {
+// walk handles one MIME entity, reading its body once.
+func (p *parser) walk(h textproto.MIMEHeader, body io.Reader, depth int) {
 	p.parts++
 	if p.parts > maxParts {
 		if p.parts == maxParts+1 {
@@ -279,7 +430,6 @@ func (p *parser) walk(h textproto.MIMEHeader, body []byte, depth int) {
 		return
 	}
 	ctype, params := contentType(h, p)
-	data := p.decodeBody(h, body)
 	disp, dparams, _ := mime.ParseMediaType(h.Get("Content-Disposition"))
 	filename := decodeHeader(firstNonEmpty(dparams["filename"], params["name"]))
 	attached := disp == "attachment" || (filename != "" && !strings.HasPrefix(ctype, "multipart/"))
@@ -290,24 +440,35 @@ func (p *parser) walk(h textproto.MIMEHeader, body []byte, depth int) {
 			p.problem("parti MIME annidate troppo in profondità")
 			return
 		}
+		switch cte := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))); cte {
+		case "", "7bit", "8bit", "binary", "base64", "quoted-printable":
+		default:
+			p.problem("codifica %q sconosciuta: parte tenuta com'è", cte)
+		}
 		p.walkMultipart(ctype, params, body, depth)
 	case ctype == "message/delivery-status":
-		p.readDeliveryStatus(data)
+		p.readDeliveryStatus(p.readSome(p.decode(h, body), maxSmallPart))
 	case (ctype == "message/rfc822" || ctype == "text/rfc822-headers") && p.m.Bounce != nil:
-		if id := originalID(data); id != "" {
+		var head []byte
+		if ctype == "message/rfc822" {
+			keep := &prefix{max: maxSmallPart}
+			p.files = append(p.files, p.save(io.TeeReader(p.decode(h, body), keep),
+				Attachment{Filename: "messaggio-originale.eml", ContentType: ctype}))
+			head = keep.b
+		} else {
+			head = p.readSome(p.decode(h, body), maxSmallPart)
+		}
+		if id := originalID(head); id != "" {
 			p.m.Bounce.OriginalMessageID = id
 		}
-		if ctype == "message/rfc822" {
-			p.files = append(p.files, Attachment{Filename: "messaggio-originale.eml", ContentType: ctype, Data: data})
-		}
 	case ctype == "text/plain" && !attached:
-		s, prob := decodeText(data, params["charset"])
+		s, prob := decodeText(p.readText(p.decode(h, body)), params["charset"])
 		if prob != "" {
 			p.problem("%s", prob)
 		}
 		p.plain = append(p.plain, strings.ReplaceAll(s, "\r\n", "\n"))
 	case ctype == "text/html" && !attached:
-		s, prob := decodeText(data, params["charset"])
+		s, prob := decodeText(p.readText(p.decode(h, body)), params["charset"])
 		if prob != "" {
 			p.problem("%s", prob)
 		}
@@ -317,25 +478,26 @@ func (p *parser) walk(h textproto.MIMEHeader, body []byte, depth int) {
 			filename = defaultName(ctype, len(p.files)+1)
 		}
 		cid := strings.Trim(h.Get("Content-Id"), "<> ")
-		p.files = append(p.files, Attachment{Filename: cleanFilename(filename), ContentType: ctype, ContentID: cid,
-			Inline: disp == "inline" || (disp == "" && cid != ""), Data: data})
+		p.files = append(p.files, p.save(p.decode(h, body), Attachment{Filename: cleanFilename(filename), ContentType: ctype,
+			ContentID: cid, Inline: disp == "inline" || (disp == "" && cid != "")}))
 	}
 }
 
-func (p *parser) walkMultipart(ctype string, params map[string]string, body []byte, depth int) {
+func (p *parser) walkMultipart(ctype string, params map[string]string, body io.Reader, depth int) {
 	boundary := params["boundary"]
 	if boundary == "" {
 		p.problem("multipart senza boundary: corpo tenuto come testo")
-		s, _ := decodeText(body, "")
+		s, _ := decodeText(p.readText(body), "")
 		p.plain = append(p.plain, s)
 		return
 	}
-	r := multipart.NewReader(bytes.NewReader(body), boundary)
-	type child struct {
-		h    textproto.MIMEHeader
-		body []byte
-	}
-	var children []child
+	// The start is kept in case no part turns up: then it is most likely
+	// plain text under a wrong header, and is kept readable.
+	start := &prefix{max: maxTextPart}
+	r := multipart.NewReader(io.TeeReader(body, start), boundary)
+	alternative := ctype == "multipart/alternative"
+	var best *parser
+	n := 0
 	for {
 		part, err := r.NextRawPart()
 		if err == io.EOF {
@@ -345,55 +507,49 @@ func (p *parser) walkMultipart(ctype string, params map[string]string, body []by
 			p.problem("multipart interrotto: %v", err)
 			break
 		}
-		b, err := io.ReadAll(part)
-		if err != nil {
-			p.problem("parte MIME troncata: %v", err)
+		if n++; n == 1 {
+			start.max = 0
+			if ctype == "multipart/report" && params["report-type"] == "delivery-status" && p.m.Bounce == nil {
+				p.m.Bounce = &Bounce{}
+			}
 		}
-		children = append(children, child{part.Header, b})
-		if len(children) > maxParts {
+		if n > maxParts {
 			break
 		}
+		pr := &partReader{r: part, p: p}
+		if !alternative {
+			p.walk(part.Header, pr, depth+1)
+			continue
+		}
+		// multipart/alternative: the same content several ways; take the
+		// plain text if there is one, else the richest version, but keep
+		// the files of the chosen version (inline images of the HTML).
+		sub := &parser{m: p.m, sp: p.sp, parts: p.parts, textLeft: p.textLeft}
+		sub.walk(part.Header, pr, depth+1)
+		p.parts, p.textLeft = sub.parts, sub.textLeft
+		if sub.err != nil && p.err == nil {
+			p.err = sub.err
+		}
+		if len(sub.plain) > 0 {
+			best = sub
+			break
+		}
+		if len(sub.html) > 0 || best == nil {
+			best = sub
+		}
 	}
-	if len(children) == 0 {
+	if n == 0 {
 		p.problem("multipart senza parti leggibili")
-		// A multipart whose boundary never appears is most likely plain
-		// text with a wrong header: keep it readable rather than lose it.
-		if !bytes.Contains(body, []byte("--"+boundary)) {
-			s, _ := decodeText(body, "")
+		if !bytes.Contains(start.b, []byte("--"+boundary)) {
+			s, _ := decodeText(start.b, "")
 			p.plain = append(p.plain, s)
 		}
 		return
 	}
-	if ctype == "multipart/report" && params["report-type"] == "delivery-status" && p.m.Bounce == nil {
-		p.m.Bounce = &Bounce{}
-	}
-	if ctype != "multipart/alternative" {
-		for _, c := range children {
-			p.walk(c.h, c.body, depth+1)
-		}
-		return
-	}
-	// multipart/alternative: the same content several ways; take the
-	// plain text if there is one, else the richest version, but keep the
-	// files of the chosen version (inline images of the HTML).
-	best := -1
-	var bestParser *parser
-	for i, c := range children {
-		sub := &parser{m: p.m, parts: p.parts}
-		sub.walk(c.h, c.body, depth+1)
-		p.parts = sub.parts
-		if len(sub.plain) > 0 {
-			best, bestParser = i, sub
-			break
-		}
-		if len(sub.html) > 0 || bestParser == nil {
-			best, bestParser = i, sub
-		}
-	}
-	if best >= 0 {
-		p.plain = append(p.plain, bestParser.plain...)
-		p.html = append(p.html, bestParser.html...)
-		p.files = append(p.files, bestParser.files...)
+	if best != nil {
+		p.plain = append(p.plain, best.plain...)
+		p.html = append(p.html, best.html...)
+		p.files = append(p.files, best.files...)
 	}
 }
 
@@ -422,17 +578,14 @@ func contentType(h textproto.MIMEHeader, p *parser) (string, map[string]string) 
 	return ct, params
 }
 
-// decodeBody undoes the Content-Transfer-Encoding, leniently.
-func (p *parser) decodeBody(h textproto.MIMEHeader, body []byte) []byte {
+// decode undoes the Content-Transfer-Encoding as the body is read,
+// leniently; what is wrong is listed in Problems.
+func (p *parser) decode(h textproto.MIMEHeader, body io.Reader) io.Reader {
 	switch cte := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))); cte {
 	case "base64":
-		return p.decodeBase64(body)
+		return &base64Reader{r: body, p: p}
 	case "quoted-printable":
-		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
-		if err != nil {
-			p.problem("quoted-printable non valido: %v", err)
-		}
-		return out
+		return &qpReader{r: quotedprintable.NewReader(body), p: p}
 	case "", "7bit", "8bit", "binary":
 		return body
 	default:
@@ -441,32 +594,43 @@ func (p *parser) decodeBody(h textproto.MIMEHeader, body []byte) []byte {
 	}
 }
 
-// decodeBase64 ignores line breaks and stray characters and repairs
-// missing padding, as mail clients do.
-func (p *parser) decodeBase64(body []byte) []byte {
-	clean := make([]byte, 0, len(body))
-	stray := 0
-	for _, c := range body {
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
-			clean = append(clean, c)
-		case c == '=', c == '\r', c == '\n', c == ' ', c == '\t':
-		default:
-			stray++
-		}
+// readText reads a text part, keeping at most maxTextPart bytes of it and
+// no more than the text still allowed for the message; the rest is read
+// and dropped (the whole message is kept as its .eml).
+func (p *parser) readText(r io.Reader) []byte {
+	b := p.readSome(r, min(maxTextPart, max(p.textLeft, 0)))
+	p.textLeft -= len(b)
+	return b
+}
+
+// readSome reads up to n bytes of r and skips the rest.
+func (p *parser) readSome(r io.Reader, n int) []byte {
+	b, err := io.ReadAll(io.LimitReader(r, int64(n)))
+	if err == nil {
+		_, err = io.Copy(io.Discard, r)
 	}
-	if n := len(clean) % 4; n == 1 {
-		clean = clean[:len(clean)-1]
-		p.problem("base64 troncato")
+	if err != nil && p.err == nil {
+		p.err = err
 	}
-	out, err := base64.RawStdEncoding.DecodeString(string(clean))
-	if err != nil {
-		p.problem("base64 non valido: %v", err)
+	return b
+}
+
+// save stores a file's bytes: in the spool, or in memory when parsing a
+// message held in memory.
+func (p *parser) save(r io.Reader, a Attachment) Attachment {
+	if p.sp == nil {
+		a.Data = p.readSome(r, math.MaxInt)
+		return a
 	}
-	if stray > 0 {
-		p.problem("base64 con %d caratteri estranei ignorati", stray)
+	f, err := p.sp.create()
+	if err == nil {
+		a.file = f
+		a.size, err = io.Copy(f, r)
 	}
-	return out
+	if err != nil && p.err == nil {
+		p.err = err
+	}
+	return a
 }
 
 // readDeliveryStatus reads a message/delivery-status part (RFC 3464):
@@ -511,7 +675,7 @@ func originalID(data []byte) string {
 		return id
 	}
 	if m := regexp.MustCompile(`(?im)^message-id:\s*<([^>\s]+)>`).FindSubmatch(data); m != nil {
-		return string(m[1])
+		return cleanID(string(m[1]))
 	}
 	return ""
 }
@@ -595,10 +759,10 @@ func (m *Message) classify() {
 		// the original's Message-ID is somewhere in the text.
 		b := &Bounce{Action: "failed"}
 		if mm := regexp.MustCompile(`(?im)^\s*message-id:\s*<([^>\s]+)>`).FindStringSubmatch(m.Text); mm != nil {
-			b.OriginalMessageID = mm[1]
+			b.OriginalMessageID = cleanID(mm[1])
 		}
 		for _, a := range m.Attachments {
-			if id := originalID(a.Data); id != "" && b.OriginalMessageID == "" {
+			if id := originalID(a.head(maxSmallPart)); id != "" && b.OriginalMessageID == "" {
 				b.OriginalMessageID = id
 			}
 		}

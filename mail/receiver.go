@@ -12,7 +12,6 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"go.uber.org/zap"
-	"golang.org/x/net/netutil"
 )
 
 // ReceiverOptions wires the SMTP (or LMTP) receiver.
@@ -31,11 +30,24 @@ type ReceiverOptions struct {
 	// MaxConns bounds simultaneous connections (default 64), so a flood
 	// queues in the kernel instead of starving the console.
 	MaxConns int
+	// MaxConnsPerIP bounds simultaneous connections from one address (an
+	// IPv6 /64 counts as one address; default 8), so one sender cannot take
+	// every slot: the connection over the cap is answered 421 and closed.
+	MaxConnsPerIP int
+	// CommandTimeout bounds the wait for each command (default 2 min, below
+	// the 5 min of RFC 5321 4.5.3.2.7): an idle client is answered 421 and
+	// closed.
+	CommandTimeout time.Duration
+	// DataTimeout bounds the whole DATA (or BDAT) phase of one message,
+	// however steadily the bytes trickle in (default 10 min, RFC 5321
+	// 4.5.3.2.6): a client sending one byte every few seconds cannot hold a
+	// connection for ever.
+	DataTimeout time.Duration
 	// TLSConfig enables STARTTLS.
 	TLSConfig *tls.Config
 	// LMTP speaks LMTP instead of SMTP (for delivery from a local MTA).
 	LMTP bool
-	// Timeout bounds reading and storing a message (default 2 min).
+	// Timeout bounds storing a message once it is received (default 2 min).
 	Timeout time.Duration
 }
 
@@ -66,18 +78,27 @@ func NewReceiver(o ReceiverOptions) (*Receiver, error) {
 	if o.MaxConns <= 0 {
 		o.MaxConns = 64
 	}
+	if o.MaxConnsPerIP <= 0 {
+		o.MaxConnsPerIP = 8
+	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = 2 * time.Minute
+	}
+	if o.DataTimeout <= 0 {
+		o.DataTimeout = 10 * time.Minute
+	}
 	if o.Timeout <= 0 {
 		o.Timeout = 2 * time.Minute
 	}
 	r := &Receiver{o: o}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &session{r: r, remote: c.Conn().RemoteAddr().String()}, nil
+		return &session{r: r, remote: c.Conn().RemoteAddr().String(), conn: limitedConnOf(c.Conn())}, nil
 	}))
 	srv.Domain = o.Service.domain
 	srv.MaxMessageBytes = o.MaxBytes
 	srv.MaxRecipients = 50
-	srv.ReadTimeout = o.Timeout
-	srv.WriteTimeout = o.Timeout
+	srv.ReadTimeout = o.CommandTimeout
+	srv.WriteTimeout = o.CommandTimeout
 	srv.TLSConfig = o.TLSConfig
 	srv.LMTP = o.LMTP
 	srv.ErrorLog = zap.NewStdLog(o.Log.Named("smtp"))
@@ -91,7 +112,7 @@ func (r *Receiver) Listen() (net.Addr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail: listen on %s: %w", r.o.Addr, err)
 	}
-	r.ln = netutil.LimitListener(ln, r.o.MaxConns)
+	r.ln = newLimitListener(ln, r.o.MaxConns, r.o.MaxConnsPerIP, r.o.Log)
 	return ln.Addr(), nil
 }
 
@@ -121,6 +142,7 @@ func (r *Receiver) Serve(ctx context.Context) error {
 
 type session struct {
 	r      *Receiver
+	conn   *limitedConn // nil only if go-smtp handed over another net.Conn
 	remote string
 	from   string
 	null   bool
@@ -148,20 +170,51 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		Message: "Destinatario non gestito da questo server / relaying denied"}
 }
 
+// Data spools the message to disk as it arrives, then stores it: memory
+// does not grow with its size. The 250 goes back only once it is
+// committed.
 func (s *session) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
+	sp := newSpool(s.r.o.Service.o.SpoolDir)
+	defer sp.close()
+	f, err := sp.create()
 	if err != nil {
-		return err // too large (552) or the connection broke
+		s.r.o.Log.Error("inbound mail cannot be spooled; the sender will retry", zap.Error(err))
+		return tempFailure
 	}
+	// The whole phase has one deadline. Past it, reads fail, and so does
+	// the wait for the next command, which closes the connection with 421.
+	s.conn.startPhase(time.Now().Add(s.r.o.DataTimeout))
+	size, err := io.Copy(f, r)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			// The phase's deadline stays: the wait for the next command
+			// fails at once, and go-smtp closes the connection.
+			s.r.o.Log.Info("DATA phase too slow; connection closed", zap.String("remote", s.remote),
+				zap.Duration("limit", s.r.o.DataTimeout))
+			return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2},
+				Message: "Messaggio ricevuto troppo lentamente / DATA phase too slow, closing connection"}
+		}
+		s.conn.endPhase()
+		if errors.Is(err, smtp.ErrDataTooLarge) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) {
+			return err // too large (552) or the connection broke
+		}
+		s.r.o.Log.Error("inbound mail cannot be spooled; the sender will retry", zap.Error(err))
+		return tempFailure
+	}
+	s.conn.endPhase()
 	ctx, cancel := context.WithTimeout(context.Background(), s.r.o.Timeout)
 	defer cancel()
-	res, err := s.r.o.Service.Ingest(ctx, raw, Envelope{From: s.from, To: s.to, Remote: s.remote, NullSender: s.null})
+	res, err := s.r.o.Service.ingest(ctx, f, size, Envelope{From: s.from, To: s.to, Remote: s.remote, NullSender: s.null}, sp)
 	if err != nil {
 		s.r.o.Log.Warn("inbound mail not stored; the sender will retry", zap.String("remote", s.remote), zap.Error(err))
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
-			Message: "Errore temporaneo, riprovare piu' tardi / temporary failure, try again later"}
+		return tempFailure
 	}
 	s.r.o.Log.Debug("inbound mail", zap.String("remote", s.remote), zap.String("case", res.TrackingID),
 		zap.Bool("new", res.NewCase), zap.Bool("duplicate", res.Duplicate), zap.String("ignored", res.Ignored))
 	return nil
 }
+
+// tempFailure tells the sending server to keep the message and try again.
+var tempFailure = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+	Message: "Errore temporaneo, riprovare piu' tardi / temporary failure, try again later"}

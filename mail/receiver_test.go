@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,7 +51,7 @@ func (in *inbound) send(from, to string, raw []byte) error {
 		return err
 	}
 	defer c.Close()
-	return c.SendMail(from, []string{to}, strings.NewReader(string(raw)))
+	return c.SendMail(from, []string{to}, bytes.NewReader(raw))
 }
 
 func (in *inbound) mustSend(from string, raw string) {

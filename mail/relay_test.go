@@ -58,17 +58,20 @@ type delivered struct {
 // testRelay is a real SMTP server on loopback standing in for the
 // contact center's relay: STARTTLS, AUTH PLAIN, and switchable failures.
 type testRelay struct {
-	t     testing.TB
-	addr  string
-	srv   *smtp.Server
-	ln    net.Listener
-	mu    sync.Mutex
-	got   []delivered
-	fail  *smtp.SMTPError // answer every DATA with this, when set
-	arr   chan delivered
-	user  string
-	pass  string
-	tlsOn bool
+	t    testing.TB
+	addr string
+	srv  *smtp.Server
+	ln   net.Listener
+	mu   sync.Mutex
+	got  []delivered
+	fail *smtp.SMTPError // answer every DATA with this, when set
+	// onData, when set, runs as each message is accepted, before the
+	// relay answers 250.
+	onData func(delivered)
+	arr    chan delivered
+	user   string
+	pass   string
+	tlsOn  bool
 }
 
 func newTestRelay(t testing.TB, user, pass string) (*testRelay, *tls.Config) {
@@ -182,7 +185,11 @@ func (s *relaySession) Data(r io.Reader) error {
 	d := delivered{From: s.from, To: s.to, Data: b, TLS: isTLS, User: s.user}
 	s.r.mu.Lock()
 	s.r.got = append(s.r.got, d)
+	hook := s.r.onData
 	s.r.mu.Unlock()
+	if hook != nil {
+		hook(d)
+	}
 	s.r.arr <- d
 	return nil
 }

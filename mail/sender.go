@@ -66,6 +66,7 @@ type Sender struct {
 	pass     string
 	wake     chan struct{}
 	sent     prometheus.Counter
+	resent   prometheus.Counter
 	failures *prometheus.CounterVec
 }
 
@@ -134,10 +135,12 @@ func NewSender(o SenderOptions) (*Sender, error) {
 	}
 	s.sent = prometheus.NewCounter(prometheus.CounterOpts{Name: "ascolto_mail_sent_total",
 		Help: "Outgoing emails accepted by the relay."})
+	s.resent = prometheus.NewCounter(prometheus.CounterOpts{Name: "ascolto_mail_resent_in_doubt_total",
+		Help: "Outgoing emails sent again because an earlier attempt ended without an outcome (a crash): the relay may have had them; the copy carries the same Message-ID."})
 	s.failures = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ascolto_mail_send_failures_total",
 		Help: "Failed delivery attempts, by kind (temporary, permanent, connection)."}, []string{"kind"})
 	if o.Registry != nil {
-		for _, c := range []prometheus.Collector{s.sent, s.failures} {
+		for _, c := range []prometheus.Collector{s.sent, s.resent, s.failures} {
 			if err := o.Registry.Register(c); err != nil {
 				return nil, fmt.Errorf("mail: register metrics: %w", err)
 			}
@@ -241,7 +244,29 @@ func (s *Sender) worker(ctx context.Context, wake <-chan struct{}) {
 			continue
 		}
 		idle = 0
+	batch:
 		for i, m := range msgs {
+			// The attempt is recorded before the transaction: a message
+			// goes to the relay only while the outcome can be written
+			// down, so a store that fails costs at most the one message
+			// in flight, not the whole batch sent again after the lease.
+			inDoubt := !m.SendStartedAt.IsZero()
+			if err := s.o.Store.BeginOutboxSend(context.WithoutCancel(ctx), &m, s.o.Lease); err != nil {
+				if errors.Is(err, store.ErrLeaseLost) {
+					continue
+				}
+				s.log.Warn("outbox not writable; sending paused", zap.Error(err), zap.Int("messages", len(msgs)-i))
+				s.sleep(ctx, wake, 2*time.Second)
+				break
+			}
+			if inDoubt {
+				// The process stopped during or just after an earlier
+				// attempt. The same bytes, with the same Message-ID, go
+				// again: receivers drop the copy if the first arrived.
+				s.resent.Inc()
+				s.log.Warn("sending again a message whose last attempt has no outcome", zap.Int64("outbox", m.ID),
+					zap.String("message_id", m.MessageID))
+			}
 			if conn == nil {
 				if conn, err = s.dial(ctx); err != nil {
 					s.failures.WithLabelValues("connection").Inc()
@@ -264,8 +289,12 @@ func (s *Sender) worker(ctx context.Context, wake <-chan struct{}) {
 				}); err != nil {
 					// The relay has it; the lease will expire and the
 					// message go again with the same Message-ID, which the
-					// citizen's client shows once.
+					// citizen's client shows once. Nothing more is sent
+					// until the store answers.
 					s.log.Error("sent but not marked; it may be sent again", zap.Int64("outbox", m.ID), zap.Error(err))
+					s.sent.Inc()
+					s.sleep(ctx, wake, 2*time.Second)
+					break batch
 				}
 				s.sent.Inc()
 			case isPermanent(err):

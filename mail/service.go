@@ -1,9 +1,13 @@
 package mail
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +34,10 @@ type ServiceOptions struct {
 	// AcksPerHour bounds automatic acknowledgements to one address
 	// (default 5): a last guard against loops with broken autoresponders.
 	AcksPerHour int
+	// SpoolDir is where an inbound message and its files wait on disk
+	// while they are stored (default: the system's temporary directory).
+	// The files are private (0600) and unlinked at once.
+	SpoolDir string
 }
 
 // Service turns inbound email into cases and queues outbound email: the
@@ -125,15 +133,42 @@ const batchLimit = 256 << 10
 // queues the acknowledgement, all in one transaction. It returns an error
 // only when the message could not be stored and the sender should retry.
 func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result, error) {
-	m, err := Parse(raw)
+	sp := newSpool(s.o.SpoolDir)
+	defer sp.close()
+	return s.ingest(ctx, bytes.NewReader(raw), int64(len(raw)), env, sp)
+}
+
+// ingest stores the message of size bytes in src (the receiver's spool
+// file, or bytes in memory). It reads the message as a stream, its files
+// go to the spool sp, and the store writes large ones in pieces: memory
+// does not grow with the size of the message.
+func (s *Service) ingest(ctx context.Context, src io.ReaderAt, size int64, env Envelope, sp *spool) (Result, error) {
+	whole := func() io.Reader { return io.NewSectionReader(src, 0, size) }
+	m, err := parse(whole(), sp)
+	if errors.Is(err, errSpool) {
+		return Result{}, err
+	}
 	if err != nil {
 		// Nothing resembling a message: keep the bytes for a person.
-		m = &Message{Problems: []string{err.Error()}, MessageID: hashID(raw)}
+		h := sha256.New()
+		if _, err := io.Copy(h, whole()); err != nil {
+			return Result{}, fmt.Errorf("%w: read message: %w", errSpool, err)
+		}
+		sum := h.Sum(nil)
+		m = &Message{Problems: []string{err.Error()}, MessageID: hashID(sum), Digest: hex.EncodeToString(sum)}
+		m.clean()
 	}
-	if id, err := s.db.MailSeen(ctx, store.MailIn, m.MessageID); err == nil {
+	env.From = cleanAddress(env.From)
+	var review []string
+	switch id, same, err := s.db.MailRecorded(ctx, store.MailIn, m.MessageID, m.Digest); {
+	case err == nil && same:
 		s.ingests.WithLabelValues("duplicate").Inc()
 		return Result{CaseID: id, Duplicate: true}, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
+	case err == nil:
+		// Another message carries this Message-ID: a broken client, or
+		// someone who wants this one dropped as a copy. It is kept.
+		review = append(review, fmt.Sprintf("un messaggio diverso con lo stesso Message-ID <%s> era già arrivato", m.MessageID))
+	case !errors.Is(err, store.ErrNotFound):
 		return Result{}, err
 	}
 	if m.From.Email != "" && m.From.Email == s.from.Email {
@@ -142,16 +177,28 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 		return Result{Ignored: "mittente è il nostro stesso indirizzo"}, nil
 	}
 	if m.Bounce != nil {
-		return s.ingestBounce(ctx, m, raw)
+		return s.ingestBounce(ctx, m, whole)
 	}
+	sender := senderAddress(m, env)
 	var c store.Case
-	var review []string
 	found := false
 	refs := append(append([]string{}, m.References...), m.InReplyTo...)
 	if len(refs) > 0 {
 		c, err = s.db.CaseByMessageIDs(ctx, refs)
 		if err == nil {
 			found = true
+			// Message-IDs travel in every quoted header: anyone who saw
+			// one can join a case with it. A sender who is neither the
+			// case's citizen nor a party to the messages answered joins,
+			// but an operator checks first, as with a tracking id.
+			known, err := s.participant(ctx, c, sender.Email, refs)
+			if err != nil {
+				return Result{}, err
+			}
+			if !known {
+				review = append(review, fmt.Sprintf("il mittente %s non partecipa alla conversazione a cui risponde (pratica di %s)",
+					firstNonEmpty(sender.Email, "sconosciuto"), firstNonEmpty(c.ContactEmail, "nessun indirizzo")))
+			}
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return Result{}, err
 		}
@@ -164,8 +211,8 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 				return Result{}, err
 			}
 			found = true
-			if c.ContactEmail != "" && !strings.EqualFold(c.ContactEmail, s.replyAddress(m).Email) {
-				review = append(review, fmt.Sprintf("il mittente %s non è quello della pratica (%s)", s.replyAddress(m).Email, c.ContactEmail))
+			if c.ContactEmail != "" && !strings.EqualFold(c.ContactEmail, sender.Email) {
+				review = append(review, fmt.Sprintf("il mittente %s non è quello della pratica (%s)", sender.Email, c.ContactEmail))
 			}
 		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
 			review = append(review, fmt.Sprintf("il codice pratica %s nell'oggetto non corrisponde a nessuna pratica", tid))
@@ -184,15 +231,14 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 	if strings.TrimSpace(m.Text) == "" && len(m.Attachments) == 0 {
 		review = append(review, "messaggio senza testo né allegati")
 	}
-	wantAck := !found && !m.AutoReply && !m.Bulk && !env.NullSender && s.replyAddress(m).Email != ""
+	wantAck := !found && !m.AutoReply && !m.Bulk && !env.NullSender && sender.Email != ""
 
 	var res Result
 	write := func(tx *store.Tx) error {
 		res = Result{}
 		cs := c
 		if !found {
-			reply := s.replyAddress(m)
-			cs = store.Case{Channel: store.ChannelEmail, ContactEmail: reply.Email, ContactName: truncate(reply.Name, 200),
+			cs = store.Case{Channel: store.ChannelEmail, ContactEmail: sender.Email, ContactName: truncate(sender.Name, 200),
 				Summary: truncate(m.Subject, 300)}
 			if err := tx.CreateCase(ctx, &cs); err != nil {
 				return err
@@ -214,12 +260,12 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 			inReplyTo = m.InReplyTo[0]
 		}
 		if err := tx.RecordMail(ctx, &store.MailMessage{CaseID: cs.ID, ContactID: ct.ID, Direction: store.MailIn,
-			MessageID: m.MessageID, InReplyTo: inReplyTo, Subject: truncate(m.Subject, 500), From: m.From.Email,
+			MessageID: m.MessageID, ContentSHA256: m.Digest, InReplyTo: inReplyTo, Subject: truncate(m.Subject, 500), From: m.From.Email,
 			To: strings.Join(m.To, ", "), Kind: kind}); err != nil {
 			return err
 		}
-		if err := tx.AddAttachment(ctx, &store.Attachment{CaseID: cs.ID, ContactID: ct.ID, Filename: "messaggio.eml",
-			ContentType: "message/rfc822", Data: raw}); err != nil {
+		if err := tx.AddAttachmentFrom(ctx, &store.Attachment{CaseID: cs.ID, ContactID: ct.ID, Filename: "messaggio.eml",
+			ContentType: "message/rfc822"}, whole()); err != nil {
 			return err
 		}
 		for _, a := range m.Attachments {
@@ -227,8 +273,8 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 			if ctype == "" {
 				ctype = "application/octet-stream"
 			}
-			if err := tx.AddAttachment(ctx, &store.Attachment{CaseID: cs.ID, ContactID: ct.ID, Filename: a.Filename,
-				ContentType: ctype, Data: a.Data}); err != nil {
+			if err := tx.AddAttachmentFrom(ctx, &store.Attachment{CaseID: cs.ID, ContactID: ct.ID, Filename: a.Filename,
+				ContentType: ctype}, a.Open()); err != nil {
 				return err
 			}
 		}
@@ -238,15 +284,15 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 			}
 		}
 		res.Review = review
-		if wantAck && s.ackAllowed(s.replyAddress(m).Email, tx.Now) {
+		if wantAck && s.ackAllowed(sender.Email, tx.Now) {
 			ack := store.Contact{CaseID: cs.ID, Channel: store.ChannelEmail, Direction: "out", Author: "system",
-				Content: "Conferma di ricezione inviata a " + s.replyAddress(m).Email}
+				Content: "Conferma di ricezione inviata a " + sender.Email}
 			if err := tx.AddContact(ctx, &ack); err != nil {
 				return err
 			}
 			_, err := s.enqueueTemplate(ctx, tx, enqueueRequest{c: cs, template: "conferma-email", lang: "it",
-				to: s.replyAddress(m), inReplyTo: m.MessageID, references: append(refs, m.MessageID),
-				data: TemplateData{Subject: truncate(m.Subject, 120)}, auto: "auto-replied", author: "system", contactID: ack.ID})
+				to: Address{Email: sender.Email}, inReplyTo: m.MessageID, references: append(refs, m.MessageID),
+				auto: "auto-replied", author: "system", contactID: ack.ID})
 			if err != nil {
 				return err
 			}
@@ -254,7 +300,7 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 		}
 		return nil
 	}
-	if len(raw) < batchLimit {
+	if size < batchLimit {
 		err = s.db.Batch(ctx, write)
 	} else {
 		err = s.db.InTx(ctx, write)
@@ -282,18 +328,50 @@ func (s *Service) Ingest(ctx context.Context, raw []byte, env Envelope) (Result,
 	return res, nil
 }
 
-// replyAddress is where answers go: Reply-To when the sender set one.
-func (s *Service) replyAddress(m *Message) Address {
-	if m.ReplyTo.Email != "" {
-		return m.ReplyTo
+// participant reports whether addr is the case's citizen or a sender or
+// recipient of one of the messages referenced.
+func (s *Service) participant(ctx context.Context, c store.Case, addr string, refs []string) (bool, error) {
+	if addr == "" {
+		return false, nil
 	}
-	return m.From
+	if strings.EqualFold(addr, c.ContactEmail) {
+		return true, nil
+	}
+	known, err := s.db.MailParticipants(ctx, refs)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range known {
+		if strings.EqualFold(k, addr) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// senderAddress is who wrote: the From address, or the envelope's when the
+// header has none. The case is this person's and the acknowledgement goes
+// here only: never to a Reply-To, which anyone can set to a stranger's
+// address and so turn the contact center's acknowledgements into a spam
+// reflector. An operator sees the Reply-To in the timeline and may answer
+// there by choice.
+func senderAddress(m *Message, env Envelope) Address {
+	if m.From.Email != "" {
+		return m.From
+	}
+	if strings.Contains(env.From, "@") {
+		return Address{Email: strings.ToLower(env.From)}
+	}
+	return Address{}
 }
 
 func timelineText(m *Message) string {
 	var b strings.Builder
 	if m.From.Email != "" {
 		fmt.Fprintf(&b, "Da: %s\n", m.From.String())
+	}
+	if m.ReplyTo.Email != "" && !strings.EqualFold(m.ReplyTo.Email, m.From.Email) {
+		fmt.Fprintf(&b, "Rispondere a: %s\n", m.ReplyTo.String())
 	}
 	if m.Subject != "" {
 		fmt.Fprintf(&b, "Oggetto: %s\n", m.Subject)
@@ -309,7 +387,7 @@ func timelineText(m *Message) string {
 	if len(m.Attachments) > 0 {
 		b.WriteString("\n\nAllegati:")
 		for _, a := range m.Attachments {
-			fmt.Fprintf(&b, "\n- %s (%s, %d byte)", a.Filename, a.ContentType, len(a.Data))
+			fmt.Fprintf(&b, "\n- %s (%s, %d byte)", a.Filename, a.ContentType, a.Size())
 		}
 	}
 	return b.String()
@@ -339,7 +417,7 @@ func (s *Service) ackAllowed(addr string, now time.Time) bool {
 
 // ingestBounce records a delivery-status notification on the case of the
 // message that bounced, and never answers it.
-func (s *Service) ingestBounce(ctx context.Context, m *Message, raw []byte) (Result, error) {
+func (s *Service) ingestBounce(ctx context.Context, m *Message, whole func() io.Reader) (Result, error) {
 	b := m.Bounce
 	if b.OriginalMessageID == "" {
 		s.ingests.WithLabelValues("ignored").Inc()
@@ -382,12 +460,12 @@ func (s *Service) ingestBounce(ctx context.Context, m *Message, raw []byte) (Res
 			return err
 		}
 		if err := tx.RecordMail(ctx, &store.MailMessage{CaseID: om.CaseID, ContactID: ct.ID, Direction: store.MailIn,
-			MessageID: m.MessageID, InReplyTo: b.OriginalMessageID, Subject: truncate(m.Subject, 500), From: m.From.Email,
+			MessageID: m.MessageID, ContentSHA256: m.Digest, InReplyTo: b.OriginalMessageID, Subject: truncate(m.Subject, 500), From: m.From.Email,
 			Kind: store.MailKindBounce}); err != nil {
 			return err
 		}
-		if err := tx.AddAttachment(ctx, &store.Attachment{CaseID: om.CaseID, ContactID: ct.ID, Filename: "mancato-recapito.eml",
-			ContentType: "message/rfc822", Data: raw}); err != nil {
+		if err := tx.AddAttachmentFrom(ctx, &store.Attachment{CaseID: om.CaseID, ContactID: ct.ID, Filename: "mancato-recapito.eml",
+			ContentType: "message/rfc822"}, whole()); err != nil {
 			return err
 		}
 		if b.Permanent() {

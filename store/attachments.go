@@ -72,5 +72,11 @@ func (db *DB) AttachmentData(ctx context.Context, id int64) (Attachment, error) 
 	if err != nil {
 		return Attachment{}, notFound(err, fmt.Sprintf("attachment %d", id))
 	}
+	if int64(len(a.Data)) < a.Size {
+		// Written in pieces (AddAttachmentFrom).
+		if a.Data, err = db.attachmentChunks(ctx, id, a.Data, a.Size); err != nil {
+			return Attachment{}, err
+		}
+	}
 	return a, nil
 }

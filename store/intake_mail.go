@@ -27,17 +27,22 @@ type MailMessage struct {
 	ContactID int64
 	Direction string // in, out
 	MessageID string // without angle brackets
-	InReplyTo string
-	Subject   string
-	From      string
-	To        string
-	Kind      string // mail, auto-reply, bounce
-	CreatedAt time.Time
+	// ContentSHA256 is the digest of what the sender wrote (see the mail
+	// package), so that a different message reusing a Message-ID is told
+	// apart from a copy; "" for outgoing mail.
+	ContentSHA256 string
+	InReplyTo     string
+	Subject       string
+	From          string
+	To            string
+	Kind          string // mail, auto-reply, bounce
+	CreatedAt     time.Time
 }
 
 // RecordMail indexes an email inside the transaction that stored it. A
-// message already recorded in the same direction is ErrConflict, and the
-// caller rolls back: the message was stored before (a retry or a re-poll).
+// message already recorded in the same direction with the same content is
+// ErrConflict, and the caller rolls back: the message was stored before (a
+// retry or a re-poll).
 func (tx *Tx) RecordMail(ctx context.Context, m *MailMessage) error {
 	if m.CaseID == 0 || m.MessageID == "" || (m.Direction != MailIn && m.Direction != MailOut) {
 		return invalid("a mail record needs a case, a Message-ID and a direction")
@@ -46,10 +51,11 @@ func (tx *Tx) RecordMail(ctx context.Context, m *MailMessage) error {
 		m.Kind = MailKindMail
 	}
 	m.CreatedAt = tx.Now
-	err := tx.queryRow(ctx, `INSERT INTO mail_messages (case_id, contact_id, direction, message_id, in_reply_to, subject,
-		from_addr, to_addr, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		ON CONFLICT (direction, message_id) DO NOTHING RETURNING id`,
-		m.CaseID, nullID(m.ContactID), m.Direction, m.MessageID, m.InReplyTo, m.Subject, m.From, m.To, m.Kind, tx.Now).Scan(&m.ID)
+	err := tx.queryRow(ctx, `INSERT INTO mail_messages (case_id, contact_id, direction, message_id, content_sha256,
+		in_reply_to, subject, from_addr, to_addr, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (direction, message_id, content_sha256) DO NOTHING RETURNING id`,
+		m.CaseID, nullID(m.ContactID), m.Direction, m.MessageID, m.ContentSHA256, m.InReplyTo, m.Subject, m.From, m.To,
+		m.Kind, tx.Now).Scan(&m.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: message <%s> already recorded", ErrConflict, m.MessageID)
 	}
@@ -60,15 +66,51 @@ func (tx *Tx) RecordMail(ctx context.Context, m *MailMessage) error {
 }
 
 // MailSeen reports the case of a message already recorded in that
-// direction, or ErrNotFound.
+// direction with that Message-ID, whatever its content, or ErrNotFound.
 func (db *DB) MailSeen(ctx context.Context, direction, messageID string) (int64, error) {
 	var id int64
-	err := db.reader().queryRow(ctx, `SELECT case_id FROM mail_messages WHERE direction = $1 AND message_id = $2`,
-		direction, messageID).Scan(&id)
+	err := db.reader().queryRow(ctx, `SELECT case_id FROM mail_messages WHERE direction = $1 AND message_id = $2
+		ORDER BY id LIMIT 1`, direction, messageID).Scan(&id)
 	if err != nil {
 		return 0, notFound(err, "message <"+messageID+">")
 	}
 	return id, nil
+}
+
+// MailRecorded looks a message up by Message-ID and content digest. When a
+// record in that direction has the id and the same digest (or none, being
+// older than digests), it returns that record's case and same = true: the
+// message was stored before. When only other messages carry the id, it
+// returns the case of the first and same = false. ErrNotFound when no
+// message has the id.
+func (db *DB) MailRecorded(ctx context.Context, direction, messageID, contentSHA256 string) (caseID int64, same bool, err error) {
+	rows, err := db.reader().query(ctx, `SELECT case_id, content_sha256 FROM mail_messages WHERE direction = $1
+		AND message_id = $2 ORDER BY id`, direction, messageID)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: look up message <%s>: %w", messageID, err)
+	}
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		var cid int64
+		var sum string
+		if err := rows.Scan(&cid, &sum); err != nil {
+			return 0, false, fmt.Errorf("store: read mail record: %w", err)
+		}
+		if sum == "" || sum == contentSHA256 {
+			return cid, true, nil
+		}
+		if !found {
+			caseID, found = cid, true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, false, fmt.Errorf("store: look up message <%s>: %w", messageID, err)
+	}
+	if !found {
+		return 0, false, fmt.Errorf("%w: message <%s>", ErrNotFound, messageID)
+	}
+	return caseID, false, nil
 }
 
 // CaseByMessageIDs finds the case any of the given Message-IDs belongs to
@@ -118,6 +160,42 @@ func (db *DB) CaseByMessageIDs(ctx context.Context, ids []string) (Case, error) 
 		}
 	}
 	return Case{}, fmt.Errorf("%w: no case for the referenced messages", ErrNotFound)
+}
+
+// MailParticipants lists, in lower case, the senders and recipients of
+// the recorded messages with the given Message-IDs: who may answer them
+// without surprise.
+func (db *DB) MailParticipants(ctx context.Context, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > 100 {
+		ids = ids[len(ids)-100:]
+	}
+	args := make([]any, len(ids))
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], ph[i] = id, fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := db.reader().query(ctx, `SELECT from_addr, to_addr FROM mail_messages WHERE message_id IN (`+
+		strings.Join(ph, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: participants of messages: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var from, to string
+		if err := rows.Scan(&from, &to); err != nil {
+			return nil, fmt.Errorf("store: read mail participants: %w", err)
+		}
+		for _, a := range append([]string{from}, strings.Split(to, ",")...) {
+			if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
+				out = append(out, a)
+			}
+		}
+	}
+	return out, rows.Err()
 }
 
 // SurvivingCase returns the case, or the case it was merged into (and so

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -33,7 +34,17 @@ type OutboxMessage struct {
 	Author        string
 	CreatedAt     time.Time
 	SentAt        time.Time
+	// LeaseUntil is when the worker's hold on a claimed message ends.
+	LeaseUntil time.Time
+	// SendStartedAt is when an attempt began that has no outcome yet:
+	// set on a claimed message, the process died during (or just after)
+	// its SMTP transaction, and the relay may already have it.
+	SendStartedAt time.Time
 }
+
+// ErrLeaseLost means a worker's lease on an outgoing message ran out and
+// the message is no longer its to send.
+var ErrLeaseLost = errors.New("store: outbox lease lost")
 
 // EnqueueMail writes a message to the outbox inside the transaction that
 // decided to send it, so the decision and the message commit together;
@@ -62,12 +73,13 @@ func (tx *Tx) EnqueueMail(ctx context.Context, m *OutboxMessage) error {
 }
 
 const outboxColumns = `id, COALESCE(case_id, 0), COALESCE(contact_id, 0), message_id, template, mail_from, rcpt_to, subject,
-	state, attempts, next_attempt_at, last_error, author, created_at, sent_at`
+	state, attempts, next_attempt_at, last_error, author, created_at, sent_at, lease_until, send_started_at`
 
 func scanOutbox(sc interface{ Scan(...any) error }, raw *[]byte) (OutboxMessage, error) {
 	var m OutboxMessage
 	dest := []any{&m.ID, &m.CaseID, &m.ContactID, &m.MessageID, &m.Template, &m.From, &m.To, &m.Subject, &m.State,
-		&m.Attempts, nullTime{&m.NextAttemptAt}, &m.LastError, &m.Author, nullTime{&m.CreatedAt}, nullTime{&m.SentAt}}
+		&m.Attempts, nullTime{&m.NextAttemptAt}, &m.LastError, &m.Author, nullTime{&m.CreatedAt}, nullTime{&m.SentAt},
+		nullTime{&m.LeaseUntil}, nullTime{&m.SendStartedAt}}
 	if raw != nil {
 		dest = append(dest, raw)
 	}
@@ -113,11 +125,40 @@ func (db *DB) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) (
 	return out, nil
 }
 
+// BeginOutboxSend records, in a commit of its own, that the worker is about
+// to hand a claimed message to the relay, and renews its lease. Nothing is
+// sent unless this succeeds: a worker that cannot write cannot record the
+// outcome either, and would send the message again and again. It is
+// ErrLeaseLost when the message is no longer the worker's (its lease ran
+// out and another worker claimed it, or it was sent or failed meanwhile).
+func (db *DB) BeginOutboxSend(ctx context.Context, m *OutboxMessage, lease time.Duration) error {
+	now := db.now()
+	until := now.Add(lease)
+	var n int64
+	err := db.Batch(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, `UPDATE outbox SET send_started_at = $1, lease_until = $2
+			WHERE id = $3 AND state = 'queued' AND lease_until = $4`, now, until, m.ID, m.LeaseUntil)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: begin sending outbox %d: %w", m.ID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: outgoing message %d", ErrLeaseLost, m.ID)
+	}
+	m.LeaseUntil, m.SendStartedAt = until, now
+	return nil
+}
+
 // MarkOutboxSent records that the relay accepted a message. It is meant
 // for Batch: many workers' marks share one commit.
 func (tx *Tx) MarkOutboxSent(ctx context.Context, id int64) error {
-	_, err := tx.exec(ctx, `UPDATE outbox SET state = 'sent', sent_at = $1, lease_until = NULL, last_error = ''
-		WHERE id = $2 AND state = 'queued'`, tx.Now, id)
+	_, err := tx.exec(ctx, `UPDATE outbox SET state = 'sent', sent_at = $1, lease_until = NULL, last_error = '',
+		send_started_at = NULL WHERE id = $2 AND state = 'queued'`, tx.Now, id)
 	if err != nil {
 		return fmt.Errorf("store: mark outbox %d sent: %w", id, err)
 	}
@@ -127,8 +168,8 @@ func (tx *Tx) MarkOutboxSent(ctx context.Context, id int64) error {
 // RetryOutbox releases a message after a temporary failure, to be tried
 // again at next.
 func (db *DB) RetryOutbox(ctx context.Context, id int64, problem string, next time.Time) error {
-	_, err := db.writer().exec(ctx, `UPDATE outbox SET lease_until = NULL, last_error = $1, next_attempt_at = $2
-		WHERE id = $3 AND state = 'queued'`, problem, next, id)
+	_, err := db.writer().exec(ctx, `UPDATE outbox SET lease_until = NULL, last_error = $1, next_attempt_at = $2,
+		send_started_at = NULL WHERE id = $3 AND state = 'queued'`, problem, next, id)
 	if err != nil {
 		return fmt.Errorf("store: reschedule outbox %d: %w", id, err)
 	}
@@ -137,8 +178,8 @@ func (db *DB) RetryOutbox(ctx context.Context, id int64, problem string, next ti
 
 // FailOutbox records that the relay refused a message for good.
 func (db *DB) FailOutbox(ctx context.Context, id int64, problem string) error {
-	_, err := db.writer().exec(ctx, `UPDATE outbox SET state = 'failed', lease_until = NULL, last_error = $1
-		WHERE id = $2 AND state = 'queued'`, problem, id)
+	_, err := db.writer().exec(ctx, `UPDATE outbox SET state = 'failed', lease_until = NULL, last_error = $1,
+		send_started_at = NULL WHERE id = $2 AND state = 'queued'`, problem, id)
 	if err != nil {
 		return fmt.Errorf("store: fail outbox %d: %w", id, err)
 	}
