@@ -71,7 +71,6 @@ type testRelay struct {
 	arr    chan delivered
 	user   string
 	pass   string
-	tlsOn  bool
 }
 
 func newTestRelay(t testing.TB, user, pass string) (*testRelay, *tls.Config) {
