@@ -126,7 +126,7 @@ func TestAgentDropsBeforeTheBridge(t *testing.T) {
 	seat(t, r, "102", arisim.Answer(time.Second), "informazioni")
 	r.start("secret")
 	login(t, r, "101")
-	time.Sleep(20 * time.Millisecond) // 101 idle longest: rung first
+	// 101 logged in first (each login is answered before the next): idle longest, rung first.
 	login(t, r, "102")
 	c := r.call("+390862500003", toInformazioni(arisim.WaitBridged(), arisim.Wait(5*time.Second), arisim.HangUp())...)
 	select {
@@ -157,7 +157,7 @@ func TestACDRONAAndNextAgent(t *testing.T) {
 	seat(t, r, "102", arisim.Answer(time.Second), "informazioni")
 	r.start("secret")
 	login(t, r, "101")
-	time.Sleep(20 * time.Millisecond) // 101 idle longest: rung first
+	// 101 logged in first (each login is answered before the next): idle longest, rung first.
 	login(t, r, "102")
 	c := r.call("+390862500002", toInformazioni(arisim.WaitBridged(), arisim.Wait(5*time.Second), arisim.HangUp())...)
 	r.wait(c)
