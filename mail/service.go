@@ -212,7 +212,8 @@ func (s *Service) ingest(ctx context.Context, src io.ReaderAt, size int64, env E
 			}
 			found = true
 			if c.ContactEmail != "" && !strings.EqualFold(c.ContactEmail, sender.Email) {
-				review = append(review, fmt.Sprintf("il mittente %s non è quello della pratica (%s)", sender.Email, c.ContactEmail))
+				review = append(review, fmt.Sprintf("il mittente %s non è quello della pratica (%s)",
+					firstNonEmpty(sender.Email, "sconosciuto"), c.ContactEmail))
 			}
 		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
 			review = append(review, fmt.Sprintf("il codice pratica %s nell'oggetto non corrisponde a nessuna pratica", tid))
