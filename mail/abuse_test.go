@@ -103,6 +103,22 @@ Annullate la richiesta, grazie.
 		if len(rv) != 1 || !strings.Contains(rv[0].Reason, "estraneo@example.com") || !strings.Contains(rv[0].Reason, "vittima@example.it") {
 			t.Fatalf("reviews %+v, want one naming the stranger and the citizen", rv)
 		}
+		// Quoting a message of one's own beside the citizen's gains
+		// nothing: only the case's messages make a party.
+		in.mustSend("altro@example.com", "From: altro@example.com\nSubject: Mio\nMessage-ID: <own-1@example.com>\n\nmio\n")
+		in.mustSend("altro@example.com", `From: altro@example.com
+Subject: Re: Casa allagata
+References: <own-1@example.com> <victim-1@example.it>
+Message-ID: <stranger-2@example.com>
+
+Annullate.
+`)
+		if got := in.caseOf("stranger-2@example.com"); got.ID != c.ID {
+			t.Fatalf("the second stranger's mail went to case %d", got.ID)
+		}
+		if rv, _ := db.Reviews(bg, c.ID); len(rv) != 2 || !strings.Contains(rv[1].Reason, "altro@example.com") {
+			t.Fatalf("reviews %+v, want the second stranger flagged too", rv)
+		}
 	})
 }
 

@@ -212,7 +212,8 @@ func (s *Service) ingest(ctx context.Context, src io.ReaderAt, size int64, env E
 			}
 			found = true
 			if c.ContactEmail != "" && !strings.EqualFold(c.ContactEmail, sender.Email) {
-				review = append(review, fmt.Sprintf("il mittente %s non è quello della pratica (%s)", sender.Email, c.ContactEmail))
+				review = append(review, fmt.Sprintf("il mittente %s non è quello della pratica (%s)",
+					firstNonEmpty(sender.Email, "sconosciuto"), c.ContactEmail))
 			}
 		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
 			review = append(review, fmt.Sprintf("il codice pratica %s nell'oggetto non corrisponde a nessuna pratica", tid))
@@ -329,7 +330,7 @@ func (s *Service) ingest(ctx context.Context, src io.ReaderAt, size int64, env E
 }
 
 // participant reports whether addr is the case's citizen or a sender or
-// recipient of one of the messages referenced.
+// recipient of one of the case's messages referenced.
 func (s *Service) participant(ctx context.Context, c store.Case, addr string, refs []string) (bool, error) {
 	if addr == "" {
 		return false, nil
@@ -337,7 +338,7 @@ func (s *Service) participant(ctx context.Context, c store.Case, addr string, re
 	if strings.EqualFold(addr, c.ContactEmail) {
 		return true, nil
 	}
-	known, err := s.db.MailParticipants(ctx, refs)
+	known, err := s.db.MailParticipants(ctx, c.ID, refs)
 	if err != nil {
 		return false, err
 	}

@@ -163,21 +163,23 @@ func (db *DB) CaseByMessageIDs(ctx context.Context, ids []string) (Case, error) 
 }
 
 // MailParticipants lists, in lower case, the senders and recipients of
-// the recorded messages with the given Message-IDs: who may answer them
-// without surprise.
-func (db *DB) MailParticipants(ctx context.Context, ids []string) ([]string, error) {
+// the case's recorded messages that have the given Message-IDs: who may
+// answer them without surprise. Messages of other cases do not count, so
+// quoting one's own message beside a stranger's gains nothing.
+func (db *DB) MailParticipants(ctx context.Context, caseID int64, ids []string) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	if len(ids) > 100 {
 		ids = ids[len(ids)-100:]
 	}
-	args := make([]any, len(ids))
+	args := []any{caseID}
 	ph := make([]string, len(ids))
 	for i, id := range ids {
-		args[i], ph[i] = id, fmt.Sprintf("$%d", i+1)
+		args = append(args, id)
+		ph[i] = fmt.Sprintf("$%d", i+2)
 	}
-	rows, err := db.reader().query(ctx, `SELECT from_addr, to_addr FROM mail_messages WHERE message_id IN (`+
+	rows, err := db.reader().query(ctx, `SELECT from_addr, to_addr FROM mail_messages WHERE case_id = $1 AND message_id IN (`+
 		strings.Join(ph, ", ")+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: participants of messages: %w", err)
