@@ -412,8 +412,10 @@ func TestRealAsteriskIVROrdinaryOpen(t *testing.T) {
 	}
 	r := newRealRig(t, rigSpec{Mode: []string{"ordinary", "--reason", "Test orario ordinario"}, Site: alwaysOpen})
 	from := "+390862250001"
-	// The menu starts after the welcome (about 7 s) and the 2 s for 9.
-	r.ast.Call(t, asttest.CallSpec{From: from, Keys: "12s:3", HangUpAfter: 20 * time.Second}).Wait(time.Minute)
+	// The menu starts after the welcome (about 7 s) and the 2 s for 9; the
+	// caller is in the queue after "attesa-operatore" (5 s), and hangs up
+	// with a margin for a loaded machine.
+	r.ast.Call(t, asttest.CallSpec{From: from, Keys: "12s:3", HangUpAfter: 28 * time.Second}).Wait(time.Minute)
 	rec := r.record(from)
 	want := []string{"it:benvenuto", "it:per-inglese", "it:menu-ordinario", "it:attesa-operatore"}
 	if got := r.heard(from); len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
@@ -710,7 +712,9 @@ func TestRealAsteriskDownAtStart(t *testing.T) {
 	r.ast.Up()
 	r.waitReady(90 * time.Second)
 	from := "+390862900101"
-	r.ast.Call(t, asttest.CallSpec{From: from, Keys: "21s:3", HangUpAfter: 30 * time.Second}).Wait(time.Minute)
+	// The menu starts after the emergency notice (about 18 s); the caller is
+	// in the queue after "attesa-operatore" (5 s).
+	r.ast.Call(t, asttest.CallSpec{From: from, Keys: "21s:3", HangUpAfter: 34 * time.Second}).Wait(time.Minute)
 	rec := r.record(from)
 	want := []string{"it:benvenuto", "it:per-inglese", "it:avviso-emergenza", "it:menu-emergenza", "it:attesa-operatore"}
 	if got := r.heard(from); len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
