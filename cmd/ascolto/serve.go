@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -106,8 +108,17 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	if err != nil {
 		return err
 	}
+	// Inbound mail waits on disk while it is stored: in the data dir, so
+	// it is private to ascolto and never on a RAM-backed /tmp.
+	spool := ""
+	if a.cfg.DataDir != "" {
+		spool = filepath.Join(a.cfg.DataDir, "spool")
+		if err := os.MkdirAll(spool, 0o700); err != nil {
+			return fmt.Errorf("mail spool: %w", err)
+		}
+	}
 	mailer, err := mail.New(mail.Options{Store: db, Log: a.log.Named("mail"), Clock: a.clock, Registry: reg,
-		From: a.cfg.MailFrom, SMTPAddr: a.cfg.SMTPAddr, Relay: a.cfg.SMTPRelay, IMAPURL: a.cfg.IMAPURL,
+		From: a.cfg.MailFrom, SMTPAddr: a.cfg.SMTPAddr, Relay: a.cfg.SMTPRelay, IMAPURL: a.cfg.IMAPURL, SpoolDir: spool,
 		Ready: func(part string, ok bool, detail string) {
 			// A mail relay or mailbox that is down does not make the phone
 			// service unready: it is logged, and mail waits in the outbox.
