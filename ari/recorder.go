@@ -90,7 +90,11 @@ func (w *recorder) run(stop <-chan struct{}) {
 	for {
 		select {
 		case <-stop:
-			w.flush(ctx)
+			// A database that does not answer must not hold the shutdown
+			// for ever: what is left gets half a minute, then is logged.
+			last, cancel := context.WithTimeout(ctx, 30*time.Second)
+			w.flush(last)
+			cancel()
 			return
 		case <-w.wake:
 		}
