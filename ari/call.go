@@ -202,9 +202,10 @@ func (c *call) event(ctx context.Context, ev Event) {
 	case *ari.ChannelUserevent:
 		c.faxEvent(ctx, e)
 	case *ari.RecordingFinished:
-		// Asterisk reports a recording it could not write (no recording
-		// directory, a full disk) as finished: only a stored file says a
-		// message was kept.
+		// A recording that ended without a stored file (the disk filled
+		// while it ran: res_stasis_recording reports it complete all the
+		// same) kept no message. A missing recording directory is refused
+		// up front instead (POST …/record answers 500).
 		failed := false
 		if _, err := c.ctl.o.Client.StoredRecording(ctx, e.Recording.Name); IsGone(err) {
 			c.log().Error("recording finished but nothing was stored", zap.String("recording", e.Recording.Name))

@@ -252,8 +252,8 @@ func (s *Server) takeHold(method, path string) *Hold {
 }
 
 // RecordingsUnwritable makes recordings behave as on an Asterisk whose
-// recording directory is missing or read-only: POST …/record is accepted
-// and RecordingFinished arrives, but nothing is stored.
+// recording directory is missing: POST …/record answers 500 "Internal
+// Server Error" (seen on Asterisk 20.20.1, TestRealAsteriskIVRClosedAndMessage).
 func (s *Server) RecordingsUnwritable(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -91,6 +91,12 @@ func (s *Server) startRecordingLocked(q *request, ch *channel, b *bridge) result
 	if maxDur < 0 || maxSil < 0 {
 		return fail(http.StatusBadRequest, "Invalid parameters")
 	}
+	if s.unwritable {
+		// Seen on Asterisk 20.20.1 with its spool/recording directory
+		// removed: stasis_app_control_record fails (errno not one it
+		// names) and the request is answered 500 — no recording, no event.
+		return fail(http.StatusInternalServerError, "Internal Server Error")
+	}
 	ifExists := q.p.str("ifExists")
 	if ifExists == "" {
 		ifExists = "fail"
@@ -205,14 +211,7 @@ func (s *Server) finishRecordingLocked(rec *liveRecording, state string) {
 	if rec.br != nil && rec.br.rec == rec {
 		rec.br.rec = nil
 	}
-	if state == "done" && s.unwritable {
-		// Asterisk could not open the file (its recording directory is
-		// missing or not writable): ast_play_and_record_full fails, yet
-		// res_stasis_recording reports the recording complete, with
-		// nothing stored (res/res_stasis_recording.c, record_file).
-		d = 0
-		rec.duration = 0
-	} else if state == "done" {
+	if state == "done" {
 		stored := &storedRecording{name: rec.name, format: rec.format, dur: d}
 		if rec.ch != nil && rec.ch.party != nil {
 			stored.talks = rec.ch.party.talksBetween(rec.capture, rec.capture.Add(d))

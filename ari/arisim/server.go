@@ -52,7 +52,7 @@ type Server struct {
 	noise      bool
 	dtmfLen    time.Duration
 	refuse     *string
-	unwritable bool // recordings finish with nothing stored
+	unwritable bool // recordings refused, as with no recording directory
 	holds      []*Hold
 	chanFaults map[string]*chanFault
 	stats      statsCounters

@@ -381,6 +381,25 @@ func TestRealAsteriskIVRClosedAndMessage(t *testing.T) {
 		}
 		r.noMissingSounds()
 	})
+	t.Run("message that cannot be written", func(t *testing.T) {
+		t.Parallel()
+		r := newRealRig(t, rigSpec{Mode: []string{"emergency", "--reason", "Test messaggio perso"}})
+		// Asterisk cannot write the recording (its directory is gone, as on a
+		// full or misconfigured disk): the caller must not be told the
+		// message was kept, and goes to an operator instead.
+		if err := os.RemoveAll(filepath.Join(r.ast.Spool, "recording")); err != nil {
+			t.Fatal(err)
+		}
+		r.ast.Call(t, asttest.CallSpec{From: "+390862200003", Keys: "12s:4 24s:#", HangUpAfter: 40 * time.Second}).Wait(time.Minute)
+		rec := r.record("+390862200003")
+		got := r.heard("+390862200003")
+		if slices.Contains(got, "it:messaggio-registrato") || !slices.Contains(got, "it:attesa-operatore") {
+			t.Errorf("heard %v", got)
+		}
+		if rec.Outcome != "abandoned-queue" || rec.Queue != "informazioni" || !strings.HasSuffix(rec.IVRPath, "messaggio>operatore") {
+			t.Errorf("record %+v", rec)
+		}
+	})
 }
 
 // alwaysOpen is a site calendar with service hours all day, every day: in
