@@ -1,6 +1,8 @@
 module github.com/ascolto/ascolto
 
-go 1.27.3
+go 1.26.8
+
+toolchain go1.27.3
 
 require (
 	github.com/CyCoreSystems/ari/v5 v5.3.1
