@@ -19,6 +19,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/ascolto/ascolto/store"
 )
 
 // Message is an inbound email as ascolto understands it: who wrote, about
@@ -204,24 +206,24 @@ func parse(r io.Reader, sp *spool) (*Message, error) {
 // clean makes every text field safe to store (see text.go); the ids are
 // cleaned as they are read.
 func (m *Message) clean() {
-	m.Subject = cleanLine(m.Subject)
+	m.Subject = store.CleanLine(m.Subject)
 	for _, a := range []*Address{&m.From, &m.ReplyTo} {
-		a.Name, a.Email = cleanLine(a.Name), cleanAddress(a.Email)
+		a.Name, a.Email = store.CleanLine(a.Name), cleanAddress(a.Email)
 	}
 	for i := range m.To {
 		m.To[i] = cleanAddress(m.To[i])
 	}
-	m.Text = cleanText(m.Text)
+	m.Text = store.CleanText(m.Text)
 	for i := range m.Attachments {
 		a := &m.Attachments[i]
-		a.Filename, a.ContentType, a.ContentID = cleanLine(a.Filename), cleanLine(a.ContentType), cleanLine(a.ContentID)
+		a.Filename, a.ContentType, a.ContentID = store.CleanLine(a.Filename), store.CleanLine(a.ContentType), store.CleanLine(a.ContentID)
 	}
 	if b := m.Bounce; b != nil {
-		b.Recipient, b.Action, b.Status, b.Diagnostic = cleanAddress(b.Recipient), cleanLine(b.Action), cleanLine(b.Status),
-			cleanLine(b.Diagnostic)
+		b.Recipient, b.Action, b.Status, b.Diagnostic = cleanAddress(b.Recipient), store.CleanLine(b.Action), store.CleanLine(b.Status),
+			store.CleanLine(b.Diagnostic)
 	}
 	for i := range m.Problems {
-		m.Problems[i] = cleanLine(m.Problems[i])
+		m.Problems[i] = store.CleanLine(m.Problems[i])
 	}
 }
 

@@ -20,11 +20,11 @@ func TestCleanText(t *testing.T) {
 		{"fattura\u202egpj.exe", "fatturagpj.exe", "fattura\u202egpj.exe"},
 		{"esc\x1b[31m", "esc[31m", "esc[31m"},
 	} {
-		if got := cleanLine(tc.in); got != tc.line {
-			t.Errorf("cleanLine(%q) = %q, want %q", tc.in, got, tc.line)
+		if got := store.CleanLine(tc.in); got != tc.line {
+			t.Errorf("store.CleanLine(%q) = %q, want %q", tc.in, got, tc.line)
 		}
-		if got := cleanText(strings.ReplaceAll(tc.in, "\r\n", "")); got != tc.text {
-			t.Errorf("cleanText(%q) = %q, want %q", tc.in, got, tc.text)
+		if got := store.CleanText(strings.ReplaceAll(tc.in, "\r\n", "")); got != tc.text {
+			t.Errorf("store.CleanText(%q) = %q, want %q", tc.in, got, tc.text)
 		}
 	}
 	if got := cleanID("ok.123@example.it"); got != "ok.123@example.it" {

@@ -15,6 +15,7 @@ func TestCleanText(t *testing.T) {
 		{"bad \xff\xfe utf-8 \xc3", "bad \uFFFD utf-8 \uFFFD", "bad \uFFFD utf-8 \uFFFD"},
 		{"\x1b[2Jclear", "[2Jclear", "[2Jclear"},
 		{"città è già", "città è già", "città è già"},
+		{"fattura\u202egpj.exe", "fatturagpj.exe", "fattura\u202egpj.exe"},
 	} {
 		if got := store.CleanLine(tc.in); got != tc.line {
 			t.Errorf("CleanLine(%q) = %q, want %q", tc.in, got, tc.line)
