@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -668,7 +667,7 @@ func TestRealAsteriskWrongARIPassword(t *testing.T) {
 	if err := r.s.cmd.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Fatalf("ascolto is gone: %v\n%s", err, r.s.log())
 	}
-	if m := metrics(t, r.s.base); !strings.Contains(m, "ascolto_ari_connected 0") {
+	if m := getBody(t, r.s.base+"/metrics"); !strings.Contains(m, "ascolto_ari_connected 0") {
 		t.Errorf("metrics say connected:\n%s", m)
 	}
 	if out := r.ast.MustCLI("core show uptime"); !strings.Contains(out, "System uptime") {
@@ -695,21 +694,6 @@ func TestRealAsteriskWrongARIPassword(t *testing.T) {
 	if got := r.heard(from); !slices.Equal(got, []string{"it:benvenuto", "it:per-inglese", "it:servizio-sospeso"}) {
 		t.Errorf("heard %v", got)
 	}
-}
-
-// metrics returns the service's /metrics page.
-func metrics(t *testing.T, base string) string {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // TestRealAsteriskDownAtStart: the service starts before Asterisk. Until
