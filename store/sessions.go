@@ -156,41 +156,12 @@ func (db *DB) SpendNonce(ctx context.Context, nonce string, expires time.Time) e
 	return nil
 }
 
-// RecordLoginFailure notes a failed sign-in for a username from an address.
-func (db *DB) RecordLoginFailure(ctx context.Context, username, remote string) error {
-	if len(username) > 200 {
-		username = username[:200]
-	}
-	return db.InTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `INSERT INTO login_failures (at, username, remote) VALUES ($1, $2, $3)`,
-			tx.Now, username, remote); err != nil {
-			return fmt.Errorf("store: record login failure: %w", err)
-		}
-		return nil
-	})
-}
-
-// LoginFailures counts failures since since, for a username and for an
+// LoginFailures counts failures in a window, for a username and for an
 // address, with the oldest of each in the window (zero when none), so the
 // caller can say when the next attempt will be allowed.
 type LoginFailures struct {
 	ByUser, ByRemote         int
 	OldestUser, OldestRemote time.Time
-}
-
-// CountLoginFailures counts the failures since since for username and remote.
-func (db *DB) CountLoginFailures(ctx context.Context, username, remote string, since time.Time) (LoginFailures, error) {
-	var f LoginFailures
-	r := db.reader()
-	if err := r.queryRow(ctx, `SELECT COUNT(*), MIN(at) FROM login_failures WHERE username = $1 AND at >= $2`,
-		username, since).Scan(&f.ByUser, nullTime{&f.OldestUser}); err != nil {
-		return f, fmt.Errorf("store: count login failures: %w", err)
-	}
-	if err := r.queryRow(ctx, `SELECT COUNT(*), MIN(at) FROM login_failures WHERE remote = $1 AND at >= $2`,
-		remote, since).Scan(&f.ByRemote, nullTime{&f.OldestRemote}); err != nil {
-		return f, fmt.Errorf("store: count login failures: %w", err)
-	}
-	return f, nil
 }
 
 // ClearLoginFailures forgets a username's failures after a good sign-in.

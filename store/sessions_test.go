@@ -94,27 +94,40 @@ func TestLoginFailuresCount(t *testing.T) {
 			start := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 			clk := clock.NewFake(start)
 			db := e.Open(t, clk)
+			// A reservation under the limits is a failure recorded in advance;
+			// one at a limit of zero records nothing and only counts.
+			record := func(user, remote string) {
+				t.Helper()
+				id, _, err := db.ReserveLoginAttempt(ctx, user, remote, store.LoginLimits{Since: start, PerUser: 100, PerRemote: 100})
+				if err != nil || id == 0 {
+					t.Fatalf("reserve: %d %v", id, err)
+				}
+			}
+			count := func(since time.Time) store.LoginFailures {
+				t.Helper()
+				id, f, err := db.ReserveLoginAttempt(ctx, "rossi", "198.51.100.1", store.LoginLimits{Since: since})
+				if err != nil || id != 0 {
+					t.Fatalf("a reservation at the limit: %d %v", id, err)
+				}
+				return f
+			}
 			for i, f := range []struct{ user, remote string }{
 				{"rossi", "198.51.100.1"}, {"rossi", "198.51.100.2"}, {"bianchi", "198.51.100.1"}, {"rossi", "198.51.100.1"},
 			} {
 				clk.Set(start.Add(time.Duration(i) * time.Minute))
-				if err := db.RecordLoginFailure(ctx, f.user, f.remote); err != nil {
-					t.Fatal(err)
-				}
+				record(f.user, f.remote)
 			}
-			f, err := db.CountLoginFailures(ctx, "rossi", "198.51.100.1", start)
-			if err != nil || f.ByUser != 3 || f.ByRemote != 3 || !f.OldestUser.Equal(start) || !f.OldestRemote.Equal(start) {
-				t.Fatalf("failures = %+v, %v", f, err)
+			if f := count(start); f.ByUser != 3 || f.ByRemote != 3 || !f.OldestUser.Equal(start) || !f.OldestRemote.Equal(start) {
+				t.Fatalf("failures = %+v", f)
 			}
-			f, _ = db.CountLoginFailures(ctx, "rossi", "198.51.100.1", start.Add(90*time.Second))
+			f := count(start.Add(90 * time.Second))
 			if f.ByUser != 1 || f.ByRemote != 2 || !f.OldestUser.Equal(start.Add(3*time.Minute)) || !f.OldestRemote.Equal(start.Add(2*time.Minute)) {
 				t.Fatalf("windowed failures = %+v", f)
 			}
 			if err := db.ClearLoginFailures(ctx, "rossi"); err != nil {
 				t.Fatal(err)
 			}
-			f, _ = db.CountLoginFailures(ctx, "rossi", "198.51.100.1", start)
-			if f.ByUser != 0 || !f.OldestUser.IsZero() || f.ByRemote != 1 {
+			if f := count(start); f.ByUser != 0 || !f.OldestUser.IsZero() || f.ByRemote != 1 {
 				t.Fatalf("after a good sign-in = %+v", f)
 			}
 		})
