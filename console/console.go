@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ascolto/ascolto/clock"
 	"github.com/ascolto/ascolto/store"
+	"github.com/ascolto/ascolto/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
@@ -338,24 +338,11 @@ func ParseConfig(totpRequired, proxies, secure, idle, max string) (Config, error
 	default:
 		return cfg, fmt.Errorf("console: totp required %q (allowed: true, false)", totpRequired)
 	}
-	for _, p := range strings.Split(proxies, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		if !strings.Contains(p, "/") {
-			a, err := netip.ParseAddr(p)
-			if err != nil {
-				return cfg, fmt.Errorf("console: trusted proxy %q is not an address or a prefix like 10.0.0.0/8", p)
-			}
-			p = netip.PrefixFrom(a, a.BitLen()).String()
-		}
-		pfx, err := netip.ParsePrefix(p)
-		if err != nil {
-			return cfg, fmt.Errorf("console: trusted proxy %q is not an address or a prefix like 10.0.0.0/8", p)
-		}
-		cfg.TrustedProxies = append(cfg.TrustedProxies, pfx.Masked())
+	pfx, err := web.ParseProxies(proxies)
+	if err != nil {
+		return cfg, fmt.Errorf("console: %w", err)
 	}
+	cfg.TrustedProxies = pfx
 	if secure != "" {
 		cfg.SecureCookies = secure
 	}
