@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -100,4 +101,76 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	pct := func(p float64) float64 { return float64(lat[int(float64(len(lat)-1)*p)].Microseconds()) }
 	b.ReportMetric(pct(0.50), "p50-µs")
 	b.ReportMetric(pct(0.99), "p99-µs")
+}
+
+// BenchmarkCallLifecycle measures the store's share of one connected
+// call's CPU, the writes the controller makes for a caller queued at once
+// and answered by an agent (record, IVR path, queued, queue log, connect
+// and final accounting, close), from 32 calls at once as under load. It
+// reports the process's CPU time per call (getrusage), which is what the
+// phone benchmark's "CPU per connected call" adds up.
+func BenchmarkCallLifecycle(b *testing.B) {
+	for _, e := range storetest.Engines() {
+		b.Run(e.Name, func(b *testing.B) {
+			db := e.Open(b, nil)
+			var seq atomic.Int64
+			const calls = 32
+			var wg sync.WaitGroup
+			per := (b.N + calls - 1) / calls
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for w := 0; w < calls; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < per; i++ {
+						if err := callLifecycle(db, fmt.Sprintf("bench-%d", seq.Add(1))); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(seq.Load()), "cpu-µs/call")
+		})
+	}
+}
+
+func callLifecycle(db *store.DB, id string) error {
+	now := time.Now()
+	c := &store.Call{ChannelID: id, Caller: "+390862123456", Called: "800840840", ArrivedAt: now, AnsweredAt: now}
+	if err := db.InsertCall(ctx, c); err != nil {
+		return err
+	}
+	path, digits, lang, urg, queue := "coda", "", "it", "none", "informazioni"
+	if err := db.UpdateCall(ctx, id, store.CallUpdate{IVRPath: &path, Digits: &digits, Lang: &lang, Urgency: &urg}); err != nil {
+		return err
+	}
+	if err := db.UpdateCall(ctx, id, store.CallUpdate{QueuedAt: &now, Queue: &queue}); err != nil {
+		return err
+	}
+	if err := db.AppendQueueEvents(ctx, store.QueueEvent{At: now, CallID: id, Queue: queue, Event: "ENTERQUEUE"}); err != nil {
+		return err
+	}
+	if err := db.AppendQueueEvents(ctx, store.QueueEvent{At: now, CallID: id, Queue: queue, Agent: "2001", Event: "CONNECT", Data: [5]string{"0", "1"}}); err != nil {
+		return err
+	}
+	if err := db.SetCallACDs(ctx, []store.CallACDUpdate{{ChannelID: id, CallACD: store.CallACD{Queue: queue, Agent: "2001", ConnectedAt: now, RingS: 1}}}); err != nil {
+		return err
+	}
+	if err := db.AppendQueueEvents(ctx, store.QueueEvent{At: now, CallID: id, Queue: queue, Agent: "2001", Event: "COMPLETEAGENT", Data: [5]string{"0", "2"}}); err != nil {
+		return err
+	}
+	if err := db.SetCallACDs(ctx, []store.CallACDUpdate{{ChannelID: id, CallACD: store.CallACD{Queue: queue, Agent: "2001", RingS: 1, TalkS: 2}}}); err != nil {
+		return err
+	}
+	return db.CloseCall(ctx, id, store.CallEnd{Outcome: "answered", HangupCause: 16, HangupBy: "agent"})
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

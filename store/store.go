@@ -44,6 +44,7 @@ type DB struct {
 	clock clock.Clock
 	loc   *time.Location
 	batch *batcher
+	stmts *stmtCache // SQLite's writer only
 	desc  string
 	// sealer seals secrets at rest; nil without a key.
 	sealer *sealer
@@ -137,6 +138,7 @@ func (db *DB) openSQLite(opts Options) error {
 	r.SetMaxIdleConns(8)
 	db.w, db.r = w, r
 	db.d = &dialect{name: sqliteDB}
+	db.stmts = newStmtCache(w)
 	db.desc = "sqlite " + path
 	return nil
 }
@@ -169,6 +171,7 @@ func (db *DB) privateFiles(path string) error {
 // Close stops the batcher and closes the connections.
 func (db *DB) Close() error {
 	db.batch.close()
+	db.stmts.close()
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -229,18 +232,45 @@ type querier interface {
 type conn struct {
 	q querier
 	d *dialect
+	// In a SQLite write transaction: the transaction and the writer's
+	// prepared statements (see stmtCache).
+	tx    *sql.Tx
+	stmts *stmtCache
+}
+
+// prepared is the transaction's handle on query's cached statement, or nil.
+func (c conn) prepared(ctx context.Context, query string) *sql.Stmt {
+	if c.tx == nil {
+		return nil
+	}
+	if s := c.stmts.get(query); s != nil {
+		return c.tx.StmtContext(ctx, s)
+	}
+	return nil
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.q.ExecContext(ctx, c.d.rebind(query), c.d.args(args)...)
+	query = c.d.rebind(query)
+	if s := c.prepared(ctx, query); s != nil {
+		return s.ExecContext(ctx, c.d.args(args)...)
+	}
+	return c.q.ExecContext(ctx, query, c.d.args(args)...)
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return c.q.QueryContext(ctx, c.d.rebind(query), c.d.args(args)...)
+	query = c.d.rebind(query)
+	if s := c.prepared(ctx, query); s != nil {
+		return s.QueryContext(ctx, c.d.args(args)...)
+	}
+	return c.q.QueryContext(ctx, query, c.d.args(args)...)
 }
 
 func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.q.QueryRowContext(ctx, c.d.rebind(query), c.d.args(args)...)
+	query = c.d.rebind(query)
+	if s := c.prepared(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, c.d.args(args)...)
+	}
+	return c.q.QueryRowContext(ctx, query, c.d.args(args)...)
 }
 
 func (db *DB) writer() conn { return conn{q: db.w, d: db.d} }
@@ -261,6 +291,10 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	tx := &Tx{conn: conn{q: sqlTx, d: db.d}, tx: sqlTx, db: db, Now: db.now()}
+	if db.stmts != nil {
+		tx.conn.tx, tx.conn.stmts = sqlTx, db.stmts
+	}
+	defer db.stmts.prepareWanted(ctx)
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return err
