@@ -24,7 +24,9 @@ import (
 
 // Config is the resolved configuration of one ascolto process.
 type Config struct {
-	HTTPAddr    string
+	HTTPAddr string
+	// DebugAddr, when set, is a loopback address serving Go's profiler.
+	DebugAddr   string
 	DataDir     string
 	DatabaseURL string
 	ARIURL      string
@@ -99,6 +101,9 @@ func options() []option {
 		{name: "http-addr", def: "127.0.0.1:8080", usage: "address the HTTP server listens on (host:port)",
 			allowed: "host:port, e.g. 127.0.0.1:8080 or :8080", check: checkHostPort,
 			field: func(c *Config) *string { return &c.HTTPAddr }},
+		{name: "debug-addr", usage: "loopback address (host:port) serving Go's profiler (/debug/pprof/) to diagnose CPU and memory; empty = off",
+			allowed: "empty, or a loopback host:port such as 127.0.0.1:6060", check: optional(checkLoopbackHostPort),
+			field: func(c *Config) *string { return &c.DebugAddr }},
 		{name: "data-dir", def: "./data", usage: "directory for the embedded database, recordings and files",
 			allowed: "a directory path", check: checkNonEmpty,
 			field: func(c *Config) *string { return &c.DataDir }},
@@ -493,6 +498,22 @@ func checkHostPort(v string) error {
 	_ = host
 	if port == "" {
 		return fmt.Errorf("%q has no port", v)
+	}
+	return nil
+}
+
+// checkLoopbackHostPort accepts only an address this machine alone can
+// reach: the profiler shows the process's memory and must not be public.
+func checkLoopbackHostPort(v string) error {
+	if err := checkHostPort(v); err != nil {
+		return err
+	}
+	host, _, _ := net.SplitHostPort(v)
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1 or localhost)", v)
 	}
 	return nil
 }

@@ -98,6 +98,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"room number with letters", []string{"--opsroom-number", "06-SALA"}, nil, "", "opsroom-number", "digits"},
 		{"coordinator not an address", nil, map[string]string{"ASCOLTO_COORDINATOR_EMAIL": "a@b.it, nobody"}, "", "coordinator-email", "nobody"},
 		{"short webhook key", []string{"--opsroom-webhook-key", "abc"}, nil, "", "opsroom-webhook-key", "16"},
+		{"profiler on a public address", []string{"--debug-addr", "0.0.0.0:6060"}, nil, "", "debug-addr", "loopback"},
 		{"bad proxy", nil, map[string]string{"ASCOLTO_CONSOLE_TRUSTED_PROXIES": "10.0.0.1,nonsense"}, "", "console-trusted-proxies", "prefix"},
 	}
 	for _, tc := range cases {

@@ -88,6 +88,11 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if a.cfg.DebugAddr != "" {
+		if err := a.serveProfiler(ctx, a.cfg.DebugAddr); err != nil {
+			return err
+		}
+	}
 	dbReady := make(chan struct{})
 	go a.superviseDatabase(ctx, db, ready, dbUp, dbReady)
 
