@@ -23,6 +23,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -48,6 +49,9 @@ func main() {
 	ring := flag.Duration("ring", 300*time.Millisecond, "each phone's ring before answering")
 	systems := flag.String("systems", "app_queue,ascolto", "what to measure")
 	dbURL := flag.String("database-url", "", "PostgreSQL for ascolto (empty: SQLite)")
+	scenario := flag.String("scenario", "queue", "queue: callers straight to agents, app_queue against ascolto; ivr: callers through the default emergency flow to a queue nobody answers (ascolto only)")
+	hold := flag.Duration("hold", 10*time.Second, "ivr: how long each caller waits in the queue before hanging up")
+	flag.StringVar(&profDir, "pprof", "", "write a CPU profile of ascolto (the middle of each run's arrivals) into this folder")
 	flag.StringVar(&keepDir, "keep", "", "copy each run's SIPp error log and Asterisk's full.log into this folder")
 	flag.Parse()
 	if os.Getenv(asttest.EnvPrefix) == "" {
@@ -61,16 +65,25 @@ func main() {
 	}
 	defer os.RemoveAll(filepath.Dir(bin))
 	host, _ := os.Hostname()
+	if *scenario == "ivr" {
+		fmt.Printf("# astload -scenario ivr %s on %s, %d cores; Asterisk at %s; key 3 at %s, then %s in the queue; %d s per rate\n",
+			time.Now().UTC().Format("2006-01-02 15:04"), host, nproc(), os.Getenv(asttest.EnvPrefix), ivrKeyTime, *hold, *seconds)
+		fmt.Println(ivrHeader)
+		for _, rate := range parseRates(*rates) {
+			r := &runner{name: fmt.Sprintf("ivr-%g", rate)}
+			var res ivrResult
+			if out := r.run(func() result { res = measureIVR(r, bin, *dbURL, rate, *seconds, *hold); return result{} }); out.err != nil {
+				res.err = out.err
+			}
+			fmt.Println(res.row(rate))
+		}
+		return
+	}
 	fmt.Printf("# astload %s on %s, %d cores; Asterisk at %s; %d agents, ring %s, talk %s, %d s per rate\n",
 		time.Now().UTC().Format("2006-01-02 15:04"), host, nproc(), os.Getenv(asttest.EnvPrefix), *agents, *ring, *talk, *seconds)
 	fmt.Println("| system | calls/s | calls | connected | failed | INVITE→agent answer p50 / p99 | CPU per call (Asterisk + controller) | dispatch p50 / p99 | ARI events per call | most waiting | agents idle while callers wait (mean) | samples with an agent rung twice |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
-	for _, rs := range strings.Split(*rates, ",") {
-		rate, err := strconv.ParseFloat(strings.TrimSpace(rs), 64)
-		if err != nil || rate <= 0 {
-			fmt.Fprintf(os.Stderr, "astload: bad rate %q\n", rs)
-			os.Exit(2)
-		}
+	for _, rate := range parseRates(*rates) {
 		for _, sys := range strings.Split(*systems, ",") {
 			r := &runner{name: fmt.Sprintf("%s-%g", sys, rate)}
 			res := r.run(func() result {
@@ -79,6 +92,19 @@ func main() {
 			fmt.Println(res.row(sys, rate))
 		}
 	}
+}
+
+func parseRates(s string) []float64 {
+	var out []float64
+	for _, rs := range strings.Split(s, ",") {
+		rate, err := strconv.ParseFloat(strings.TrimSpace(rs), 64)
+		if err != nil || rate <= 0 {
+			fmt.Fprintf(os.Stderr, "astload: bad rate %q\n", rs)
+			os.Exit(2)
+		}
+		out = append(out, rate)
+	}
+	return out
 }
 
 type result struct {
@@ -215,9 +241,10 @@ func measure(r *runner, sys, bin, dbURL string, rate float64, seconds, agents in
 		return strings.Count(out, " Avail ") >= agents
 	})
 	var ctl *exec.Cmd
-	var metricsURL string
+	var metricsURL, debugURL string
 	if sys == "ascolto" {
-		ctl, metricsURL = startAscolto(r, bin, dbURL, ast, exts)
+		svc := startAscolto(r, bin, dbURL, ast, exts)
+		ctl, metricsURL, debugURL = svc.cmd, svc.base+"/metrics", svc.debug
 	} else {
 		// Wait for app_queue to see every member.
 		deadline := time.Now().Add(30 * time.Second)
@@ -235,6 +262,7 @@ func measure(r *runner, sys, bin, dbURL string, rate float64, seconds, agents in
 	astCPU0, ctlCPU0, dbCPU0 := cpu(ast.PID()), cpu(pidOf(ctl)), cpuOf("postgres")
 	calls := int(rate * float64(seconds))
 	load := ast.Load(r, asttest.LoadSpec{To: to, Rate: rate, Calls: calls, Wait: 5 * time.Minute})
+	go profile(r.name, debugURL, time.Duration(seconds)*time.Second/4, time.Duration(seconds)*time.Second/2)
 	select {
 	case <-load.Done():
 	case <-time.After(time.Duration(seconds)*time.Second + 8*time.Minute):
@@ -268,7 +296,30 @@ func measure(r *runner, sys, bin, dbURL string, rate float64, seconds, agents in
 	return res
 }
 
-var keepDir string
+var keepDir, profDir string
+
+// profile takes a CPU profile of the service for d, after a wait, into
+// profDir (go tool pprof reads it).
+func profile(name, base string, wait, d time.Duration) {
+	if profDir == "" || base == "" {
+		return
+	}
+	time.Sleep(wait)
+	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, int(d.Seconds())))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "astload: profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	os.MkdirAll(profDir, 0o755)
+	f, err := os.Create(filepath.Join(profDir, name+".pprof"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "astload: profile:", err)
+		return
+	}
+	defer f.Close()
+	io.Copy(f, resp.Body)
+}
 
 // keep copies the evidence of one run (the callers' unexpected messages,
 // Asterisk's log) for a look afterwards.
@@ -299,7 +350,47 @@ func pct(s []time.Duration, p float64) time.Duration {
 // startAscolto runs `ascolto serve` on Asterisk with a flow that queues at
 // once and the seats logged in to the queue, and returns it with the
 // address of its /metrics.
-func startAscolto(r *runner, bin, dbURL string, ast *asttest.Asterisk, exts []string) (*exec.Cmd, string) {
+func startAscolto(r *runner, bin, dbURL string, ast *asttest.Asterisk, exts []string) service {
+	svc := launchAscolto(r, bin, dbURL, ast, func(dir string, run func(...string), try func(...string) error) {
+		flow := filepath.Join(dir, "bench.yaml")
+		os.WriteFile(flow, []byte("name: bench\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: informazioni\n"), 0o644)
+		run("ivr", "apply", flow)
+		run("queue", "set", "informazioni", "--wrapup", "0s", "--announce", "0s", "--ring-timeout", "15s", "--strategy", "longest-idle", "--wait", "0s")
+		if err := parallel(exts, func(e string) error {
+			return try("agent", "add", e, "--endpoint", "PJSIP/"+e, "--queues", "informazioni", "--wait", "0s")
+		}); err != nil {
+			r.Fatal(err)
+		}
+	})
+	// A login is carried out by the running service, which reads the orders
+	// every second: many at once.
+	if err := parallelN(64, exts, func(e string) error { return svc.try("agent", "login", e, "--wait", "30s") }); err != nil {
+		r.Fatal(err)
+	}
+	waitFor(r, "every agent available", 60*time.Second, func() bool {
+		n := 0
+		for k, v := range metrics(svc.base + "/metrics") {
+			if strings.HasPrefix(k, "ascolto_agent_state{") && v == 1 {
+				n++
+			}
+		}
+		return n >= len(exts)
+	})
+	return svc
+}
+
+// service is a running `ascolto serve`.
+type service struct {
+	cmd       *exec.Cmd
+	base, dir string
+	debug     string // the profiler's base URL, when -pprof is set
+	try       func(args ...string) error
+}
+
+// launchAscolto prepares a data folder with setup (CLI commands run before
+// the service starts), starts `ascolto serve` on Asterisk and waits until
+// it is ready.
+func launchAscolto(r *runner, bin, dbURL string, ast *asttest.Asterisk, setup func(dir string, run func(...string), try func(...string) error)) service {
 	dir := r.TempDir()
 	env := append(os.Environ(), "ASCOLTO_DATA_DIR="+dir, "ASCOLTO_ARI_URL="+ast.ARIURL, "ASCOLTO_ARI_USER=ascolto",
 		"ASCOLTO_ARI_PASSWORD=change-me-ascolto", "ASCOLTO_LOG_LEVEL=warn")
@@ -319,19 +410,19 @@ func startAscolto(r *runner, bin, dbURL string, ast *asttest.Asterisk, exts []st
 			r.Fatal(err)
 		}
 	}
-	flow := filepath.Join(dir, "bench.yaml")
-	os.WriteFile(flow, []byte("name: bench\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: informazioni\n"), 0o644)
-	run("ivr", "apply", flow)
-	run("queue", "set", "informazioni", "--wrapup", "0s", "--announce", "0s", "--ring-timeout", "15s", "--strategy", "longest-idle", "--wait", "0s")
-	if err := parallel(exts, func(e string) error {
-		return try("agent", "add", e, "--endpoint", "PJSIP/"+e, "--queues", "informazioni", "--wait", "0s")
-	}); err != nil {
-		r.Fatal(err)
-	}
+	setup(dir, run, try)
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "serve", "--http-addr", addr)
+	args := []string{"serve", "--http-addr", addr}
+	debug := ""
+	if profDir != "" {
+		dl, _ := net.Listen("tcp", "127.0.0.1:0")
+		debug = dl.Addr().String()
+		dl.Close()
+		args = append(args, "--debug-addr", debug)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	logf, _ := os.Create(filepath.Join(dir, "serve.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -358,21 +449,11 @@ func startAscolto(r *runner, bin, dbURL string, ast *asttest.Asterisk, exts []st
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
-	// A login is carried out by the running service, which reads the orders
-	// every second: many at once.
-	if err := parallelN(64, exts, func(e string) error { return try("agent", "login", e, "--wait", "30s") }); err != nil {
-		r.Fatal(err)
+	svc := service{cmd: cmd, base: base, dir: dir, try: try}
+	if debug != "" {
+		svc.debug = "http://" + debug
 	}
-	waitFor(r, "every agent available", 60*time.Second, func() bool {
-		n := 0
-		for k, v := range metrics(base + "/metrics") {
-			if strings.HasPrefix(k, "ascolto_agent_state{") && v == 1 {
-				n++
-			}
-		}
-		return n >= len(exts)
-	})
-	return cmd, base + "/metrics"
+	return svc
 }
 
 // parallel runs f on every item, a few at a time, and returns the first error.

@@ -174,6 +174,20 @@ func (s *SIPp) Wait(timeout time.Duration) {
 	}
 }
 
+// CPU is the CPU time (user and system) SIPp used, once it has exited;
+// zero before.
+func (s *SIPp) CPU() time.Duration {
+	select {
+	case <-s.done:
+	default:
+		return 0
+	}
+	if st := s.cmd.ProcessState; st != nil {
+		return st.UserTime() + st.SystemTime()
+	}
+	return 0
+}
+
 // ErrorFile is where SIPp logs the messages its scenario did not expect.
 func (s *SIPp) ErrorFile() string { return s.errFile }
 
@@ -237,12 +251,19 @@ func (s *syncBuffer) String() string {
 }
 
 // LoadSpec is a stream of callers through the carrier, each waiting for
-// Asterisk to hang up (the agent's phone hangs up after its talk time).
+// Asterisk to hang up (the agent's phone hangs up after its talk time), or
+// hanging up itself after HangUpAfter.
 type LoadSpec struct {
 	To    string  // the number dialled
 	Rate  float64 // new calls a second
 	Calls int     // how many in all
 	Wait  time.Duration
+	// Keys is a key script (as CallSpec's) every caller types; empty
+	// sends half a second of voice.
+	Keys string
+	// HangUpAfter makes every caller hang up that long after the answer;
+	// zero waits for Asterisk's BYE.
+	HangUpAfter time.Duration
 }
 
 // LoadResult is what the callers' SIPp counted.
@@ -262,20 +283,27 @@ func (a *Asterisk) Load(t T, l LoadSpec) *SIPp {
 	dir := t.TempDir()
 	// Half a second of the caller's voice: Asterisk's Answer() waits for
 	// the first media frame (up to 500 ms) before the dialplan goes on.
+	var keys []Key
+	if l.Keys != "" {
+		var err error
+		if keys, err = Keys(l.Keys); err != nil {
+			t.Fatal(err)
+		}
+	}
 	pcap := filepath.Join(dir, "voice.pcap")
-	if err := WriteDTMFPcap(pcap, nil); err != nil {
+	if err := WriteDTMFPcap(pcap, keys); err != nil {
 		t.Fatal(err)
 	}
 	// Each caller has a number of its own: "3906" and SIPp's call number.
-	sf := renderScenario(t, "caller.xml", dir, map[string]any{"From": "3906[call_number]", "HangUpMs": int64(0),
+	sf := renderScenario(t, "caller.xml", dir, map[string]any{"From": "3906[call_number]", "HangUpMs": l.HangUpAfter.Milliseconds(),
 		"WaitMs": l.Wait.Milliseconds(), "PCAP": pcap})
 	port := freeSIP(t, CarrierIP)
-	limit := int(l.Rate*l.Wait.Seconds()) + 100
+	limit := int(l.Rate*(l.Wait+l.HangUpAfter).Seconds()) + 100
 	s := startSIPp(t, "load", port, sf, "-i", CarrierIP, "-p", strconv.Itoa(port),
 		"-mi", CarrierIP, "-mp", strconv.Itoa(freeUDP(t, CarrierIP)), "-aa", "-m", strconv.Itoa(l.Calls), "-s", l.To,
 		"-r", strconv.FormatFloat(l.Rate, 'f', -1, 64), "-rp", "1000", "-l", strconv.Itoa(limit),
 		"-trace_rtt", "-rtt_freq", "1", "-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1",
-		"-timeout", strconv.Itoa(int(float64(l.Calls)/l.Rate+l.Wait.Seconds()+60)),
+		"-timeout", strconv.Itoa(int(float64(l.Calls)/l.Rate+(l.Wait+l.HangUpAfter).Seconds()+60)),
 		fmt.Sprintf("127.0.0.1:%d", a.SIPPort))
 	s.dir = dir
 	return s
