@@ -389,3 +389,36 @@ func TestReloadRenamesAndMovesAnAgent(t *testing.T) {
 		return false
 	})
 }
+
+// TestAgentFreedBeforeTheCallerIsHungUp: when the agent hangs up, the
+// agent is offered the next caller at once, not once Asterisk has answered
+// the request that hangs up the last caller. Under load that answer took
+// seconds, and agents sat idle while callers waited.
+func TestAgentFreedBeforeTheCallerIsHungUp(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.RingTimeoutS = 20; q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	phone := seat(t, r, "101", arisim.Answer(time.Second, arisim.Wait(3*time.Second), arisim.HangUp()), "informazioni")
+	r.restTimeout = 5 * time.Minute // the hang-up below is held: it must not time out first
+	r.start("secret")
+	login(t, r, "101")
+	first := r.call("+390862500011", toInformazioni(arisim.WaitBridged())...)
+	hold := r.sim.HoldNext("DELETE", "/channels/"+first.ChannelID())
+	r.eventually("first caller talking", func() bool { return len(first.Report().Bridged) > 0 })
+	next := r.call("+390862500012", toInformazioni(arisim.WaitBridged())...)
+	r.eventually("second caller waiting", func() bool { return slices.Contains(heard(next.Report()), "moh:default") })
+	select {
+	case <-hold.Arrived():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first caller was never hung up after the agent left")
+	}
+	r.eventually("agent rung for the next caller while the first one's hang-up is pending", func() bool {
+		return len(phone.Calls()) == 2
+	})
+	hold.Release()
+	rep := r.wait(next)
+	if len(rep.Bridged) == 0 {
+		t.Fatalf("next caller never bridged: %+v", rep)
+	}
+	r.wait(first)
+	waitEvents(t, r, first.ChannelID(), "ENTERQUEUE:", "CONNECT:101", "COMPLETEAGENT:101")
+}

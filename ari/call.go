@@ -662,6 +662,10 @@ func (c *call) finish(ctx context.Context, outcome, by string, cause int) {
 	if c.rec == nil && c.kind != startCallback {
 		c.insertRecord(ctx)
 	}
+	// The ACD before the record: the agent this caller was talking to is
+	// free from now on, not once the record is durable (a commit and its
+	// fsync away).
+	c.leaveACD()
 	upd := c.update
 	err := c.ctl.o.Store.CloseCall(ctx, c.id, store.CallEnd{Outcome: outcome, HangupCause: cause, HangupBy: by, Update: upd})
 	switch {
@@ -674,7 +678,7 @@ func (c *call) finish(ctx context.Context, outcome, by string, cause int) {
 		c.log().Error("call record not closed", zap.String("outcome", outcome), zap.Error(err))
 	}
 	c.dirty = false
-	c.leaveACD(ctx)
+	c.destroyCallBridge(ctx)
 }
 
 // failed ends a call Asterisk would not serve, hanging it up.

@@ -229,12 +229,15 @@ func (c *call) leaveToReport() {
 	c.execute(ctx, acts)
 }
 
-// leaveACD tells the ACD the call is over, unless it already knows, and
-// takes down the call's bridge.
-func (c *call) leaveACD(ctx context.Context) {
+// leaveACD tells the ACD the call is over, unless it already knows.
+func (c *call) leaveACD() {
 	if c.inACD && !c.agentEnded && !(c.cbRequested && c.kind != startCallback) {
 		c.ctl.router.callerLeft(c)
 	}
+}
+
+// destroyCallBridge ends the bridge the caller talked to an agent in.
+func (c *call) destroyCallBridge(ctx context.Context) {
 	if c.connected {
 		if err := c.ctl.o.Client.DestroyBridge(ctx, callBridgeID(c.acdID)); err != nil && !IsGone(err) {
 			c.log().Warn("call bridge not destroyed", zap.Error(err))

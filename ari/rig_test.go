@@ -54,6 +54,9 @@ type rig struct {
 	faxes  ari.FaxSink
 	// beforeRun, when set, is called with each new controller before it runs.
 	beforeRun func(*ari.Controller)
+	// restTimeout, when set, bounds each ARI request instead of the
+	// client's default: a test that holds a request longer sets it.
+	restTimeout time.Duration
 }
 
 type rigOption func(*rigConfig)
@@ -117,7 +120,7 @@ func newRig(t *testing.T, opts ...rigOption) *rig {
 // start runs a controller (again, after stop: a restart).
 func (r *rig) start(password string) {
 	r.t.Helper()
-	client, err := ari.NewClient(ari.ClientOptions{URL: r.url, User: "ascolto", Password: password, App: "ascolto"})
+	client, err := ari.NewClient(ari.ClientOptions{URL: r.url, User: "ascolto", Password: password, App: "ascolto", Timeout: r.restTimeout})
 	if err != nil {
 		r.t.Fatal(err)
 	}

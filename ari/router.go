@@ -465,12 +465,16 @@ func (r *router) agentLeft(l *leg) {
 			if !c.connected {
 				return // back in line through bridgeFailed
 			}
-			c.endedByAgent()
+			// The agent is free now: tell the ACD before hanging up the
+			// caller, a round trip to Asterisk that the agent's next call
+			// must not wait for (under load it took seconds, and agents
+			// sat idle while callers waited).
 			r.post(func() {
 				if r.callers[l.callID] == c {
 					r.handle(acd.Hangup{At: at, Call: l.callID, By: acd.ByAgent})
 				}
 			})
+			c.endedByAgent()
 		})
 	})
 }
