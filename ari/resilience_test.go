@@ -13,6 +13,7 @@ import (
 	"github.com/ascolto/ascolto/ari"
 	"github.com/ascolto/ascolto/ari/arisim"
 	"github.com/ascolto/ascolto/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestRestartReadoptsCalls: stopping the controller (a crash, a deploy)
@@ -383,4 +384,51 @@ func hearingNow(rep arisim.CallReport, uri string) bool {
 		}
 	}
 	return false
+}
+
+// TestSlowAnswerKeepsItsConnection: a request Asterisk received but does
+// not answer in time fails for its caller, but its connection stays open
+// until Asterisk answers. Closing it would not stop Asterisk working on the
+// request, only let the client open another connection: under load
+// Asterisk's HTTP sessions then passed its sessionlimit and it refused
+// calls.
+func TestSlowAnswerKeepsItsConnection(t *testing.T) {
+	r := newRig(t, dontStart())
+	reg := prometheus.NewRegistry()
+	client, err := ari.NewClient(ari.ClientOptions{URL: r.url, User: "ascolto", Password: "secret", App: "ascolto",
+		Timeout: 200 * time.Millisecond, Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := r.sim.HoldNext("GET", "/asterisk/info")
+	_, err = client.Info(bg)
+	if err == nil || !strings.Contains(err.Error(), "no answer within") {
+		t.Fatalf("held request: %v, want no answer in time", err)
+	}
+	select {
+	case <-hold.Arrived():
+	default:
+		t.Fatal("the request never reached the simulator")
+	}
+	// The caller has its error; the request is still on its connection.
+	// Another request meanwhile goes on another connection and is answered.
+	if _, err := client.Info(bg); err != nil {
+		t.Fatal(err)
+	}
+	hold.Release()
+	if hold.ClientGone() {
+		t.Fatal("the client closed the connection of a request Asterisk was still working on")
+	}
+	mfs, _ := reg.Gather()
+	late := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == "ascolto_ari_rest_late_total" {
+			for _, m := range mf.GetMetric() {
+				late += m.GetCounter().GetValue()
+			}
+		}
+	}
+	if late != 1 {
+		t.Fatalf("ascolto_ari_rest_late_total = %v, want 1", late)
+	}
 }

@@ -9,9 +9,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v5"
@@ -113,9 +115,10 @@ func IsGone(err error) bool {
 }
 
 type restMetrics struct {
-	latency *prometheus.HistogramVec
-	errors  *prometheus.CounterVec
-	retries *prometheus.CounterVec
+	abandoned *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	errors    *prometheus.CounterVec
+	retries   *prometheus.CounterVec
 }
 
 func newRESTMetrics(reg prometheus.Registerer) *restMetrics {
@@ -130,9 +133,12 @@ func newRESTMetrics(reg prometheus.Registerer) *restMetrics {
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ascolto_ari_rest_retries_total", Help: "ARI REST requests sent again after Asterisk gave no answer, by operation.",
 		}, []string{"op"}),
+		abandoned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ascolto_ari_rest_late_total", Help: "ARI REST requests Asterisk received but did not answer in time (left to finish on their connection), by operation.",
+		}, []string{"op"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.latency, m.errors, m.retries)
+		reg.MustRegister(m.latency, m.errors, m.retries, m.abandoned)
 	}
 	return m
 }
@@ -140,8 +146,6 @@ func newRESTMetrics(reg prometheus.Registerer) *restMetrics {
 // do sends one request. op names it for metrics ("channels.play"); path is
 // relative to the ARI base ("/channels/ID/play").
 func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, body, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	u := *c.base
 	u.Path += path
 	u.RawQuery = q.Encode()
@@ -161,18 +165,10 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, 
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	start := time.Now()
-	resp, err := c.http.Do(req)
-	c.metrics.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	resp, data, err := c.send(ctx, op, req)
 	if err != nil {
 		c.metrics.errors.WithLabelValues(op, "0").Inc()
 		return fmt.Errorf("ari: %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		c.metrics.errors.WithLabelValues(op, "0").Inc()
-		return fmt.Errorf("ari: %s %s: read answer: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
 		c.metrics.errors.WithLabelValues(op, strconv.Itoa(resp.StatusCode)).Inc()
@@ -193,6 +189,72 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, 
 		}
 	}
 	return nil
+}
+
+// abandonAfter bounds how long a request Asterisk is working on is waited
+// for after its caller gave up on it.
+const abandonAfter = 2 * time.Minute
+
+type answer struct {
+	resp *http.Response
+	data []byte
+	err  error
+}
+
+// send sends req and returns Asterisk's answer, read whole, or an error
+// once c.timeout has passed (or ctx ended). A request Asterisk already
+// received is not cut off then: closing its connection would not stop
+// Asterisk working on it, only free our connection for another request, and
+// Asterisk's HTTP sessions would pile up past http.conf's sessionlimit
+// (seen at 100 calls/s on the real Asterisk: 4,758 "HTTP session count
+// exceeded" and callers refused). It finishes in the background, holding
+// its connection, so MaxConns really bounds Asterisk's sessions. A request
+// still waiting for a connection when the caller gives up is never sent.
+func (c *Client) send(ctx context.Context, op string, req *http.Request) (*http.Response, []byte, error) {
+	reqCtx, cancelReq := context.WithCancel(context.WithoutCancel(ctx))
+	var sent atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(w httptrace.WroteRequestInfo) {
+		if w.Err == nil {
+			sent.Store(true)
+		}
+	}}
+	req = req.WithContext(httptrace.WithClientTrace(reqCtx, trace))
+	done := make(chan answer, 1)
+	start := time.Now()
+	go func() {
+		defer cancelReq()
+		resp, err := c.http.Do(req)
+		if err != nil {
+			c.metrics.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+			done <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		c.metrics.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+		if err != nil {
+			err = fmt.Errorf("read answer: %w", err)
+		}
+		done <- answer{resp: resp, data: data, err: err}
+	}()
+	timer := time.NewTimer(c.timeout)
+	defer timer.Stop()
+	var why error
+	select {
+	case a := <-done:
+		return a.resp, a.data, a.err
+	case <-timer.C:
+		why = context.DeadlineExceeded
+	case <-ctx.Done():
+		why = context.Cause(ctx)
+	}
+	if sent.Load() {
+		c.metrics.abandoned.WithLabelValues(op).Inc()
+		time.AfterFunc(abandonAfter, cancelReq)
+	} else {
+		cancelReq()
+	}
+	return nil, nil, fmt.Errorf("no answer within %s: %w", time.Since(start).Round(time.Millisecond), why)
 }
 
 // doSafe is do for requests that may be sent twice (reads, answer,

@@ -1,10 +1,12 @@
 package arisim
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -216,6 +218,7 @@ type Hold struct {
 	method, path string
 	arrived      chan struct{}
 	release      chan struct{}
+	gone         atomic.Bool // the client closed the connection while it was held
 }
 
 // HoldNext holds the next request for method and path (under /ari, e.g.
@@ -234,9 +237,19 @@ func (h *Hold) Arrived() <-chan struct{} { return h.arrived }
 // Release lets the held request be answered.
 func (h *Hold) Release() { close(h.release) }
 
-func (h *Hold) park() {
+// ClientGone reports whether the client closed the request's connection
+// while it was held (it gave up on the answer). Asterisk goes on working on
+// such a request, its HTTP session counted against sessionlimit.
+func (h *Hold) ClientGone() bool { return h.gone.Load() }
+
+func (h *Hold) park(ctx context.Context) {
 	close(h.arrived)
-	<-h.release
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		h.gone.Store(true)
+		<-h.release
+	}
 }
 
 func (s *Server) takeHold(method, path string) *Hold {

@@ -225,7 +225,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h := s.takeHold(r.Method, path); h != nil {
-		h.park()
+		h.park(r.Context())
 	}
 	segs := splitPath(path)
 	if len(segs) == 1 && segs[0] == "events" && r.Method == http.MethodGet {
