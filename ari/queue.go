@@ -170,19 +170,18 @@ func (c *call) bridgeTo(agent, agentChannel string) {
 		backInLine("create bridge", err, false)
 		return
 	}
-	if err := c.cmd(func() error { return c.ctl.o.Client.AddChannel(ctx, id, c.id) }); err != nil {
+	// Both in one request: Asterisk adds none when either is gone.
+	if err := c.cmd(func() error { return c.ctl.o.Client.AddChannels(ctx, id, c.id, agentChannel) }); err != nil {
 		if IsGone(err) {
-			c.hungUp(ctx, "caller", 0)
-			return
+			if _, cerr := c.ctl.o.Client.Channel(ctx, c.id); IsGone(cerr) {
+				c.hungUp(ctx, "caller", 0)
+				return
+			}
 		}
-		backInLine("add caller", err, false)
-		return
-	}
-	if err := c.ctl.o.Client.AddChannel(ctx, id, agentChannel); err != nil {
 		// The agent's phone went away between answering and the bridge
 		// (or Asterisk did not answer): the caller goes back in line
 		// rather than being cut off.
-		backInLine("add agent", err, IsGone(err))
+		backInLine("add caller and agent", err, IsGone(err))
 		return
 	}
 	c.connected, c.holdBridge = true, ""

@@ -566,6 +566,14 @@ func (c *Client) AddChannel(ctx context.Context, bridgeID, channelID string) err
 		url.Values{"channel": {channelID}}, nil, nil)
 }
 
+// AddChannels puts several channels in a bridge with one request (ARI
+// takes a comma-separated list). Asterisk checks them all first: one not
+// found, or not in the application, fails the request and adds none.
+func (c *Client) AddChannels(ctx context.Context, bridgeID string, channelIDs ...string) error {
+	return c.doSafe(ctx, "bridges.add", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/addChannel",
+		url.Values{"channel": {strings.Join(channelIDs, ",")}}, nil, nil)
+}
+
 // RemoveChannel takes a channel out of a bridge.
 func (c *Client) RemoveChannel(ctx context.Context, bridgeID, channelID string) error {
 	return c.doSafe(ctx, "bridges.remove", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/removeChannel",
