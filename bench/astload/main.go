@@ -81,7 +81,7 @@ func main() {
 	}
 	fmt.Printf("# astload %s on %s, %d cores; Asterisk at %s; %d agents, ring %s, talk %s, %d s per rate\n",
 		time.Now().UTC().Format("2006-01-02 15:04"), host, nproc(), os.Getenv(asttest.EnvPrefix), *agents, *ring, *talk, *seconds)
-	fmt.Println("| system | calls/s | calls | connected | failed | INVITE→agent answer p50 / p99 | CPU per call (Asterisk + controller) | dispatch p50 / p99 | ARI events per call | most waiting | agents idle while callers wait (mean) | samples with an agent rung twice |")
+	fmt.Println("| system | calls/s | calls | connected | failed | INVITE→agent answer p50 / p99 | CPU per call (Asterisk + controller) | dispatch p50 / p99 | ARI events / REST requests per call | most waiting | agents idle while callers wait (mean) | samples with an agent on two channels (of them, held ≥ 0.5 s) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, rate := range parseRates(*rates) {
 		for _, sys := range strings.Split(*systems, ",") {
@@ -90,6 +90,9 @@ func main() {
 				return measure(r, sys, bin, *dbURL, rate, *seconds, *agents, *ring, *talk)
 			})
 			fmt.Println(res.row(sys, rate))
+			if len(res.restByOp) > 0 {
+				fmt.Fprintf(os.Stderr, "%s REST requests per call by operation: %v\n", r.name, res.restByOp)
+			}
 		}
 	}
 }
@@ -114,6 +117,8 @@ type result struct {
 	cpuDB             time.Duration // PostgreSQL's processes, when ascolto uses it
 	disp50, disp99    string
 	events            float64
+	rest              float64            // ARI REST requests per connected call
+	restByOp          map[string]float64 // the same, by operation
 	smp               samples
 	err               error
 }
@@ -121,11 +126,16 @@ type result struct {
 // samples is what Asterisk's channel list showed twice a second during a
 // run: callers waiting while agents sat idle, and agents with two calls.
 type samples struct {
-	n            int     // samples taken
-	idleWaiting  float64 // mean of min(callers waiting, agents idle) over samples with callers waiting
-	maxWaiting   int     // most callers waiting at once
-	busyOffered  int     // samples in which an agent's phone had two channels
-	waitingCount int     // samples with callers waiting
+	n           int     // samples taken
+	idleWaiting float64 // mean of min(callers waiting, agents idle) over samples with callers waiting
+	maxWaiting  int     // most callers waiting at once
+	busyOffered int     // samples in which an agent's phone had two channels
+	// busyHeld counts samples in which an agent's phone had two channels
+	// that were both there in the sample before too (half a second on): a
+	// second call offered to a busy agent, not a new leg ringing while the
+	// last one is torn down.
+	busyHeld     int
+	waitingCount int // samples with callers waiting
 }
 
 // sample reads `core show channels concise` every 500 ms until stop: a
@@ -134,6 +144,7 @@ type samples struct {
 func sample(ast *asttest.Asterisk, agents int, stop <-chan struct{}) samples {
 	var s samples
 	var idleSum float64
+	var prev map[string][]string
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -151,6 +162,7 @@ func sample(ast *asttest.Asterisk, agents int, stop <-chan struct{}) samples {
 		}
 		callers, legs := 0, 0
 		perAgent := map[string]int{}
+		chans := map[string][]string{}
 		for _, l := range strings.Split(out, "\n") {
 			name, _, _ := strings.Cut(l, "!")
 			switch {
@@ -158,7 +170,9 @@ func sample(ast *asttest.Asterisk, agents int, stop <-chan struct{}) samples {
 				callers++
 			case strings.HasPrefix(name, "PJSIP/2"):
 				legs++
-				perAgent[name[:strings.LastIndexByte(name, '-')]]++
+				agent := name[:strings.LastIndexByte(name, '-')]
+				perAgent[agent]++
+				chans[agent] = append(chans[agent], name)
 			}
 		}
 		s.n++
@@ -168,6 +182,13 @@ func sample(ast *asttest.Asterisk, agents int, stop <-chan struct{}) samples {
 				break
 			}
 		}
+		for agent, cs := range chans {
+			if len(cs) > 1 && len(prev[agent]) > 1 && slices.Contains(prev[agent], cs[0]) && slices.Contains(prev[agent], cs[1]) {
+				s.busyHeld++
+				break
+			}
+		}
+		prev = chans
 		waiting := callers - legs
 		if waiting > 0 {
 			s.waitingCount++
@@ -188,10 +209,27 @@ func (r result) row(sys string, rate float64) string {
 	} else if sys == "ascolto" {
 		cpu = fmt.Sprintf("%.1f + %.1f = %.1f ms", ms(r.cpuAst), ms(r.cpuCtl), ms(r.cpuAst+r.cpuCtl))
 		disp = r.disp50 + " / " + r.disp99
-		ev = fmt.Sprintf("%.1f", r.events)
+		ev = fmt.Sprintf("%.1f / %.1f", r.events, r.rest)
 	}
-	return fmt.Sprintf("| %s | %g | %d | %d | %d | %.0f / %.0f ms | %s | %s | %s | %d | %.1f | %d of %d |", sys, rate, r.calls, r.ok, r.failed,
-		ms(r.p50), ms(r.p99), cpu, disp, ev, r.smp.maxWaiting, r.smp.idleWaiting, r.smp.busyOffered, r.smp.n)
+	return fmt.Sprintf("| %s | %g | %d | %d | %d | %.0f / %.0f ms | %s | %s | %s | %d | %.1f | %d (%d) of %d |", sys, rate, r.calls, r.ok, r.failed,
+		ms(r.p50), ms(r.p99), cpu, disp, ev, r.smp.maxWaiting, r.smp.idleWaiting, r.smp.busyOffered, r.smp.busyHeld, r.smp.n)
+}
+
+// restPerCall reads the REST requests ascolto made per connected call from
+// its latency histogram's counts, in all and by operation.
+func restPerCall(after, before map[string]float64, calls int) (float64, map[string]float64) {
+	const prefix = "ascolto_ari_rest_duration_seconds_count{"
+	by := map[string]float64{}
+	total := 0.0
+	for k, v := range after {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		n := (v - before[k]) / float64(calls)
+		by[strings.TrimSuffix(strings.TrimPrefix(k, prefix), "}")] = n
+		total += n
+	}
+	return total, by
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -291,6 +329,7 @@ func measure(r *runner, sys, bin, dbURL string, rate float64, seconds, agents in
 			res.cpuDB = (dbCPU1 - dbCPU0) / time.Duration(res.ok)
 		}
 		res.events = (after["ascolto_ari_events_total"] - before["ascolto_ari_events_total"]) / float64(res.ok)
+		res.rest, res.restByOp = restPerCall(after, before, res.ok)
 	}
 	res.disp50, res.disp99 = histPct(after, before, "ascolto_acd_ring_delay_seconds", 0.5), histPct(after, before, "ascolto_acd_ring_delay_seconds", 0.99)
 	return res
