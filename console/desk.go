@@ -29,6 +29,9 @@ type deskData struct {
 	// has no WebRTC softphone configured.
 	SoftphoneWSS    string
 	SoftphoneDomain string
+	// SoftphoneUser is the SIP user the softphone registers as: the
+	// seat's PJSIP endpoint, which is what the ACD rings.
+	SoftphoneUser string
 }
 
 // agentPage is the agent desk: state control, phone and softphone, the
@@ -41,6 +44,7 @@ func (c *Console) agentPage(v *visit) error {
 	switch {
 	case err == nil:
 		d.Agent, d.HasSeat = a, true
+		d.SoftphoneUser = sipUser(a)
 	case errors.Is(err, ErrNotWired):
 		d.Notice = "error.notwired"
 	case errors.Is(err, ErrNoAgent):
@@ -73,6 +77,20 @@ func (c *Console) agentPage(v *visit) error {
 		p.Scripts = append([]string{"softphone.js"}, p.Scripts...)
 	}
 	return c.render(v, http.StatusOK, "agent", p)
+}
+
+// sipUser is the SIP user of the seat's in-page softphone: the resource of
+// its PJSIP endpoint (PJSIP/anna.rossi → anna.rossi), since Asterisk
+// identifies a registration by the endpoint's name and the ACD dials that
+// endpoint; the extension only when the endpoint is not a plain PJSIP one.
+// A softphone registered as the extension of a seat whose endpoint is
+// named otherwise is refused, or worse takes another endpoint's place.
+func sipUser(a AgentView) string {
+	tech, res, ok := strings.Cut(a.Phone.Endpoint, "/")
+	if !ok || !strings.EqualFold(tech, "PJSIP") || res == "" || strings.ContainsAny(res, "@/;:?& \t") {
+		return a.ID
+	}
+	return res
 }
 
 // fill checks the softphone settings and derives the SIP domain from the

@@ -303,3 +303,22 @@ func TestSoftphoneConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftphoneSIPUser: the in-page softphone registers as the seat's
+// PJSIP endpoint, the name Asterisk identifies it by and the ACD dials,
+// whatever the seat's extension.
+func TestSoftphoneSIPUser(t *testing.T) {
+	for _, c := range []struct{ id, endpoint, want string }{
+		{"101", "PJSIP/101", "101"},
+		{"2101", "PJSIP/101", "101"},
+		{"7", "pjsip/anna.rossi", "anna.rossi"},
+		{"101", "", "101"},
+		{"101", "SIP/101", "101"},
+		{"101", "PJSIP/101@trunk", "101"},
+		{"101", "PJSIP/", "101"},
+	} {
+		if got := sipUser(AgentView{ID: c.id, Phone: PhoneView{Endpoint: c.endpoint}}); got != c.want {
+			t.Errorf("seat %s on %q: SIP user %q, want %q", c.id, c.endpoint, got, c.want)
+		}
+	}
+}

@@ -42,12 +42,13 @@ type rigSpec struct {
 	Seats  []string           // agents' extensions, in every queue, logged in (in this order)
 	// More are further groups of seats whose phones behave otherwise.
 	More []phoneGroup
-	// Softphones are seats whose agent uses the console's in-page WebRTC
-	// softphone (production pjsip.conf's agent-webrtc endpoints, e.g.
-	// 101): each is bound to the console user "op<EXT>" (password
-	// softphonePassword), in every queue, and left logged out; the
-	// console is given Asterisk's WSS address, as a deployment is.
-	Softphones []string
+	// Softphones are seats (extension → PJSIP endpoint) whose agent uses
+	// the console's in-page WebRTC softphone on one of production
+	// pjsip.conf's agent-webrtc endpoints (e.g. 101): each is bound to the
+	// console user "op<EXT>" (password softphonePassword), in every queue,
+	// and left logged out; the console is given Asterisk's WSS address,
+	// as a deployment is.
+	Softphones map[string]string
 	// Queue are `ascolto queue set soccorso` flags, before the service starts.
 	Queue []string
 	// Flow, when set, is an IVR flow (YAML) applied before the service starts.
@@ -121,12 +122,12 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 			t.Fatalf("agent add %s: %s %s", ext, out, errs)
 		}
 	}
-	for _, ext := range spec.Softphones {
+	for ext, endpoint := range spec.Softphones {
 		if out, errs, code := cliIn(t, r.envs, softphonePassword+"\n", "user", "add", "op"+ext, "--role", "agent",
 			"--name", "Operatore "+ext, "--password-stdin"); code != 0 {
 			t.Fatalf("user add op%s: %s %s", ext, out, errs)
 		}
-		if out, errs, code := cli(t, r.envs, "agent", "add", ext, "--endpoint", "PJSIP/"+ext, "--name", "Operatore "+ext,
+		if out, errs, code := cli(t, r.envs, "agent", "add", ext, "--endpoint", "PJSIP/"+endpoint, "--name", "Operatore "+ext,
 			"--phone", "webrtc", "--user", "op"+ext, "--queues", "soccorso,segnalazioni,informazioni", "--wait", "0s"); code != 0 {
 			t.Fatalf("agent add %s: %s %s", ext, out, errs)
 		}

@@ -74,12 +74,13 @@ const softphoneStats = `(async () => {
   return out;
 })()`
 
-// softphoneDesk is a real rig whose seat 101 is the console's in-page
-// softphone, and the agent's page in headless Chromium with fake media
-// devices (a tone as the microphone): signed in, the softphone registered
-// to Asterisk over WSS (http.conf's TLS port, the run's certificate) with
-// the seat's SIP password, the agent available.
-func softphoneDesk(t *testing.T, spec rigSpec) (*realRig, *consoleTab) {
+// softphoneDesk is a real rig whose seat ext, ringing production
+// pjsip.conf's WebRTC endpoint 101, is the console's in-page softphone,
+// and the agent's page in headless Chromium with fake media devices (a
+// tone as the microphone): signed in, the softphone registered to
+// Asterisk over WSS (http.conf's TLS port, the run's certificate) with
+// the endpoint's SIP password, the agent available.
+func softphoneDesk(t *testing.T, ext string, spec rigSpec) (*realRig, *consoleTab) {
 	t.Helper()
 	asttest.Prefix(t)
 	chromium := realChromium(t)
@@ -95,7 +96,7 @@ func softphoneDesk(t *testing.T, spec rigSpec) (*realRig, *consoleTab) {
 	if err := writeToneWAV(mic, 660, 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	spec.Softphones = []string{"101"}
+	spec.Softphones = map[string]string{ext: "101"}
 	r := newRealRig(t, spec)
 	browser := newHeadless(t, chromium,
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
@@ -109,7 +110,7 @@ func softphoneDesk(t *testing.T, spec rigSpec) (*realRig, *consoleTab) {
 		page.AddScriptToEvaluateOnNewDocumentParams{Source: peerConnections}); err != nil {
 		t.Fatal(err)
 	}
-	agent.login("op101", softphonePassword)
+	agent.login("op"+ext, softphonePassword)
 	agent.waitFor(`location.pathname === "/agent" && document.getElementById("ws-status").dataset.state === "online"`)
 	if wss := agent.evalMap(`Promise.resolve({wss: document.getElementById("softphone").dataset.wss})`); wss["wss"] != r.ast.WSSURL {
 		t.Fatalf("the softphone's server is %v, want %s", wss["wss"], r.ast.WSSURL)
@@ -119,6 +120,9 @@ func softphoneDesk(t *testing.T, spec rigSpec) (*realRig, *consoleTab) {
 	agent.do(chromedp.SendKeys(chromedp.CSS("#sp-password"), "change-me-101"))
 	agent.click(`#sp-form button[type="submit"]`)
 	agent.waitFor(`window.ascoltoSoftphone.state() === "registered"`)
+	if u := agent.evalMap(`Promise.resolve({u: document.getElementById("softphone").dataset.user})`); u["u"] != "101" {
+		t.Errorf("the softphone registers as %v, want the endpoint 101", u["u"])
+	}
 	r.ast.WaitPhones(t, "101")
 	agent.click(`button[data-agent-state="available"]`)
 	agent.waitFor(`document.getElementById("state-badge").textContent === "disponibile"`)
@@ -200,7 +204,7 @@ func (r *realRig) noChannels() {
 // has no channel left.
 func TestRealAsteriskWebRTCSoftphone(t *testing.T) {
 	t.Parallel()
-	r, agent := softphoneDesk(t, rigSpec{Flow: queueFlow})
+	r, agent := softphoneDesk(t, "101", rigSpec{Flow: queueFlow})
 	agent.shot("webrtc-01-registered-available")
 
 	from := "+390862800001"
@@ -265,11 +269,13 @@ func TestRealAsteriskWebRTCSoftphone(t *testing.T) {
 // and the agent is paused); the caller hangs up during the conversation;
 // the agent ends it with the desk's hang-up button (through the ACD, not
 // the softphone). Each record is closed once, and no channel is left.
+// The seat is numbered 2101, as a site with its own numbering would, and
+// rings endpoint 101: the softphone registers as the endpoint.
 func TestRealAsteriskWebRTCSoftphoneEndings(t *testing.T) {
 	t.Parallel()
 	// The rescue queue (which the rig's Queue flags set up) with no wrap-up,
 	// so the agent is free again as soon as a call ends.
-	rig, desk := softphoneDesk(t, rigSpec{Flow: "name: coda\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: soccorso\n",
+	rig, desk := softphoneDesk(t, "2101", rigSpec{Flow: "name: coda\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: soccorso\n",
 		Queue: []string{"--wrapup", "0s", "--ring-timeout", "8s"}})
 
 	t.Run("caller hangs up while the page rings", func(t *testing.T) {
@@ -309,8 +315,8 @@ func TestRealAsteriskWebRTCSoftphoneEndings(t *testing.T) {
 		for _, e := range evs {
 			got = append(got, e.Event+":"+e.Agent)
 		}
-		if !slices.Contains(got, "RINGNOANSWER:101") {
-			t.Errorf("queue log %v: want RINGNOANSWER:101", got)
+		if !slices.Contains(got, "RINGNOANSWER:2101") {
+			t.Errorf("queue log %v: want RINGNOANSWER:2101", got)
 		}
 		r.noChannels()
 		agent.click(`button[data-agent-state="available"]`)
@@ -328,7 +334,7 @@ func TestRealAsteriskWebRTCSoftphoneEndings(t *testing.T) {
 		agent.idle()
 		agent.waitFor(`document.getElementById("state-badge").textContent === "disponibile"`)
 		rec := r.record(from)
-		if rec.Outcome != "answered" || rec.Agent != "101" || rec.HangupBy != "caller" || rec.TalkS < 3 {
+		if rec.Outcome != "answered" || rec.Agent != "2101" || rec.HangupBy != "caller" || rec.TalkS < 3 {
 			t.Errorf("record %+v", rec)
 		}
 		r.noChannels()
@@ -346,7 +352,7 @@ func TestRealAsteriskWebRTCSoftphoneEndings(t *testing.T) {
 		caller.Wait(time.Minute)
 		agent.idle()
 		rec := r.record(from)
-		if rec.Outcome != "answered" || rec.Agent != "101" || rec.HangupBy != "agent" || rec.TalkS < 1 {
+		if rec.Outcome != "answered" || rec.Agent != "2101" || rec.HangupBy != "agent" || rec.TalkS < 1 {
 			t.Errorf("record %+v", rec)
 		}
 		r.noChannels()
