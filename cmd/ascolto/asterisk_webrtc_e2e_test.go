@@ -361,6 +361,48 @@ func TestRealAsteriskWebRTCSoftphoneEndings(t *testing.T) {
 		}
 		agent.shot("webrtc-06-desk-hangup")
 	})
+
+	// talk places a call that the page answers, hears and hangs up.
+	talk := func(r *realRig, agent *consoleTab, from string) {
+		r.t.Helper()
+		caller := r.ast.Call(r.t, asttest.CallSpec{From: from, Talk: time.Minute, Wait: time.Minute})
+		agent.ringing(from)
+		agent.answer()
+		agent.hearing()
+		agent.click("#sp-hangup")
+		caller.Wait(time.Minute)
+		if rec := r.record(from); rec.Outcome != "answered" || rec.Agent != "2101" || rec.HangupBy != "agent" {
+			r.t.Errorf("record %+v", rec)
+		}
+		r.noChannels()
+	}
+
+	t.Run("the page is reloaded", func(t *testing.T) {
+		r, agent := rig.on(t), desk.on(t)
+		// The softphone comes back by itself (the password is in the
+		// tab's sessionStorage), and so does the agent's state.
+		agent.do(chromedp.Reload())
+		agent.waitFor(`document.getElementById("ws-status").dataset.state === "online"`)
+		agent.waitFor(`window.ascoltoSoftphone.state() === "registered"`)
+		agent.waitFor(`document.getElementById("state-badge").textContent === "disponibile"`)
+		r.ast.WaitPhones(t, "101")
+		if out := r.ast.MustCLI("pjsip show contacts"); strings.Count(out, "Contact:  101/") != 1 {
+			t.Errorf("101 has not one contact:\n%s", out)
+		}
+		talk(r, agent, "+390862800105")
+	})
+
+	t.Run("Asterisk restarts", func(t *testing.T) {
+		r, agent := rig.on(t), desk.on(t)
+		r.ast.Restart()
+		// JsSIP reconnects and registers again by itself; ascolto
+		// reconnects to ARI.
+		agent.waitFor(`window.ascoltoSoftphone.state() === "registered"`)
+		r.ast.WaitPhones(t, "101")
+		r.waitReady(60 * time.Second)
+		agent.waitFor(`document.getElementById("state-badge").textContent === "disponibile"`)
+		talk(r, agent, "+390862800106")
+	})
 	if strings.Contains(rig.s.log(), "already closed") {
 		t.Errorf("a record closed twice:\n%s", rig.s.log())
 	}
