@@ -30,7 +30,8 @@ type deskData struct {
 	SoftphoneWSS    string
 	SoftphoneDomain string
 	// SoftphoneUser is the SIP user the softphone registers as: the
-	// seat's PJSIP endpoint, which is what the ACD rings.
+	// seat's PJSIP endpoint, which is what the ACD rings; empty for a
+	// seat whose phone is not the console's softphone (kind sip).
 	SoftphoneUser string
 }
 
@@ -44,7 +45,12 @@ func (c *Console) agentPage(v *visit) error {
 	switch {
 	case err == nil:
 		d.Agent, d.HasSeat = a, true
-		d.SoftphoneUser = sipUser(a)
+		// Only a seat whose phone is the softphone drives one: an agent at a
+		// desk phone who connected it would register over the desk phone's
+		// endpoint and take its place (max_contacts = 1, remove_existing).
+		if a.Phone.Kind == "webrtc" {
+			d.SoftphoneUser = sipUser(a)
+		}
 	case errors.Is(err, ErrNotWired):
 		d.Notice = "error.notwired"
 	case errors.Is(err, ErrNoAgent):
@@ -71,7 +77,7 @@ func (c *Console) agentPage(v *visit) error {
 	p := c.newPage(v, "desk.title", d)
 	p.Topics = "queues mode kb"
 	p.Scripts = []string{"desk.js"}
-	if d.SoftphoneWSS != "" {
+	if d.SoftphoneWSS != "" && d.SoftphoneUser != "" {
 		p.Scripts = append([]string{"vendor/jssip/jssip.min.js", "softphone.js"}, p.Scripts...)
 	} else {
 		p.Scripts = append([]string{"softphone.js"}, p.Scripts...)
