@@ -29,6 +29,10 @@ type deskData struct {
 	// has no WebRTC softphone configured.
 	SoftphoneWSS    string
 	SoftphoneDomain string
+	// SoftphoneUser is the SIP user the softphone registers as: the
+	// seat's PJSIP endpoint, which is what the ACD rings; empty for a
+	// seat whose phone is not the console's softphone (kind sip).
+	SoftphoneUser string
 }
 
 // agentPage is the agent desk: state control, phone and softphone, the
@@ -41,6 +45,12 @@ func (c *Console) agentPage(v *visit) error {
 	switch {
 	case err == nil:
 		d.Agent, d.HasSeat = a, true
+		// Only a seat whose phone is the softphone drives one: an agent at a
+		// desk phone who connected it would register over the desk phone's
+		// endpoint and take its place (max_contacts = 1, remove_existing).
+		if a.Phone.Kind == "webrtc" {
+			d.SoftphoneUser = sipUser(a)
+		}
 	case errors.Is(err, ErrNotWired):
 		d.Notice = "error.notwired"
 	case errors.Is(err, ErrNoAgent):
@@ -67,12 +77,26 @@ func (c *Console) agentPage(v *visit) error {
 	p := c.newPage(v, "desk.title", d)
 	p.Topics = "queues mode kb"
 	p.Scripts = []string{"desk.js"}
-	if d.SoftphoneWSS != "" {
+	if d.SoftphoneWSS != "" && d.SoftphoneUser != "" {
 		p.Scripts = append([]string{"vendor/jssip/jssip.min.js", "softphone.js"}, p.Scripts...)
 	} else {
 		p.Scripts = append([]string{"softphone.js"}, p.Scripts...)
 	}
 	return c.render(v, http.StatusOK, "agent", p)
+}
+
+// sipUser is the SIP user of the seat's in-page softphone: the resource of
+// its PJSIP endpoint (PJSIP/anna.rossi → anna.rossi), since Asterisk
+// identifies a registration by the endpoint's name and the ACD dials that
+// endpoint; the extension only when the endpoint is not a plain PJSIP one.
+// A softphone registered as the extension of a seat whose endpoint is
+// named otherwise is refused, or worse takes another endpoint's place.
+func sipUser(a AgentView) string {
+	tech, res, ok := strings.Cut(a.Phone.Endpoint, "/")
+	if !ok || !strings.EqualFold(tech, "PJSIP") || res == "" || strings.ContainsAny(res, "@/;:?& \t") {
+		return a.ID
+	}
+	return res
 }
 
 // fill checks the softphone settings and derives the SIP domain from the

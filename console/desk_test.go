@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -301,5 +302,57 @@ func TestSoftphoneConfig(t *testing.T) {
 		case c.ok == "ok" && s.Domain != c.domain:
 			t.Errorf("%+v: domain %q", c.in, s.Domain)
 		}
+	}
+}
+
+// TestSoftphoneSIPUser: the in-page softphone registers as the seat's
+// PJSIP endpoint, the name Asterisk identifies it by and the ACD dials,
+// whatever the seat's extension.
+func TestSoftphoneSIPUser(t *testing.T) {
+	for _, c := range []struct{ id, endpoint, want string }{
+		{"101", "PJSIP/101", "101"},
+		{"2101", "PJSIP/101", "101"},
+		{"7", "pjsip/anna.rossi", "anna.rossi"},
+		{"101", "", "101"},
+		{"101", "SIP/101", "101"},
+		{"101", "PJSIP/101@trunk", "101"},
+		{"101", "PJSIP/", "101"},
+	} {
+		if got := sipUser(AgentView{ID: c.id, Phone: PhoneView{Endpoint: c.endpoint}}); got != c.want {
+			t.Errorf("seat %s on %q: SIP user %q, want %q", c.id, c.endpoint, got, c.want)
+		}
+	}
+}
+
+// TestDeskSoftphoneOnlyForWebRTCSeats: the desk drives the in-page
+// softphone only for a seat whose phone is the softphone; an agent at a
+// desk phone gets no SIP form (connected, it would register over the desk
+// phone's endpoint and take its place), only the phone's state.
+func TestDeskSoftphoneOnlyForWebRTCSeats(t *testing.T) {
+	r := newRig(t, Config{Softphone: Softphone{WSSURL: "wss://pbx.example.it:8089/ws"}})
+	r.user("rossi", store.RoleAgent)
+	u := r.user("bianchi", store.RoleAgent)
+	r.be.mu.Lock()
+	r.be.agents[fmt.Sprint(100+u.ID)].Phone = PhoneView{Kind: "sip", Endpoint: "PJSIP/ufficio-3", Registered: true}
+	r.be.mu.Unlock()
+
+	web := r.browser()
+	web.login("rossi")
+	p := web.get("/agent")
+	for _, want := range []string{`id="sp-form"`, `src="/assets/vendor/jssip/jssip.min.js"`, `data-user="101"`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the softphone seat's desk lacks %s", want)
+		}
+	}
+	desk := r.browser()
+	desk.login("bianchi")
+	p = desk.get("/agent")
+	for _, no := range []string{`id="sp-form"`, `jssip.min.js`, `data-user="ufficio-3"`} {
+		if strings.Contains(p.body, no) {
+			t.Errorf("the desk phone's seat has %s", no)
+		}
+	}
+	if !strings.Contains(p.body, "Usa il telefono della postazione") || !strings.Contains(p.body, `src="/assets/softphone.js"`) {
+		t.Error("the desk phone's seat is not told to use its phone")
 	}
 }

@@ -42,6 +42,13 @@ type rigSpec struct {
 	Seats  []string           // agents' extensions, in every queue, logged in (in this order)
 	// More are further groups of seats whose phones behave otherwise.
 	More []phoneGroup
+	// Softphones are seats (extension → PJSIP endpoint) whose agent uses
+	// the console's in-page WebRTC softphone on one of production
+	// pjsip.conf's agent-webrtc endpoints (e.g. 101): each is bound to the
+	// console user "op<EXT>" (password softphonePassword), in every queue,
+	// and left logged out; the console is given Asterisk's WSS address,
+	// as a deployment is.
+	Softphones map[string]string
 	// Queue are `ascolto queue set soccorso` flags, before the service starts.
 	Queue []string
 	// Flow, when set, is an IVR flow (YAML) applied before the service starts.
@@ -89,6 +96,9 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 	}
 	r.envs = []string{"ASCOLTO_DATA_DIR=" + t.TempDir(), "ASCOLTO_ARI_URL=" + r.ast.ARIURL,
 		"ASCOLTO_ARI_USER=ascolto", "ASCOLTO_ARI_PASSWORD=change-me-ascolto"}
+	if len(spec.Softphones) > 0 {
+		r.envs = append(r.envs, "ASCOLTO_SOFTPHONE_WSS="+r.ast.WSSURL)
+	}
 	if len(spec.Mode) > 0 {
 		if out, errs, code := cli(t, r.envs, append([]string{"mode", "set"}, spec.Mode...)...); code != 0 {
 			t.Fatalf("mode set: %s %s", out, errs)
@@ -109,6 +119,16 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 	for _, ext := range seats {
 		if out, errs, code := cli(t, r.envs, "agent", "add", ext, "--endpoint", "PJSIP/"+ext, "--name", "Operatore "+ext,
 			"--queues", "soccorso,segnalazioni,informazioni", "--wait", "0s"); code != 0 {
+			t.Fatalf("agent add %s: %s %s", ext, out, errs)
+		}
+	}
+	for ext, endpoint := range spec.Softphones {
+		if out, errs, code := cliIn(t, r.envs, softphonePassword+"\n", "user", "add", "op"+ext, "--role", "agent",
+			"--name", "Operatore "+ext, "--password-stdin"); code != 0 {
+			t.Fatalf("user add op%s: %s %s", ext, out, errs)
+		}
+		if out, errs, code := cli(t, r.envs, "agent", "add", ext, "--endpoint", "PJSIP/"+endpoint, "--name", "Operatore "+ext,
+			"--phone", "webrtc", "--user", "op"+ext, "--queues", "soccorso,segnalazioni,informazioni", "--wait", "0s"); code != 0 {
 			t.Fatalf("agent add %s: %s %s", ext, out, errs)
 		}
 	}
@@ -863,22 +883,36 @@ func (r *realRig) hearsMusic(caller, when string) {
 // nothing to yet is not listed), and the statistics it read.
 func (r *realRig) sentTo(caller string) (int, string) {
 	r.t.Helper()
-	id := strings.TrimPrefix(r.channel(caller), "PJSIP/")
+	st, out := r.rtp(strings.TrimPrefix(r.channel(caller), "PJSIP/"))
+	return st.Sent, out
+}
+
+// rtpStats are one channel's line of "pjsip show channelstats".
+type rtpStats struct {
+	Codec          string
+	Received, Sent int
+}
+
+// rtp reads the RTP statistics of the channel id (e.g. 101-00000002; zero
+// when Asterisk has none for it yet), and the whole table.
+func (r *realRig) rtp(id string) (rtpStats, string) {
+	r.t.Helper()
 	out := r.ast.MustCLI("pjsip show channelstats")
 	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(l)
 		for i, v := range f {
 			// ChannelId UpTime Codec Receive(Count Lost Pct Jitter) Transmit(Count ...)
 			if v == id && i+7 < len(f) {
-				n, err := strconv.Atoi(f[i+7])
-				if err != nil {
-					r.t.Fatalf("channelstats: %q: %v", l, err)
+				rx, err1 := strconv.Atoi(f[i+3])
+				tx, err2 := strconv.Atoi(f[i+7])
+				if err1 != nil || err2 != nil {
+					r.t.Fatalf("channelstats: %q: %v %v", l, err1, err2)
 				}
-				return n, out
+				return rtpStats{Codec: f[i+2], Received: rx, Sent: tx}, out
 			}
 		}
 	}
-	return 0, out
+	return rtpStats{}, out
 }
 
 // TestRealAsteriskRestartDuringTalk: Asterisk restarts (core stop now, then

@@ -263,7 +263,9 @@ func waitCase(t *testing.T, db *store.DB, tid string) store.Case {
 	}
 }
 
-func newHeadless(t *testing.T, path string) context.Context {
+// newHeadless starts a headless Chromium with a fresh profile; extra
+// adds flags (fake media devices, a certificate to accept).
+func newHeadless(t *testing.T, path string, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -271,6 +273,7 @@ func newHeadless(t *testing.T, path string) context.Context {
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 768),
 	}
+	opts = append(opts, extra...)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
 	b, cancel := chromedp.NewContext(alloc)

@@ -1,8 +1,9 @@
 // ascolto softphone: a WebRTC phone inside the agent desk, registered to
 // Asterisk's PJSIP over WSS with the vendored JsSIP (assets/vendor/jssip).
 // It is used when the console is configured with a WSS address; the SIP
-// user is the agent's extension, the password is typed by the agent and
-// kept only in this tab's sessionStorage (never sent to the console).
+// user is the seat's PJSIP endpoint (data-user: what the ACD rings), the
+// password is typed by the agent and kept only in this tab's
+// sessionStorage (never sent to the console).
 // Without a server, a library or a password it says "not registered" and
 // the desk works as with a desk phone. window.ascoltoSoftphone.state()
 // tells the state to scripts and tests.

@@ -94,6 +94,7 @@ type Asterisk struct {
 	SIPPort     int    // UDP and TCP on 127.0.0.1
 	CarrierPort int    // where the trunk's contact and registration point, on CarrierIP
 	WSURL       string // ws://127.0.0.1:HTTPPORT/ws, for WebRTC softphones
+	WSSURL      string // wss://127.0.0.1:TLSPORT/ws, the same over TLS with the run's certificate
 	RTPStart    int
 	RTPEnd      int
 
@@ -157,6 +158,7 @@ func New(t T, o Options) *Asterisk {
 	a.RTPEnd = a.RTPStart + 3999
 	a.ARIURL = fmt.Sprintf("http://127.0.0.1:%d/ari", a.HTTPPort)
 	a.WSURL = fmt.Sprintf("ws://127.0.0.1:%d/ws", a.HTTPPort)
+	a.WSSURL = fmt.Sprintf("wss://127.0.0.1:%d/ws", a.TLSPort)
 	t.Cleanup(func() {
 		a.Stop()
 		if t.Failed() {

@@ -65,6 +65,11 @@ func dtmfEvent(d byte) int {
 // what makes the first key's pause count. SIPp keeps the RTP headers and
 // the spacing and rewrites only addresses and ports.
 func WriteDTMFPcap(path string, keys []Key) error {
+	return writeCallerPcap(path, keys, 500*time.Millisecond)
+}
+
+// writeCallerPcap is WriteDTMFPcap with talk of audio after the last key.
+func writeCallerPcap(path string, keys []Key, talk time.Duration) error {
 	var b []byte
 	le := binary.LittleEndian
 	hdr := make([]byte, 24)
@@ -128,7 +133,7 @@ func WriteDTMFPcap(path string, keys []Key) error {
 		}
 		ts += 1600
 	}
-	audio(500 * time.Millisecond)
+	audio(talk)
 	return os.WriteFile(path, b, 0o644)
 }
 

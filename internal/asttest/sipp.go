@@ -38,6 +38,10 @@ type CallSpec struct {
 	// Keys is a key script for Keys (e.g. "2s:1 6s:3"): the first pause
 	// counts from the answer.
 	Keys string
+	// Talk is how long the caller's voice (a quiet tone) goes on after
+	// the last key, from the answer when there are none: a caller who
+	// talks to an agent. Without it SIPp sends no audio but the keys'.
+	Talk time.Duration
 	// HangUpAfter hangs up that long after the answer; zero waits for
 	// Asterisk to hang up, for at most Wait (default 2 minutes).
 	HangUpAfter time.Duration
@@ -62,13 +66,13 @@ func (a *Asterisk) Call(t T, c CallSpec) *SIPp {
 	}
 	dir := t.TempDir()
 	data := map[string]any{"From": c.From, "HangUpMs": c.HangUpAfter.Milliseconds(), "WaitMs": c.Wait.Milliseconds(), "PCAP": ""}
-	if c.Keys != "" {
+	if c.Keys != "" || c.Talk > 0 {
 		keys, err := Keys(c.Keys)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pcap := filepath.Join(dir, "keys.pcap")
-		if err := WriteDTMFPcap(pcap, keys); err != nil {
+		if err := writeCallerPcap(pcap, keys, max(c.Talk, 500*time.Millisecond)); err != nil {
 			t.Fatal(err)
 		}
 		data["PCAP"] = pcap
