@@ -95,6 +95,9 @@ func TestComposeRunsTheTestedConfig(t *testing.T) {
 			t.Errorf("compose publishes %q, missing %q (from asterisk-conf)", ports, want)
 		}
 	}
+	if wss := asc["ASCOLTO_SOFTPHONE_WSS"]; wss != "" && !strings.Contains(wss, ":"+tlsPort+"/ws") {
+		t.Errorf("ASCOLTO_SOFTPHONE_WSS %q is not Asterisk's WSS port %s", wss, tlsPort)
+	}
 	if !strings.Contains(conf("pjsip.conf"), "bind = 0.0.0.0:5060") {
 		t.Error("pjsip.conf no longer binds 5060, which compose publishes")
 	}
