@@ -223,15 +223,11 @@ func (c *call) event(ctx context.Context, ev Event) {
 			// after the hang-up request, before ChannelDestroyed.
 			return
 		}
-		cause := e.Cause
-		if cause == 0 && !e.Soft && c.phase != phaseHangingUp {
-			// The caller's BYE: Asterisk sends the request without a cause
-			// and, for a channel from the dialplan, no ChannelDestroyed
-			// (where it reports 16, Normal Clearing) unless the app had
-			// subscribed to it (shared/ari/traces, surprises 1 and 3).
-			cause = causeNormalClearing
-		}
-		c.hungUp(ctx, c.hangupParty(), cause)
+		// The caller's BYE comes without a cause and, for a channel from
+		// the dialplan, no ChannelDestroyed follows (where Asterisk reports
+		// 16, Normal Clearing) unless the app had subscribed to it
+		// (shared/ari/traces, surprises 1 and 3).
+		c.hungUp(ctx, c.hangupParty(), requestCause(e, c.phase == phaseHangingUp))
 	case *ari.StasisEnd:
 		if c.phase != phaseDialplan {
 			c.hungUp(ctx, c.hangupParty(), 0)
@@ -261,6 +257,25 @@ func (c *call) hangupParty() string {
 
 // causeNormalClearing is Q.850 cause 16, what Asterisk reports for a BYE.
 const causeNormalClearing = 16
+
+// requestCause reads a ChannelHangupRequest as a Q.850 cause. A remote
+// BYE comes without a cause (or with 16): Normal Clearing. A soft request
+// is Asterisk's own doing — our DELETE, a shutdown — and its cause field
+// holds the soft-hangup reason, not a Q.850 cause (32 is
+// AST_SOFTHANGUP_EXPLICIT, what a DELETE gives: surprise 3 of
+// shared/ari/traces): when ours, the DELETE asked for "normal" (16, as
+// ChannelDestroyed then says); otherwise the cause is not known yet (0).
+func requestCause(e *ari.ChannelHangupRequest, ours bool) int {
+	switch {
+	case e.Soft && ours:
+		return causeNormalClearing
+	case e.Soft:
+		return 0
+	case e.Cause == 0:
+		return causeNormalClearing
+	}
+	return e.Cause
+}
 
 // stasisStart begins a new call, or takes one back from the dialplan.
 func (c *call) stasisStart(ctx context.Context, e *ari.StasisStart) {
