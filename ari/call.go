@@ -57,8 +57,9 @@ type call struct {
 	sess        *ivr.Session
 	flowVersion int64
 	seq         int
-	playbacks   map[string]int // ARI playback id -> IVR action id
-	byAction    map[int]string // IVR action id -> ARI playback id
+	playbacks   map[string]int  // ARI playback id -> IVR action id
+	aside       map[string]bool // playbacks to a waiting caller (announcements, a callback's greeting) not finished yet
+	byAction    map[int]string  // IVR action id -> ARI playback id
 	timers      map[int]clock.Timer
 	recording   string // live recording name
 	dialplan    string // "fax" or "transfer" while in the dialplan
@@ -107,7 +108,7 @@ const timerRecordingGrace = -1
 
 func newCall(ctl *Controller, id string, kind startKind, ch ari.ChannelData, rec *store.Call, args []string) *call {
 	return &call{ctl: ctl, id: id, kind: kind, ch: ch, rec: rec, args: args, mb: newMailbox(),
-		playbacks: map[string]int{}, byAction: map[int]string{}, timers: map[int]clock.Timer{},
+		playbacks: map[string]int{}, aside: map[string]bool{}, byAction: map[int]string{}, timers: map[int]clock.Timer{},
 		acdID: id, acdCallerID: callerNumber(ch)}
 }
 
@@ -186,6 +187,7 @@ func (c *call) event(ctx context.Context, ev Event) {
 			c.requestCallback(ctx)
 		}
 	case *ari.PlaybackFinished:
+		delete(c.aside, e.Playback.ID)
 		if c.kind == startCallback && c.phase == phaseQueued && !c.connected && strings.HasSuffix(e.Playback.ID, ".greeting") {
 			c.holdMusic(ctx)
 			return
@@ -223,11 +225,18 @@ func (c *call) event(ctx context.Context, ev Event) {
 			// after the hang-up request, before ChannelDestroyed.
 			return
 		}
+		ours := c.phase == phaseHangingUp
+		if e.Soft && !ours && c.phase == phaseDialplan {
+			// Asterisk ends the channel in the dialplan (a transfer's Dial
+			// is over): ChannelDestroyed, which the channel's subscription
+			// brings, has the cause.
+			return
+		}
 		// The caller's BYE comes without a cause and, for a channel from
 		// the dialplan, no ChannelDestroyed follows (where Asterisk reports
 		// 16, Normal Clearing) unless the app had subscribed to it
 		// (shared/ari/traces, surprises 1 and 3).
-		c.hungUp(ctx, c.hangupParty(), requestCause(e, c.phase == phaseHangingUp))
+		c.hungUp(ctx, c.hangupParty(), requestCause(e, ours))
 	case *ari.StasisEnd:
 		if c.phase != phaseDialplan {
 			c.hungUp(ctx, c.hangupParty(), 0)
@@ -631,12 +640,14 @@ func (c *call) outcome() string {
 		return c.final
 	}
 	switch {
+	case c.kind == startCallback:
+		// Answered or not, a callback leg is a callback: its record's
+		// agent and connected time say whether it reached one.
+		return OutcomeCallback
 	case c.connected:
 		return OutcomeAnswered
 	case c.cbRequested:
 		return OutcomeCallbackRequested
-	case c.kind == startCallback:
-		return OutcomeCallback
 	}
 	switch c.phase {
 	case phaseQueued:
