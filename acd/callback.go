@@ -55,7 +55,7 @@ func (e *Engine) reserve(c *call, a *agent) {
 	a.activity, a.call = reserved, c
 	until := e.now.Add(c.q.cfg.Callback.DialTimeout)
 	e.arm(&c.tCallback, until, timerCallbackDial, c, nil)
-	e.emit(DialCallback{Call: c.id, Agent: a.id, Number: c.number, Attempt: c.attempts, Until: until})
+	e.emit(DialCallback{Call: c.id, Queue: c.q.cfg.Name, Agent: a.id, Number: c.number, Attempt: c.attempts, Until: until})
 	r := e.callRecord(LogCallbackDialed, c, a.id)
 	r.Attempt = c.attempts
 	e.emit(r)

@@ -47,6 +47,7 @@ type OfferCallback struct {
 // (Reserved) meanwhile; when the citizen answers, the engine rings the agent.
 type DialCallback struct {
 	Call    string
+	Queue   string // the queue the callback keeps its place in
 	Agent   string
 	Number  string
 	Attempt int

@@ -131,6 +131,46 @@ func TestCallbackKeepsThePlace(t *testing.T) {
 	})
 }
 
+// TestCallbackAgentAnswersDuringGreeting: Asterisk adds a channel to a
+// bridge only after the playback the channel is running, as the
+// simulator does. The agent who answers while the citizen called back is
+// still being greeted gets them at once, the greeting cut short; the
+// callback's record says who took it, for how long, from which queue.
+func TestCallbackAgentAnswersDuringGreeting(t *testing.T) {
+	// A greeting of 20 minutes (30 s here) outlasts any request.
+	r := newRig(t, dontStart(), withSim(arisim.WithMediaDuration("sound:ascolto/richiamata-saluto", 20*time.Minute)))
+	setQueue(t, r, "informazioni", func(q *store.Queue) {
+		q.MaxWaitS = 10
+		q.Overflow = "callback"
+		q.WrapupS = 0
+		q.CallbackAttempts = 2
+		q.CallbackIntervalS = 30
+	})
+	seat(t, r, "101", arisim.Answer(time.Second), "informazioni")
+	r.start("secret")
+	const citizen = "+390862700005"
+	r.sim.Remote(citizen, arisim.Answer(2*time.Second, arisim.WaitBridged(), arisim.Wait(4*time.Second), arisim.HangUp()))
+	c := r.call(citizen, toInformazioni(arisim.WaitPlaybackStarted("sound:ascolto/richiamata-offerta"), arisim.Press("1"),
+		arisim.WaitUntil("end", func(rep arisim.CallReport) bool { return rep.Ended }))...)
+	r.wait(c)
+	login(t, r, "101")
+	var cb store.Call
+	r.eventually("the callback's record closed", func() bool {
+		calls, _ := r.db.Calls(bg, store.CallFilter{})
+		for _, cl := range calls {
+			if cl.Direction == "outbound" && cl.Called == citizen && !cl.EndedAt.IsZero() && cl.TalkS > 0 {
+				cb = cl
+				return true
+			}
+		}
+		return false
+	})
+	if cb.Outcome != ari.OutcomeCallback || cb.Agent != "101" || cb.Queue != "informazioni" || cb.ConnectedAt.IsZero() ||
+		cb.TalkS < 3 || cb.LinkedID != c.ChannelID() {
+		t.Fatalf("the callback's record %+v", cb)
+	}
+}
+
 func TestCallbackFailsAfterRetries(t *testing.T) {
 	r := newRig(t, dontStart())
 	setQueue(t, r, "informazioni", func(q *store.Queue) {

@@ -57,8 +57,9 @@ type call struct {
 	sess        *ivr.Session
 	flowVersion int64
 	seq         int
-	playbacks   map[string]int // ARI playback id -> IVR action id
-	byAction    map[int]string // IVR action id -> ARI playback id
+	playbacks   map[string]int  // ARI playback id -> IVR action id
+	aside       map[string]bool // playbacks to a waiting caller (announcements, a callback's greeting) not finished yet
+	byAction    map[int]string  // IVR action id -> ARI playback id
 	timers      map[int]clock.Timer
 	recording   string // live recording name
 	dialplan    string // "fax" or "transfer" while in the dialplan
@@ -107,7 +108,7 @@ const timerRecordingGrace = -1
 
 func newCall(ctl *Controller, id string, kind startKind, ch ari.ChannelData, rec *store.Call, args []string) *call {
 	return &call{ctl: ctl, id: id, kind: kind, ch: ch, rec: rec, args: args, mb: newMailbox(),
-		playbacks: map[string]int{}, byAction: map[int]string{}, timers: map[int]clock.Timer{},
+		playbacks: map[string]int{}, aside: map[string]bool{}, byAction: map[int]string{}, timers: map[int]clock.Timer{},
 		acdID: id, acdCallerID: callerNumber(ch)}
 }
 
@@ -186,6 +187,7 @@ func (c *call) event(ctx context.Context, ev Event) {
 			c.requestCallback(ctx)
 		}
 	case *ari.PlaybackFinished:
+		delete(c.aside, e.Playback.ID)
 		if c.kind == startCallback && c.phase == phaseQueued && !c.connected && strings.HasSuffix(e.Playback.ID, ".greeting") {
 			c.holdMusic(ctx)
 			return
@@ -223,15 +225,18 @@ func (c *call) event(ctx context.Context, ev Event) {
 			// after the hang-up request, before ChannelDestroyed.
 			return
 		}
-		cause := e.Cause
-		if cause == 0 && !e.Soft && c.phase != phaseHangingUp {
-			// The caller's BYE: Asterisk sends the request without a cause
-			// and, for a channel from the dialplan, no ChannelDestroyed
-			// (where it reports 16, Normal Clearing) unless the app had
-			// subscribed to it (shared/ari/traces, surprises 1 and 3).
-			cause = causeNormalClearing
+		ours := c.phase == phaseHangingUp
+		if e.Soft && !ours && c.phase == phaseDialplan {
+			// Asterisk ends the channel in the dialplan (a transfer's Dial
+			// is over): ChannelDestroyed, which the channel's subscription
+			// brings, has the cause.
+			return
 		}
-		c.hungUp(ctx, c.hangupParty(), cause)
+		// The caller's BYE comes without a cause and, for a channel from
+		// the dialplan, no ChannelDestroyed follows (where Asterisk reports
+		// 16, Normal Clearing) unless the app had subscribed to it
+		// (shared/ari/traces, surprises 1 and 3).
+		c.hungUp(ctx, c.hangupParty(), requestCause(e, ours))
 	case *ari.StasisEnd:
 		if c.phase != phaseDialplan {
 			c.hungUp(ctx, c.hangupParty(), 0)
@@ -261,6 +266,25 @@ func (c *call) hangupParty() string {
 
 // causeNormalClearing is Q.850 cause 16, what Asterisk reports for a BYE.
 const causeNormalClearing = 16
+
+// requestCause reads a ChannelHangupRequest as a Q.850 cause. A remote
+// BYE comes without a cause (or with 16): Normal Clearing. A soft request
+// is Asterisk's own doing — our DELETE, a shutdown — and its cause field
+// holds the soft-hangup reason, not a Q.850 cause (32 is
+// AST_SOFTHANGUP_EXPLICIT, what a DELETE gives: surprise 3 of
+// shared/ari/traces): when ours, the DELETE asked for "normal" (16, as
+// ChannelDestroyed then says); otherwise the cause is not known yet (0).
+func requestCause(e *ari.ChannelHangupRequest, ours bool) int {
+	switch {
+	case e.Soft && ours:
+		return causeNormalClearing
+	case e.Soft:
+		return 0
+	case e.Cause == 0:
+		return causeNormalClearing
+	}
+	return e.Cause
+}
 
 // stasisStart begins a new call, or takes one back from the dialplan.
 func (c *call) stasisStart(ctx context.Context, e *ari.StasisStart) {
@@ -616,12 +640,14 @@ func (c *call) outcome() string {
 		return c.final
 	}
 	switch {
+	case c.kind == startCallback:
+		// Answered or not, a callback leg is a callback: its record's
+		// agent and connected time say whether it reached one.
+		return OutcomeCallback
 	case c.connected:
 		return OutcomeAnswered
 	case c.cbRequested:
 		return OutcomeCallbackRequested
-	case c.kind == startCallback:
-		return OutcomeCallback
 	}
 	switch c.phase {
 	case phaseQueued:

@@ -77,6 +77,7 @@ type Outbound struct {
 	pending map[string]chan error // playback id -> waiter
 	seq     int
 	closed  bool
+	ours    bool // the service asked for the hang-up
 }
 
 func (o *Outbound) box() *mailbox { return o.mb }
@@ -202,7 +203,10 @@ func (o *Outbound) handle(m msg) bool {
 		case *ari.ChannelDestroyed:
 			o.end(e.Cause)
 		case *ari.ChannelHangupRequest:
-			o.end(e.Cause)
+			o.mu.Lock()
+			ours := o.ours
+			o.mu.Unlock()
+			o.end(requestCause(e, ours))
 		case *ari.StasisEnd:
 			o.end(0)
 		}
@@ -222,9 +226,15 @@ func (o *Outbound) end(cause int) {
 		return
 	default:
 	}
+	o.mu.Lock()
+	by := "callee"
+	if o.ours {
+		by = "system"
+	}
+	o.mu.Unlock()
 	select {
 	case <-o.answered:
-		o.close(o.purpose, cause)
+		o.close(o.purpose, cause, by)
 	default:
 		reason := "no-answer"
 		switch cause {
@@ -234,16 +244,18 @@ func (o *Outbound) end(cause int) {
 			reason = "unreachable"
 		}
 		o.failure = &DialError{Reason: reason, Cause: cause}
-		o.close(o.purpose+"-"+reason, cause)
+		o.close(o.purpose+"-"+reason, cause, by)
 	}
 }
 
 func (o *Outbound) fail(de *DialError) {
 	o.failure = de
-	o.close(o.purpose+"-"+de.Reason, 0)
+	o.close(o.purpose+"-"+de.Reason, 0, "system")
 }
 
-func (o *Outbound) close(outcome string, cause int) {
+// close records the end; by is who ended it: "callee" (the person hung
+// up, or never answered), "system" (the service hung up).
+func (o *Outbound) close(outcome string, cause int, by string) {
 	o.mu.Lock()
 	o.closed = true
 	for id, w := range o.pending {
@@ -252,7 +264,7 @@ func (o *Outbound) close(outcome string, cause int) {
 	}
 	o.mu.Unlock()
 	close(o.ended)
-	err := o.ctl.o.Store.CloseCall(context.Background(), o.id, store.CallEnd{Outcome: outcome, HangupCause: cause, HangupBy: "callee"})
+	err := o.ctl.o.Store.CloseCall(context.Background(), o.id, store.CallEnd{Outcome: outcome, HangupCause: cause, HangupBy: by})
 	if err != nil && !errors.Is(err, store.ErrAlreadyClosed) {
 		o.ctl.log.Warn("outbound call record not closed", zap.String("channel", o.id), zap.Error(err))
 	}
@@ -357,6 +369,9 @@ func (o *Outbound) Hangup(ctx context.Context) error {
 		return nil
 	default:
 	}
+	o.mu.Lock()
+	o.ours = true
+	o.mu.Unlock()
 	if err := o.ctl.o.Client.Hangup(ctx, o.id, "normal"); err != nil && !IsGone(err) {
 		return err
 	}

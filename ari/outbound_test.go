@@ -37,7 +37,10 @@ func TestOutboundScriptedConversation(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := r.record(out.ChannelID())
-	if rec.Direction != "outbound" || rec.Outcome != "callout" || rec.Called != op || rec.LinkedID != "activation-1" {
+	// The service hung up, asking Asterisk for Normal Clearing: the soft
+	// hang-up request's cause field (32) is no Q.850 cause.
+	if rec.Direction != "outbound" || rec.Outcome != "callout" || rec.Called != op || rec.LinkedID != "activation-1" ||
+		rec.HangupBy != "system" || rec.HangupCause != 16 {
 		t.Fatalf("record %+v", rec)
 	}
 }
@@ -76,7 +79,9 @@ func TestOutboundFailures(t *testing.T) {
 	if _, err := out.Collect(bg, ari.CollectOptions{Max: 1}); !errors.Is(err, ari.ErrHungUp) {
 		t.Fatalf("collect after hang-up: %v", err)
 	}
-	r.record(out.ChannelID())
+	if rec := r.record(out.ChannelID()); rec.HangupBy != "callee" || rec.HangupCause != 16 {
+		t.Fatalf("the person hung up: record %+v", rec)
+	}
 	calls, _ := r.db.Calls(bg, store.CallFilter{})
 	var outcomes []string
 	for _, c := range calls {

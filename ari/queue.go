@@ -127,6 +127,23 @@ func (c *call) playAside(media []string) {
 	if err != nil && !IsGone(err) {
 		c.log().Warn("announcement not played", zap.Strings("media", media), zap.Error(err))
 	}
+	if err == nil {
+		c.aside[pb] = true
+	}
+}
+
+// stopAside stops what is being played to a waiting caller whose agent
+// answered. Asterisk runs a channel's playback and then, one after the
+// other, what ARI asks of the channel: a bridge's addChannel waits until
+// the playback is over, longer than a request may take for a greeting or
+// an announcement, and the agent would wait in silence meanwhile.
+func (c *call) stopAside(ctx context.Context) {
+	for pb := range c.aside {
+		if err := c.ctl.o.Client.StopPlayback(ctx, pb); err != nil && !IsGone(err) {
+			c.log().Warn("announcement not stopped", zap.String("playback", pb), zap.Error(err))
+		}
+		delete(c.aside, pb)
+	}
 }
 
 func (c *call) lang() string {
@@ -170,6 +187,7 @@ func (c *call) bridgeTo(agent, agentChannel string) {
 		backInLine("create bridge", err, false)
 		return
 	}
+	c.stopAside(ctx)
 	// Both in one request: Asterisk adds none when either is gone.
 	if err := c.cmd(func() error { return c.ctl.o.Client.AddChannels(ctx, id, c.id, agentChannel) }); err != nil {
 		if IsGone(err) {
@@ -289,7 +307,9 @@ func (c *call) citizenAnswered(ctx context.Context) {
 		return c.ctl.o.Client.Play(ctx, c.id, pb, []string{"sound:ascolto/richiamata-saluto"}, ivr.LangItalian)
 	}); err != nil {
 		c.holdMusic(ctx)
+		return
 	}
+	c.aside[pb] = true
 }
 
 // holdMusic plays music on the channel while the agent is rung.

@@ -43,8 +43,9 @@ func (w *recorder) poke() {
 	}
 }
 
-// add queues one queue-log record and the call accounting it carries.
-func (w *recorder) add(r acd.Record) {
+// add queues one queue-log record and the call accounting it carries,
+// for the record of channel (the ACD's call, or a callback's leg).
+func (w *recorder) add(r acd.Record, channel string) {
 	secs := func(d time.Duration) int { return int((d + time.Second/2) / time.Second) }
 	var acct *store.CallACD
 	switch {
@@ -57,8 +58,8 @@ func (w *recorder) add(r acd.Record) {
 	}
 	w.mu.Lock()
 	w.events = append(w.events, queueEvent(r))
-	if acct != nil && r.Call != "" {
-		w.accts = append(w.accts, store.CallACDUpdate{ChannelID: r.Call, CallACD: *acct})
+	if acct != nil && channel != "" {
+		w.accts = append(w.accts, store.CallACDUpdate{ChannelID: channel, CallACD: *acct})
 	}
 	w.mu.Unlock()
 	w.poke()

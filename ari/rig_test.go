@@ -72,6 +72,11 @@ type rigConfig struct {
 func at(t time.Time) rigOption { return func(c *rigConfig) { c.at = t } }
 func dontStart() rigOption     { return func(c *rigConfig) { c.noStart = true } }
 
+// withSim passes options to the simulator.
+func withSim(o ...arisim.Option) rigOption {
+	return func(c *rigConfig) { c.simOpts = append(c.simOpts, o...) }
+}
+
 // faxResult is what the dialplan's ReceiveFAX reports.
 func faxResult(f arisim.FaxResult) rigOption { return func(c *rigConfig) { c.fax = f } }
 

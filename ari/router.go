@@ -286,7 +286,14 @@ func (r *router) execute(ds []acd.Decision) {
 				r.onAgent(d, r.agents[d.Agent])
 			}
 		case acd.Record:
-			r.records.add(d)
+			// The ACD knows a callback by the call the citizen asked from;
+			// what happens on the callback (agent, talk) is the callback
+			// leg's record.
+			channel := d.Call
+			if c := r.callers[d.Call]; c != nil && c.kind == startCallback {
+				channel = c.id
+			}
+			r.records.add(d, channel)
 			if d.Final {
 				finished = append(finished, d.Call)
 			}
@@ -362,6 +369,7 @@ func (r *router) bridge(d acd.Bridge) {
 func (r *router) dialCallback(d acd.DialCallback) {
 	id := fmt.Sprintf("ascolto-cb-%s-%d", r.ctl.nonce, r.seq.Add(1))
 	cb := newCallbackCall(r.ctl, id, d.Call, d.Number, d.Until.Sub(r.now()))
+	cb.queue = d.Queue
 	r.callers[d.Call] = cb
 	r.ctl.mu.Lock()
 	r.ctl.chans[id] = cb

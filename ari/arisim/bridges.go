@@ -210,10 +210,31 @@ func (s *Server) bridgeChannels(q *request, missingStatus int) (*bridge, []*chan
 	return b, chans, nil
 }
 
+// addChannel adds channels to a bridge. Asterisk runs a channel's
+// playback on the channel's control queue and this request after it: it
+// waits until the channel has nothing playing (a callback's greeting, an
+// announcement), even when the client has given up meanwhile.
 func (s *Server) addChannel(q *request) result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b, chans, errRes := s.bridgeChannels(q, http.StatusUnprocessableEntity)
+	for errRes == nil {
+		var busy *channel
+		for _, ch := range chans {
+			if ch.mq.current != nil {
+				busy = ch
+				break
+			}
+		}
+		if busy == nil {
+			break
+		}
+		w := busy.mq.waitLocked()
+		s.mu.Unlock()
+		<-w
+		s.mu.Lock()
+		b, chans, errRes = s.bridgeChannels(q, http.StatusUnprocessableEntity)
+	}
 	if errRes != nil {
 		return *errRes
 	}

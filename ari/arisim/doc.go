@@ -44,7 +44,10 @@
 //   - Bridges: mixing/holding, 409 on a duplicate id, the odd 500 for a bad
 //     type, simple_bridge -> native_rtp -> simple_bridge, addChannel moving a
 //     bridged channel, BRIDGEPEER x3 and ChannelConnectedLine, BridgeDestroyed
-//     only while the app is still subscribed (errors, agent-*).
+//     only while the app is still subscribed (errors, agent-*); addChannel
+//     of a channel that is playing answers only once the playback is over
+//     (Asterisk runs both on the channel's control queue: a callback's
+//     greeting held up the bridge on Asterisk 20.20.1).
 //   - Playback: 201 queued, PlaybackStarted playing, stop gives done, missing
 //     file fails at once, an unknown scheme never finishes (errors,
 //     dtmf-during-playback); recordings: RecordingStarted at once, duration

@@ -58,3 +58,40 @@ func TestConnectWhileDropping(t *testing.T) {
 		t.Fatalf("after the storm the app saw %q", got)
 	}
 }
+
+// TestAddChannelWaitsForPlayback: Asterisk runs a channel's playback on
+// the channel's control queue and a bridge's addChannel after it, so the
+// request returns only once the playback is over (here: stopped). A
+// controller that bridges a caller who is being played to must stop the
+// playback first.
+func TestAddChannelWaitsForPlayback(t *testing.T) {
+	h := newHarness(t)
+	ev := h.connect("ascolto")
+	c := h.srv.Call(CallSpec{From: "+390862000010"})
+	ev.drainSome(50 * time.Millisecond)
+	id := c.ChannelID()
+	if code, body := h.do("POST", "/channels/"+id+"/play/pb1", "media=tone:ring"); code != 201 {
+		t.Fatalf("play: %d %s", code, body)
+	}
+	if code, body := h.do("POST", "/bridges/b1", "type=mixing"); code != 200 {
+		t.Fatalf("bridge: %d %s", code, body)
+	}
+	done := make(chan int, 1)
+	go func() { code, _ := h.do("POST", "/bridges/b1/addChannel", "channel="+id); done <- code }()
+	select {
+	case code := <-done:
+		t.Fatalf("addChannel answered %d while the channel was playing", code)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if code, body := h.do("DELETE", "/playbacks/pb1", ""); code != 204 {
+		t.Fatalf("stop: %d %s", code, body)
+	}
+	select {
+	case code := <-done:
+		if code != 204 {
+			t.Fatalf("addChannel after the playback: %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("addChannel still waiting after the playback stopped")
+	}
+}

@@ -13,6 +13,24 @@ import (
 type mediaQueue struct {
 	current *playback
 	queue   []*playback
+	// waiters are closed whenever a playback ends: a channel's control
+	// requests queued behind its playback (addChannel) look again.
+	waiters []chan struct{}
+}
+
+// waitLocked returns a channel closed when the queue's current playback
+// ends.
+func (mq *mediaQueue) waitLocked() <-chan struct{} {
+	w := make(chan struct{})
+	mq.waiters = append(mq.waiters, w)
+	return w
+}
+
+func (mq *mediaQueue) wakeLocked() {
+	for _, w := range mq.waiters {
+		close(w)
+	}
+	mq.waiters = nil
 }
 
 type playback struct {
@@ -190,6 +208,7 @@ func (s *Server) armPlaybackLocked(pb *playback) {
 			delete(s.playbacks, pb.id)
 			if mq := pb.queueOf(); mq.current == pb {
 				mq.current = nil
+				mq.wakeLocked()
 				if len(mq.queue) > 0 {
 					next := mq.queue[0]
 					mq.queue = mq.queue[1:]
@@ -235,6 +254,7 @@ func (s *Server) endPlaybackLocked(pb *playback, state string) {
 	mq := pb.queueOf()
 	if mq.current == pb {
 		mq.current = nil
+		mq.wakeLocked()
 	}
 	if len(mq.queue) > 0 && state != "failed" {
 		next := mq.queue[0]

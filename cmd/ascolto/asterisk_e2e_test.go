@@ -27,12 +27,13 @@ import (
 
 // realRig is a real Asterisk, the agents' phones and a running ascolto.
 type realRig struct {
-	t      *testing.T
-	ast    *asttest.Asterisk
-	phones *asttest.SIPp
-	s      *server
-	envs   []string
-	db     *store.DB
+	t       *testing.T
+	ast     *asttest.Asterisk
+	phones  *asttest.SIPp
+	carrier *asttest.SIPp
+	s       *server
+	envs    []string
+	db      *store.DB
 }
 
 // rigSpec says what a real rig starts with.
@@ -64,6 +65,15 @@ type rigSpec struct {
 	AsteriskDown bool
 	// LoggedOut leaves the seats' agents logged out: the test logs them in.
 	LoggedOut bool
+	// Carrier, when set, starts the carrier's far end on the trunk's
+	// contact, answering the numbers Asterisk dials through the trunk as
+	// its lines say (r.carrier); the rig waits until the trunk is reachable.
+	Carrier []asttest.CarrierLine
+	// Env are settings of the service (NAME=value), e.g.
+	// ASCOLTO_OPSROOM_NUMBER.
+	Env []string
+	// Before runs just before the service starts, with the store open.
+	Before func(*realRig)
 }
 
 type phoneGroup struct {
@@ -91,11 +101,18 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 	} else {
 		r.ast = asttest.Start(t, opts)
 	}
+	if len(spec.Carrier) > 0 {
+		if spec.AsteriskDown {
+			t.Fatal("the carrier's far end waits for a running Asterisk")
+		}
+		r.carrier = r.ast.StartCarrier(t, spec.Carrier...)
+		r.ast.WaitPhones(t, "trunk")
+	}
 	if len(seats) > 0 {
 		r.ast.WaitPhones(t, seats...)
 	}
-	r.envs = []string{"ASCOLTO_DATA_DIR=" + t.TempDir(), "ASCOLTO_ARI_URL=" + r.ast.ARIURL,
-		"ASCOLTO_ARI_USER=ascolto", "ASCOLTO_ARI_PASSWORD=change-me-ascolto"}
+	r.envs = append([]string{"ASCOLTO_DATA_DIR=" + t.TempDir(), "ASCOLTO_ARI_URL=" + r.ast.ARIURL,
+		"ASCOLTO_ARI_USER=ascolto", "ASCOLTO_ARI_PASSWORD=change-me-ascolto"}, spec.Env...)
 	if len(spec.Softphones) > 0 {
 		r.envs = append(r.envs, "ASCOLTO_SOFTPHONE_WSS="+r.ast.WSSURL)
 	}
@@ -140,6 +157,9 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 		if err := r.db.SaveSite(context.Background(), &store.Site{Code: "aq", Name: "Test", Calendar: spec.Site}, "test"); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if spec.Before != nil {
+		spec.Before(r)
 	}
 	t.Cleanup(func() {
 		if t.Failed() && r.s != nil {
@@ -369,7 +389,7 @@ func TestRealAsteriskIVRClosedAndMessage(t *testing.T) {
 		if got := r.heard("+390862200001"); !slices.Equal(got, []string{"it:benvenuto", "it:per-inglese", "it:servizio-sospeso"}) {
 			t.Errorf("heard %v", got)
 		}
-		if rec.HangupBy != "system" || rec.Outcome != "ivr-completed" || rec.Mode != "closed" {
+		if rec.HangupBy != "system" || rec.HangupCause != 16 || rec.Outcome != "ivr-completed" || rec.Mode != "closed" {
 			t.Errorf("record %+v", rec)
 		}
 		r.noMissingSounds()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,6 +100,59 @@ func StartPhones(t T, p PhoneSpec) *SIPp {
 	port := freeSIP(t, "127.0.0.1")
 	s := startSIPp(t, "phones", port, sf, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mi", "127.0.0.1",
 		"-mp", strconv.Itoa(freeUDP(t, "127.0.0.1")), "-aa", "-rtp_echo")
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// CarrierLine is how the far end of one number behaves when Asterisk
+// dials it through the trunk.
+type CarrierLine struct {
+	Number   string        // as Asterisk dials it (the Request-URI's user), e.g. +393401111111
+	Busy     bool          // answers 486 Busy Here
+	NoAnswer bool          // rings until Asterisk cancels
+	Ring     time.Duration // before answering (default 300 ms)
+	// Keys is a key script for Keys, from the answer (e.g. "18s:1 7s:25#").
+	Keys string
+	// HangUpAfter hangs up that long after the answer; zero waits for
+	// Asterisk's BYE.
+	HangUpAfter time.Duration
+}
+
+// StartCarrier starts the carrier's far end on the trunk's contact
+// (CarrierIP:CarrierPort): a SIPp that answers the trunk's qualify and
+// registration, and each number Asterisk dials as its line says. It runs
+// until the test ends; WaitPhones(t, "trunk") waits until Asterisk has the
+// trunk reachable.
+func (a *Asterisk) StartCarrier(t T, lines ...CarrierLine) *SIPp {
+	t.Helper()
+	dir := t.TempDir()
+	type line struct {
+		Number, Pattern, PCAP string
+		Busy, NoAnswer        bool
+		RingMs, HangUpMs      int64
+	}
+	var data []line
+	for i, l := range lines {
+		if l.Ring <= 0 {
+			l.Ring = 300 * time.Millisecond
+		}
+		d := line{Number: l.Number, Pattern: regexp.QuoteMeta(l.Number), Busy: l.Busy, NoAnswer: l.NoAnswer,
+			RingMs: l.Ring.Milliseconds(), HangUpMs: l.HangUpAfter.Milliseconds()}
+		if l.Keys != "" {
+			keys, err := Keys(l.Keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.PCAP = filepath.Join(dir, fmt.Sprintf("keys%d.pcap", i))
+			if err := WriteDTMFPcap(d.PCAP, keys); err != nil {
+				t.Fatal(err)
+			}
+		}
+		data = append(data, d)
+	}
+	sf := renderScenario(t, "carrier.xml", dir, map[string]any{"Lines": data})
+	s := startSIPp(t, "carrier", a.CarrierPort, sf, "-i", CarrierIP, "-p", strconv.Itoa(a.CarrierPort), "-mi", CarrierIP,
+		"-mp", strconv.Itoa(freeUDP(t, CarrierIP)), "-aa")
 	t.Cleanup(s.Stop)
 	return s
 }
