@@ -83,6 +83,7 @@ type call struct {
 	connected   bool           // bridged with an agent
 	xfer        *blindTransfer // an agent's blind transfer to a number, under way from c.queue
 	agentEnded  bool           // the agent hung up: the ACD already knows
+	lost        bool           // Asterisk lost the call (shut down, restarted): nobody hung up
 	arrivedAt   time.Time      // StasisStart: the call reached us
 	answeredAt  time.Time      // our answer was accepted
 	cbOffered   bool           // the caller was offered a callback (key 1)
@@ -165,6 +166,10 @@ func (c *call) handle(ctx context.Context, m msg) {
 		}
 		c.feed(ctx, ivr.Event{Kind: ivr.EventTimerFired, ID: m.timer, At: c.ctl.o.Clock.Now()})
 	case msgGone:
+		if m.lost {
+			c.lostToSwitch(ctx)
+			return
+		}
 		c.hungUp(ctx, "unknown", 0)
 	case msgResync:
 		c.resync(ctx)
@@ -223,8 +228,19 @@ func (c *call) event(ctx context.Context, ev Event) {
 			// after the hang-up request, before ChannelDestroyed.
 			return
 		}
+		if e.Soft && e.Cause == softHangupShutdown {
+			c.lostToSwitch(ctx)
+			return
+		}
 		cause := e.Cause
-		if cause == 0 && !e.Soft && c.phase != phaseHangingUp {
+		switch {
+		case e.Soft && cause == softHangupExplicit:
+			// Our own DELETE: ChannelDestroyed, which a dialplan channel
+			// does not get, would report 16, Normal Clearing.
+			cause = causeNormalClearing
+		case e.Soft:
+			cause = 0 // a soft hang-up's cause is no Q.850 cause
+		case cause == 0 && c.phase != phaseHangingUp:
 			// The caller's BYE: Asterisk sends the request without a cause
 			// and, for a channel from the dialplan, no ChannelDestroyed
 			// (where it reports 16, Normal Clearing) unless the app had
@@ -261,6 +277,26 @@ func (c *call) hangupParty() string {
 
 // causeNormalClearing is Q.850 cause 16, what Asterisk reports for a BYE.
 const causeNormalClearing = 16
+
+// A soft ChannelHangupRequest's cause is not Q.850 but the reason Asterisk
+// asked the channel to hang up (AST_SOFTHANGUP_* in channel.h): a shutdown
+// ("core stop now", "core restart now") sends 4 to every channel, a DELETE
+// through ARI 32.
+const (
+	softHangupShutdown = 4
+	softHangupExplicit = 32
+)
+
+// lostToSwitch ends a call Asterisk lost: it shut down or restarted under
+// it. Nobody hung up, so the record says system, with no cause, and the
+// agent who was talking gets no wrap-up for it (ARCHITECTURE.md).
+func (c *call) lostToSwitch(ctx context.Context) {
+	if c.done || c.ending != nil {
+		return
+	}
+	c.lost = true
+	c.hungUp(ctx, "system", 0)
+}
 
 // stasisStart begins a new call, or takes one back from the dialplan.
 func (c *call) stasisStart(ctx context.Context, e *ari.StasisStart) {

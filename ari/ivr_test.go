@@ -62,7 +62,7 @@ func TestOutOfHoursAndHoliday(t *testing.T) {
 				t.Fatalf("hung up by %q", rep.HungUpBy)
 			}
 			rec := r.record(c.ChannelID())
-			if rec.Outcome != ari.OutcomeIVRCompleted || rec.HangupBy != "system" || !strings.HasSuffix(rec.IVRPath, "orario>fuori-orario") {
+			if rec.Outcome != ari.OutcomeIVRCompleted || rec.HangupBy != "system" || rec.HangupCause != 16 || !strings.HasSuffix(rec.IVRPath, "orario>fuori-orario") {
 				t.Fatalf("record %+v", rec)
 			}
 		})

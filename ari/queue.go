@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/CyCoreSystems/ari/v5"
+	"github.com/ascolto/ascolto/acd"
 	"github.com/ascolto/ascolto/ivr"
 	"github.com/ascolto/ascolto/store"
 	"go.uber.org/zap"
@@ -233,7 +234,11 @@ func (c *call) leaveToReport() {
 // takes down the call's bridge.
 func (c *call) leaveACD(ctx context.Context) {
 	if c.inACD && !c.agentEnded && !(c.cbRequested && c.kind != startCallback) {
-		c.ctl.router.callerLeft(c)
+		by := acd.ByCaller
+		if c.lost {
+			by = acd.BySwitch
+		}
+		c.ctl.router.callerLeft(c, by)
 	}
 	if c.connected {
 		if err := c.ctl.o.Client.DestroyBridge(ctx, callBridgeID(c.acdID)); err != nil && !IsGone(err) {
