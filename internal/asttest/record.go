@@ -3,6 +3,7 @@ package asttest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -209,6 +210,11 @@ func (r *ARIRecorder) websocket(w http.ResponseWriter, req *http.Request) {
 	for {
 		typ, b, err := up.ReadMessage()
 		if err != nil {
+			// A close frame from Asterisk is passed on as it came.
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				down.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(ce.Code, ce.Text), time.Now().Add(time.Second))
+			}
 			break
 		}
 		at := time.Now().UTC()
