@@ -91,10 +91,14 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 	if dir := os.Getenv(asttest.EnvTraces); dir != "" {
 		// Record the ARI traffic of this test, for ari/arisim's replay tests.
 		name := strings.NewReplacer("/", "-", " ", "-").Replace(strings.TrimPrefix(t.Name(), "TestRealAsterisk"))
+		conf := "the project's asterisk-conf/ with internal/asttest's test rewrites"
+		if len(seats) > 0 {
+			conf += "; seats " + strings.Join(seats, ",") + " on SIPp desk phones"
+		}
 		rec := asttest.RecordARI(t, r.ast.ARIURL, filepath.Join(dir, "e2e-"+name+".jsonl"), map[string]any{
 			"scenario": t.Name(),
 			"asterisk": "20.20.1 (" + r.ast.Prefix + ")",
-			"config":   "the project's asterisk-conf/ with internal/asttest's test rewrites; seats " + strings.Join(seats, ",") + " on SIPp desk phones",
+			"config":   conf,
 			"recorded": time.Now().UTC().Format("2006-01-02"),
 		})
 		ariURL = rec.URL

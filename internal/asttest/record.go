@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -145,6 +147,10 @@ func (r *ARIRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	l := traceLine{TS: sent, TSResponse: &got, Kind: "rest",
 		Request:  &traceRequest{Method: req.Method, Path: req.URL.Path, Query: maskQuery(req.URL.RawQuery)},
 		Response: &traceResponse{Status: resp.StatusCode, Body: jsonOrString(rb)}}
+	if !utf8.Valid(rb) {
+		// A recording's audio (GET …/file): its size and type, not the bytes.
+		l.Response.Body, _ = json.Marshal(fmt.Sprintf("<%d bytes of %s>", len(rb), resp.Header.Get("Content-Type")))
+	}
 	if len(body) > 0 {
 		l.Request.Body = jsonOrString(body)
 	}
