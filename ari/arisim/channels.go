@@ -100,6 +100,9 @@ func (s *Server) newChannelLocked(ep *endpoint, kind chanKind, id string) *chann
 	}
 	if ep != nil {
 		ch.snap.Dialplan = dialplanCEP{Context: ep.context, Exten: "s", Priority: 1}
+		if kind != kindInbound {
+			ch.snap.Caller = ep.callerID
+		}
 	}
 	if kind == kindInbound {
 		ch.snap.ProtocolID = fmt.Sprintf("%d-%d@127.0.0.1", s.idSeq, 26000+s.idSeq)

@@ -145,6 +145,24 @@ func (s *Server) Restart(down time.Duration) {
 	}
 }
 
+// RestartNow emulates an operator's "core restart now" (or "core stop now"
+// followed by a start): unlike Restart, a crash, Asterisk first hangs up
+// every channel as a shutdown does, each one's ChannelHangupRequest
+// carrying soft:true and cause 4 (AST_SOFTHANGUP_SHUTDOWN, not a Q.850
+// cause), with the usual teardown events; then it goes as Restart does.
+func (s *Server) RestartNow(down time.Duration) {
+	s.mu.Lock()
+	for _, ch := range s.channelsSorted() {
+		s.hangupLocked(ch, hangup{reqCause: softHangupShutdown, soft: true, cause: 16, by: "restart"})
+	}
+	s.mu.Unlock()
+	s.Restart(down)
+}
+
+// softHangupShutdown is AST_SOFTHANGUP_SHUTDOWN, the cause of the hang-up
+// requests a shutdown sends.
+const softHangupShutdown = 4
+
 // reopenLocked listens again on the same address after a restart.
 func (s *Server) reopenLocked(addr string) {
 	if s.closed {
