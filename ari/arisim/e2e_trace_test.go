@@ -227,9 +227,33 @@ func (r *replay) runE2E(lines []traceLine) {
 	seen := map[string]bool{}
 	deleted := map[string]bool{}
 	app := "ascolto"
+	// Asterisk going down and coming back: a shutdown ("core restart now")
+	// shows as soft hang-up requests with cause 4; the WebSocket then
+	// closes; until the first answer after it that is not an error the
+	// server is down or booting (404 before res_ari loads); the controller
+	// opens the WebSocket again.
+	opens, shutdown, down := 0, false, false
 	for i, l := range lines {
 		switch l.Kind {
+		case "ws_open":
+			opens++
+			if opens > 1 {
+				actions = append(actions, partyAction{at: l.TS, kind: "wsopen", seq: i})
+			}
+		case "ws_close":
+			later := false
+			for _, m := range lines[i+1:] {
+				later = later || m.Kind == "ws_open"
+			}
+			if later {
+				actions = append(actions, partyAction{at: l.TS, kind: "down", seq: i})
+				down, shutdown = true, false
+			}
 		case "rest":
+			if down && l.Response.Status < 300 {
+				actions = append(actions, partyAction{at: l.TS.Add(-time.Nanosecond), kind: "up", seq: i})
+				down = false
+			}
 			if l.Request.Method == "DELETE" && strings.HasPrefix(l.Request.Path, "/ari/channels/") {
 				deleted[strings.TrimPrefix(l.Request.Path, "/ari/channels/")] = true
 			}
@@ -244,6 +268,11 @@ func (r *replay) runE2E(lines []traceLine) {
 			}
 			id := e.Channel.ID
 			switch {
+			case e.Type == "ChannelHangupRequest" && e.Soft && e.Cause != nil && *e.Cause == softHangupShutdown:
+				if !shutdown {
+					actions = append(actions, partyAction{at: l.TS.Add(-time.Millisecond), kind: "shutdown", seq: i})
+					shutdown = true
+				}
 			case e.Type == "StasisStart" && strings.HasPrefix(e.Channel.Name, "PJSIP/trunk-") && !seen[id]:
 				seen[id] = true
 				actions = append(actions, partyAction{at: l.TS.Add(-time.Millisecond), kind: "call", id: id,
@@ -283,6 +312,24 @@ func (r *replay) runE2E(lines []traceLine) {
 			r.h.clk.Set(it.at)
 		}
 		if a := it.act; a != nil {
+			switch a.kind {
+			case "shutdown":
+				r.h.srv.Shutdown()
+				continue
+			case "down":
+				// What the first connection got before Asterisk went.
+				r.pre = append(r.pre, r.ev.rawN(r.h.srv.Stats().EventsSent-r.base, 5*time.Second)...)
+				r.h.srv.Restart(0)
+				r.h.srv.SetBooting(true)
+				continue
+			case "up":
+				r.h.srv.SetBooting(false)
+				continue
+			case "wsopen":
+				r.ev = r.h.connect(app)
+				r.base = r.h.srv.Stats().EventsSent
+				continue
+			}
 			if a.kind == "call" {
 				f := strings.Split(a.arg, "\x00")
 				c := r.h.srv.Call(CallSpec{From: f[0], Name: f[1], To: f[2]})

@@ -68,7 +68,7 @@ func (s *Server) resolveLocked(dial string) (*endpoint, string, *result) {
 		res, user = ep, u
 	}
 	ep := s.endpoints[tech+"/"+res]
-	if ep == nil || (s.refuse != nil && strings.HasPrefix(dial, *s.refuse)) {
+	if ep == nil || s.shuttingDown || (s.refuse != nil && strings.HasPrefix(dial, *s.refuse)) {
 		r := allocationFailed()
 		return nil, "", &r
 	}

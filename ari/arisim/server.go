@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -27,13 +28,15 @@ type Server struct {
 
 	mu sync.Mutex // guards everything below; never held while calling user code or writing to a socket
 
-	startup  time.Time
-	epoch    int // bumped by Restart so that stale timers do nothing
-	closed   bool
-	uniqSeq  int
-	nameSeq  map[string]int // per endpoint-name counter for channel names (PJSIP shares one)
-	snoopSeq int
-	idSeq    int
+	startup time.Time
+	epoch   int // bumped by Restart so that stale timers do nothing
+	// shuttingDown: after Shutdown, until Restart: no new channel
+	shuttingDown bool
+	closed       bool
+	uniqSeq      int
+	nameSeq      map[string]int // per endpoint-name counter for channel names (PJSIP shares one)
+	snoopSeq     int
+	idSeq        int
 
 	channels   map[string]*channel
 	bridges    map[string]*bridge
@@ -58,6 +61,8 @@ type Server struct {
 	stats      statsCounters
 
 	silent atomic.Bool
+	// booting: the HTTP server is up, res_ari is not yet (SetBooting)
+	booting atomic.Bool
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -214,6 +219,12 @@ func (s *Server) Close() error {
 // ServeHTTP answers ARI requests under /ari/.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Server", "Asterisk/20.20.1")
+	if s.booting.Load() {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, bootingPage)
+		return
+	}
 	if !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Asterisk REST Interface"`)
 		s.writeJSON(w, http.StatusUnauthorized, errBody("Authentication required"))
