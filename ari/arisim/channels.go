@@ -228,10 +228,12 @@ func controllerHangup(cause int) hangup {
 }
 
 // remoteHangup is a BYE from the far end: no cause key, except for an
-// inbound caller bridged with someone, who gets cause 16 (surprise 3).
+// inbound caller bridged with someone in a mixing bridge, who gets cause
+// 16 (surprise 3); callers waiting together in a holding bridge get none
+// (e2e-MusicInEmptiedBridge.jsonl).
 func remoteHangup(ch *channel) hangup {
 	h := hangup{cause: 16, by: "remote"}
-	if ch.kind == kindInbound && ch.bridge != nil && len(ch.bridge.chans) > 1 {
+	if ch.kind == kindInbound && ch.bridge != nil && ch.bridge.kind == "mixing" && len(ch.bridge.chans) > 1 {
 		h.reqCause = 16
 	}
 	return h

@@ -146,13 +146,16 @@ func (r *replay) subst(s string) string {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
+	// One pass: a simulator id may be another trace id (both count
+	// channels from the same clock), and must not be rewritten again.
+	var pairs []string
 	for _, k := range keys {
-		s = strings.ReplaceAll(s, k, r.ids[k])
+		pairs = append(pairs, k, r.ids[k])
 		if esc := url.QueryEscape(k); esc != k {
-			s = strings.ReplaceAll(s, esc, url.QueryEscape(r.ids[k]))
+			pairs = append(pairs, esc, url.QueryEscape(r.ids[k]))
 		}
 	}
-	return s
+	return strings.NewReplacer(pairs...).Replace(s)
 }
 
 // normalize keeps what must match: drops timestamps, protocol ids, QoS
