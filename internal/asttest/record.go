@@ -175,6 +175,8 @@ func (r *ARIRecorder) websocket(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
+	// Opened before the client hears so: its next request comes after.
+	opened := time.Now().UTC()
 	down, err := (&websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}).Upgrade(w, req, nil)
 	if err != nil {
 		up.Close()
@@ -186,7 +188,7 @@ func (r *ARIRecorder) websocket(w http.ResponseWriter, req *http.Request) {
 	defer r.wg.Done()
 	r.mu.Lock()
 	r.conns[up], r.conns[down] = true, true
-	r.lines = append(r.lines, traceLine{TS: time.Now().UTC(), Kind: "ws_open", Query: query})
+	r.lines = append(r.lines, traceLine{TS: opened, Kind: "ws_open", Query: query})
 	r.mu.Unlock()
 	done := make(chan struct{})
 	// Client to Asterisk: pings and pongs are handled by the library on
