@@ -195,7 +195,10 @@ type hangup struct {
 	tech      int  // tech_cause of ChannelDestroyed
 	dialFinal string
 	byARI     bool
-	by        string // "controller", "remote", "dialplan", "timeout", "busy", "restart"
+	// pbxSoft: a second ChannelHangupRequest (cause 16, soft) as the
+	// channel's PBX ends, before the h extension (a dialplan app failing)
+	pbxSoft bool
+	by      string // "controller", "remote", "dialplan", "timeout", "busy", "restart"
 }
 
 var causeText = map[int]string{
@@ -326,6 +329,9 @@ func (s *Server) hangupLocked(ch *channel, h hangup) {
 		if r := ch.dp; r != nil {
 			context = r.context
 			r.stop()
+		}
+		if h.pbxSoft {
+			s.emitChannel(ch, "ChannelHangupRequest", []kv{{"cause", 16}, {"soft", true}}, nil)
 		}
 		s.runHangupExtenLocked(ch, context)
 	}
@@ -646,8 +652,8 @@ func (s *Server) readVarLocked(ch *channel, name string) (string, bool) {
 		return ch.snap.Dialplan.Context, true
 	case "ASTSPOOLDIR":
 		// Asterisk's built-in directory variables (pbx_variables.c), with a
-		// packaged Asterisk's values.
-		return "/var/spool/asterisk", true
+		// packaged Asterisk's values (the spool directory: WithSpoolDir).
+		return s.spoolDir, true
 	case "ASTDATADIR":
 		return "/usr/share/asterisk", true
 	case "ASTETCDIR":

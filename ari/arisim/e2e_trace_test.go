@@ -31,19 +31,25 @@ import (
 type e2eTrace struct {
 	media  map[string]time.Duration // sound URI -> how long Asterisk played it
 	dtmf   time.Duration            // how long the callers' keys lasted (SIPp's RFC 4733)
+	fax    *FaxResult               // how ReceiveFAX ended, when a caller was sent there
+	spool  string                   // asterisk.conf's astspooldir (the harness's temporary one)
 	phones map[string]Behaviour     // PJSIP/2001 -> the desk phone's behaviour
+	legs   map[string]Behaviour     // leg channel id -> how the phone took that call
 	eps    map[string]string        // endpoints Asterisk listed (tech/resource) -> state
 }
 
 type e2eEvent struct {
 	traceEvent
-	DurationMS int `json:"duration_ms"`
+	DurationMS int               `json:"duration_ms"`
+	UserEvent  map[string]string `json:"userevent"`
+	TechCause  int               `json:"tech_cause"`
 }
 
 // readE2E learns the media durations, the phones' behaviours and the
 // configured endpoints from the trace itself.
 func readE2E(lines []traceLine) e2eTrace {
-	tr := e2eTrace{media: map[string]time.Duration{}, phones: map[string]Behaviour{}, eps: map[string]string{}}
+	tr := e2eTrace{media: map[string]time.Duration{}, phones: map[string]Behaviour{}, eps: map[string]string{},
+		legs: map[string]Behaviour{}}
 	type play struct {
 		at    time.Time
 		media []string
@@ -55,6 +61,7 @@ func readE2E(lines []traceLine) e2eTrace {
 	}
 	origs := map[string]orig{} // leg channel id -> originate
 	stopped := map[string]play{}
+	var faxFrom time.Time
 	var early []struct {
 		media []string // the files before the current one, and it
 		d     time.Duration
@@ -71,6 +78,8 @@ func readE2E(lines []traceLine) e2eTrace {
 			switch {
 			case l.Request.Method == "POST" && len(segs) == 4 && segs[0] == "channels" && segs[2] == "play" && l.Response.Status < 300:
 				plays[segs[3]] = play{at: l.TS, media: strings.Split(q["media"], ",")}
+			case l.Request.Method == "POST" && len(segs) == 3 && segs[2] == "continue" && q["context"] == "ascolto-fax":
+				faxFrom = l.TS
 			case l.Request.Method == "DELETE" && len(segs) == 2 && segs[0] == "playbacks":
 				// Stopped: its end says nothing of its length, but the
 				// files before the one it was on had ended by then.
@@ -93,6 +102,19 @@ func readE2E(lines []traceLine) e2eTrace {
 			switch {
 			case e.Type == "ChannelDtmfReceived":
 				tr.dtmf = time.Duration(e.DurationMS) * time.Millisecond
+			case e.Type == "ChannelHangupRequest" && e.Channel != nil && e.Channel.Dialplan.AppName == "ReceiveFAX" && !e.Soft && e.Cause != nil:
+				// The caller refused the fax (T.38): ReceiveFAX failed.
+				tr.fax = &FaxResult{Status: "FAILED", Fails: true, Cause: *e.Cause, Duration: l.TS.Sub(faxFrom)}
+			case e.Type == "ChannelDestroyed" && e.Channel != nil && e.Channel.Dialplan.Context == "ascolto-fax" && tr.fax != nil:
+				tr.fax.TechCause = e.TechCause
+			case e.Type == "ChannelUserevent" && e.UserEvent["eventname"] == "AscoltoFax":
+				// What ReceiveFAX reported, and where the fax was to go.
+				if tr.fax != nil {
+					tr.fax.Error = e.UserEvent["error"]
+				}
+				if f := e.UserEvent["file"]; strings.Contains(f, "/fax/") {
+					tr.spool = f[:strings.LastIndex(f, "/fax/")]
+				}
 			case e.Type == "PlaybackFinished" && e.Play != nil:
 				if p, ok := stopped[e.Play.ID]; ok {
 					for i, u := range p.media {
@@ -117,6 +139,9 @@ func readE2E(lines []traceLine) e2eTrace {
 				}
 			case e.Type == "StasisStart" && e.Channel != nil:
 				if o, ok := origs[e.Channel.ID]; ok {
+					// A SIPp phone answers after its ring, give or take
+					// the machine: each call as it went.
+					tr.legs[e.Channel.ID] = Answer(l.TS.Sub(o.at))
 					if _, seen := tr.phones[o.endpoint]; !seen {
 						tr.phones[o.endpoint] = Answer(l.TS.Sub(o.at))
 					}
@@ -178,7 +203,11 @@ func parseQuery(q string) map[string]string {
 func newE2EReplay(t *testing.T, lines []traceLine) *replay {
 	t.Helper()
 	tr := readE2E(lines[1:])
-	dp, err := LoadDialplan("../../asterisk-conf/extensions.conf")
+	var dpOpts []DialplanOption
+	if tr.fax != nil {
+		dpOpts = append(dpOpts, WithFaxResult(*tr.fax))
+	}
+	dp, err := LoadDialplan("../../asterisk-conf/extensions.conf", dpOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +217,9 @@ func newE2EReplay(t *testing.T, lines []traceLine) *replay {
 	opts := []Option{WithClock(clk), WithDialplan(dp), WithDefaultMediaDuration(10 * time.Minute)}
 	if tr.dtmf > 0 {
 		opts = append(opts, WithDTMFDuration(tr.dtmf))
+	}
+	if tr.spool != "" {
+		opts = append(opts, WithSpoolDir(tr.spool))
 	}
 	for uri, d := range tr.media {
 		opts = append(opts, WithMediaDuration(uri, d))
@@ -218,7 +250,7 @@ func newE2EReplay(t *testing.T, lines []traceLine) *replay {
 		t.Fatalf("start: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	return &replay{t: t, h: &harness{t: t, srv: srv, clk: clk, url: u}, ids: map[string]string{}}
+	return &replay{t: t, h: &harness{t: t, srv: srv, clk: clk, url: u}, ids: map[string]string{}, legs: tr.legs}
 }
 
 // runE2E replays ascolto's side of an e2e trace.
@@ -374,6 +406,14 @@ func (r *replay) runE2E(lines []traceLine) {
 		}
 		l := it.rest
 		path, query := r.subst(l.Request.Path), r.subst(l.Request.Query)
+		if b, ok := r.legs[strings.TrimPrefix(l.Request.Path, "/ari/channels/")]; ok && l.Request.Method == "POST" {
+			s := r.h.srv
+			s.mu.Lock()
+			if ep := s.endpoints[parseQuery(l.Request.Query)["endpoint"]]; ep != nil {
+				ep.behaviour = b
+			}
+			s.mu.Unlock()
+		}
 		pass := "ari"
 		if l.Response.Status == http.StatusUnauthorized {
 			pass = "wrong" // the wrong password the test gave ascolto
@@ -409,6 +449,10 @@ func (r *replay) runE2E(lines []traceLine) {
 		}
 		r.restExp = append(r.restExp, exp)
 		r.restGot = append(r.restGot, got)
+	}
+	// On to the last thing Asterisk said, for what it did by itself.
+	if end := lines[len(lines)-1].TS; end.After(r.h.clk.Now()) {
+		r.h.clk.Set(end)
 	}
 	r.h.clk.Advance(time.Millisecond)
 }

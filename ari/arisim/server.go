@@ -54,6 +54,7 @@ type Server struct {
 	mediaDef   time.Duration
 	noise      bool
 	dtmfLen    time.Duration
+	spoolDir   string
 	refuse     *string
 	unwritable bool // recordings refused, as with no recording directory
 	holds      []*Hold
@@ -121,6 +122,10 @@ func WithEntityID(id string) Option { return func(s *Server) { s.entity = id } }
 // (default 280 ms, what sipp's RFC 2833 pcaps produce in the traces).
 func WithDTMFDuration(d time.Duration) Option { return func(s *Server) { s.dtmfLen = d } }
 
+// WithSpoolDir sets asterisk.conf's astspooldir, ${ASTSPOOLDIR} in the
+// dialplan (default /var/spool/asterisk, a packaged Asterisk's).
+func WithSpoolDir(dir string) Option { return func(s *Server) { s.spoolDir = dir } }
+
 // New returns a Server with the default dialplan (800840840 -> Stasis(ascolto)),
 // the trunk endpoint PJSIP/trunk, and remote numbers that answer after 3 s.
 func New(opts ...Option) *Server {
@@ -146,6 +151,7 @@ func New(opts ...Option) *Server {
 		mediaDef:   time.Second,
 		noise:      true,
 		dtmfLen:    280 * time.Millisecond,
+		spoolDir:   "/var/spool/asterisk",
 		chanFaults: map[string]*chanFault{},
 		conns:      map[*wsConn]bool{},
 	}

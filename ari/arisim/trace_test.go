@@ -94,7 +94,8 @@ type replay struct {
 	restGot []string
 	restExp []string
 	fix     func(string) string
-	base    int64 // events sent before the second connection opened
+	base    int64                // events sent before the second connection opened
+	legs    map[string]Behaviour // e2e traces: how each agent's phone took its call
 }
 
 func newReplay(t *testing.T, lines []traceLine, setup func(*Server)) *replay {
