@@ -131,7 +131,7 @@ func (l *leg) handle(ctx context.Context, m msg) {
 	case msgFunc:
 		m.fn()
 	case msgGone:
-		if m.lost && l.answered {
+		if m.lost {
 			l.lostToSwitch()
 			return
 		}
@@ -148,8 +148,8 @@ func (l *leg) handle(ctx context.Context, m msg) {
 		case *ari.ChannelDestroyed:
 			l.ended(e.Cause)
 		case *ari.ChannelHangupRequest:
-			if l.answered && e.Soft && e.Cause == softHangupShutdown {
-				l.lostToSwitch()
+			if e.Soft && e.Cause == softHangupShutdown {
+				l.lostToSwitch() // ringing or answered
 			} else if l.answered {
 				l.ended(e.Cause)
 			}
@@ -178,8 +178,8 @@ func (l *leg) ended(cause int) {
 	l.r.agentLeft(l)
 }
 
-// lostToSwitch reports an answered leg Asterisk lost (it shut down or
-// restarted): not the agent's hang-up.
+// lostToSwitch reports a leg Asterisk lost (it shut down or restarted):
+// not the agent's hang-up, nor a ring they left unanswered.
 func (l *leg) lostToSwitch() {
 	if l.done {
 		return

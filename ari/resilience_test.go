@@ -435,3 +435,45 @@ func TestAsteriskRestartWithCallsUp(t *testing.T) {
 		})
 	}
 }
+
+// TestAsteriskRestartWhileAgentRings: Asterisk restarts while the agent's
+// phone rings for a waiting caller. The ring was lost with the switch, not
+// left unanswered: the agent is not paused for it (no RONA), and takes
+// the next caller.
+func TestAsteriskRestartWhileAgentRings(t *testing.T) {
+	for _, restart := range []struct {
+		name string
+		do   func(*arisim.Server)
+	}{
+		{"core restart now", func(s *arisim.Server) { s.RestartNow(200 * time.Millisecond) }},
+		{"crash", func(s *arisim.Server) { s.Restart(200 * time.Millisecond) }},
+	} {
+		t.Run(restart.name, func(t *testing.T) {
+			r := newRig(t, dontStart())
+			setQueue(t, r, "informazioni", func(q *store.Queue) { q.RingTimeoutS = 600; q.WrapupS = 0; q.MaxWaitS = 0; q.Overflow = "" })
+			phone := seat(t, r, "101", arisim.Answer(time.Hour), "informazioni")
+			r.start("secret")
+			login(t, r, "101")
+			waiting := r.call("+390862300201", toInformazioni()...)
+			r.eventually("the agent's phone ringing", func() bool {
+				calls := phone.Calls()
+				return len(calls) == 1 && !calls[0].Report().Ended
+			})
+			restart.do(r.sim)
+			r.wait(waiting)
+			if rec := r.record(waiting.ChannelID()); rec.Outcome != ari.OutcomeAbandonedQueue || rec.HangupBy != "system" {
+				t.Errorf("the waiting caller's record %+v", rec)
+			}
+			r.waitState("connected")
+			if r.pausedFor("101", "no answer")() {
+				t.Fatal("101 paused for a ring the switch lost")
+			}
+			phone.SetBehaviour(arisim.Answer(time.Second))
+			next := r.call("+390862300202", toInformazioni(arisim.WaitBridged(), arisim.HangUp())...)
+			r.wait(next)
+			if len(next.Report().Bridged) == 0 {
+				t.Fatalf("the next caller was not put through to 101: %+v", next.Report())
+			}
+		})
+	}
+}

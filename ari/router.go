@@ -442,9 +442,10 @@ func (r *router) callerLeft(c *call, by acd.Party) {
 	})
 }
 
-// legLost: the agent's answered leg was lost with the switch (Asterisk
-// shut down or restarted under it). The agent did not hang up: the caller's
-// side, lost too, ends as lost, whichever of the two Asterisk reports first.
+// legLost: the agent's leg, ringing or answered, was lost with the switch
+// (Asterisk shut down or restarted under it). The agent neither hung up
+// nor left the phone ringing (no RONA pause): the caller's side, lost too,
+// ends as lost, whichever of the two Asterisk reports first.
 func (r *router) legLost(l *leg) {
 	at := r.now()
 	r.post(func() {

@@ -1021,3 +1021,31 @@ func TestRealAsteriskRestartWithCallers(t *testing.T) {
 		})
 	}
 }
+
+// TestRealAsteriskRestartWhileAgentRings: Asterisk restarts ("core
+// restart now") while the only agent's phone rings for a waiting caller.
+// The ring was lost with the switch, not left unanswered: after the
+// restart the agent is free, not paused for no answer (RONA).
+func TestRealAsteriskRestartWhileAgentRings(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Flow: "name: coda\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: soccorso\n",
+		Queue: []string{"--ring-timeout", "60s", "--wrapup", "0s"}, Phones: &asttest.PhoneSpec{Ring: 2 * time.Minute}, Seats: []string{"2611"}})
+	r.ast.Call(t, asttest.CallSpec{From: "+390862920001", Wait: 3 * time.Minute}) // lost to the restart
+	r.eventually("the agent's phone ringing", 30*time.Second, func() bool {
+		out, _ := r.ast.CLI("core show channels")
+		return strings.Contains(out, "PJSIP/2611-")
+	})
+	r.ast.RestartNow()
+	r.ast.WaitPhones(t, "2611")
+	if rec := r.record("+390862920001"); rec.Outcome != "abandoned-queue" || rec.HangupBy != "system" {
+		t.Errorf("the waiting caller's record %+v", rec)
+	}
+	r.eventually("ascolto connected and ready again", 60*time.Second, func() bool {
+		code, _ := getReady(t, r.s.base)
+		return code == 200 && strings.Count(r.s.log(), `"msg":"ARI connected"`) == 2
+	})
+	untilOutput(t, r.envs, `(?m)^2611\s.*libero`, "queue", "status")
+	if out, _, _ := cli(t, r.envs, "queue", "status"); regexp.MustCompile(`(?m)^2611\s.*in pausa`).MatchString(out) {
+		t.Errorf("2611 paused for a ring the switch lost:\n%s", out)
+	}
+}
