@@ -323,18 +323,19 @@ func (e *Engine) disposition(ev DispositionSaved) error {
 	return nil
 }
 
-// startWrapUp puts the agent in after-call work for the call that just left it.
-func (e *Engine) startWrapUp(a *agent, c *call, q *queue, talk, hold time.Duration) {
+// startWrapUp puts the agent in after-call work (wrap long: the queue's
+// wrap-up, or none) for the call that just left it.
+func (e *Engine) startWrapUp(a *agent, c *call, q *queue, talk, hold, wrap time.Duration) {
 	a.call = nil
 	a.wrap = wrapInfo{call: c.id, q: q, start: e.now, talk: talk, hold: hold, connected: true}
-	if q.cfg.WrapUp <= 0 {
+	if wrap <= 0 {
 		e.finishHandling(a, 0)
 		a.activity = idle
 		a.idleSince = e.now
 		return
 	}
 	a.activity = wrappingUp
-	e.arm(&a.tWrap, e.now.Add(q.cfg.WrapUp), timerWrapUp, nil, a)
+	e.arm(&a.tWrap, e.now.Add(wrap), timerWrapUp, nil, a)
 }
 
 // endWrapUp closes after-call work, early (disposition saved, logout) or on time.

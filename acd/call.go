@@ -261,7 +261,7 @@ func (e *Engine) hangup(ev Hangup) error {
 	}
 	switch c.state {
 	case CallWaiting, CallRinging:
-		if ev.By != ByCaller {
+		if ev.By == ByAgent {
 			return fmt.Errorf("acd: hangup %s by agent: call not connected: %w", c.id, ErrWrongState)
 		}
 		e.abandon(c)
@@ -277,7 +277,11 @@ func (e *Engine) hangup(ev Hangup) error {
 		r.Final = true
 		e.emit(r)
 		e.forget(c)
-		e.startWrapUp(a, c, c.q, talk, hold)
+		wrap := c.q.cfg.WrapUp
+		if ev.By == BySwitch {
+			wrap = 0
+		}
+		e.startWrapUp(a, c, c.q, talk, hold, wrap)
 		e.touch(a)
 	default:
 		return fmt.Errorf("acd: hangup %s: caller is not on the line (%v): %w", c.id, c.state, ErrWrongState)

@@ -11,10 +11,15 @@ type Event interface {
 // Party says who hung up.
 type Party int
 
-// The two sides of a call.
+// The two sides of a call, and the switch itself.
 const (
 	ByCaller Party = iota
 	ByAgent
+	// BySwitch: neither side hung up; the PBX lost the call (it was
+	// stopped, restarted or crashed). Waiting or ringing, it is an
+	// abandon; connected, the call completes without wrap-up: the agent
+	// finished nothing, and is free for the callers who ring again.
+	BySwitch
 )
 
 // RingFailure says why an agent's phone did not take an offered call.
@@ -44,8 +49,8 @@ type Arrive struct {
 }
 
 // Hangup reports that one side hung up: while waiting or ringing that is an
-// abandon (By must be ByCaller; an agent rejecting an offer is RingFailed
-// with Declined), while connected it completes the call.
+// abandon (By must be ByCaller or BySwitch; an agent rejecting an offer is
+// RingFailed with Declined), while connected it completes the call.
 type Hangup struct {
 	At   time.Time
 	Call string

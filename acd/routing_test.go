@@ -376,6 +376,36 @@ func TestWrapUp(t *testing.T) {
 	}
 }
 
+// A call the switch lost (Asterisk restarted under it) gives the agent no
+// wrap-up: they finished nothing and are free at once for the callers who
+// ring again; the waiting caller lost with it is an abandon.
+func TestLostToTheSwitch(t *testing.T) {
+	q := Queue{Name: "main", WrapUp: 30 * time.Second, Members: members("a1")}
+	h := newHarness(t, []Queue{q}, agents("a1"))
+	h.login("a1")
+	h.do(Arrive{Call: "c1", Queue: "main"})
+	h.at(2 * time.Second)
+	h.do(Answer{Call: "c1", Agent: "a1"})
+	h.at(time.Second)
+	h.do(Arrive{Call: "c2", Queue: "main"})
+	h.at(20 * time.Second)
+	out := h.do(Hangup{Call: "c1", By: BySwitch})
+	if rs := records(out, LogCompleteCaller); len(rs) != 1 || !rs[0].Final || rs[0].Talk != 21*time.Second {
+		t.Fatalf("want one final COMPLETECALLER with 21s talk: %s", describe(out))
+	}
+	out = append(out, h.do(Hangup{Call: "c2", By: BySwitch})...)
+	if ab := records(out, LogAbandon); len(ab) != 1 || ab[0].Call != "c2" {
+		t.Fatalf("want c2 abandoned: %s", describe(out))
+	}
+	if st := h.agentState("a1"); st.State != Available || st.Paused {
+		t.Fatalf("a1 = %+v after a call lost to the switch, want available at once", st)
+	}
+	h.at(time.Second)
+	if a := h.rungAgent(h.do(Arrive{Call: "c3", Queue: "main"}), "c3"); a != "a1" {
+		t.Fatalf("c3 rang %q, want a1 at once", a)
+	}
+}
+
 func TestHangups(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -44,7 +44,7 @@ func (e *Engine) transfer(ev Transfer) error {
 		c.since = e.now
 		e.enter(c, to, from, false)
 	}
-	e.startWrapUp(a, c, from, talk, hold)
+	e.startWrapUp(a, c, from, talk, hold, from.cfg.WrapUp)
 	e.touch(a)
 	return nil
 }

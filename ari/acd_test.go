@@ -199,7 +199,7 @@ func TestACDCallerLeavesWhileRingingAndAgentHangsUpFirst(t *testing.T) {
 		t.Fatalf("caller hung up by %q after the agent left", rep.HungUpBy)
 	}
 	waitEvents(t, r, c2.ChannelID(), "ENTERQUEUE:", "CONNECT:101", "COMPLETEAGENT:101")
-	if rec := r.record(c2.ChannelID()); rec.Outcome != ari.OutcomeAnswered || rec.HangupBy != "agent" || rec.AnsweredAt.IsZero() || rec.QueuedAt.Before(rec.ArrivedAt) {
+	if rec := r.record(c2.ChannelID()); rec.Outcome != ari.OutcomeAnswered || rec.HangupBy != "agent" || rec.HangupCause != 16 || rec.AnsweredAt.IsZero() || rec.QueuedAt.Before(rec.ArrivedAt) {
 		t.Fatalf("agent-first record %+v", rec)
 	}
 }

@@ -84,6 +84,7 @@ type call struct {
 	connected   bool           // bridged with an agent
 	xfer        *blindTransfer // an agent's blind transfer to a number, under way from c.queue
 	agentEnded  bool           // the agent hung up: the ACD already knows
+	lost        bool           // Asterisk lost the call (shut down, restarted): nobody hung up
 	arrivedAt   time.Time      // StasisStart: the call reached us
 	answeredAt  time.Time      // our answer was accepted
 	cbOffered   bool           // the caller was offered a callback (key 1)
@@ -166,6 +167,10 @@ func (c *call) handle(ctx context.Context, m msg) {
 		}
 		c.feed(ctx, ivr.Event{Kind: ivr.EventTimerFired, ID: m.timer, At: c.ctl.o.Clock.Now()})
 	case msgGone:
+		if m.lost {
+			c.lostToSwitch(ctx)
+			return
+		}
 		c.hungUp(ctx, "unknown", 0)
 	case msgResync:
 		c.resync(ctx)
@@ -226,6 +231,10 @@ func (c *call) event(ctx context.Context, ev Event) {
 			return
 		}
 		ours := c.phase == phaseHangingUp
+		if e.Soft && e.Cause == softHangupShutdown {
+			c.lostToSwitch(ctx)
+			return
+		}
 		if e.Soft && !ours && c.phase == phaseDialplan {
 			// Asterisk ends the channel in the dialplan (a transfer's Dial
 			// is over): ChannelDestroyed, which the channel's subscription
@@ -284,6 +293,23 @@ func requestCause(e *ari.ChannelHangupRequest, ours bool) int {
 		return causeNormalClearing
 	}
 	return e.Cause
+}
+
+// A soft ChannelHangupRequest's cause is not Q.850 but the reason Asterisk
+// asked the channel to hang up (AST_SOFTHANGUP_* in channel.h): a shutdown
+// ("core stop now", "core restart now") sends 4 to every channel, a DELETE
+// through ARI 32 (requestCause).
+const softHangupShutdown = 4
+
+// lostToSwitch ends a call Asterisk lost: it shut down or restarted under
+// it. Nobody hung up, so the record says system, with no cause, and the
+// agent who was talking gets no wrap-up for it (ARCHITECTURE.md).
+func (c *call) lostToSwitch(ctx context.Context) {
+	if c.done || c.ending != nil {
+		return
+	}
+	c.lost = true
+	c.hungUp(ctx, "system", 0)
 }
 
 // stasisStart begins a new call, or takes one back from the dialplan.

@@ -63,6 +63,9 @@ type Controller struct {
 	wg         sync.WaitGroup
 	state      atomic.Value // string
 	conns      atomic.Int64
+	// startup is Asterisk's startup_time at the last connection (Run's
+	// goroutine only): another one at the next means it restarted.
+	startup string
 	// runCtx is the context of everything the controller starts: made at
 	// construction (so a Dial before Run reads no nil), ended when Run's
 	// context ends.
@@ -242,6 +245,12 @@ func (c *Controller) connectOnce(ctx context.Context) (bool, error) {
 	if err := c.o.Client.SetEventFilter(ctx, EventTypes); err != nil {
 		c.log.Warn("ARI event filter not set; every event will be read", zap.Error(err))
 	}
+	// An Asterisk that started again since the last connection lost every
+	// call it had: the calls found gone were lost with it.
+	restarted := c.startup != "" && info.Status.StartupTime != "" && info.Status.StartupTime != c.startup
+	if info.Status.StartupTime != "" {
+		c.startup = info.Status.StartupTime
+	}
 	n := c.conns.Add(1)
 	c.log.Info("ARI connected", zap.String("asterisk", info.System.Version), zap.String("app", c.o.Client.app), zap.Int64("connection", n))
 	c.setState(true, fmt.Sprintf("connected to Asterisk %s as %s", info.System.Version, c.o.Client.app))
@@ -260,7 +269,7 @@ func (c *Controller) connectOnce(ctx context.Context) (bool, error) {
 		// it succeeds the ACD may not even exist.
 		wait := time.Second
 		for {
-			err := c.reconcile(ctx)
+			err := c.reconcile(ctx, restarted)
 			if err == nil || ctx.Err() != nil {
 				return
 			}
@@ -439,8 +448,10 @@ func (c *Controller) forget(id string, o owner) {
 // reconcile brings the controller in line with Asterisk and the store
 // after a (re)connect: events sent while we were away are lost, so it asks.
 // The first reconciliation of a process also builds the ACD, with the
-// callers it finds waiting back in line in their original order.
-func (c *Controller) reconcile(ctx context.Context) error {
+// callers it finds waiting back in line in their original order. When
+// Asterisk restarted since the last connection, the calls found gone were
+// lost with it.
+func (c *Controller) reconcile(ctx context.Context, restarted bool) error {
 	start := time.Now()
 	// Only channels known before Asterisk is asked can be judged by its
 	// answer: a call whose StasisStart arrives while the lists are read is
@@ -507,7 +518,7 @@ func (c *Controller) reconcile(ctx context.Context) error {
 			o.box().put(msg{kind: msgResync})
 			resynced++
 		} else {
-			o.box().put(msg{kind: msgGone})
+			o.box().put(msg{kind: msgGone, lost: restarted})
 			gone++
 		}
 	}

@@ -131,6 +131,10 @@ func (l *leg) handle(ctx context.Context, m msg) {
 	case msgFunc:
 		m.fn()
 	case msgGone:
+		if m.lost {
+			l.lostToSwitch()
+			return
+		}
 		l.ended(0)
 	case msgEvent:
 		switch e := m.ev.Event.(type) {
@@ -144,7 +148,9 @@ func (l *leg) handle(ctx context.Context, m msg) {
 		case *ari.ChannelDestroyed:
 			l.ended(e.Cause)
 		case *ari.ChannelHangupRequest:
-			if l.answered {
+			if e.Soft && e.Cause == softHangupShutdown {
+				l.lostToSwitch() // ringing or answered
+			} else if l.answered {
 				l.ended(e.Cause)
 			}
 		case *ari.StasisEnd:
@@ -170,6 +176,19 @@ func (l *leg) ended(cause int) {
 		return
 	}
 	l.r.agentLeft(l)
+}
+
+// lostToSwitch reports a leg Asterisk lost (it shut down or restarted):
+// not the agent's hang-up, nor a ring they left unanswered.
+func (l *leg) lostToSwitch() {
+	if l.done {
+		return
+	}
+	l.done = true
+	if l.stopped.Load() {
+		return
+	}
+	l.r.legLost(l)
 }
 
 // ringFailure reads an unanswered ring's hang-up cause (Q.850).

@@ -18,6 +18,9 @@ type msg struct {
 	ev    Event
 	timer int
 	fn    func()
+	// lost, on msgGone, says Asterisk restarted meanwhile: the channel
+	// was lost with it, nobody hung up.
+	lost bool
 }
 
 // mailbox is a call's inbox: unbounded, so the dispatcher never blocks on

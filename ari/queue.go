@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/CyCoreSystems/ari/v5"
+	"github.com/ascolto/ascolto/acd"
 	"github.com/ascolto/ascolto/ivr"
 	"github.com/ascolto/ascolto/store"
 	"go.uber.org/zap"
@@ -249,7 +250,11 @@ func (c *call) leaveToReport() {
 // leaveACD tells the ACD the call is over, unless it already knows.
 func (c *call) leaveACD() {
 	if c.inACD && !c.agentEnded && !(c.cbRequested && c.kind != startCallback) {
-		c.ctl.router.callerLeft(c)
+		by := acd.ByCaller
+		if c.lost {
+			by = acd.BySwitch
+		}
+		c.ctl.router.callerLeft(c, by)
 	}
 }
 

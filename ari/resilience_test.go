@@ -100,7 +100,8 @@ func TestLinkFaults(t *testing.T) {
 	r.sim.Restart(200 * time.Millisecond)
 	r.wait(c)
 	rec := r.record(c.ChannelID())
-	if rec.Outcome != ari.OutcomeAbandonedQueue || rec.HangupBy != "unknown" {
+	// Lost with Asterisk (a new startup_time): the system, not the caller.
+	if rec.Outcome != ari.OutcomeAbandonedQueue || rec.HangupBy != "system" || rec.HangupCause != 0 {
 		t.Fatalf("after the Asterisk restart %+v", rec)
 	}
 	r.waitState("connected")
@@ -430,5 +431,97 @@ func TestSlowAnswerKeepsItsConnection(t *testing.T) {
 	}
 	if late != 1 {
 		t.Fatalf("ascolto_ari_rest_late_total = %v, want 1", late)
+	}
+}
+
+// TestAsteriskRestartWithCallsUp: Asterisk restarts while one caller talks
+// with the only agent and another waits: restarted by an operator ("core
+// restart now": every channel gets a soft hang-up request with cause 4,
+// AST_SOFTHANGUP_SHUTDOWN) or crashed (everything gone without events, a
+// new startup_time). Both records say the system ended them, with no cause
+// (not the caller, not the agent); the agent gets no wrap-up for a call the
+// switch lost, so the next caller is theirs at once.
+func TestAsteriskRestartWithCallsUp(t *testing.T) {
+	for i, restart := range []struct {
+		name string
+		do   func(*arisim.Server)
+	}{
+		{"core restart now", func(s *arisim.Server) { s.RestartNow(200 * time.Millisecond) }},
+		{"crash", func(s *arisim.Server) { s.Restart(200 * time.Millisecond) }},
+	} {
+		t.Run(restart.name, func(t *testing.T) {
+			r := newRig(t, dontStart())
+			setQueue(t, r, "informazioni", func(q *store.Queue) { q.WrapupS = 1200; q.MaxWaitS = 0; q.Overflow = "" })
+			phone := seat(t, r, "101", arisim.Answer(time.Second), "informazioni")
+			r.start("secret")
+			login(t, r, "101")
+			talking := r.call(fmt.Sprintf("+39086230%d101", i), toInformazioni(arisim.WaitBridged())...)
+			r.eventually("the first caller talking", func() bool { return len(talking.Report().Bridged) > 0 })
+			waiting := r.call(fmt.Sprintf("+39086230%d102", i), toInformazioni()...)
+			r.eventually("the second caller waiting", func() bool {
+				rec, err := r.db.CallByChannel(bg, waiting.ChannelID())
+				return err == nil && !rec.QueuedAt.IsZero()
+			})
+			restart.do(r.sim)
+			r.wait(talking)
+			r.wait(waiting)
+			if rec := r.record(talking.ChannelID()); rec.Outcome != ari.OutcomeAnswered || rec.Agent != "101" || rec.HangupBy != "system" || rec.HangupCause != 0 {
+				t.Errorf("the talking caller's record %+v", rec)
+			}
+			if rec := r.record(waiting.ChannelID()); rec.Outcome != ari.OutcomeAbandonedQueue || rec.HangupBy != "system" || rec.HangupCause != 0 {
+				t.Errorf("the waiting caller's record %+v", rec)
+			}
+			r.waitState("connected")
+			next := r.call(fmt.Sprintf("+39086230%d103", i), toInformazioni(arisim.WaitBridged(), arisim.HangUp())...)
+			r.wait(next)
+			if len(next.Report().Bridged) == 0 || !phone.LastCall().Report().Answered {
+				t.Fatalf("the next caller was not put through to 101: %+v", next.Report())
+			}
+			if evs := queueEvents(t, r, talking.ChannelID()); slices.Contains(evs, "WRAPUPEND:101") {
+				t.Errorf("a wrap-up for the call the switch lost: %v", evs)
+			}
+		})
+	}
+}
+
+// TestAsteriskRestartWhileAgentRings: Asterisk restarts while the agent's
+// phone rings for a waiting caller. The ring was lost with the switch, not
+// left unanswered: the agent is not paused for it (no RONA), and takes
+// the next caller.
+func TestAsteriskRestartWhileAgentRings(t *testing.T) {
+	for _, restart := range []struct {
+		name string
+		do   func(*arisim.Server)
+	}{
+		{"core restart now", func(s *arisim.Server) { s.RestartNow(200 * time.Millisecond) }},
+		{"crash", func(s *arisim.Server) { s.Restart(200 * time.Millisecond) }},
+	} {
+		t.Run(restart.name, func(t *testing.T) {
+			r := newRig(t, dontStart())
+			setQueue(t, r, "informazioni", func(q *store.Queue) { q.RingTimeoutS = 600; q.WrapupS = 0; q.MaxWaitS = 0; q.Overflow = "" })
+			phone := seat(t, r, "101", arisim.Answer(time.Hour), "informazioni")
+			r.start("secret")
+			login(t, r, "101")
+			waiting := r.call("+390862300201", toInformazioni()...)
+			r.eventually("the agent's phone ringing", func() bool {
+				calls := phone.Calls()
+				return len(calls) == 1 && !calls[0].Report().Ended
+			})
+			restart.do(r.sim)
+			r.wait(waiting)
+			if rec := r.record(waiting.ChannelID()); rec.Outcome != ari.OutcomeAbandonedQueue || rec.HangupBy != "system" {
+				t.Errorf("the waiting caller's record %+v", rec)
+			}
+			r.waitState("connected")
+			if r.pausedFor("101", "no answer")() {
+				t.Fatal("101 paused for a ring the switch lost")
+			}
+			phone.SetBehaviour(arisim.Answer(time.Second))
+			next := r.call("+390862300202", toInformazioni(arisim.WaitBridged(), arisim.HangUp())...)
+			r.wait(next)
+			if len(next.Report().Bridged) == 0 {
+				t.Fatalf("the next caller was not put through to 101: %+v", next.Report())
+			}
+		})
 	}
 }

@@ -431,8 +431,9 @@ func (r *router) enqueue(c *call, queue string, priority int, rescue bool, info 
 	})
 }
 
-// callerLeft tells the engine a caller hung up (or was lost).
-func (r *router) callerLeft(c *call) {
+// callerLeft tells the engine a caller hung up (by is ByCaller), or that
+// the switch lost the call (BySwitch).
+func (r *router) callerLeft(c *call, by acd.Party) {
 	id := c.acdID
 	at := r.now()
 	r.post(func() {
@@ -445,7 +446,27 @@ func (r *router) callerLeft(c *call) {
 				r.dropLeg(id, agent)
 			}
 		}
-		r.handle(acd.Hangup{At: at, Call: id, By: acd.ByCaller})
+		r.handle(acd.Hangup{At: at, Call: id, By: by})
+	})
+}
+
+// legLost: the agent's leg, ringing or answered, was lost with the switch
+// (Asterisk shut down or restarted under it). The agent neither hung up
+// nor left the phone ringing (no RONA pause): the caller's side, lost too,
+// ends as lost, whichever of the two Asterisk reports first.
+func (r *router) legLost(l *leg) {
+	at := r.now()
+	r.post(func() {
+		if r.legs[l.callID][l.agent] != l {
+			return
+		}
+		r.dropLeg(l.callID, l.agent)
+		c := r.callers[l.callID]
+		if c == nil {
+			r.handle(acd.Hangup{At: at, Call: l.callID, By: acd.BySwitch})
+			return
+		}
+		c.do(func(c *call) { c.lostToSwitch(r.ctl.runCtx) })
 	})
 }
 

@@ -100,6 +100,9 @@ func (s *Server) newChannelLocked(ep *endpoint, kind chanKind, id string) *chann
 	}
 	if ep != nil {
 		ch.snap.Dialplan = dialplanCEP{Context: ep.context, Exten: "s", Priority: 1}
+		if kind != kindInbound {
+			ch.snap.Caller = ep.callerID
+		}
 	}
 	if kind == kindInbound {
 		ch.snap.ProtocolID = fmt.Sprintf("%d-%d@127.0.0.1", s.idSeq, 26000+s.idSeq)
@@ -192,7 +195,10 @@ type hangup struct {
 	tech      int  // tech_cause of ChannelDestroyed
 	dialFinal string
 	byARI     bool
-	by        string // "controller", "remote", "dialplan", "timeout", "busy", "restart"
+	// pbxSoft: a second ChannelHangupRequest (cause 16, soft) as the
+	// channel's PBX ends, before the h extension (a dialplan app failing)
+	pbxSoft bool
+	by      string // "controller", "remote", "dialplan", "timeout", "busy", "restart"
 }
 
 var causeText = map[int]string{
@@ -225,10 +231,12 @@ func controllerHangup(cause int) hangup {
 }
 
 // remoteHangup is a BYE from the far end: no cause key, except for an
-// inbound caller bridged with someone, who gets cause 16 (surprise 3).
+// inbound caller bridged with someone in a mixing bridge, who gets cause
+// 16 (surprise 3); callers waiting together in a holding bridge get none
+// (e2e-MusicInEmptiedBridge.jsonl).
 func remoteHangup(ch *channel) hangup {
 	h := hangup{cause: 16, by: "remote"}
-	if ch.kind == kindInbound && ch.bridge != nil && len(ch.bridge.chans) > 1 {
+	if ch.kind == kindInbound && ch.bridge != nil && ch.bridge.kind == "mixing" && len(ch.bridge.chans) > 1 {
 		h.reqCause = 16
 	}
 	return h
@@ -321,6 +329,9 @@ func (s *Server) hangupLocked(ch *channel, h hangup) {
 		if r := ch.dp; r != nil {
 			context = r.context
 			r.stop()
+		}
+		if h.pbxSoft {
+			s.emitChannel(ch, "ChannelHangupRequest", []kv{{"cause", 16}, {"soft", true}}, nil)
 		}
 		s.runHangupExtenLocked(ch, context)
 	}
@@ -641,8 +652,8 @@ func (s *Server) readVarLocked(ch *channel, name string) (string, bool) {
 		return ch.snap.Dialplan.Context, true
 	case "ASTSPOOLDIR":
 		// Asterisk's built-in directory variables (pbx_variables.c), with a
-		// packaged Asterisk's values.
-		return "/var/spool/asterisk", true
+		// packaged Asterisk's values (the spool directory: WithSpoolDir).
+		return s.spoolDir, true
 	case "ASTDATADIR":
 		return "/usr/share/asterisk", true
 	case "ASTETCDIR":

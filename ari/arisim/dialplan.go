@@ -380,6 +380,11 @@ func (s *Server) runHangupExtenLocked(ch *channel, context string) {
 		a.run(s, r)
 		r.prio++
 	}
+	if r.prio > len(r.apps) {
+		// Past the last priority, as the PBX leaves it (h,3 after h,2).
+		d := ch.snap.Dialplan
+		ch.setDialplan(r.context, r.exten, r.prio, d.AppName, d.AppData)
+	}
 }
 
 // dialplanDTMFLocked hands a digit the caller pressed to the application

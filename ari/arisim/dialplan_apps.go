@@ -249,8 +249,15 @@ type FaxResult struct {
 	Duration        time.Duration
 	// Fails makes ReceiveFAX return failure after Duration (T.38 refused,
 	// the sender gone): the variables are set, and the channel is hung up
-	// in the dialplan, which runs the h extension.
+	// in the dialplan, which runs the h extension. As the real Asterisk
+	// does it (e2e-FailedFax.jsonl, a caller refusing the T.38 re-INVITE):
+	// ChannelHangupRequest with the failure's cause, then a soft one with
+	// 16 as the PBX ends, the h extension, ChannelDestroyed with the cause.
 	Fails bool
+	// Cause and TechCause are the failure's Q.850 cause and SIP response
+	// (default 58, Bearer capability not available, and 488: the answer
+	// to the T.38 re-INVITE).
+	Cause, TechCause int
 }
 
 // AppReceiveFAX answers and emulates ReceiveFAX(): after Duration it sets the
@@ -309,7 +316,11 @@ func receiveFAX(data string, res FaxResult, report func(*Server, *channel)) App 
 			}
 			report(s, ch)
 			if res.Fails {
-				s.hangupLocked(ch, hangup{reqCause: 16, soft: true, cause: 16, by: "dialplan"})
+				cause, tech := res.Cause, res.TechCause
+				if cause == 0 {
+					cause, tech = 58, 488
+				}
+				s.hangupLocked(ch, hangup{reqCause: cause, cause: cause, tech: tech, by: "dialplan", pbxSoft: true})
 				return
 			}
 			s.resumeDialplanLocked(r)

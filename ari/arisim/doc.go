@@ -107,7 +107,8 @@
 // how it ended, and can act now (HangUp, Press). Server.Endpoint scripts a
 // phone (Answer, NoAnswer, Busy, Unreachable, DeadContact, with steps after
 // answering), Server.Remote a number behind PJSIP/<number>@trunk.
-// Faults: DropConnections, SetSilent, Restart, InjectEvent, InjectRaw,
+// Faults: DropConnections, SetSilent, Restart (a crash), Shutdown and RestartNow (core restart now),
+// SetBooting, InjectEvent, InjectRaw,
 // DuplicateChannelEvents, SwapChannelEvents, RefuseOriginates. Stats,
 // Channels and Bridges are for assertions.
 //

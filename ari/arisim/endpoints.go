@@ -52,6 +52,8 @@ type endpoint struct {
 	tech      string
 	resource  string
 	context   string
+	callerID  callerID // pjsip.conf callerid: the caller of the calls it is dialled for
+	busyAt    int      // pjsip.conf device_state_busy_at (0: off)
 	behaviour Behaviour
 	channels  []*channel
 	device    string
@@ -79,6 +81,11 @@ func (ep *endpoint) snapshot() endpointJSON {
 func (ep *endpoint) deviceState() string {
 	if !ep.online() {
 		return "UNAVAILABLE"
+	}
+	if ep.busyAt > 0 && len(ep.channels) >= ep.busyAt {
+		// Counted over the endpoint's channels, ringing or not: the
+		// production agents (busy_at 1) go NOT_INUSE -> BUSY -> NOT_INUSE.
+		return "BUSY"
 	}
 	inUse, ringing := false, false
 	for _, ch := range ep.channels {
@@ -176,6 +183,29 @@ func (e *Endpoint) SetContext(context string) {
 	defer e.s.mu.Unlock()
 	if ep := e.s.endpoints[e.key]; ep != nil {
 		ep.context = context
+	}
+}
+
+// SetCallerID sets the endpoint's configured caller ID (pjsip.conf
+// callerid, e.g. `"Operatore 2001" <2001>`): Asterisk gives it to the
+// channels that dial the endpoint, and an originate's callerId without a
+// name replaces only the number.
+func (e *Endpoint) SetCallerID(cid string) {
+	e.s.mu.Lock()
+	defer e.s.mu.Unlock()
+	if ep := e.s.endpoints[e.key]; ep != nil {
+		ep.callerID = parseCallerID(cid)
+	}
+}
+
+// SetDeviceBusyAt sets the endpoint's device_state_busy_at (pjsip.conf):
+// from n channels on, its device state is BUSY; 0 turns it off.
+func (e *Endpoint) SetDeviceBusyAt(n int) {
+	e.s.mu.Lock()
+	defer e.s.mu.Unlock()
+	if ep := e.s.endpoints[e.key]; ep != nil {
+		ep.busyAt = n
+		e.s.updateDeviceLocked(ep)
 	}
 }
 

@@ -102,6 +102,7 @@ func (s *Server) SetSilent(on bool) { s.silent.Store(on) }
 func (s *Server) Restart(down time.Duration) {
 	s.mu.Lock()
 	s.epoch++
+	s.shuttingDown = false
 	conns := s.takeConnsLocked()
 	for _, ch := range s.channelsSorted() {
 		ch.dead = true
@@ -146,6 +147,43 @@ func (s *Server) Restart(down time.Duration) {
 		_ = srv.Close()
 	}
 }
+
+// Shutdown begins an operator's "core stop now" or "core restart now" as
+// the real Asterisk does it (e2e-RestartWithCallers-core_restart_now.jsonl):
+// every channel is hung up, each one's ChannelHangupRequest carrying
+// soft:true and cause 4 (AST_SOFTHANGUP_SHUTDOWN, not a Q.850 cause), with
+// the usual teardown events (StasisEnd; ChannelDestroyed cause 16 for the
+// channels the app originated); then, while the WebSocket is still open,
+// a new channel is refused with 500 {"error":"Allocation failed"}. Restart
+// ends it (a crash is Restart alone).
+func (s *Server) Shutdown() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.channelsSorted() {
+		s.hangupLocked(ch, hangup{reqCause: softHangupShutdown, soft: true, cause: 16, by: "restart"})
+	}
+	s.shuttingDown = true
+}
+
+// RestartNow is "core restart now": Shutdown, then Restart(down).
+func (s *Server) RestartNow(down time.Duration) {
+	s.Shutdown()
+	s.Restart(down)
+}
+
+// SetBooting makes the server answer as Asterisk does while it boots after
+// a restart, its HTTP server up before res_ari has loaded: every request,
+// the events WebSocket's too, gets 404 and Asterisk's HTML error page
+// (seen by ascolto between "core restart now" and the end of the boot).
+func (s *Server) SetBooting(on bool) { s.booting.Store(on) }
+
+// bootingPage is Asterisk 20's 404 page, byte for byte.
+const bootingPage = "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\r\n<html><head>\r\n<title>404 Not Found</title>\r\n</head><body>\r\n" +
+	"<h1>Not Found</h1>\r\n<p>The requested URL was not found on this server.</p>\r\n<hr />\r\n<address>Asterisk/20.20.1</address>\r\n</body></html>\r\n"
+
+// softHangupShutdown is AST_SOFTHANGUP_SHUTDOWN, the cause of the hang-up
+// requests a shutdown sends.
+const softHangupShutdown = 4
 
 // reopenLocked listens again on the same address after a restart.
 func (s *Server) reopenLocked(addr string) {

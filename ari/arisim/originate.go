@@ -68,7 +68,7 @@ func (s *Server) resolveLocked(dial string) (*endpoint, string, *result) {
 		res, user = ep, u
 	}
 	ep := s.endpoints[tech+"/"+res]
-	if ep == nil || (s.refuse != nil && strings.HasPrefix(dial, *s.refuse)) {
+	if ep == nil || s.shuttingDown || (s.refuse != nil && strings.HasPrefix(dial, *s.refuse)) {
 		r := allocationFailed()
 		return nil, "", &r
 	}
@@ -144,10 +144,16 @@ func (s *Server) originate(q *request) result {
 	ch.setDialplan(ep.context, "s", 1, "AppDial2", "(Outgoing Line)")
 	s.emitChannel(ch, "ChannelDialplan", nil, []kv{{"dialplan_app", "AppDial2"}, {"dialplan_app_data", "(Outgoing Line)"}})
 	if cid := q.p.str("callerId"); cid != "" {
-		ch.snap.Caller = parseCallerID(cid)
+		// A bare number keeps the endpoint's configured name (real
+		// Asterisk: "Operatore 2101" with callerId=+390862400001).
+		given := parseCallerID(cid)
+		ch.snap.Caller.Number = given.Number
+		if given.Name != "" {
+			ch.snap.Caller.Name = given.Name
+		}
 		ch.touch()
 		s.emitChannel(ch, "ChannelCallerId", nil, []kv{{"caller_presentation", 0}, {"caller_presentation_txt", "Presentation Allowed, Not Screened"}})
-		ch.snap.Connected = ch.snap.Caller
+		ch.snap.Connected = given
 		ch.touch()
 		s.emitChannel(ch, "ChannelConnectedLine", nil, nil)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -27,13 +28,15 @@ type Server struct {
 
 	mu sync.Mutex // guards everything below; never held while calling user code or writing to a socket
 
-	startup  time.Time
-	epoch    int // bumped by Restart so that stale timers do nothing
-	closed   bool
-	uniqSeq  int
-	nameSeq  map[string]int // per endpoint-name counter for channel names (PJSIP shares one)
-	snoopSeq int
-	idSeq    int
+	startup time.Time
+	epoch   int // bumped by Restart so that stale timers do nothing
+	// shuttingDown: after Shutdown, until Restart: no new channel
+	shuttingDown bool
+	closed       bool
+	uniqSeq      int
+	nameSeq      map[string]int // per endpoint-name counter for channel names (PJSIP shares one)
+	snoopSeq     int
+	idSeq        int
 
 	channels   map[string]*channel
 	bridges    map[string]*bridge
@@ -51,6 +54,7 @@ type Server struct {
 	mediaDef   time.Duration
 	noise      bool
 	dtmfLen    time.Duration
+	spoolDir   string
 	refuse     *string
 	unwritable bool // recordings refused, as with no recording directory
 	holds      []*Hold
@@ -58,6 +62,8 @@ type Server struct {
 	stats      statsCounters
 
 	silent atomic.Bool
+	// booting: the HTTP server is up, res_ari is not yet (SetBooting)
+	booting atomic.Bool
 
 	httpSrv  *http.Server
 	listener net.Listener
@@ -116,6 +122,10 @@ func WithEntityID(id string) Option { return func(s *Server) { s.entity = id } }
 // (default 280 ms, what sipp's RFC 2833 pcaps produce in the traces).
 func WithDTMFDuration(d time.Duration) Option { return func(s *Server) { s.dtmfLen = d } }
 
+// WithSpoolDir sets asterisk.conf's astspooldir, ${ASTSPOOLDIR} in the
+// dialplan (default /var/spool/asterisk, a packaged Asterisk's).
+func WithSpoolDir(dir string) Option { return func(s *Server) { s.spoolDir = dir } }
+
 // New returns a Server with the default dialplan (800840840 -> Stasis(ascolto)),
 // the trunk endpoint PJSIP/trunk, and remote numbers that answer after 3 s.
 func New(opts ...Option) *Server {
@@ -141,6 +151,7 @@ func New(opts ...Option) *Server {
 		mediaDef:   time.Second,
 		noise:      true,
 		dtmfLen:    280 * time.Millisecond,
+		spoolDir:   "/var/spool/asterisk",
 		chanFaults: map[string]*chanFault{},
 		conns:      map[*wsConn]bool{},
 	}
@@ -214,6 +225,12 @@ func (s *Server) Close() error {
 // ServeHTTP answers ARI requests under /ari/.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Server", "Asterisk/20.20.1")
+	if s.booting.Load() {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, bootingPage)
+		return
+	}
 	if !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Asterisk REST Interface"`)
 		s.writeJSON(w, http.StatusUnauthorized, errBody("Authentication required"))

@@ -38,9 +38,10 @@ type traceLine struct {
 }
 
 type traceRequest struct {
-	Method string `json:"method"`
-	Path   string `json:"path"`
-	Query  string `json:"query"`
+	Method string          `json:"method"`
+	Path   string          `json:"path"`
+	Query  string          `json:"query"`
+	Body   json.RawMessage `json:"body"` // e2e traces: the JSON body ascolto sent
 }
 
 type traceResponse struct {
@@ -93,7 +94,8 @@ type replay struct {
 	restGot []string
 	restExp []string
 	fix     func(string) string
-	base    int64 // events sent before the second connection opened
+	base    int64                // events sent before the second connection opened
+	legs    map[string]Behaviour // e2e traces: how each agent's phone took its call
 }
 
 func newReplay(t *testing.T, lines []traceLine, setup func(*Server)) *replay {
@@ -145,13 +147,16 @@ func (r *replay) subst(s string) string {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
+	// One pass: a simulator id may be another trace id (both count
+	// channels from the same clock), and must not be rewritten again.
+	var pairs []string
 	for _, k := range keys {
-		s = strings.ReplaceAll(s, k, r.ids[k])
+		pairs = append(pairs, k, r.ids[k])
 		if esc := url.QueryEscape(k); esc != k {
-			s = strings.ReplaceAll(s, esc, url.QueryEscape(r.ids[k]))
+			pairs = append(pairs, esc, url.QueryEscape(r.ids[k]))
 		}
 	}
-	return s
+	return strings.NewReplacer(pairs...).Replace(s)
 }
 
 // normalize keeps what must match: drops timestamps, protocol ids, QoS
@@ -178,6 +183,12 @@ func (r *replay) normalize(raw json.RawMessage, known map[string]bool) string {
 			if dp, ok := m["dialplan"].(map[string]any); ok && dp["app_name"] == "ReceiveFAX" {
 				dp["app_data"] = "*"
 			}
+			for _, k := range []string{"channel_ids", "bridge_ids", "endpoint_ids", "device_names"} {
+				// Asterisk lists these in hash order: compare them as sets.
+				if ids, ok := m[k].([]any); ok {
+					sort.Slice(ids, func(i, j int) bool { return fmt.Sprint(ids[i]) < fmt.Sprint(ids[j]) })
+				}
+			}
 			if chans, ok := m["channels"].([]any); ok && known != nil {
 				kept := []any{}
 				for _, c := range chans {
@@ -203,7 +214,7 @@ func (r *replay) normalize(raw json.RawMessage, known map[string]bool) string {
 		sort.Slice(list, func(i, j int) bool {
 			a, _ := list[i].(map[string]any)
 			b, _ := list[j].(map[string]any)
-			return fmt.Sprint(a["id"], a["name"]) < fmt.Sprint(b["id"], b["name"])
+			return fmt.Sprint(a["id"], a["name"], a["resource"]) < fmt.Sprint(b["id"], b["name"], b["resource"])
 		})
 	}
 	out, _ := json.Marshal(v)
@@ -228,7 +239,9 @@ func group(raw json.RawMessage) string {
 		_ = json.Unmarshal(e.Rec, &rec)
 		return rec.TargetURI
 	case e.Dev != nil:
-		return "device"
+		var d deviceStateJSON
+		_ = json.Unmarshal(e.Dev, &d)
+		return "device:" + d.Name
 	case e.EP != nil:
 		return "endpoint"
 	}

@@ -111,7 +111,25 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 	if len(seats) > 0 {
 		r.ast.WaitPhones(t, seats...)
 	}
-	r.envs = append([]string{"ASCOLTO_DATA_DIR=" + t.TempDir(), "ASCOLTO_ARI_URL=" + r.ast.ARIURL,
+	ariURL := r.ast.ARIURL
+	if dir := os.Getenv(asttest.EnvTraces); dir != "" && !spec.AsteriskDown {
+		// (Not when Asterisk is down at start: the test checks that the
+		// service names Asterisk's own address as refusing it.)
+		// Record the ARI traffic of this test, for ari/arisim's replay tests.
+		name := strings.NewReplacer("/", "-", " ", "-").Replace(strings.TrimPrefix(t.Name(), "TestRealAsterisk"))
+		conf := "the project's asterisk-conf/ with internal/asttest's test rewrites"
+		if len(seats) > 0 {
+			conf += "; seats " + strings.Join(seats, ",") + " on SIPp desk phones"
+		}
+		rec := asttest.RecordARI(t, r.ast.ARIURL, filepath.Join(dir, "e2e-"+name+".jsonl"), map[string]any{
+			"scenario": t.Name(),
+			"asterisk": "20.20.1 (" + r.ast.Prefix + ")",
+			"config":   conf,
+			"recorded": time.Now().UTC().Format("2006-01-02"),
+		})
+		ariURL = rec.URL
+	}
+	r.envs = append([]string{"ASCOLTO_DATA_DIR=" + t.TempDir(), "ASCOLTO_ARI_URL=" + ariURL,
 		"ASCOLTO_ARI_USER=ascolto", "ASCOLTO_ARI_PASSWORD=change-me-ascolto"}, spec.Env...)
 	if len(spec.Softphones) > 0 {
 		r.envs = append(r.envs, "ASCOLTO_SOFTPHONE_WSS="+r.ast.WSSURL)
@@ -653,6 +671,7 @@ func TestRealAsteriskControllerKilled(t *testing.T) {
 // TestRealAsteriskCrash: Asterisk is killed (kill -9) with a caller
 // waiting in a queue and started again: ascolto reconnects by itself,
 // closes the lost call's record once, and serves the next caller.
+// (TestRealAsteriskRestartWithCallers adds a caller talking with an agent.)
 func TestRealAsteriskCrash(t *testing.T) {
 	t.Parallel()
 	r := newRealRig(t, rigSpec{Flow: "name: coda\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: informazioni\n"})
@@ -665,7 +684,8 @@ func TestRealAsteriskCrash(t *testing.T) {
 	r.ast.Kill()
 	r.ast.Restart()
 	rec := r.record(lost)
-	if rec.Outcome != "abandoned-queue" || rec.HangupBy != "unknown" {
+	// Lost with Asterisk (a new startup_time): the system ended it, not the caller.
+	if rec.Outcome != "abandoned-queue" || rec.HangupBy != "system" || rec.HangupCause != 0 {
 		t.Errorf("the lost call's record %+v", rec)
 	}
 	r.eventually("ascolto ready again", 60*time.Second, func() bool { code, _ := getReady(t, r.s.base); return code == 200 })
@@ -977,5 +997,109 @@ func TestRealAsteriskRestartDuringTalk(t *testing.T) {
 	}
 	if strings.Contains(r.s.log(), "already closed") {
 		t.Errorf("a record closed twice:\n%s", r.s.log())
+	}
+}
+
+// TestRealAsteriskRestartWithCallers: Asterisk goes down under one caller
+// talking with the only agent and another waiting for them, restarted by
+// an operator ("core restart now": every channel hung up, the process
+// execs itself again) or killed (kill -9, then started again). Each record
+// is closed once, saying the system ended it with no cause (neither the
+// caller nor the agent hung up); the service reconnects by itself and is
+// ready again; and the agent, given no wrap-up for a call the switch lost
+// (the queue's is 10 minutes), takes the next caller at once.
+func TestRealAsteriskRestartWithCallers(t *testing.T) {
+	t.Parallel()
+	for i, c := range []struct {
+		name string
+		down func(*asttest.Asterisk)
+	}{
+		{"core restart now", func(a *asttest.Asterisk) { a.RestartNow() }},
+		{"kill -9", func(a *asttest.Asterisk) { a.Kill(); a.Up() }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			seat := fmt.Sprintf("250%d", i+1)
+			r := newRealRig(t, rigSpec{Flow: "name: coda\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: soccorso\n",
+				Queue: []string{"--wrapup", "10m"}, Phones: &asttest.PhoneSpec{Ring: 300 * time.Millisecond}, Seats: []string{seat}})
+			talking, waiting, next := fmt.Sprintf("+39086291%d001", i), fmt.Sprintf("+39086291%d002", i), fmt.Sprintf("+39086291%d003", i)
+			// Both lost to the restart; their SIPps are stopped at cleanup.
+			r.ast.Call(t, asttest.CallSpec{From: talking, Wait: 3 * time.Minute})
+			r.eventually("the first caller talking with the agent", 30*time.Second, func() bool {
+				calls, _ := r.db.Calls(context.Background(), store.CallFilter{Caller: &talking})
+				return len(calls) == 1 && !calls[0].ConnectedAt.IsZero() && time.Since(calls[0].ConnectedAt) > 2*time.Second
+			})
+			r.ast.Call(t, asttest.CallSpec{From: waiting, Wait: 3 * time.Minute})
+			r.eventually("the second caller waiting", 30*time.Second, func() bool {
+				calls, _ := r.db.Calls(context.Background(), store.CallFilter{Caller: &waiting})
+				return len(calls) == 1 && !calls[0].QueuedAt.IsZero()
+			})
+			c.down(r.ast)
+			r.ast.WaitPhones(t, seat)
+			if rec := r.record(talking); rec.Outcome != "answered" || rec.Agent != seat || rec.HangupBy != "system" || rec.HangupCause != 0 {
+				t.Errorf("the talking caller's record %+v", rec)
+			}
+			if rec := r.record(waiting); rec.Outcome != "abandoned-queue" || rec.HangupBy != "system" || rec.HangupCause != 0 {
+				t.Errorf("the waiting caller's record %+v", rec)
+			}
+			calls, err := r.db.Calls(context.Background(), store.CallFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range calls {
+				if c.EndedAt.IsZero() {
+					t.Errorf("record left open: %+v", c)
+				}
+			}
+			r.eventually("ascolto connected and ready again", 60*time.Second, func() bool {
+				code, _ := getReady(t, r.s.base)
+				return code == 200 && strings.Count(r.s.log(), `"msg":"ARI connected"`) == 2
+			})
+			r.ast.Call(t, asttest.CallSpec{From: next, HangUpAfter: 15 * time.Second}).Wait(time.Minute)
+			if rec := r.record(next); rec.Outcome != "answered" || rec.Agent != seat || rec.HangupBy != "caller" || rec.TalkS < 1 {
+				t.Errorf("the call after the restart: %+v", rec)
+			}
+			lost := r.record(talking).ChannelID
+			evs, err := r.db.QueueEvents(context.Background(), store.QueueEventFilter{CallID: &lost})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs {
+				if e.Event == "WRAPUPEND" {
+					t.Errorf("a wrap-up for the call the switch lost: %+v", e)
+				}
+			}
+			if strings.Contains(r.s.log(), "already closed") {
+				t.Errorf("a record closed twice:\n%s", r.s.log())
+			}
+		})
+	}
+}
+
+// TestRealAsteriskRestartWhileAgentRings: Asterisk restarts ("core
+// restart now") while the only agent's phone rings for a waiting caller.
+// The ring was lost with the switch, not left unanswered: after the
+// restart the agent is free, not paused for no answer (RONA).
+func TestRealAsteriskRestartWhileAgentRings(t *testing.T) {
+	t.Parallel()
+	r := newRealRig(t, rigSpec{Flow: "name: coda\nstart: coda\nnodes:\n  coda:\n    kind: queue\n    queue: soccorso\n",
+		Queue: []string{"--ring-timeout", "60s", "--wrapup", "0s"}, Phones: &asttest.PhoneSpec{Ring: 2 * time.Minute}, Seats: []string{"2611"}})
+	r.ast.Call(t, asttest.CallSpec{From: "+390862920001", Wait: 3 * time.Minute}) // lost to the restart
+	r.eventually("the agent's phone ringing", 30*time.Second, func() bool {
+		out, _ := r.ast.CLI("core show channels")
+		return strings.Contains(out, "PJSIP/2611-")
+	})
+	r.ast.RestartNow()
+	r.ast.WaitPhones(t, "2611")
+	if rec := r.record("+390862920001"); rec.Outcome != "abandoned-queue" || rec.HangupBy != "system" {
+		t.Errorf("the waiting caller's record %+v", rec)
+	}
+	r.eventually("ascolto connected and ready again", 60*time.Second, func() bool {
+		code, _ := getReady(t, r.s.base)
+		return code == 200 && strings.Count(r.s.log(), `"msg":"ARI connected"`) == 2
+	})
+	untilOutput(t, r.envs, `(?m)^2611\s.*libero`, "queue", "status")
+	if out, _, _ := cli(t, r.envs, "queue", "status"); regexp.MustCompile(`(?m)^2611\s.*in pausa`).MatchString(out) {
+		t.Errorf("2611 paused for a ring the switch lost:\n%s", out)
 	}
 }

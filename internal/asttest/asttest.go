@@ -32,7 +32,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -382,6 +384,52 @@ func (a *Asterisk) Restart() {
 	a.Stop()
 	a.Up()
 }
+
+// RestartNow restarts Asterisk as an operator would with "core restart
+// now": it hangs up every channel, and the same process (same PID) execs
+// itself again. It waits until the new Asterisk has fully booted.
+func (a *Asterisk) RestartNow() {
+	a.t.Helper()
+	a.mu.Lock()
+	done := a.done
+	a.mu.Unlock()
+	asked := time.Now()
+	a.CLI("core restart now") // the CLI's link drops with the exec: its error means nothing
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			a.t.Fatalf("asttest: asterisk exited on core restart now; log:\n%s", Tail(a.Log(), 60))
+		default:
+		}
+		// The new process has booted when it reports less uptime than has
+		// passed since the restart was asked for (seconds, so one of slack).
+		if up, err := a.uptime(); err == nil && time.Now().Add(-up).After(asked.Add(-time.Second)) {
+			if err := a.waitBooted(done); err != nil {
+				a.t.Fatal(err)
+			}
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	a.t.Fatalf("asttest: asterisk not back within 60 s of core restart now; log:\n%s", Tail(a.Log(), 60))
+}
+
+// uptime is how long the running Asterisk has been up ("core show uptime seconds").
+func (a *Asterisk) uptime() (time.Duration, error) {
+	out, err := a.CLI("core show uptime seconds")
+	if err != nil {
+		return 0, err
+	}
+	m := uptimeRe.FindStringSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("asttest: no uptime in %q", out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return time.Duration(n) * time.Second, nil
+}
+
+var uptimeRe = regexp.MustCompile(`System uptime:\s*(\d+)`)
 
 // Up starts a stopped Asterisk (see New) and waits until it has fully booted.
 func (a *Asterisk) Up() {
