@@ -42,6 +42,9 @@ type rigSpec struct {
 	Seats  []string           // agents' extensions, in every queue, logged in (in this order)
 	// More are further groups of seats whose phones behave otherwise.
 	More []phoneGroup
+	// Others are phones Asterisk knows (a supervisor's seat) that the rig
+	// neither makes agents nor logs in: the test gives them their role.
+	Others []phoneGroup
 	// Queue are `ascolto queue set soccorso` flags, before the service starts.
 	Queue []string
 	// Flow, when set, is an IVR flow (YAML) applied before the service starts.
@@ -57,6 +60,8 @@ type rigSpec struct {
 	AsteriskDown bool
 	// LoggedOut leaves the seats' agents logged out: the test logs them in.
 	LoggedOut bool
+	// Dialplan is appended to extensions.conf: contexts only the test uses.
+	Dialplan string
 }
 
 type phoneGroup struct {
@@ -68,7 +73,7 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 	t.Helper()
 	asttest.Prefix(t)
 	r := &realRig{t: t}
-	opts := asttest.Options{}
+	opts := asttest.Options{Dialplan: spec.Dialplan}
 	seats := spec.Seats
 	if spec.Phones != nil {
 		r.phones = asttest.StartPhones(t, *spec.Phones)
@@ -79,13 +84,19 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 		opts.PJSIP += asttest.Seats(p.Port, g.Seats...)
 		seats = append(seats, g.Seats...)
 	}
+	var others []string
+	for _, g := range spec.Others {
+		p := asttest.StartPhones(t, g.Phones)
+		opts.PJSIP += asttest.Seats(p.Port, g.Seats...)
+		others = append(others, g.Seats...)
+	}
 	if spec.AsteriskDown {
 		r.ast = asttest.New(t, opts)
 	} else {
 		r.ast = asttest.Start(t, opts)
 	}
-	if len(seats) > 0 {
-		r.ast.WaitPhones(t, seats...)
+	if len(seats)+len(others) > 0 {
+		r.ast.WaitPhones(t, append(slices.Clip(seats), others...)...)
 	}
 	r.envs = []string{"ASCOLTO_DATA_DIR=" + t.TempDir(), "ASCOLTO_ARI_URL=" + r.ast.ARIURL,
 		"ASCOLTO_ARI_USER=ascolto", "ASCOLTO_ARI_PASSWORD=change-me-ascolto"}
