@@ -290,3 +290,21 @@ func TestHandOverIsDurable(t *testing.T) {
 	}
 	t.Fatal("the pending fax was never processed")
 }
+
+// The line a sending fax machine prints at the top of the page (date,
+// time, sender, page: what OCR read on a fax received by the real
+// Asterisk) is not what the fax is about.
+func TestSummarySkipsTheSendersHeader(t *testing.T) {
+	j := store.FaxJob{Caller: "+390862970001"}
+	for _, c := range []struct{ text, want string }{
+		{"Y-Dec-2926 11:56 Comune di Paganica +39 9862 970001 p.i\n\nCOMUNE DI PAGANICA - UFFICIO TECNICO\nSegnalazione frana", "Fax: COMUNE DI PAGANICA - UFFICIO TECNICO"},
+		{"07/12/2026 12.05 DA: 0862970001 PAG. 1/3\nRichiesta di intervento urgente", "Fax: Richiesta di intervento urgente"},
+		{"COMUNE DI PAGANICA - UFFICIO TECNICO\nriunione alle 10:30", "Fax: COMUNE DI PAGANICA - UFFICIO TECNICO"},
+		{"solo 11:56 nient'altro", "Fax da +390862970001, 2 pagine"},
+		{"", "Fax da +390862970001, 2 pagine"},
+	} {
+		if got := summary(j, c.text, 2); got != c.want {
+			t.Errorf("summary of %q = %q, want %q", c.text, got, c.want)
+		}
+	}
+}
