@@ -308,3 +308,18 @@ func TestSummarySkipsTheSendersHeader(t *testing.T) {
 		}
 	}
 }
+
+// Whatever a caller sends to the fax number ends up in the TIFF the
+// decoder reads: no input may make it panic or hang.
+func FuzzDecodeTIFF(f *testing.F) {
+	for _, name := range []string{"fine-g4-3pages.tif", "standard-g3-2pages.tif", "spandsp-mr-3pages.tif", "truncated.tif"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		DecodeTIFF(b)
+	})
+}

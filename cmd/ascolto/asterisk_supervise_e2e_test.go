@@ -28,6 +28,7 @@ const (
 // supervision ends when the supervisor hangs up, leaving the call as it was.
 func TestRealAsteriskSupervision(t *testing.T) {
 	t.Parallel()
+	asttest.Prefix(t)
 	caller := asttest.NewMedia(t, asttest.CarrierIP, superviseTones["caller"])
 	agent := asttest.NewMedia(t, "127.0.0.1", superviseTones["agent"])
 	sup := asttest.NewMedia(t, "127.0.0.1", superviseTones["supervisor"])
