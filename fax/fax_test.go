@@ -72,8 +72,8 @@ func TestDecodeFixtures(t *testing.T) {
 
 // What Asterisk's ReceiveFAX (spandsp) wrote when a fax machine sent three
 // pages in T.4 two-dimensional coding (Group 3 "MR", fill bits before each
-// EOL, LSB first): the same pixels libtiff reads in it (tiffcp -c g4 made
-// the reference copy).
+// EOL, LSB first), which golang.org/x/image cannot read: recoded by libtiff,
+// the same pixels as the reference copy made once with tiffcp -c g4.
 func TestDecodeReceiveFAXTwoDimensional(t *testing.T) {
 	read := func(name string) []Page {
 		b, err := os.ReadFile(fixture(t, name))
@@ -108,6 +108,22 @@ func TestDecodeReceiveFAXTwoDimensional(t *testing.T) {
 		if diff != 0 || black < 10000 {
 			t.Errorf("page %d: %d pixels differ from libtiff's reading (%d black)", i+1, diff, black)
 		}
+	}
+}
+
+// Without libtiff's tiffcp a two-dimensional Group 3 fax is not decoded,
+// and the error says what to install.
+func TestTwoDimensionalFaxWithoutTiffcp(t *testing.T) {
+	old := Tiffcp
+	Tiffcp = "ascolto-no-such-tiffcp"
+	defer func() { Tiffcp = old }()
+	b, err := os.ReadFile(fixture(t, "spandsp-mr-3pages.tif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := DecodeTIFF(b)
+	if len(pages) != 0 || err == nil || !strings.Contains(err.Error(), "libtiff-tools") {
+		t.Fatalf("%d pages, %v: want none and the package to install", len(pages), err)
 	}
 }
 
