@@ -8,7 +8,7 @@ RUN CGO_ENABLED=0 go build -trimpath -o /out/ascolto ./cmd/ascolto
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates libtiff-tools \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /var/lib/ascolto ascolto \
  && mkdir -p /var/lib/ascolto && chown ascolto /var/lib/ascolto

@@ -331,6 +331,11 @@ func (c *call) stasisStart(ctx context.Context, e *ari.StasisStart) {
 		// Back from the dialplan, but this controller never saw it leave
 		// (it restarted meanwhile): finish what the dialplan reports.
 		c.dialplan = map[string]string{"fax-done": "fax", "transfer-failed": "transfer"}[e.Args[0]]
+		if c.dialplan == "fax" {
+			// A call to the fax number comes here first: the dialplan
+			// passes the number dialled (its extension is "done" by now).
+			c.args = e.Args[1:]
+		}
 		c.phase = phaseDialplan
 		c.backFromDialplan(ctx, e)
 		return
@@ -530,6 +535,11 @@ func (c *call) faxDone(ctx context.Context, vars map[string]string) {
 		if res.Error == "" {
 			res.Error = "the fax channel ended before reception started"
 		}
+	}
+	// A call to the fax number has no record yet: it is made now, so the
+	// fax's case is linked to it.
+	if c.kind != startCallback {
+		c.insertRecord(ctx)
 	}
 	if c.rec != nil {
 		res.CallID = c.rec.ID

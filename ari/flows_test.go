@@ -242,3 +242,27 @@ func TestFaxResultReachesTheSink(t *testing.T) {
 		})
 	}
 }
+
+// A call to the fax number goes straight to ReceiveFAX: ascolto first
+// hears of it when the dialplan hands it over with the result. The result
+// still names the number dialled (not the dialplan's "done" extension) and
+// the call's record, which the case is linked to.
+func TestFaxNumberResult(t *testing.T) {
+	r := newRig(t, dontStart(), faxResult(goodFax))
+	sink := faxes{got: make(chan ari.FaxResult, 1)}
+	r.faxes = sink
+	r.start("secret")
+	call := r.sim.Call(arisim.CallSpec{From: "+390862777011", To: "0862000000"})
+	r.wait(call)
+	select {
+	case f := <-sink.got:
+		if f.Status != "SUCCESS" || f.Called != "0862000000" || f.CallID == 0 || f.Caller != "+390862777011" {
+			t.Fatalf("fax result %+v", f)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no fax reported")
+	}
+	if rec := r.record(call.ChannelID()); rec.Outcome != ari.OutcomeFax || rec.Called != "0862000000" {
+		t.Fatalf("record %+v", rec)
+	}
+}

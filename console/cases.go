@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -403,8 +404,9 @@ func (c *Console) caseFile(v *visit) error {
 	h.Set("Content-Disposition", cd)
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; media-src 'self'")
 	h.Set("Cache-Control", "private, no-store")
-	h.Set("Content-Length", strconv.Itoa(len(a.Data)))
-	v.w.WriteHeader(http.StatusOK)
-	_, err = v.w.Write(a.Data)
-	return err
+	// ServeContent answers Range requests: a browser's audio player asks
+	// for parts of a recorded message to seek in it (Safari plays nothing
+	// without them), and a PDF viewer for the pages it shows.
+	http.ServeContent(v.w, v.r, "", a.CreatedAt, bytes.NewReader(a.Data))
+	return nil
 }

@@ -167,6 +167,18 @@ func TestCaseFiles(t *testing.T) {
 			t.Errorf("%s: %v %q", c.path, h, g.body)
 		}
 	}
+	// Parts of a file, as an audio player seeking in a recorded message asks.
+	req, _ := http.NewRequest("GET", r.srv.URL+base+fmt.Sprint(f.png), nil)
+	req.Header.Set("Range", "bytes=8-16")
+	if g := b.do(req); g.code != http.StatusPartialContent || g.body != "alert(1)<" || g.resp.Header.Get("Content-Range") != "bytes 8-16/25" ||
+		g.resp.Header.Get("Content-Type") != "image/png" || !strings.Contains(g.resp.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Errorf("Range: %d %v %q", g.code, g.resp.Header, g.body)
+	}
+	req, _ = http.NewRequest("GET", r.srv.URL+base+fmt.Sprint(f.png), nil)
+	req.Header.Set("Range", "bytes=100-200")
+	if g := b.do(req); g.code != http.StatusRequestedRangeNotSatisfiable {
+		t.Errorf("Range past the end: %d", g.code)
+	}
 	// A file name with accents is quoted for the header, not passed raw.
 	var id int64
 	r.db.InTx(bg, func(tx *store.Tx) error {

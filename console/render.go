@@ -61,6 +61,7 @@ func parsePages(ext fs.FS) (map[string]*template.Template, error) {
 		"list":      func(xs ...string) []string { return xs },
 		"urgencyOf": func(p *page, u string) urgencyArg { return urgencyArg{P: p, U: u} },
 		"fileOf":    func(p *page, f store.Attachment) fileArg { return fileArg{P: p, F: f} },
+		"hasPrefix": strings.HasPrefix,
 	}
 	out := map[string]*template.Template{}
 	for _, n := range names {

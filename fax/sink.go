@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -277,9 +278,21 @@ func (in *Intake) Process(ctx context.Context, j store.FaxJob) (store.Case, erro
 	return c, nil
 }
 
+// faxHeaderRe finds the time of day that the line a sending fax machine
+// prints at the top of every page (date, time, sender, number, page)
+// carries; a letter's first line seldom does.
+var faxHeaderRe = regexp.MustCompile(`\b\d{1,2}[:.]\d{2}\b`)
+
 func summary(j store.FaxJob, text string, pages int) string {
+	first := true
 	for _, l := range strings.Split(text, "\n") {
 		if l = strings.TrimSpace(l); len([]rune(l)) >= 8 {
+			if first {
+				first = false
+				if faxHeaderRe.MatchString(l) {
+					continue // the sender's header, not the fax's content
+				}
+			}
 			if r := []rune(l); len(r) > 120 {
 				l = string(r[:120]) + "…"
 			}

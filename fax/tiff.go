@@ -2,11 +2,16 @@ package fax
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
 
 	"golang.org/x/image/tiff"
 )
@@ -35,6 +40,21 @@ func DecodeTIFF(data []byte) ([]Page, error) {
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if needsRecoding(data, ifds, order) {
+		// Group 3 with two-dimensional rows or fill bits, as spandsp writes
+		// what a fax machine sent: golang.org/x/image reads neither, so
+		// libtiff recodes the file as Group 4 first.
+		recoded, rerr := recodeG4(data)
+		if rerr != nil {
+			return nil, fmt.Errorf("fax: Group 3 two-dimensional pages: %w", rerr)
+		}
+		if rifds, rorder, rerr := ifdOffsets(recoded); len(rifds) == len(ifds) {
+			data, ifds, order = recoded, rifds, rorder
+			if rerr != nil {
+				errs = append(errs, rerr)
+			}
+		}
 	}
 	for i, off := range ifds {
 		img, err := tiff.Decode(io.NewSectionReader(&pageReader{data: data, ifd: off, order: order}, 0, int64(len(data))))
@@ -171,4 +191,102 @@ func resolution(data []byte, ifd uint32, order binary.ByteOrder) (float64, float
 // isTIFF reports whether the bytes start like a TIFF.
 func isTIFF(b []byte) bool {
 	return bytes.HasPrefix(b, []byte("II*\x00")) || bytes.HasPrefix(b, []byte("MM\x00*"))
+}
+
+// TIFF tags that say how a page is coded.
+const (
+	tagCompression = 259
+	tagT4Options   = 292
+)
+
+// needsRecoding reports whether a page is Group 3 with two-dimensional
+// coding (T4Options bit 0) or fill bits before EOLs (bit 2).
+func needsRecoding(data []byte, ifds []uint32, order binary.ByteOrder) bool {
+	for _, off := range ifds {
+		if t4 := tagValues(data, off, order, tagT4Options); tagValue(data, off, order, tagCompression) == 3 && len(t4) == 1 && t4[0]&5 != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Tiffcp is libtiff's tiffcp (Debian's libtiff-tools), which recodes the
+// faxes golang.org/x/image cannot read; like tesseract for OCR, without it
+// such a fax is kept as its TIFF only, flagged undecodable.
+var Tiffcp = "tiffcp"
+
+// recodeG4 has libtiff rewrite a TIFF with every page in Group 4.
+func recodeG4(data []byte) ([]byte, error) {
+	bin, err := exec.LookPath(Tiffcp)
+	if err != nil {
+		return nil, fmt.Errorf("libtiff's tiffcp is needed to read them (Debian: libtiff-tools): %w", err)
+	}
+	dir, err := os.MkdirTemp("", "ascolto-fax")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	in, out := filepath.Join(dir, "in.tif"), filepath.Join(dir, "out.tif")
+	if err := os.WriteFile(in, data, 0o600); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if msg, err := exec.CommandContext(ctx, bin, "-c", "g4", in, out).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("tiffcp: %v: %s", err, bytes.TrimSpace(msg))
+	}
+	return os.ReadFile(out)
+}
+
+// tagValue is a tag's first value (0 when absent).
+func tagValue(data []byte, ifd uint32, order binary.ByteOrder, tag uint16) uint32 {
+	if v := tagValues(data, ifd, order, tag); len(v) > 0 {
+		return v[0]
+	}
+	return 0
+}
+
+// tagValues reads a SHORT or LONG tag of a directory (nil when absent or
+// malformed).
+func tagValues(data []byte, ifd uint32, order binary.ByteOrder, tag uint16) []uint32 {
+	if int64(ifd)+2 > int64(len(data)) {
+		return nil
+	}
+	n := int(order.Uint16(data[ifd:]))
+	for i := 0; i < n; i++ {
+		e := int64(ifd) + 2 + int64(i)*12
+		if e+12 > int64(len(data)) {
+			return nil
+		}
+		if order.Uint16(data[e:]) != tag {
+			continue
+		}
+		typ, count := order.Uint16(data[e+2:]), int64(order.Uint32(data[e+4:]))
+		size := int64(4)
+		if typ == 3 {
+			size = 2
+		} else if typ != 4 {
+			return nil
+		}
+		if count <= 0 || count > maxPages*1000 {
+			return nil
+		}
+		at := e + 8
+		if count*size > 4 {
+			at = int64(order.Uint32(data[e+8:]))
+		}
+		if at+count*size > int64(len(data)) {
+			return nil
+		}
+		out := make([]uint32, count)
+		for j := range out {
+			if size == 2 {
+				out[j] = uint32(order.Uint16(data[at+int64(j)*2:]))
+			} else {
+				out[j] = order.Uint32(data[at+int64(j)*4:])
+			}
+		}
+		return out
+	}
+	return nil
 }

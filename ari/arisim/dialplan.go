@@ -79,12 +79,12 @@ func newDialplanConfig(opts []DialplanOption) dialplanConfig {
 //
 //	[globals]           TRUNK=trunk
 //	[from-trunk]        800840840  => Set(CHANNEL(language)=it), Stasis(ascolto,800840840), Hangup()
-//	                    0862000000 => Goto(ascolto-fax,receive,1)
+//	                    0862000000 => Set(ASCOLTO_FAX_NUMBER=${EXTEN}), Goto(ascolto-fax,receive,1)
 //	                    fax        => Goto(ascolto-fax,receive,1)
 //	                    _X.        => Set(CHANNEL(language)=it), Stasis(ascolto,${EXTEN}), Hangup()
 //	[ascolto-fax]       receive    => Set(FAXOPT(ecm)=yes), Set(FAXFILE=${ASTSPOOLDIR}/fax/${UNIQUEID}.tif),
 //	                                  Answer(), ReceiveFAX(${FAXFILE},f), Goto(done,1)
-//	                    done       => Stasis(ascolto,fax-done), Hangup()
+//	                    done       => Stasis(ascolto,fax-done,${ASCOLTO_FAX_NUMBER}), Hangup()
 //	                    h          => NoOp(...)
 //	[ascolto-transfer]  dial       => Dial(PJSIP/${TRANSFER_TO}@${TRUNK},60), Stasis(ascolto,transfer-failed,${DIALSTATUS}), Hangup()
 //	[from-agents]       600        => Answer(), Playback(demo-echotest), Echo(), Hangup()
@@ -102,6 +102,7 @@ func DefaultDialplan(opts ...DialplanOption) *Dialplan {
 		AppHangup())
 	d.Add("from-trunk", "0862000000",
 		AppNoOp("ascolto: fax line ${CALLERID(num)}"),
+		AppSet("ASCOLTO_FAX_NUMBER", "${EXTEN}"),
 		AppGoto("ascolto-fax", "receive", 1))
 	d.Add("from-trunk", "fax", AppGoto("ascolto-fax", "receive", 1))
 	d.Add("from-trunk", "_X.",
@@ -117,7 +118,7 @@ func DefaultDialplan(opts ...DialplanOption) *Dialplan {
 		AppGoto("", "done", 1))
 	d.Add("ascolto-fax", "done",
 		AppNoOp("ascolto: fax ${FAXSTATUS} pages=${FAXPAGES} from=${REMOTESTATIONID}"),
-		AppStasis("ascolto", "fax-done"),
+		AppStasis("ascolto", "fax-done", "${ASCOLTO_FAX_NUMBER}"),
 		AppHangup())
 	d.Add("ascolto-fax", "h", AppNoOp("ascolto: fax channel gone, status ${FAXSTATUS}"),
 		AppUserEvent("AscoltoFax", "status: ${FAXSTATUS}", "error: ${FAXERROR}", "pages: ${FAXPAGES}",

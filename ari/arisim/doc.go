@@ -90,7 +90,7 @@
 // New takes options (credentials, clock, logger, media durations, dialplan).
 // DefaultDialplan is asterisk-conf/extensions.conf written out in Go
 // (800840840 -> Stasis(ascolto,800840840); ascolto-fax,receive,1 ->
-// ReceiveFAX emulation, then Stasis(ascolto,fax-done); ascolto-transfer,
+// ReceiveFAX emulation, then Stasis(ascolto,fax-done,${ASCOLTO_FAX_NUMBER}); ascolto-transfer,
 // dial,1 -> Dial(${TRUNK}/${TRANSFER_TO},60), then
 // Stasis(ascolto,transfer-failed,${DIALSTATUS})); TestProductionDialplan
 // keeps the two the same. LoadDialplan reads an extensions.conf instead,

@@ -282,7 +282,7 @@ func TestProductionDialplan(t *testing.T) {
 			r.events()
 			return c
 		}, func(t *testing.T, r *prodRun, c *Call) {
-			if args, ch := r.stasisStarts(); fmt.Sprint(args) != "[[800840840] [fax-done]]" || ch["dialplan"].(map[string]any)["exten"] != "done" {
+			if args, ch := r.stasisStarts(); fmt.Sprint(args) != "[[800840840] [fax-done ]]" || ch["dialplan"].(map[string]any)["exten"] != "done" {
 				t.Fatalf("StasisStart args %v, channel %v", args, ch)
 			}
 			file := `{"value":"/var/spool/asterisk/fax/` + c.ChannelID() + `.tif"}`
@@ -313,7 +313,7 @@ func TestProductionDialplan(t *testing.T) {
 			r.variable(c.ChannelID(), "FAXPAGES")
 			return c
 		}, func(t *testing.T, r *prodRun, c *Call) {
-			if args, ch := r.stasisStarts(); fmt.Sprint(args) != "[[fax-done]]" || ch["state"] != "Up" {
+			if args, ch := r.stasisStarts(); fmt.Sprint(args) != "[[fax-done 0862000000]]" || ch["state"] != "Up" {
 				t.Fatalf("StasisStart args %v, channel %v", args, ch)
 			}
 			if rep := c.Report(); len(rep.Heard) != 1 || rep.Heard[0].URI != "fax:receive" || rep.Heard[0].End.Sub(rep.Heard[0].Start) != 20*time.Second {

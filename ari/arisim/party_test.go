@@ -143,7 +143,7 @@ func TestDialplanContexts(t *testing.T) {
 		if got := strings.Join(types(evs), ","); got != "StasisStart,StasisEnd,StasisStart" {
 			t.Fatalf("events %s", got)
 		}
-		if args := evs[2]["args"].([]any); len(args) != 1 || args[0] != "fax-done" {
+		if args := evs[2]["args"].([]any); len(args) != 2 || args[0] != "fax-done" || args[1] != "" {
 			t.Fatalf("args %v", args)
 		}
 		for name, want := range map[string]string{"FAXSTATUS": "SUCCESS", "FAXPAGES": "1",

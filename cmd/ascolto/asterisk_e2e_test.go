@@ -50,6 +50,9 @@ type rigSpec struct {
 	// and left logged out; the console is given Asterisk's WSS address,
 	// as a deployment is.
 	Softphones map[string]string
+	// Others are phones Asterisk knows (a supervisor's seat) that the rig
+	// neither makes agents nor logs in: the test gives them their role.
+	Others []phoneGroup
 	// Queue are `ascolto queue set soccorso` flags, before the service starts.
 	Queue []string
 	// Flow, when set, is an IVR flow (YAML) applied before the service starts.
@@ -74,6 +77,8 @@ type rigSpec struct {
 	Env []string
 	// Before runs just before the service starts, with the store open.
 	Before func(*realRig)
+	// Dialplan is appended to extensions.conf: contexts only the test uses.
+	Dialplan string
 }
 
 type phoneGroup struct {
@@ -85,7 +90,7 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 	t.Helper()
 	asttest.Prefix(t)
 	r := &realRig{t: t}
-	opts := asttest.Options{}
+	opts := asttest.Options{Dialplan: spec.Dialplan}
 	seats := spec.Seats
 	if spec.Phones != nil {
 		r.phones = asttest.StartPhones(t, *spec.Phones)
@@ -95,6 +100,12 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 		p := asttest.StartPhones(t, g.Phones)
 		opts.PJSIP += asttest.Seats(p.Port, g.Seats...)
 		seats = append(seats, g.Seats...)
+	}
+	var others []string
+	for _, g := range spec.Others {
+		p := asttest.StartPhones(t, g.Phones)
+		opts.PJSIP += asttest.Seats(p.Port, g.Seats...)
+		others = append(others, g.Seats...)
 	}
 	if spec.AsteriskDown {
 		r.ast = asttest.New(t, opts)
@@ -108,8 +119,8 @@ func newRealRig(t *testing.T, spec rigSpec) *realRig {
 		r.carrier = r.ast.StartCarrier(t, spec.Carrier...)
 		r.ast.WaitPhones(t, "trunk")
 	}
-	if len(seats) > 0 {
-		r.ast.WaitPhones(t, seats...)
+	if len(seats)+len(others) > 0 {
+		r.ast.WaitPhones(t, append(slices.Clip(seats), others...)...)
 	}
 	ariURL := r.ast.ARIURL
 	if dir := os.Getenv(asttest.EnvTraces); dir != "" && !spec.AsteriskDown {

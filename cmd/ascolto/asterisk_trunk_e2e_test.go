@@ -304,10 +304,8 @@ type wsMsg struct {
 	Data map[string]any `json:"data"`
 }
 
-var (
-	csrfFieldRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	wsMetaRe    = regexp.MustCompile(`name="ascolto-ws" content="([^"]+)"`)
-)
+// csrfFieldRe is asterisk_console_e2e_test.go's.
+var wsMetaRe = regexp.MustCompile(`name="ascolto-ws" content="([^"]+)"`)
 
 // signIn signs user in to the running service's console.
 func (r *realRig) signIn(user, password string) *consoleClient {

@@ -46,3 +46,9 @@ head -c $(( $(stat -c %s fine-g4-3pages.tif) * 55 / 100 )) fine-g4-3pages.tif > 
 # Not a TIFF at all.
 printf 'MZ\x90\x00this is not a fax' > not-a-tiff.tif
 ls -l *.tif
+
+# spandsp-mr-3pages.tif is not made here: it is what Asterisk 20's ReceiveFAX
+# (spandsp) wrote when SendFAX sent fine-g4-3pages.tif over G.711
+# (TestRealAsteriskFax): Group 3 with two-dimensional rows and fill bits.
+# Its reference copy is libtiff's reading of it:
+#   tiffcp -c g4 spandsp-mr-3pages.tif spandsp-mr-3pages-as-g4.tif

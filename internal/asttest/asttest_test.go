@@ -2,6 +2,7 @@ package asttest
 
 import (
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,4 +113,35 @@ func TestDTMFPcap(t *testing.T) {
 	if linearToULaw(0) != 0xff || linearToULaw(-1) != 0x7f || linearToULaw(32767) != 0x80 {
 		t.Fatalf("µ-law: %x %x %x", linearToULaw(0), linearToULaw(-1), linearToULaw(32767))
 	}
+}
+
+// G.711 both ways, and the tone meter: a tone's level is its amplitude,
+// another frequency's is near zero.
+func TestG711AndLevel(t *testing.T) {
+	for _, v := range []int16{0, 100, -100, 1000, -1000, 6000, -6000, 30000, -30000} {
+		for name, rt := range map[string]int16{"ulaw": ulawToLinear(linearToULaw(v)), "alaw": alawToLinear(linearToALaw(v))} {
+			if d := int(rt) - int(v); d > int(abs(v))/16+16 || -d > int(abs(v))/16+16 {
+				t.Errorf("%s(%d) came back %d", name, v, rt)
+			}
+		}
+	}
+	s := make([]int16, 16000)
+	for i := range s {
+		s[i] = ulawToLinear(linearToULaw(int16(6000 * math.Sin(2*math.Pi*600*float64(i)/8000))))
+	}
+	if l := Level(s, 600); l < 5500 || l > 6500 {
+		t.Errorf("600 Hz at 6000: level %.0f", l)
+	}
+	for _, hz := range []float64{1000, 1500} {
+		if l := Level(s, hz); l > 50 {
+			t.Errorf("%.0f Hz absent: level %.0f", hz, l)
+		}
+	}
+}
+
+func abs(v int16) int16 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

@@ -47,6 +47,9 @@ type CallSpec struct {
 	// Asterisk to hang up, for at most Wait (default 2 minutes).
 	HangUpAfter time.Duration
 	Wait        time.Duration
+	// Media, when set, takes the caller's audio (NewMedia on CarrierIP):
+	// the SDP names its port instead of SIPp's.
+	Media *Media
 }
 
 // PhoneSpec is how an agent's desk phone behaves on every call.
@@ -54,6 +57,9 @@ type PhoneSpec struct {
 	Ring time.Duration // before answering (default 300 ms); a CANCEL first ends the call
 	Talk time.Duration // then hangs up; zero waits for Asterisk's BYE
 	Busy bool          // answers 486 to every call
+	// Media, when set, takes the phones' audio (NewMedia on 127.0.0.1):
+	// the SDP names its port instead of SIPp's echo.
+	Media *Media
 }
 
 // Call places one call from the carrier to the toll-free number.
@@ -66,7 +72,10 @@ func (a *Asterisk) Call(t T, c CallSpec) *SIPp {
 		c.Wait = 2 * time.Minute
 	}
 	dir := t.TempDir()
-	data := map[string]any{"From": c.From, "HangUpMs": c.HangUpAfter.Milliseconds(), "WaitMs": c.Wait.Milliseconds(), "PCAP": ""}
+	data := map[string]any{"From": c.From, "HangUpMs": c.HangUpAfter.Milliseconds(), "WaitMs": c.Wait.Milliseconds(), "PCAP": "", "MediaPort": 0}
+	if c.Media != nil {
+		data["MediaPort"] = c.Media.Port
+	}
 	if c.Keys != "" || c.Talk > 0 {
 		keys, err := Keys(c.Keys)
 		if err != nil {
@@ -96,7 +105,11 @@ func StartPhones(t T, p PhoneSpec) *SIPp {
 		p.Ring = 300 * time.Millisecond
 	}
 	dir := t.TempDir()
-	sf := renderScenario(t, "agent.xml", dir, map[string]any{"RingMs": p.Ring.Milliseconds(), "TalkMs": p.Talk.Milliseconds(), "Busy": p.Busy})
+	data := map[string]any{"RingMs": p.Ring.Milliseconds(), "TalkMs": p.Talk.Milliseconds(), "Busy": p.Busy, "MediaPort": 0}
+	if p.Media != nil {
+		data["MediaPort"] = p.Media.Port
+	}
+	sf := renderScenario(t, "agent.xml", dir, data)
 	port := freeSIP(t, "127.0.0.1")
 	s := startSIPp(t, "phones", port, sf, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mi", "127.0.0.1",
 		"-mp", strconv.Itoa(freeUDP(t, "127.0.0.1")), "-aa", "-rtp_echo")
@@ -354,7 +367,7 @@ func (a *Asterisk) Load(t T, l LoadSpec) *SIPp {
 	}
 	// Each caller has a number of its own: "3906" and SIPp's call number.
 	sf := renderScenario(t, "caller.xml", dir, map[string]any{"From": "3906[call_number]", "HangUpMs": l.HangUpAfter.Milliseconds(),
-		"WaitMs": l.Wait.Milliseconds(), "PCAP": pcap})
+		"WaitMs": l.Wait.Milliseconds(), "PCAP": pcap, "MediaPort": 0})
 	port := freeSIP(t, CarrierIP)
 	limit := int(l.Rate*(l.Wait+l.HangUpAfter).Seconds()) + 100
 	s := startSIPp(t, "load", port, sf, "-i", CarrierIP, "-p", strconv.Itoa(port),
