@@ -455,6 +455,13 @@ func (r *router) callerLeft(c *call, by acd.Party) {
 // nor left the phone ringing (no RONA pause): the caller's side, lost too,
 // ends as lost, whichever of the two Asterisk reports first.
 func (r *router) legLost(l *leg) {
+	r.legEnded(l, acd.BySwitch, func(c *call, _ time.Time) { c.lostToSwitch(r.ctl.runCtx) })
+}
+
+// legEnded drops an agent's leg that ended. When its caller is still
+// known, withCaller runs on the caller's goroutine to end that side;
+// otherwise the engine hears the call ended, by by.
+func (r *router) legEnded(l *leg, by acd.Party, withCaller func(c *call, at time.Time)) {
 	at := r.now()
 	r.post(func() {
 		if r.legs[l.callID][l.agent] != l {
@@ -463,10 +470,10 @@ func (r *router) legLost(l *leg) {
 		r.dropLeg(l.callID, l.agent)
 		c := r.callers[l.callID]
 		if c == nil {
-			r.handle(acd.Hangup{At: at, Call: l.callID, By: acd.BySwitch})
+			r.handle(acd.Hangup{At: at, Call: l.callID, By: by})
 			return
 		}
-		c.do(func(c *call) { c.lostToSwitch(r.ctl.runCtx) })
+		c.do(func(c *call) { withCaller(c, at) })
 	})
 }
 
@@ -479,32 +486,20 @@ func (r *router) legLost(l *leg) {
 // bridge request ahead of this check, so by the time the check runs it
 // knows which of the two happened.
 func (r *router) agentLeft(l *leg) {
-	at := r.now()
-	r.post(func() {
-		if r.legs[l.callID][l.agent] != l {
-			return
+	r.legEnded(l, acd.ByAgent, func(c *call, at time.Time) {
+		if !c.connected {
+			return // back in line through bridgeFailed
 		}
-		r.dropLeg(l.callID, l.agent)
-		c := r.callers[l.callID]
-		if c == nil {
-			r.handle(acd.Hangup{At: at, Call: l.callID, By: acd.ByAgent})
-			return
-		}
-		c.do(func(c *call) {
-			if !c.connected {
-				return // back in line through bridgeFailed
+		// The agent is free now: tell the ACD before hanging up the
+		// caller, a round trip to Asterisk that the agent's next call
+		// must not wait for (under load it took seconds, and agents sat
+		// idle while callers waited).
+		r.post(func() {
+			if r.callers[l.callID] == c {
+				r.handle(acd.Hangup{At: at, Call: l.callID, By: acd.ByAgent})
 			}
-			// The agent is free now: tell the ACD before hanging up the
-			// caller, a round trip to Asterisk that the agent's next call
-			// must not wait for (under load it took seconds, and agents
-			// sat idle while callers waited).
-			r.post(func() {
-				if r.callers[l.callID] == c {
-					r.handle(acd.Hangup{At: at, Call: l.callID, By: acd.ByAgent})
-				}
-			})
-			c.endedByAgent()
 		})
+		c.endedByAgent()
 	})
 }
 
