@@ -124,6 +124,14 @@ func (d *dialect) isUniqueViolation(err error) bool {
 	return false
 }
 
+// isBusy reports whether SQLite refused a lock at once (SQLITE_BUSY):
+// another connection holds or is converting the file (journal mode) in a
+// way the busy timeout does not wait for.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // isForeignKeyViolation reports whether err is a foreign-key violation.
 func (d *dialect) isForeignKeyViolation(err error) bool {
 	var pg *pgconn.PgError

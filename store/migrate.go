@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -72,7 +73,29 @@ func (db *DB) Migrate(ctx context.Context) (MigrateResult, error) {
 		return MigrateResult{}, err
 	}
 	var res MigrateResult
-	err = db.InTx(ctx, func(tx *Tx) error {
+	// Processes starting together on a new SQLite file contend while the
+	// first switches it to WAL: SQLite then refuses BEGIN at once instead
+	// of waiting its busy timeout (TestConcurrentMigrate, 1 run in 60).
+	// The migration lock below orders them; a refused BEGIN only retries.
+	for attempt := 1; ; attempt++ {
+		res = MigrateResult{}
+		err = db.migrateOnce(ctx, ms, &res)
+		if err == nil || !isBusy(err) || attempt == 50 || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Duration(attempt) * 10 * time.Millisecond)
+	}
+	if err != nil {
+		return MigrateResult{}, err
+	}
+	if len(res.Applied) > 0 {
+		db.log.Info("schema migrated", zap.Int("from", res.From), zap.Int("to", res.To), zap.Strings("applied", res.Applied))
+	}
+	return res, nil
+}
+
+func (db *DB) migrateOnce(ctx context.Context, ms []migration, res *MigrateResult) error {
+	return db.InTx(ctx, func(tx *Tx) error {
 		if err := tx.lock(ctx, lockMigrate); err != nil {
 			return err
 		}
@@ -104,13 +127,6 @@ func (db *DB) Migrate(ctx context.Context) (MigrateResult, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return MigrateResult{}, err
-	}
-	if len(res.Applied) > 0 {
-		db.log.Info("schema migrated", zap.Int("from", res.From), zap.Int("to", res.To), zap.Strings("applied", res.Applied))
-	}
-	return res, nil
 }
 
 // SchemaVersion reads the database's schema version (0 when never migrated).

@@ -37,11 +37,10 @@ func newStmtCache(db *sql.DB) *stmtCache {
 }
 
 // get returns the prepared statement for query, or nil when it runs
-// unprepared: not prepared yet (it is noted for prepareWanted), several
-// statements in one string (the driver would prepare only the first), or a
-// full cache.
+// unprepared: not prepared yet (it is noted for prepareWanted), not one
+// data statement (cacheable), or a full cache.
 func (c *stmtCache) get(query string) *sql.Stmt {
-	if c == nil || strings.Contains(strings.TrimRight(strings.TrimSpace(query), ";"), ";") {
+	if c == nil || !cacheable(query) {
 		return nil
 	}
 	c.mu.Lock()
@@ -81,6 +80,21 @@ func (c *stmtCache) prepareWanted(ctx context.Context) {
 		}
 		c.mu.Unlock()
 	}
+}
+
+// cacheable: one data statement (INSERT, UPDATE, DELETE, SELECT). Schema
+// changes run once (migrations), and preparing them afterwards only races
+// with another process migrating the same file.
+func cacheable(query string) bool {
+	q := strings.TrimSpace(query)
+	if strings.Contains(strings.TrimRight(q, ";"), ";") || len(q) < 7 {
+		return false
+	}
+	switch strings.ToUpper(q[:6]) {
+	case "INSERT", "UPDATE", "DELETE", "SELECT":
+		return true
+	}
+	return false
 }
 
 func (c *stmtCache) close() {
