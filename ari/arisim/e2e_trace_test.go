@@ -475,7 +475,33 @@ func (r *replay) send(method, path, query string, body []byte, pass string) (int
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.SetBasicAuth("ari", pass)
-	resp, err := http.DefaultClient.Do(req)
+	// Some answers wait on the simulator's clock, as Asterisk's do on
+	// time: addChannel answers once the channel's playback is over, and
+	// the simulator's playback may end a few milliseconds after the
+	// recorded moment (its lengths are the trace's). While such a request
+	// waits, the clock moves on, up to two seconds.
+	type answer struct {
+		resp *http.Response
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		done <- answer{resp, err}
+	}()
+	var a answer
+	limit := r.h.clk.Now().Add(2 * time.Second)
+	for waiting := true; waiting; {
+		select {
+		case a = <-done:
+			waiting = false
+		case <-time.After(5 * time.Millisecond):
+			if r.h.clk.Now().Before(limit) {
+				r.h.clk.Advance(time.Millisecond)
+			}
+		}
+	}
+	resp, err := a.resp, a.err
 	if err != nil {
 		r.t.Fatalf("%s %s: %v", method, path, err)
 	}
