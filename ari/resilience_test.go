@@ -434,6 +434,16 @@ func TestSlowAnswerKeepsItsConnection(t *testing.T) {
 	}
 }
 
+// asteriskRestarts are the two ways Asterisk goes away under calls: an
+// operator's "core restart now" and a crash.
+var asteriskRestarts = []struct {
+	name string
+	do   func(*arisim.Server)
+}{
+	{"core restart now", func(s *arisim.Server) { s.RestartNow(200 * time.Millisecond) }},
+	{"crash", func(s *arisim.Server) { s.Restart(200 * time.Millisecond) }},
+}
+
 // TestAsteriskRestartWithCallsUp: Asterisk restarts while one caller talks
 // with the only agent and another waits: restarted by an operator ("core
 // restart now": every channel gets a soft hang-up request with cause 4,
@@ -442,13 +452,7 @@ func TestSlowAnswerKeepsItsConnection(t *testing.T) {
 // (not the caller, not the agent); the agent gets no wrap-up for a call the
 // switch lost, so the next caller is theirs at once.
 func TestAsteriskRestartWithCallsUp(t *testing.T) {
-	for i, restart := range []struct {
-		name string
-		do   func(*arisim.Server)
-	}{
-		{"core restart now", func(s *arisim.Server) { s.RestartNow(200 * time.Millisecond) }},
-		{"crash", func(s *arisim.Server) { s.Restart(200 * time.Millisecond) }},
-	} {
+	for i, restart := range asteriskRestarts {
 		t.Run(restart.name, func(t *testing.T) {
 			r := newRig(t, dontStart())
 			setQueue(t, r, "informazioni", func(q *store.Queue) { q.WrapupS = 1200; q.MaxWaitS = 0; q.Overflow = "" })
@@ -489,13 +493,7 @@ func TestAsteriskRestartWithCallsUp(t *testing.T) {
 // left unanswered: the agent is not paused for it (no RONA), and takes
 // the next caller.
 func TestAsteriskRestartWhileAgentRings(t *testing.T) {
-	for _, restart := range []struct {
-		name string
-		do   func(*arisim.Server)
-	}{
-		{"core restart now", func(s *arisim.Server) { s.RestartNow(200 * time.Millisecond) }},
-		{"crash", func(s *arisim.Server) { s.Restart(200 * time.Millisecond) }},
-	} {
+	for _, restart := range asteriskRestarts {
 		t.Run(restart.name, func(t *testing.T) {
 			r := newRig(t, dontStart())
 			setQueue(t, r, "informazioni", func(q *store.Queue) { q.RingTimeoutS = 600; q.WrapupS = 0; q.MaxWaitS = 0; q.Overflow = "" })
