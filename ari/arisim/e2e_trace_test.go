@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -337,27 +336,7 @@ func (r *replay) runE2E(lines []traceLine) {
 			}
 		}
 	}
-	type item struct {
-		at   time.Time
-		rest *traceLine
-		act  *partyAction
-		seq  int
-	}
-	var items []item
-	for i := range lines {
-		if lines[i].Kind == "rest" {
-			items = append(items, item{at: lines[i].TS, rest: &lines[i], seq: i})
-		}
-	}
-	for i := range actions {
-		items = append(items, item{at: actions[i].at, act: &actions[i], seq: actions[i].seq})
-	}
-	sort.SliceStable(items, func(i, j int) bool {
-		if items[i].at.Equal(items[j].at) {
-			return items[i].seq < items[j].seq
-		}
-		return items[i].at.Before(items[j].at)
-	})
+	items := schedule(lines, actions)
 	r.ev = r.h.connect(app)
 	for _, it := range items {
 		if it.at.After(r.h.clk.Now()) {

@@ -299,30 +299,10 @@ func (r *replay) run(meta traceLine, lines []traceLine) {
 			}
 		}
 	}
-	type item struct {
-		at   time.Time
-		rest *traceLine
-		act  *partyAction
-		seq  int
-	}
-	var items []item
-	for i := range lines {
-		if lines[i].Kind == "rest" {
-			items = append(items, item{at: lines[i].TS, rest: &lines[i], seq: i})
-		}
-	}
 	if !meta.WSClosedAt.IsZero() {
 		actions = append(actions, partyAction{at: meta.WSClosedAt, kind: "wsclose"}, partyAction{at: meta.WSReopenAt, kind: "wsopen"})
 	}
-	for i := range actions {
-		items = append(items, item{at: actions[i].at, act: &actions[i], seq: actions[i].seq})
-	}
-	sort.SliceStable(items, func(i, j int) bool {
-		if items[i].at.Equal(items[j].at) {
-			return items[i].seq < items[j].seq
-		}
-		return items[i].at.Before(items[j].at)
-	})
+	items := schedule(lines, actions)
 	r.ev = r.h.connect("ccd")
 	for _, it := range items {
 		if it.at.After(r.h.clk.Now()) {
@@ -517,4 +497,34 @@ func TestTraces(t *testing.T) {
 			r.compare(lines[1:], tc.skip)
 		})
 	}
+}
+
+// replayItem is one step of a replay: a REST request ascolto sent, or
+// something a party did (call, key, hang-up, a WebSocket dropped).
+type replayItem struct {
+	at   time.Time
+	rest *traceLine
+	act  *partyAction
+	seq  int
+}
+
+// schedule puts a trace's REST requests and the parties' actions in the
+// order they happened (the trace's order where times are equal).
+func schedule(lines []traceLine, actions []partyAction) []replayItem {
+	var items []replayItem
+	for i := range lines {
+		if lines[i].Kind == "rest" {
+			items = append(items, replayItem{at: lines[i].TS, rest: &lines[i], seq: i})
+		}
+	}
+	for i := range actions {
+		items = append(items, replayItem{at: actions[i].at, act: &actions[i], seq: actions[i].seq})
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		if items[i].at.Equal(items[j].at) {
+			return items[i].seq < items[j].seq
+		}
+		return items[i].at.Before(items[j].at)
+	})
+	return items
 }
