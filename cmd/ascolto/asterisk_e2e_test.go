@@ -315,6 +315,30 @@ func (r *realRig) heard(caller string) []string {
 }
 
 // eventually waits until cond holds, polling.
+// connectedAgain waits until the service, after losing Asterisk, has
+// connected a second time and is ready.
+func (r *realRig) connectedAgain(t *testing.T) {
+	t.Helper()
+	r.eventually("ascolto connected and ready again", 60*time.Second, func() bool {
+		code, _ := getReady(t, r.s.base)
+		return code == 200 && strings.Count(r.s.log(), `"msg":"ARI connected"`) == 2
+	})
+}
+
+// noOpenRecords fails the test for every call record not closed.
+func (r *realRig) noOpenRecords(t *testing.T) {
+	t.Helper()
+	calls, err := r.db.Calls(context.Background(), store.CallFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range calls {
+		if c.EndedAt.IsZero() {
+			t.Errorf("record left open: %+v", c)
+		}
+	}
+}
+
 func (r *realRig) eventually(what string, d time.Duration, cond func() bool) {
 	r.t.Helper()
 	deadline := time.Now().Add(d)
@@ -988,19 +1012,8 @@ func TestRealAsteriskRestartDuringTalk(t *testing.T) {
 	if rec.Outcome != "answered" || rec.Agent != "2401" || rec.EndedAt.IsZero() {
 		t.Errorf("the lost call's record %+v", rec)
 	}
-	calls, err := r.db.Calls(context.Background(), store.CallFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range calls {
-		if c.EndedAt.IsZero() {
-			t.Errorf("record left open: %+v", c)
-		}
-	}
-	r.eventually("ascolto connected and ready again", 60*time.Second, func() bool {
-		code, _ := getReady(t, r.s.base)
-		return code == 200 && strings.Count(r.s.log(), `"msg":"ARI connected"`) == 2
-	})
+	r.noOpenRecords(t)
+	r.connectedAgain(t)
 	next := "+390862900302"
 	r.ast.Call(t, asttest.CallSpec{From: next, HangUpAfter: 20 * time.Second}).Wait(time.Minute)
 	if rec := r.record(next); rec.Outcome != "answered" || rec.Agent != "2401" || rec.HangupBy != "caller" || rec.TalkS < 1 {
@@ -1053,19 +1066,8 @@ func TestRealAsteriskRestartWithCallers(t *testing.T) {
 			if rec := r.record(waiting); rec.Outcome != "abandoned-queue" || rec.HangupBy != "system" || rec.HangupCause != 0 {
 				t.Errorf("the waiting caller's record %+v", rec)
 			}
-			calls, err := r.db.Calls(context.Background(), store.CallFilter{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range calls {
-				if c.EndedAt.IsZero() {
-					t.Errorf("record left open: %+v", c)
-				}
-			}
-			r.eventually("ascolto connected and ready again", 60*time.Second, func() bool {
-				code, _ := getReady(t, r.s.base)
-				return code == 200 && strings.Count(r.s.log(), `"msg":"ARI connected"`) == 2
-			})
+			r.noOpenRecords(t)
+			r.connectedAgain(t)
 			r.ast.Call(t, asttest.CallSpec{From: next, HangUpAfter: 15 * time.Second}).Wait(time.Minute)
 			if rec := r.record(next); rec.Outcome != "answered" || rec.Agent != seat || rec.HangupBy != "caller" || rec.TalkS < 1 {
 				t.Errorf("the call after the restart: %+v", rec)
@@ -1105,10 +1107,7 @@ func TestRealAsteriskRestartWhileAgentRings(t *testing.T) {
 	if rec := r.record("+390862920001"); rec.Outcome != "abandoned-queue" || rec.HangupBy != "system" {
 		t.Errorf("the waiting caller's record %+v", rec)
 	}
-	r.eventually("ascolto connected and ready again", 60*time.Second, func() bool {
-		code, _ := getReady(t, r.s.base)
-		return code == 200 && strings.Count(r.s.log(), `"msg":"ARI connected"`) == 2
-	})
+	r.connectedAgain(t)
 	untilOutput(t, r.envs, `(?m)^2611\s.*libero`, "queue", "status")
 	if out, _, _ := cli(t, r.envs, "queue", "status"); regexp.MustCompile(`(?m)^2611\s.*in pausa`).MatchString(out) {
 		t.Errorf("2611 paused for a ring the switch lost:\n%s", out)
