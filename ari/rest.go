@@ -562,8 +562,7 @@ func (c *Client) CreateBridge(ctx context.Context, id, typ, name string) (ari.Br
 
 // AddChannel puts a channel in a bridge (moving it from another bridge).
 func (c *Client) AddChannel(ctx context.Context, bridgeID, channelID string) error {
-	return c.doSafe(ctx, "bridges.add", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/addChannel",
-		url.Values{"channel": {channelID}}, nil, nil)
+	return c.AddChannels(ctx, bridgeID, channelID)
 }
 
 // AddChannels puts several channels in a bridge with one request (ARI
