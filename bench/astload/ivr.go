@@ -27,7 +27,7 @@ const (
 )
 
 type ivrResult struct {
-	calls, sippOK   int
+	calls           int
 	records, closed int
 	queued          int           // records that reached the queue by key 3
 	twice           int           // callers with more than one record
@@ -92,9 +92,6 @@ func measureIVR(r *runner, bin, dbURL string, rate float64, seconds int, hold ti
 	close(stop)
 	res := ivrResult{calls: calls, peakActive: <-peak}
 	keep(r.name, ast, load)
-	if lr, err := load.Results(); err == nil {
-		res.sippOK = lr.Successful
-	}
 	// Let the last records close.
 	db, err := openBenchStore(dbURL, dataDir)
 	if err != nil {
