@@ -167,18 +167,39 @@ func SecretKeyFile(dir string) ([]byte, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		// The key is written whole to a private temporary file and then
+		// linked to its name, which fails if the name exists: a process
+		// that starts at the same moment (two `migrate`s, `serve` and a
+		// CLI command) either reads the complete key or makes it, never an
+		// empty or half-written file.
+		tmp, err := os.CreateTemp(dir, ".secret.key-*")
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(tmp.Name())
+		if _, err := tmp.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+			tmp.Close()
+			return nil, err
+		}
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return nil, err
+		}
+		if err := tmp.Close(); err != nil {
+			return nil, err
+		}
+		err = os.Link(tmp.Name(), path)
 		if errors.Is(err, os.ErrExist) {
 			return SecretKeyFile(dir) // made meanwhile by another process
 		}
 		if err != nil {
 			return nil, err
 		}
-		if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-			f.Close()
-			return nil, err
+		if d, err := os.Open(dir); err == nil {
+			d.Sync()
+			d.Close()
 		}
-		return key, f.Close()
+		return key, nil
 	}
 	if err != nil {
 		return nil, err

@@ -142,3 +142,40 @@ func TestParseSecretKey(t *testing.T) {
 		t.Fatalf("key file: %v %v", st.Mode(), err)
 	}
 }
+
+// TestSecretKeyFileMadeOnceUnderRace: processes starting at the same moment
+// (two `migrate`s, `serve` and a CLI command) all get the one key that was
+// made, never an empty or half-written file, and no temporary file is left.
+func TestSecretKeyFileMadeOnceUnderRace(t *testing.T) {
+	for round := 0; round < 20; round++ {
+		dir := t.TempDir()
+		const n = 16
+		keys := make([][]byte, n)
+		errs := make([]error, n)
+		start := make(chan struct{})
+		done := make(chan int)
+		for i := 0; i < n; i++ {
+			go func(i int) {
+				<-start
+				keys[i], errs[i] = store.SecretKeyFile(dir)
+				done <- i
+			}(i)
+		}
+		close(start)
+		for i := 0; i < n; i++ {
+			<-done
+		}
+		for i := 0; i < n; i++ {
+			if errs[i] != nil {
+				t.Fatalf("round %d, caller %d: %v", round, i, errs[i])
+			}
+			if !bytes.Equal(keys[i], keys[0]) {
+				t.Fatalf("round %d: callers got different keys", round)
+			}
+		}
+		ents, _ := os.ReadDir(dir)
+		if len(ents) != 1 || ents[0].Name() != "secret.key" {
+			t.Fatalf("round %d: the directory holds %v", round, ents)
+		}
+	}
+}
