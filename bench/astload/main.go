@@ -53,17 +53,25 @@ func main() {
 	hold := flag.Duration("hold", 10*time.Second, "ivr: how long each caller waits in the queue before hanging up")
 	flag.StringVar(&profDir, "pprof", "", "write a CPU profile of ascolto (the middle of each run's arrivals) into this folder")
 	flag.StringVar(&keepDir, "keep", "", "copy each run's SIPp error log and Asterisk's full.log into this folder")
+	prebuilt := flag.String("ascolto", "", "an ascolto binary to measure instead of building ./cmd/ascolto (e.g. an older commit's, to bisect)")
 	flag.Parse()
 	if os.Getenv(asttest.EnvPrefix) == "" {
 		fmt.Fprintf(os.Stderr, "astload: set %s to a real Asterisk's install prefix\n", asttest.EnvPrefix)
 		os.Exit(2)
 	}
-	bin, err := buildAscolto()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	bin := *prebuilt
+	if bin == "" {
+		b, err := buildAscolto()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer os.RemoveAll(filepath.Dir(b))
+		bin = b
+	} else if _, err := os.Stat(bin); err != nil {
+		fmt.Fprintln(os.Stderr, "astload:", err)
+		os.Exit(2)
 	}
-	defer os.RemoveAll(filepath.Dir(bin))
 	host, _ := os.Hostname()
 	if *scenario == "ivr" {
 		fmt.Printf("# astload -scenario ivr %s on %s, %d cores; Asterisk at %s; key 3 at %s, then %s in the queue; %d s per rate\n",
