@@ -340,7 +340,7 @@ func (c *call) stasisStart(ctx context.Context, e *ari.StasisStart) {
 		c.backFromDialplan(ctx, e)
 		return
 	}
-	if err := c.cmd(func() error { return c.ctl.o.Client.Answer(ctx, c.id) }); err != nil {
+	if err := c.cmd(func() error { return c.ctl.o.Client.Answer(Patient(ctx, patience), c.id) }); err != nil {
 		c.failed(ctx, "answer", err)
 		return
 	}
@@ -752,8 +752,41 @@ func (c *call) failed(ctx context.Context, what string, err error) {
 	c.ctl.m.errors.WithLabelValues(what).Inc()
 	c.log().Error("call failed", zap.String("during", what), zap.Error(err))
 	c.phase = phaseHangingUp
-	_ = c.ctl.o.Client.Hangup(ctx, c.id, "normal")
+	c.ctl.hangupEventually(ctx, c.id)
 	c.finish(ctx, OutcomeFailed, "system", 0)
+}
+
+// patience is how long a request whose late success beats a failure
+// waits for Asterisk (see Patient).
+const patience = 30 * time.Second
+
+// hangupEventually hangs up a channel the controller is letting go of.
+// When Asterisk does not answer in time (it is starved of CPU), the
+// request is tried again in the background until the channel is gone, for
+// up to two minutes: a channel left in Stasis that nobody tracks any more
+// is a caller hearing ringing or silence for ever (seen at 75 calls/s on
+// a loaded machine: callers still in Stasis six minutes later).
+func (ctl *Controller) hangupEventually(ctx context.Context, id string) {
+	err := ctl.o.Client.Hangup(Patient(ctx, patience), id, "normal")
+	if err == nil || IsGone(err) || StatusOf(err) != 0 {
+		return
+	}
+	ctl.m.errors.WithLabelValues("hangup late").Inc()
+	go func() {
+		deadline := time.Now().Add(2 * time.Minute)
+		for time.Now().Before(deadline) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(5 * time.Second):
+			}
+			err := ctl.o.Client.Hangup(Patient(ctx, patience), id, "normal")
+			if err == nil || IsGone(err) || StatusOf(err) != 0 {
+				return
+			}
+		}
+		ctl.log.Error("channel not hung up after two minutes of tries", zap.String("channel", id), zap.Error(err))
+	}()
 }
 
 // savePath copies the IVR path, digits and tags into the pending update.
@@ -831,7 +864,7 @@ func (c *call) adopt(ctx context.Context) {
 		c.pathPrefix = strings.TrimPrefix(c.rec.IVRPath+">|", ">")
 	}
 	if c.ch.State != "Up" {
-		if err := c.ctl.o.Client.Answer(ctx, c.id); err != nil {
+		if err := c.ctl.o.Client.Answer(Patient(ctx, patience), c.id); err != nil {
 			c.failed(ctx, "answer", err)
 			return
 		}

@@ -190,7 +190,9 @@ func (c *call) bridgeTo(agent, agentChannel string) {
 	}
 	c.stopAside(ctx)
 	// Both in one request: Asterisk adds none when either is gone.
-	if err := c.cmd(func() error { return c.ctl.o.Client.AddChannels(ctx, id, c.id, agentChannel) }); err != nil {
+	// Patient: the agent is on the line waiting; a bridge made late is
+	// better than sending the caller back and the agent away.
+	if err := c.cmd(func() error { return c.ctl.o.Client.AddChannels(Patient(ctx, patience), id, c.id, agentChannel) }); err != nil {
 		if IsGone(err) {
 			if _, cerr := c.ctl.o.Client.Channel(ctx, c.id); IsGone(cerr) {
 				c.hungUp(ctx, "caller", 0)

@@ -523,3 +523,47 @@ func TestAsteriskRestartWhileAgentRings(t *testing.T) {
 		})
 	}
 }
+
+// TestCallerAnsweredLateIsServed: Asterisk, starved of CPU, answers the
+// request that answers a ringing caller after the client's timeout. The
+// caller is not given up on (under load, a timed-out answer ended the call
+// as failed and left the channel in Stasis): the answer is waited for with
+// patience, and the caller reaches the agent.
+func TestCallerAnsweredLateIsServed(t *testing.T) {
+	r := newRig(t, dontStart())
+	setQueue(t, r, "informazioni", func(q *store.Queue) { q.MaxWaitS = 0; q.Overflow = ""; q.WrapupS = 0 })
+	seat(t, r, "101", arisim.Answer(time.Second), "informazioni")
+	r.restTimeout = 200 * time.Millisecond
+	r.start("secret")
+	login(t, r, "101")
+	hold := r.sim.HoldNext("POST", "/channels/*/answer")
+	c := r.call("+390862500021", toInformazioni(arisim.WaitBridged(), arisim.Wait(time.Second), arisim.HangUp())...)
+	select {
+	case <-hold.Arrived():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the caller was never answered")
+	}
+	// A request of another client with the same timeout, held too, ends
+	// in its timeout: the answer has waited past the controller's.
+	probe, err := ari.NewClient(ari.ClientOptions{URL: r.url, User: "ascolto", Password: "secret", App: "ascolto", Timeout: r.restTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probeHold := r.sim.HoldNext("GET", "/asterisk/info")
+	if _, err := probe.Info(bg); err == nil {
+		t.Fatal("the probe was answered while held")
+	}
+	probeHold.Release()
+	hold.Release()
+	select {
+	case <-c.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("caller still up")
+	}
+	if rep := c.Report(); len(rep.Bridged) == 0 {
+		t.Fatalf("caller answered late never reached the agent: %+v", rep)
+	}
+	if rec := r.record(c.ChannelID()); rec.Outcome != ari.OutcomeAnswered || rec.Agent != "101" {
+		t.Fatalf("record %+v: want answered by 101", rec)
+	}
+}

@@ -195,6 +195,19 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, 
 // for after its caller gave up on it.
 const abandonAfter = 2 * time.Minute
 
+type patienceKey struct{}
+
+// Patient lets the requests made with the returned context wait up to d
+// for Asterisk's answer instead of the client's timeout. It is for
+// requests whose late success is worth more than a failure: a ringing
+// caller answered late still gets through, where a timed-out answer would
+// end the call; an agent who answered is bridged late rather than sent
+// back. Under a CPU-starved Asterisk (its HTTP threads compete with a
+// thread per channel) answers to such requests took over 5 s.
+func Patient(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, patienceKey{}, d)
+}
+
 type answer struct {
 	resp *http.Response
 	data []byte
@@ -202,7 +215,8 @@ type answer struct {
 }
 
 // send sends req and returns Asterisk's answer, read whole, or an error
-// once c.timeout has passed (or ctx ended). A request Asterisk already
+// once c.timeout (or ctx's patience, see Patient) has passed, or ctx
+// ended. A request Asterisk already
 // received is not cut off then: closing its connection would not stop
 // Asterisk working on it, only free our connection for another request, and
 // Asterisk's HTTP sessions would pile up past http.conf's sessionlimit
@@ -237,7 +251,11 @@ func (c *Client) send(ctx context.Context, op string, req *http.Request) (*http.
 		}
 		done <- answer{resp: resp, data: data, err: err}
 	}()
-	timer := time.NewTimer(c.timeout)
+	wait := c.timeout
+	if d, ok := ctx.Value(patienceKey{}).(time.Duration); ok && d > wait {
+		wait = d
+	}
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	var why error
 	select {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	pathpkg "path"
 	"sync/atomic"
 	"time"
 
@@ -260,7 +261,8 @@ type Hold struct {
 }
 
 // HoldNext holds the next request for method and path (under /ari, e.g.
-// "GET", "/bridges") until Release.
+// "GET", "/bridges"; a path.Match pattern such as "/channels/*/answer"
+// matches any channel) until Release.
 func (s *Server) HoldNext(method, path string) *Hold {
 	h := &Hold{method: method, path: path, arrived: make(chan struct{}), release: make(chan struct{})}
 	s.mu.Lock()
@@ -294,7 +296,7 @@ func (s *Server) takeHold(method, path string) *Hold {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, h := range s.holds {
-		if h.method == method && h.path == path {
+		if ok, _ := pathpkg.Match(h.path, path); h.method == method && (h.path == path || ok) {
 			s.holds = append(s.holds[:i], s.holds[i+1:]...)
 			return h
 		}
