@@ -91,7 +91,7 @@ func measureIVR(r *runner, bin, dbURL string, rate float64, seconds int, hold ti
 	ast1, ctl1 := cpu(ast.PID()), cpu(pidOf(ctl))
 	close(stop)
 	res := ivrResult{calls: calls, peakActive: <-peak}
-	keep(r.name, ast, load)
+	keep(r.name, ast, load, svc.dir)
 	// Let the last records close.
 	db, err := openBenchStore(dbURL, dataDir)
 	if err != nil {

@@ -287,10 +287,10 @@ func measure(r *runner, sys, bin, dbURL string, rate float64, seconds, agents in
 		return strings.Count(out, " Avail ") >= agents
 	})
 	var ctl *exec.Cmd
-	var metricsURL, debugURL string
+	var metricsURL, debugURL, svcDir string
 	if sys == "ascolto" {
 		svc := startAscolto(r, bin, dbURL, ast, exts)
-		ctl, metricsURL, debugURL = svc.cmd, svc.base+"/metrics", svc.debug
+		ctl, metricsURL, debugURL, svcDir = svc.cmd, svc.base+"/metrics", svc.debug, svc.dir
 	} else {
 		// Wait for app_queue to see every member.
 		deadline := time.Now().Add(30 * time.Second)
@@ -318,7 +318,7 @@ func measure(r *runner, sys, bin, dbURL string, rate float64, seconds, agents in
 	close(stopSampling)
 	smp := <-sampled
 	after := metrics(metricsURL)
-	keep(r.name, ast, load)
+	keep(r.name, ast, load, svcDir)
 	lr, err := load.Results()
 	if err != nil {
 		return result{err: err}
@@ -369,8 +369,9 @@ func profile(name, base string, wait, d time.Duration) {
 }
 
 // keep copies the evidence of one run (the callers' unexpected messages,
-// Asterisk's log) for a look afterwards.
-func keep(name string, ast *asttest.Asterisk, load *asttest.SIPp) {
+// Asterisk's log, ascolto's log when svcDir is its data folder) for a look
+// afterwards.
+func keep(name string, ast *asttest.Asterisk, load *asttest.SIPp, svcDir string) {
 	if keepDir == "" {
 		return
 	}
@@ -378,6 +379,11 @@ func keep(name string, ast *asttest.Asterisk, load *asttest.SIPp) {
 	os.WriteFile(filepath.Join(keepDir, name+"-asterisk.log"), []byte(ast.Log()), 0o644)
 	if errs, err := os.ReadFile(load.ErrorFile()); err == nil {
 		os.WriteFile(filepath.Join(keepDir, name+"-callers-errors.log"), errs, 0o644)
+	}
+	if svcDir != "" {
+		if b, err := os.ReadFile(filepath.Join(svcDir, "serve.log")); err == nil {
+			os.WriteFile(filepath.Join(keepDir, name+"-serve.log"), b, 0o644)
+		}
 	}
 	rtts, _ := filepath.Glob(filepath.Join(filepath.Dir(load.ErrorFile()), "*_rtt.csv"))
 	for _, f := range rtts {
