@@ -1071,11 +1071,21 @@ func (c *Controller) AgentCommand(ctx context.Context, kind, ext, arg, actor str
 }
 
 // holdShards is how many holding bridges a queue's waiting callers are
-// spread over. One bridge's music reaches every caller in it from the
-// bridge's one thread: with a thousand callers waiting on a real Asterisk
-// that thread fell behind ("Exceptionally long voice queue length … to
-// Announcer/ARI_MOH"), and moving callers in and out of it waited on it.
-const holdShards = 8
+// spread over. Every caller joining or leaving a holding bridge makes
+// Asterisk reset the bridge variables of every channel in it
+// (set_bridge_peer_vars_holding in main/bridge.c), publishing a channel
+// snapshot for each: each of those is a task for the ARI application's
+// one taskprocessor, as all of them are its channels. With N callers in a
+// bridge that is N tasks per arrival and per answer, O(N²) in all: with a
+// thousand waiting in eight bridges the application's queue sat at its
+// limit of 500, events reached the controller seconds late, answered
+// agents were bridged after their phones had hung up, and the queue
+// collapsed below the agents' capacity. One bridge's music also reaches
+// every caller in it from the bridge's one thread, which fell behind with
+// a thousand callers ("Exceptionally long voice queue length … to
+// Announcer/ARI_MOH"). Sixty-four bridges keep N in the tens; a bridge
+// nobody waits in costs nothing (its music leaves with the last caller).
+const holdShards = 64
 
 // holdBridgeID names the holding bridge a channel waits in for queue.
 func holdBridgeID(queue, channel string) string {
