@@ -279,10 +279,10 @@ func TestACDCommandsReachRunningService(t *testing.T) {
 			untilOutput(t, envs, `OPERATORI`, "queue", "status")
 
 			must("Operatore 101 connesso; code: informazioni", "agent", "login", "101")
-			untilOutput(t, envs, `101\s+Anna Rossi\s+aq\s+libero\s+\d+s\s+-\s+informazioni`, "queue", "status")
+			untilOutput(t, envs, `101\s+Anna Rossi\s+aq\s+libero\s+(?:<1s|[0-9hms]+)\s+-\s+informazioni`, "queue", "status")
 
 			must("Operatore 101 in pausa (motivo: pranzo)", "agent", "pause", "101", "--reason", "pranzo")
-			untilOutput(t, envs, `101\s+Anna Rossi\s+aq\s+in pausa\s+\d+s\s+pranzo`, "queue", "status")
+			untilOutput(t, envs, `101\s+Anna Rossi\s+aq\s+in pausa\s+(?:<1s|[0-9hms]+)\s+pranzo`, "queue", "status")
 			untilOutput(t, envs, `101\s+Anna Rossi\s+aq\s+PJSIP/101\s+-\s+in pausa\s+pranzo`, "agent", "list")
 
 			must("Operatore 101 di nuovo disponibile", "agent", "unpause", "101")
@@ -297,7 +297,7 @@ func TestACDCommandsReachRunningService(t *testing.T) {
 			must("Il servizio in esecuzione ha applicato la modifica", "queue", "set", "rinforzi")
 			must("Il servizio in esecuzione ha applicato la modifica", "agent", "add", "102", "--endpoint", "PJSIP/102", "--queues", "rinforzi")
 			must("Operatore 102 connesso; code: rinforzi", "agent", "login", "102")
-			untilOutput(t, envs, `102\s+-\s+aq\s+libero\s+\d+s\s+-\s+rinforzi`, "queue", "status")
+			untilOutput(t, envs, `102\s+-\s+aq\s+libero\s+(?:<1s|[0-9hms]+)\s+-\s+rinforzi`, "queue", "status")
 
 			// The service refuses what the ACD refuses, and says why.
 			if _, errs, code := run("agent", "pause", "102", "--reason", "formazione"); code != 0 {
