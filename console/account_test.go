@@ -240,7 +240,7 @@ func TestAccountSecondFactorWording(t *testing.T) {
 		{true, store.RoleSupervisor, true},
 		{true, store.RoleAdmin, true},
 	}
-	uri := regexp.MustCompile(`<code class="select wrapall">([^<]+)</code>`)
+	uri := regexp.MustCompile(`<code class="select wrapall">(otpauth:[^<]+)</code>`)
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s required=%v", tt.role, tt.required), func(t *testing.T) {
 			r := newRig(t, Config{TOTPRequired: tt.required})

@@ -1,0 +1,117 @@
+package console
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ascolto/ascolto/mail"
+	"github.com/ascolto/ascolto/store"
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserPages: the case reply form, the account's second-factor
+// card and the 404 page in a real browser, with screenshots, axe-core and
+// no JavaScript errors.
+func TestBrowserPages(t *testing.T) {
+	browser := startBrowser(t)
+	shots := artifactsDir(t)
+	r := newRig(t, Config{IdleTimeout: time.Hour})
+	r.user("rossi", store.RoleAgent)
+
+	t.Run("case reply: no template preselected, the closing one closes", func(t *testing.T) {
+		f := newCaseFixture(t, r)
+		svc, err := mail.NewService(mail.ServiceOptions{Store: r.db, Clock: r.clk, From: "Protezione Civile <contactcenter@protezionecivile.example>"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.c.mailer = svc
+		b := r.tab(t, browser, shots)
+		b.login("rossi", "rossi-password")
+		b.open("/cases/" + f.main.TrackingID + "#mail")
+		b.waitFor(`document.getElementById("r-template") !== null`)
+		if v := b.eval(`({v: document.getElementById("r-template").value, hidden: document.getElementById("r-closing").hidden})`); v["v"] != "" || v["hidden"] != true {
+			t.Fatalf("reply form at load: %v", v)
+		}
+		b.axe("case")
+		b.do(chromedp.SetValue(chromedp.CSS("#r-template"), "chiusura"))
+		b.eval(`(() => { document.getElementById("r-template").dispatchEvent(new Event("change")); return {}; })()`)
+		b.waitFor(`!document.getElementById("r-closing").hidden && document.getElementById("r-outcome").required`)
+		if txt := b.text("#r-closing"); !strings.Contains(txt, "la pratica viene chiusa") {
+			t.Errorf("the closing notice says %q", txt)
+		}
+		if txt := b.text("#r-send"); txt != "Invia e chiudi la pratica" {
+			t.Errorf("the send button says %q", txt)
+		}
+		b.do(chromedp.ScrollIntoView(chromedp.CSS("#mail")))
+		b.shot("20-case-reply-closing")
+		b.axe("case, closing template")
+		// Sending without an outcome is stopped in the page.
+		b.do(chromedp.Click(chromedp.CSS(`#mail button[type="submit"]`)))
+		if c, _ := r.db.CaseByID(bg, f.main.ID); c.Status != "open" {
+			t.Fatal("closed without an outcome")
+		}
+		b.do(chromedp.SetValue(chromedp.CSS("#r-outcome"), "informazione-fornita"))
+		b.submit(`#mail button[type="submit"]`)
+		b.waitFor(`location.search.includes("done=repliedclosed")`)
+		if c, _ := r.db.CaseByID(bg, f.main.ID); c.Status != "closed" {
+			t.Fatalf("the closing reply left the case %s", c.Status)
+		}
+		if msg := b.text(".alert.ok"); !strings.Contains(msg, "Pratica chiusa e risposta messa in coda") {
+			t.Errorf("notice %q", msg)
+		}
+		b.shot("21-case-closed-by-reply")
+		// The other template choices hide the closing part again.
+		f2 := f.dup
+		b.open("/cases/" + f2.TrackingID)
+		b.do(chromedp.SetValue(chromedp.CSS("#r-template"), "chiusura"))
+		b.eval(`(() => { document.getElementById("r-template").dispatchEvent(new Event("change")); return {}; })()`)
+		b.do(chromedp.SetValue(chromedp.CSS("#r-template"), "risposta"))
+		b.eval(`(() => { document.getElementById("r-template").dispatchEvent(new Event("change")); return {}; })()`)
+		b.waitFor(`document.getElementById("r-closing").hidden && !document.getElementById("r-outcome").required && document.getElementById("r-send").textContent === "Invia"`)
+		b.noJSErrors()
+	})
+
+	t.Run("account: second factor optional, QR code, the address wraps", func(t *testing.T) {
+		b := r.tab(t, browser, shots)
+		b.login("rossi", "rossi-password")
+		b.open("/account")
+		b.waitFor(`document.querySelector("svg.qr") !== null`)
+		v := b.eval(`(() => { const code = document.querySelectorAll("code.wrapall")[1], card = code.closest(".card"), qr = document.querySelector("svg.qr").getBoundingClientRect();
+			return {codeRight: code.getBoundingClientRect().right, cardRight: card.getBoundingClientRect().right, overflow: card.scrollWidth - card.clientWidth,
+				qr: qr.width, text: card.textContent}; })()`)
+		if v["codeRight"].(float64) > v["cardRight"].(float64) || v["overflow"].(float64) > 0 {
+			t.Errorf("the otpauth address overflows its card: %v", v)
+		}
+		if v["qr"].(float64) < 150 {
+			t.Errorf("the QR code is %v px wide", v["qr"])
+		}
+		if txt := v["text"].(string); strings.Contains(txt, "Il secondo fattore è obbligatorio") || !strings.Contains(txt, "non è obbligatorio") {
+			t.Errorf("the card says %q", txt)
+		}
+		b.do(chromedp.ScrollIntoView(chromedp.CSS("svg.qr")))
+		b.shot("22-account-second-factor")
+		b.axe("account")
+		b.noJSErrors()
+	})
+
+	t.Run("404 page and favicon", func(t *testing.T) {
+		b := r.tab(t, browser, shots)
+		b.open("/login") // the language switch needs the pre-session cookie
+		b.open("/pagina-che-non-esiste")
+		if h := b.text("h1"); h != "Pagina non trovata" {
+			t.Fatalf("404 heading %q", h)
+		}
+		b.shot("23-not-found")
+		b.axe("404")
+		b.submit(`form.lang button[value="en"]`)
+		b.waitFor(`document.documentElement.lang === "en"`)
+		if h := b.text("h1"); h != "Page not found" {
+			t.Fatalf("404 heading in English %q", h)
+		}
+		if v := b.eval(`fetch("/favicon.ico").then(r => r.text().then(t => ({ok: r.ok, type: r.headers.get("content-type"), svg: t.startsWith("<svg")})))`); v["ok"] != true || v["svg"] != true {
+			t.Errorf("favicon: %v", v)
+		}
+		b.noJSErrors()
+	})
+}
