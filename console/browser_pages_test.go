@@ -1,12 +1,14 @@
 package console
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ascolto/ascolto/mail"
 	"github.com/ascolto/ascolto/store"
+	"github.com/ascolto/ascolto/store/storetest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -95,6 +97,23 @@ func TestBrowserPages(t *testing.T) {
 		b.noJSErrors()
 	})
 
+	t.Run("forced enrolment: required, with a QR code", func(t *testing.T) {
+		r2 := newRig(t, Config{TOTPRequired: true})
+		r2.user("capo", store.RoleAdmin)
+		b := r2.tab(t, browser, shots)
+		b.login("capo", "capo-password")
+		if loc := b.location(); !strings.HasPrefix(loc, "/login/totp") {
+			t.Fatalf("an admin without a second factor lands on %s", loc)
+		}
+		if txt := b.text("main"); !strings.Contains(txt, "Il secondo fattore è obbligatorio per il tuo ruolo") {
+			t.Errorf("the enrolment page says %q", txt)
+		}
+		b.waitFor(`document.querySelector("svg.qr") !== null`)
+		b.shot("23-totp-enrol")
+		b.axe("totp enrolment")
+		b.noJSErrors()
+	})
+
 	t.Run("404 page and favicon", func(t *testing.T) {
 		b := r.tab(t, browser, shots)
 		b.open("/login") // the language switch needs the pre-session cookie
@@ -102,7 +121,7 @@ func TestBrowserPages(t *testing.T) {
 		if h := b.text("h1"); h != "Pagina non trovata" {
 			t.Fatalf("404 heading %q", h)
 		}
-		b.shot("23-not-found")
+		b.shot("24-not-found")
 		b.axe("404")
 		b.submit(`form.lang button[value="en"]`)
 		b.waitFor(`document.documentElement.lang === "en"`)
@@ -114,4 +133,81 @@ func TestBrowserPages(t *testing.T) {
 		}
 		b.noJSErrors()
 	})
+}
+
+// TestBrowserActivationLive: /activation opened before any activation
+// shows the board when one opens, follows it, and shows the open form
+// again when it closes, without a reload; the countdown follows the
+// server's clock (the rig's clock is days away from the browser's), and
+// the board speaks words, not codes.
+func TestBrowserActivationLive(t *testing.T) {
+	browser := startBrowser(t)
+	shots := artifactsDir(t)
+	var be *activationBE
+	r := newRigWith(t, storetest.Engines()[0], Config{IdleTimeout: time.Hour}, func(c *Console) {
+		be = &activationBE{memBackend: c.backend.(*memBackend)}
+		c.backend = be
+	})
+	r.user("coord", store.RoleSupervisor)
+	b := r.tab(t, browser, shots)
+	b.login("coord", "coord-password")
+	b.open("/activation")
+	b.waitFor(`document.getElementById("ws-status").dataset.state === "online"`)
+	if v := b.eval(`({none: !!document.getElementById("activation-none"), open: document.getElementById("activation-open").hidden,
+		close: document.getElementById("activation-close").hidden})`); v["none"] != true || v["open"] != false || v["close"] != true {
+		t.Fatalf("before any activation: %v", v)
+	}
+	// The checkboxes sit by their words.
+	v := b.eval(`(() => { const out = {}; for (const id of ["act-exercise", "act-confirm"]) {
+		const cb = document.getElementById(id).getBoundingClientRect(), lab = document.getElementById(id).closest("label").getBoundingClientRect();
+		out[id] = cb.width < 40 && cb.left - lab.left < 5 && Math.abs(cb.top - lab.top) < 16; } return out; })()`)
+	if v["act-exercise"] != true || v["act-confirm"] != true {
+		t.Errorf("checkboxes away from their labels: %v", v)
+	}
+	b.shot("25-activation-none")
+	b.axe("activation, none")
+
+	// An activation opens: the board appears by itself.
+	be.set(r.c, func(*testBoard) {})
+	b.waitFor(`document.getElementById("activation") !== null && document.getElementById("activation-open").hidden && !document.getElementById("activation-close").hidden`)
+	cd := b.text("#countdown")
+	if !regexp.MustCompile(`^2[45]:\d\d$`).MatchString(cd) {
+		t.Errorf("countdown %q: not the 25 minutes left on the server's clock", cd)
+	}
+	board := b.text("#activation")
+	for _, w := range []string{"in corso", "primaria", "ha confermato", "in chiamata", "ha risposto senza scegliere", "telefono"} {
+		if !strings.Contains(board, w) {
+			t.Errorf("the board lacks %q", w)
+		}
+	}
+	for _, code := range []string{"primary", "calling", "no-input", "running"} {
+		if strings.Contains(board, code) {
+			t.Errorf("the board shows the code %q", code)
+		}
+	}
+	b.shot("26-activation-open")
+	b.axe("activation, open")
+
+	// Someone arrives: the board follows.
+	be.set(r.c, func(bd *testBoard) {
+		bd.Confirmed, bd.Arrived = 2, 1
+		bd.People[1].State, bd.People[1].Last = "arrived", ""
+	})
+	b.waitFor(`document.getElementById("confirmed").textContent === "2" && document.querySelector('#people tr[data-id="2"] .badge').textContent === "in sala"`)
+	if cd := b.text("#countdown"); strings.HasPrefix(cd, "-") {
+		t.Errorf("countdown after an update %q", cd)
+	}
+	b.shot("27-activation-arrived")
+
+	// A drill's board does not replace the real one.
+	r.c.PublishActivation(9, testBoard{ID: 9, Exercise: true, Event: "Prova"})
+	// It closes: the countdown goes, the open form comes back.
+	be.set(r.c, func(bd *testBoard) { bd.ClosedAt, bd.State = t0.Add(10*time.Minute), "closed" })
+	b.waitFor(`!document.getElementById("activation-open").hidden && document.getElementById("activation-close").hidden && document.getElementById("countdown") === null`)
+	if txt := b.text("#activation"); !strings.Contains(txt, "chiusa") || strings.Contains(txt, "Prova") {
+		t.Errorf("closed board: %q", txt)
+	}
+	b.shot("28-activation-closed")
+	b.axe("activation, closed")
+	b.noJSErrors()
 }
