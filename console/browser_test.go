@@ -19,7 +19,9 @@ import (
 // protocol, against the console on a real port. They skip when no browser
 // is installed (.ci/install-browser installs it). Screenshots of every
 // page are written to $ASCOLTO_TEST_ARTIFACTS, or to
-// $TMPDIR/ascolto-console-screenshots; the test log says where.
+// $TMPDIR/ascolto-console-screenshots; the test log says where. Every page
+// screenshot is checked with axe-core first when $ASCOLTO_TEST_AXE names
+// its axe.min.js.
 
 func chromiumPath(t *testing.T) string {
 	p := os.Getenv("ASCOLTO_TEST_CHROMIUM")
@@ -223,8 +225,10 @@ func (b *tab) submit(sel string) {
 	}
 }
 
+// shot takes a screenshot of the page and checks it with axe-core.
 func (b *tab) shot(name string) {
 	b.t.Helper()
+	b.axe(name)
 	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
