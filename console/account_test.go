@@ -2,8 +2,10 @@ package console
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -217,4 +219,71 @@ func TestAccountPasswordChecksAreThrottled(t *testing.T) {
 		}
 	}
 	probe.free()
+}
+
+// TestAccountSecondFactorWording: /account says the second factor is
+// mandatory only to the roles the configuration makes it mandatory for
+// (supervisors and admins, with TOTPRequired), and shows the enrolment's
+// otpauth:// address as a QR code of that very address, in a page no
+// cache keeps.
+func TestAccountSecondFactorWording(t *testing.T) {
+	tests := []struct {
+		required bool
+		role     string
+		says     bool
+	}{
+		{false, store.RoleAgent, false},
+		{false, store.RoleSupervisor, false},
+		{false, store.RoleAdmin, false},
+		{true, store.RoleAgent, false},
+		{true, store.RoleOpsRoom, false},
+		{true, store.RoleSupervisor, true},
+		{true, store.RoleAdmin, true},
+	}
+	uri := regexp.MustCompile(`<code class="select wrapall">(otpauth:[^<]+)</code>`)
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s required=%v", tt.role, tt.required), func(t *testing.T) {
+			r := newRig(t, Config{TOTPRequired: tt.required})
+			r.user("u", tt.role)
+			b := r.browser()
+			b.login("u")
+			if tt.says {
+				// Enrolment is forced at sign-in; the same wording is right there.
+				p := b.get("/login/totp")
+				if !strings.Contains(p.body, "Il secondo fattore è obbligatorio per il tuo ruolo") || !strings.Contains(p.body, `<svg class="qr"`) {
+					t.Fatalf("forced enrolment page:\n%s", p.body)
+				}
+				return
+			}
+			p := b.get("/account")
+			if p.code != 200 {
+				t.Fatalf("/account: %d", p.code)
+			}
+			if strings.Contains(p.body, "Il secondo fattore è obbligatorio") {
+				t.Errorf("/account says the second factor is mandatory for %s", tt.role)
+			}
+			if !strings.Contains(p.body, "non è obbligatorio per il tuo ruolo") {
+				t.Errorf("/account does not say it is optional")
+			}
+			if cc := p.resp.Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control %q", cc)
+			}
+			m := uri.FindStringSubmatch(p.body)
+			if m == nil {
+				t.Fatal("no otpauth address")
+			}
+			want, err := qrSVG(html.UnescapeString(m[1]), "Codice QR da inquadrare con l'app di autenticazione")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(p.body, string(want)) || !strings.HasPrefix(html.UnescapeString(m[1]), "otpauth://totp/") {
+				t.Errorf("the QR code is not the page's otpauth address %s", m[1])
+			}
+		})
+	}
+	// Signed out, there is no page and no QR code.
+	r := newRig(t, Config{})
+	if p := r.browser().get("/account"); p.code != http.StatusSeeOther || strings.Contains(p.body, "<svg") {
+		t.Errorf("signed out: %d", p.code)
+	}
 }

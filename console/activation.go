@@ -2,9 +2,12 @@ package console
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ascolto/ascolto/store"
 )
 
 // The coordinator's activation board (/activation): the countdown to the
@@ -38,8 +41,12 @@ type ActivationBoard struct {
 	Board     any       // oncall.Board
 	ID        int64     // the activation
 	Deadline  time.Time // the 30-minute target
-	Remaining int       // seconds to it
+	Remaining int       // seconds to it, on the server's clock
+	Open      bool      // not closed yet
 	Alert     string    // oncall.AlertText in the viewer's language, "" when on track
+	// Words are the board's codes in the viewer's language, keyed
+	// "kind.code" (oncall.Words): the page shows no raw code.
+	Words map[string]string
 }
 
 // ActivationRequest is the coordinator's form.
@@ -81,9 +88,26 @@ type activationData struct {
 	Board     any
 	Alert     string
 	Exercise  bool
+	Open      bool
 	Countdown string
+	Words     map[string]string
 }
 
+// Word is a board code in the viewer's language (the code itself when the
+// backend has no word for it, as for a wave the roster names).
+func (d activationData) Word(kind, code string) string {
+	if w, ok := d.Words[kind+"."+code]; ok {
+		return w
+	}
+	return code
+}
+
+// activationPage is the board, live: activation.js fetches the page again
+// whenever the hub says the board changed (an activation opened, a call
+// ended, someone confirmed or arrived, the activation closed) and swaps
+// its live part, so one template draws it, with the words of the viewer's
+// language. The countdown runs in the browser from the seconds remaining
+// on the server's clock (the demo's clock runs ahead of the wall clock).
 func (c *Console) activationPage(v *visit) error {
 	ab, err := c.activations()
 	if err != nil {
@@ -92,20 +116,26 @@ func (c *Console) activationPage(v *visit) error {
 	exercise := v.r.URL.Query().Get("exercise") == "1"
 	d := activationData{Exercise: exercise}
 	b, err := ab.ActivationBoard(v.r.Context(), 0, exercise, v.lang)
-	if err == nil {
-		d.Board = b.Board
-		d.Alert = b.Alert
-		rem := b.Remaining
-		sign := ""
-		if rem < 0 {
-			sign, rem = "-", -rem
-		}
-		d.Countdown = sign + strconv.Itoa(rem/60) + ":" + twoDigits(rem%60)
+	switch {
+	case err == nil:
+		d.Board, d.Alert, d.Open, d.Words = b.Board, b.Alert, b.Open, b.Words
+		d.Countdown = countdown(b.Remaining)
+	case !errors.Is(err, store.ErrNotFound):
+		return err
 	}
 	p := c.newPage(v, "nav.activation", d)
 	p.Topics = TopicActivation
 	p.Scripts = []string{"activation.js"}
 	return c.render(v, 200, "activation", p)
+}
+
+// countdown writes seconds as m:ss, negative once past.
+func countdown(rem int) string {
+	sign := ""
+	if rem < 0 {
+		sign, rem = "-", -rem
+	}
+	return sign + strconv.Itoa(rem/60) + ":" + twoDigits(rem%60)
 }
 
 func twoDigits(n int) string {

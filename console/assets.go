@@ -2,8 +2,8 @@ package console
 
 import "embed"
 
-// assetFiles are the console's stylesheet, script, fonts and licences,
+// assetFiles are the console's stylesheet, scripts, favicon, fonts and licences,
 // served under /assets/.
 //
-//go:embed assets/*.css assets/*.js assets/vendor
+//go:embed assets/*.css assets/*.js assets/*.svg assets/vendor
 var assetFiles embed.FS

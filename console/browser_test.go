@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ascolto/ascolto/store"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -17,7 +19,9 @@ import (
 // protocol, against the console on a real port. They skip when no browser
 // is installed (.ci/install-browser installs it). Screenshots of every
 // page are written to $ASCOLTO_TEST_ARTIFACTS, or to
-// $TMPDIR/ascolto-console-screenshots; the test log says where.
+// $TMPDIR/ascolto-console-screenshots; the test log says where. Every page
+// screenshot is checked with axe-core first when $ASCOLTO_TEST_AXE names
+// its axe.min.js.
 
 func chromiumPath(t *testing.T) string {
 	p := os.Getenv("ASCOLTO_TEST_CHROMIUM")
@@ -72,6 +76,9 @@ type tab struct {
 	ctx   context.Context
 	r     *rig
 	shots string
+
+	mu     sync.Mutex
+	jsErrs []string // uncaught exceptions and console.error calls, as they come
 }
 
 func (r *rig) tab(t *testing.T, browser context.Context, shots string) *tab {
@@ -79,7 +86,80 @@ func (r *rig) tab(t *testing.T, browser context.Context, shots string) *tab {
 	t.Cleanup(cancel)
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(cancelT)
-	return &tab{t: t, ctx: ctx, r: r, shots: shots}
+	b := &tab{t: t, ctx: ctx, r: r, shots: shots}
+	err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			msg = e.ExceptionDetails.Text
+			if ex := e.ExceptionDetails.Exception; ex != nil {
+				msg += " " + ex.Description
+			}
+		case *runtime.EventConsoleAPICalled:
+			if e.Type != runtime.ConsoleAPICalledTypeError {
+				return
+			}
+			msg = "console.error:"
+			for _, a := range e.Args {
+				msg += " " + a.Description + string(a.Value)
+			}
+		default:
+			return
+		}
+		b.mu.Lock()
+		b.jsErrs = append(b.jsErrs, msg)
+		b.mu.Unlock()
+	})
+	if err != nil {
+		t.Fatalf("listen to the tab: %v", err)
+	}
+	return b
+}
+
+// noJSErrors fails the test if a page in the tab threw or logged an error.
+func (b *tab) noJSErrors() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, e := range b.jsErrs {
+		b.t.Errorf("JavaScript error: %s", e)
+	}
+}
+
+// axeSource is axe-core's axe.min.js, named by $ASCOLTO_TEST_AXE (.ci/run
+// fetches the npm package); without it the accessibility check is skipped.
+var axeSource = sync.OnceValues(func() (string, error) {
+	p := os.Getenv("ASCOLTO_TEST_AXE")
+	if p == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(p)
+	return string(b), err
+})
+
+// axe runs axe-core on the page as it is now and fails the test on any
+// critical or serious finding.
+func (b *tab) axe(name string) {
+	b.t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		b.t.Fatalf("axe-core: %v", err)
+	}
+	if src == "" {
+		b.t.Logf("%s: accessibility not checked (set ASCOLTO_TEST_AXE to axe.min.js)", name)
+		return
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[any](src+";0")); err != nil {
+		b.t.Fatalf("load axe-core: %v", err)
+	}
+	res := b.eval(`axe.run(document, {resultTypes: ["violations"]}).then(r => ({found: r.violations
+		.filter(v => v.impact === "critical" || v.impact === "serious")
+		.map(v => v.impact + " " + v.id + ": " + v.help + " — " + v.nodes.map(n => n.target.join(" ")).join(", "))}))`)
+	if found, _ := res["found"].([]any); len(found) > 0 {
+		for _, f := range found {
+			b.t.Errorf("%s: axe-core: %v", name, f)
+		}
+	}
 }
 
 func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
@@ -145,8 +225,10 @@ func (b *tab) submit(sel string) {
 	}
 }
 
+// shot takes a screenshot of the page and checks it with axe-core.
 func (b *tab) shot(name string) {
 	b.t.Helper()
+	b.axe(name)
 	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)

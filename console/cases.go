@@ -172,6 +172,7 @@ func (c *Console) casePage(v *visit) error {
 		d.Templates = c.mailer.Templates().List(v.lang)
 	}
 	p := c.newPage(v, "case.title", d)
+	p.Scripts = []string{"case.js"}
 	if from := v.r.URL.Query().Get("from"); store.ValidTrackingID(from) {
 		p.Notice = p.Tf("case.mergedfrom", from, cs.TrackingID)
 	}
@@ -251,7 +252,14 @@ func (c *Console) caseReply(v *visit) error {
 			tpl = &t
 		}
 	}
+	// The closing model closes the case with it: a citizen told the case
+	// is closed must find it closed. It closes first, so a failure leaves
+	// an open case and no message rather than a message that is untrue.
+	closing := tpl != nil && tpl.Closes && cs.Status == "open"
+	outcome := f.Get("outcome")
 	switch {
+	case name == "":
+		return failure(http.StatusBadRequest, "case.choosetemplate")
 	case tpl == nil:
 		return failure(http.StatusBadRequest, "case.badtemplate")
 	case len(text) > maxReplyText:
@@ -263,11 +271,26 @@ func (c *Console) caseReply(v *visit) error {
 	case to == "" && cs.ContactEmail == "":
 		return failure(http.StatusBadRequest, "case.noaddress")
 	}
-	if _, err := c.mailer.Reply(v.r.Context(), mail.ReplyRequest{CaseID: cs.ID, Template: name, Lang: lang, Text: text,
+	ctx := v.r.Context()
+	done := "replied"
+	if closing {
+		known, err := c.knownOutcome(ctx, outcome)
+		if err != nil {
+			return err
+		}
+		if !known {
+			return failure(http.StatusBadRequest, "case.replycloses")
+		}
+		if err := c.db.CloseCase(ctx, cs.ID, outcome, v.user.Username); err != nil {
+			return err
+		}
+		done = "repliedclosed"
+	}
+	if _, err := c.mailer.Reply(ctx, mail.ReplyRequest{CaseID: cs.ID, Template: name, Lang: lang, Text: text,
 		Author: v.user.Username, To: to}); err != nil {
 		return err
 	}
-	return redirect(v, caseURL(cs, "replied", "mail"))
+	return redirect(v, caseURL(cs, done, "mail"))
 }
 
 // caseMerge folds a duplicate (named by its tracking id) into this case,
@@ -307,13 +330,9 @@ func (c *Console) caseClose(v *visit) error {
 	}
 	outcome := f.Get("outcome")
 	ctx := v.r.Context()
-	terms, err := c.db.Terms(ctx, store.Outcomes, false)
+	known, err := c.knownOutcome(ctx, outcome)
 	if err != nil {
 		return err
-	}
-	known := false
-	for _, t := range terms {
-		known = known || t.Code == outcome
 	}
 	if !known {
 		return failure(http.StatusBadRequest, "case.badoutcome")
@@ -322,6 +341,20 @@ func (c *Console) caseClose(v *visit) error {
 		return err
 	}
 	return redirect(v, caseURL(cs, "closed", ""))
+}
+
+// knownOutcome says whether code is an outcome of the active list.
+func (c *Console) knownOutcome(ctx context.Context, code string) (bool, error) {
+	terms, err := c.db.Terms(ctx, store.Outcomes, false)
+	if err != nil {
+		return false, err
+	}
+	for _, t := range terms {
+		if t.Code == code {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // caseResolveReview marks one of the case's review flags as dealt with.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -334,5 +335,76 @@ func TestCaseActions(t *testing.T) {
 	r.clk.Advance(2 * time.Hour)
 	if g := b.post(page+"/note", url.Values{"csrf": {"x"}, "note": {"tardi"}}); g.code != http.StatusSeeOther || !strings.Contains(g.location, "expired=1") {
 		t.Errorf("expired session: %d %s", g.code, g.location)
+	}
+}
+
+// TestCaseReplyClosingTemplate: the reply form preselects no template,
+// and the closing template ("La sua pratica è stata chiusa") closes the
+// case with an outcome, so no citizen is told an open case is closed. On
+// a case already closed it is an ordinary reply.
+func TestCaseReplyClosingTemplate(t *testing.T) {
+	r := newRig(t, Config{IdleTimeout: time.Hour})
+	r.user("rossi", store.RoleAgent)
+	f := newCaseFixture(t, r)
+	svc, err := mail.NewService(mail.ServiceOptions{Store: r.db, Clock: r.clk, From: "Protezione Civile <contactcenter@protezionecivile.example>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.c.mailer = svc
+	b := r.browser()
+	b.login("rossi")
+	page := "/cases/" + f.main.TrackingID
+	v := b.get(page)
+	sel := regexp.MustCompile(`(?s)<select id="r-template"[^>]*>(.*?)</select>`).FindStringSubmatch(v.body)
+	if sel == nil {
+		t.Fatalf("no template list:\n%s", v.body)
+	}
+	if first := regexp.MustCompile(`<option [^>]*>`).FindString(sel[1]); first != `<option value="" selected>` {
+		t.Errorf("the first template option is %s, want an empty one, selected", first)
+	}
+	if strings.Count(sel[1], "selected") != 1 {
+		t.Errorf("more than one template preselected: %s", sel[1])
+	}
+	if !strings.Contains(sel[1], `data-closes="1">La sua pratica è stata chiusa — chiude la pratica</option>`) {
+		t.Errorf("the closing template does not say it closes the case: %s", sel[1])
+	}
+	act := func(form url.Values) got {
+		t.Helper()
+		return b.submit(page, page+"/reply", form)
+	}
+	for _, form := range []url.Values{
+		{"text": {"Buongiorno"}},                             // no template chosen
+		{"template": {"chiusura"}},                           // closing without an outcome
+		{"template": {"chiusura"}, "outcome": {"boh"}},       // an unknown outcome
+		{"template": {"chiusura"}, "outcome": {""}, "x": {}}, // an empty one
+	} {
+		if g := act(form); g.code != http.StatusBadRequest {
+			t.Errorf("reply %v: %d", form, g.code)
+		}
+	}
+	if outs, _ := svc.Deliveries(bg, f.main.ID); len(outs) != 0 {
+		t.Fatalf("refused replies were queued: %+v", outs)
+	}
+	if c, _ := r.db.CaseByID(bg, f.main.ID); c.Status != "open" {
+		t.Fatalf("a refused reply closed the case: %+v", c)
+	}
+	if g := act(url.Values{"template": {"chiusura"}, "outcome": {"informazione-fornita"}}); g.code != http.StatusSeeOther ||
+		!strings.Contains(g.location, "done=repliedclosed") {
+		t.Fatalf("closing reply: %d %s %s", g.code, g.location, g.body)
+	}
+	if c, _ := r.db.CaseByID(bg, f.main.ID); c.Status != "closed" || c.Outcome != "informazione-fornita" {
+		t.Fatalf("the closing reply left the case %s (%s)", c.Status, c.Outcome)
+	}
+	outs, _ := svc.Deliveries(bg, f.main.ID)
+	if len(outs) != 1 || !strings.Contains(outs[0].Subject, "La sua pratica è stata chiusa") {
+		t.Fatalf("outbox %+v", outs)
+	}
+	// The case is closed now: the template is an ordinary reply.
+	v = b.get(page)
+	if strings.Contains(v.body, `data-closes`) || strings.Contains(v.body, `id="r-closing"`) {
+		t.Error("a closed case still offers to close it by email")
+	}
+	if g := act(url.Values{"template": {"chiusura"}}); g.code != http.StatusSeeOther || !strings.Contains(g.location, "done=replied") {
+		t.Fatalf("closing template on a closed case: %d %s", g.code, g.body)
 	}
 }

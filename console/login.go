@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -134,6 +135,7 @@ type totpData struct {
 	Secret    string
 	SecretSig string
 	URI       string
+	QR        template.HTML // URI as a QR code to scan
 	Next      string
 }
 
@@ -158,7 +160,8 @@ func (c *Console) totpForm(v *visit, next string) (totpData, error) {
 	}
 	d.Enrol, d.Secret, d.URI = true, secret, TOTPURI(c.cfg.Issuer, v.user.Username, secret)
 	d.SecretSig = c.signer().sign("totp-enrol", v.binding(), secret)
-	return d, nil
+	d.QR, err = qrSVG(d.URI, c.cat.t(v.lang, "totp.qr"))
+	return d, err
 }
 
 func (c *Console) totpSubmit(v *visit) error {

@@ -3,6 +3,9 @@ package console
 import (
 	"io/fs"
 	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
 )
 
 // Mount registers every console route on m. The table is the map of the
@@ -66,6 +69,11 @@ func (c *Console) Mount(m Mux) {
 
 	m.Handle("GET /ws", http.HandlerFunc(c.serveWS))
 
+	// Browsers ask for /favicon.ico whatever the page says.
+	m.Handle("GET /favicon.ico", http.RedirectHandler("/assets/favicon.svg", http.StatusMovedPermanently))
+	// Any path no other route claims: the console's own 404 page.
+	m.Handle("/", http.HandlerFunc(c.notFound))
+
 	assets, _ := fs.Sub(assetFiles, "assets")
 	files := http.FileServerFS(assets)
 	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -73,4 +81,23 @@ func (c *Console) Mount(m Mux) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		files.ServeHTTP(w, r)
 	})))
+}
+
+// notFound answers a path no route claims with a page in the console's
+// layout and the person's language (JSON under /api/). It takes no form,
+// so it checks no CSRF token: it changes nothing.
+func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
+	c.securityHeaders(w)
+	v, err := c.newVisit(w, r)
+	if err != nil {
+		c.fail(v, err, false)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		c.fail(v, failure(http.StatusNotFound, "error.notfound"), true)
+		return
+	}
+	if err := c.render(v, http.StatusNotFound, "notfound", c.newPage(v, "notfound.title", nil)); err != nil {
+		c.log.Error("render not-found page", zap.Error(err))
+	}
 }

@@ -128,7 +128,7 @@ func (c *Console) serveWS(w http.ResponseWriter, r *http.Request) {
 		remote: v.remote, lang: v.lang, csrf: randomToken(24), bucket: inboundBurst, bucketAt: time.Now()})
 	c.hub.subscribe(cl, []string{UserTopic(v.user.Username)})
 	var topics []string
-	for _, t := range []string{TopicMode, TopicKB, TopicQueues, TopicAgents} {
+	for _, t := range []string{TopicMode, TopicKB, TopicQueues, TopicAgents, TopicActivation} {
 		if c.policy.topic(cl.username, cl.role, t) {
 			topics = append(topics, t)
 		}

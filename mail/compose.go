@@ -123,8 +123,14 @@ type Template struct {
 	Lang      string
 	Subject   string // the first line of the file
 	NeedsText bool   // the operator must write the text ({{.Text}} outside an {{if}})
-	body      *template.Template
+	// Closes says the model tells the citizen the case is closed: it must
+	// go out only with the case closed, never while it stays open.
+	Closes bool
+	body   *template.Template
 }
+
+// TemplateClosing is the model that tells the citizen the case is closed.
+const TemplateClosing = "chiusura"
 
 // TemplateData is what a template can use. An automatic message (the
 // acknowledgement of an email) quotes nothing its sender wrote, not even
@@ -171,7 +177,8 @@ func LoadTemplates() (*Templates, error) {
 			return nil, fmt.Errorf("mail: template %s: %w", e.Name(), err)
 		}
 		needs := strings.Contains(body, "{{.Text}}") && !strings.Contains(body, "{{if .Text}}")
-		t.byKey[name+"."+lang] = &Template{Name: name, Lang: lang, Subject: subject, NeedsText: needs, body: tpl}
+		t.byKey[name+"."+lang] = &Template{Name: name, Lang: lang, Subject: subject, NeedsText: needs,
+			Closes: name == TemplateClosing, body: tpl}
 	}
 	return t, nil
 }

@@ -22,7 +22,8 @@ func (c ConsoleBoards) ActivationBoard(ctx context.Context, id int64, exercise b
 	if err != nil {
 		return console.ActivationBoard{}, err
 	}
-	return console.ActivationBoard{Board: b, ID: b.ID, Deadline: b.Deadline, Remaining: b.Remaining, Alert: AlertText(b.Alert, lang)}, nil
+	return console.ActivationBoard{Board: b, ID: b.ID, Deadline: b.Deadline, Remaining: b.Remaining, Open: b.ClosedAt.IsZero(),
+		Alert: AlertText(b.Alert, lang), Words: Words(lang)}, nil
 }
 
 // OpenActivation opens an activation from the console.

@@ -126,6 +126,15 @@ func TestBoardCountdownAndAlerts(t *testing.T) {
 	if err != nil || v.ID != a.ID || !strings.HasPrefix(v.Alert, "The quorum cannot") {
 		t.Fatalf("console board %+v %v", v, err)
 	}
+	// The board comes with the words of the viewer's language for every code on it.
+	if !v.Open || v.Words["state.declined"] != "declined" || v.Words["activation."+b.State] == "" {
+		t.Fatalf("console board words %v open %v", v.Words, v.Open)
+	}
+	for _, p := range b.People {
+		if v.Words["state."+p.State] == "" || (p.Last != "" && v.Words["result."+p.Last] == "") {
+			t.Errorf("no word for %+v", p)
+		}
+	}
 	if _, err := cb.OpenActivation(bg, console.Actor{Username: "coord"}, console.ActivationRequest{Event: "x", RequestedBy: "y", Reason: "z"}); !errors.Is(err, console.ErrRefused) {
 		t.Fatalf("second open from the console: %v", err)
 	}

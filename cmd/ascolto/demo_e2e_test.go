@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -334,4 +335,71 @@ func TestDemoTraining(t *testing.T) {
 	if err != nil || len(log) != 1 || log[0].Detail["points"] != float64(100) || log[0].Detail["rescue"] != true {
 		t.Fatalf("score in the audit log: %+v %v", log, err)
 	}
+}
+
+// TestDemoActivationBoardLive: the coordinator opens /activation before
+// the scenario's activation; the board appears by itself when it opens
+// and follows the confirmations, in words, with a countdown on the demo's
+// clock (which runs in May 2026, ten times faster than the wall clock).
+func TestDemoActivationBoardLive(t *testing.T) {
+	chromium := os.Getenv("ASCOLTO_TEST_CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skipf("no browser at %s: skipped", chromium)
+	}
+	shots := os.Getenv("ASCOLTO_TEST_ARTIFACTS")
+	if shots == "" {
+		shots = filepath.Join(os.TempDir(), "ascolto-demo-e2e")
+	}
+	os.MkdirAll(shots, 0o755)
+	port := freePort(t)
+	base := "http://127.0.0.1:" + itoaPort(port)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	// The activation opens 2 scenario minutes in: 12 s at ×10.
+	cmd := exec.CommandContext(ctx, binary, "demo", "--scenario", "testdata/demo-riapertura.yaml", "--speed", "10",
+		"--data", t.TempDir(), "--http-addr", "127.0.0.1:"+itoaPort(port), "--log-level", "warn")
+	cmd.Env = cleanEnv()
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("demo not ready")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	browser := newHeadless(t, chromium)
+	coord := openTab(t, browser, base, shots)
+	coord.login("coordinatore", demoPassword)
+	coord.open("/activation")
+	if !coord.eval(`document.getElementById("activation-none") !== null && !document.getElementById("activation-open").hidden`) {
+		t.Fatalf("before the activation /activation shows %q", coord.text("main"))
+	}
+	coord.waitFor(`document.getElementById("activation") !== null && document.getElementById("activation-open").hidden`)
+	coord.waitFor(`Number(document.getElementById("confirmed").textContent) >= 1`)
+	cd := coord.text("#countdown")
+	m := regexp.MustCompile(`^(-?)(\d+):\d\d$`).FindStringSubmatch(cd)
+	if m == nil {
+		t.Fatalf("countdown %q", cd)
+	}
+	if min, _ := strconv.Atoi(m[2]); m[1] == "-" || min > 30 {
+		t.Errorf("countdown %q: not on the demo's clock", cd)
+	}
+	board := coord.text("#activation")
+	if !strings.Contains(board, "ha confermato") || !strings.Contains(board, "primaria") || strings.Contains(board, "primary") || strings.Contains(board, "confirmed") {
+		t.Errorf("the board:\n%s", board)
+	}
+	coord.shot("demo-03-activation-live")
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/ascolto/ascolto/oncall"
@@ -227,8 +226,8 @@ func (a *app) printBoard(b oncall.Board) {
 	if b.Exercise {
 		kind = a.t("ESERCITAZIONE", "EXERCISE")
 	}
-	state := b.State
-	fmt.Fprintf(w, "%s n. %d — %s (%s)\n", kind, b.ID, b.Event, state)
+	lang := a.cfg.Lang
+	fmt.Fprintf(w, "%s n. %d — %s (%s)\n", kind, b.ID, b.Event, oncall.Word(oncall.WordActivation, b.State, lang))
 	fmt.Fprintf(w, a.t("Richiesta da %s: %s\n", "Requested by %s: %s\n"), b.RequestedBy, b.Reason)
 	rem := b.Remaining
 	sign := ""
@@ -246,7 +245,7 @@ func (a *app) printBoard(b oncall.Board) {
 	fmt.Fprintf(w, a.t("In chiamata %d · in attesa %d · non disponibili %d · non raggiunti %d\n", "Calling %d · waiting %d · declined %d · unreachable %d\n"),
 		b.Calling, b.Waiting, b.Declined, b.Unreachable)
 	if b.Alert != "" {
-		fmt.Fprintln(w, "!! "+oncall.AlertText(b.Alert, a.cfg.Lang))
+		fmt.Fprintln(w, "!! "+oncall.AlertText(b.Alert, lang))
 	}
 	for _, p := range b.People {
 		extra := ""
@@ -256,9 +255,12 @@ func (a *app) printBoard(b oncall.Board) {
 		if !p.ExpectedAt.IsZero() {
 			extra += " → " + p.ExpectedAt.In(rome()).Format("15:04")
 		}
-		if p.Last != "" {
-			extra += " · " + p.Last
+		if p.Via != "" {
+			extra += " · " + a.t("confermato con ", "confirmed by ") + oncall.Word(oncall.WordVia, p.Via, lang)
 		}
-		fmt.Fprintf(w, "  %-12s %-24s %-11s%s\n", p.Wave, p.Name, strings.ToUpper(p.State), extra)
+		if p.Last != "" {
+			extra += " · " + a.t("ultima chiamata: ", "last call: ") + oncall.Word(oncall.WordResult, p.Last, lang)
+		}
+		fmt.Fprintf(w, "  %-12s %-24s %-16s%s\n", oncall.Word(oncall.WordWave, p.Wave, lang), p.Name, oncall.Word(oncall.WordState, p.State, lang), extra)
 	}
 }

@@ -56,6 +56,11 @@ people:
 			if out, _, code := run("emergency", "status"); code != 0 || !strings.Contains(out, "Alluvione") || !strings.Contains(out, "Mario Rossi") {
 				t.Fatalf("status: %d %s", code, out)
 			}
+			// Words, not codes: the wave, the person's state, the activation's.
+			if out, _, _ := run("emergency", "status"); !regexp.MustCompile(`primaria +Mario Rossi +da chiamare`).MatchString(out) ||
+				!strings.Contains(out, "(in corso)") || strings.Contains(out, "WAITING") || strings.Contains(out, "running") {
+				t.Errorf("status speaks codes:\n%s", out)
+			}
 			csv, pdf := filepath.Join(dir, "r.csv"), filepath.Join(dir, "r.pdf")
 			if _, errs, code := run("emergency", "report", "--csv", csv, "--pdf", pdf); code != 0 {
 				t.Fatalf("report: %s", errs)

@@ -1,0 +1,22 @@
+// The case page: picking the closing email template shows what it does
+// (the case closes with the message) and asks for the outcome to close
+// it with; any other template hides that again. The server enforces the
+// same rule without this script.
+(function () {
+  "use strict";
+  var tpl = document.getElementById("r-template");
+  var box = document.getElementById("r-closing");
+  var outcome = document.getElementById("r-outcome");
+  var send = document.getElementById("r-send");
+  if (!tpl || !box || !outcome || !send) { return; }
+  var sendLabel = send.textContent;
+  function sync() {
+    var opt = tpl.options[tpl.selectedIndex];
+    var closes = !!(opt && opt.getAttribute("data-closes") === "1");
+    box.hidden = !closes;
+    outcome.required = closes;
+    send.textContent = closes ? send.getAttribute("data-close-label") : sendLabel;
+  }
+  tpl.addEventListener("change", sync);
+  sync();
+})();

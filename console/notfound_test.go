@@ -1,0 +1,47 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/ascolto/ascolto/store"
+)
+
+// TestNotFoundPageAndFavicon: a path no route claims gets the console's
+// own 404 page in the person's language and layout (JSON under /api/),
+// and the favicon is there.
+func TestNotFoundPageAndFavicon(t *testing.T) {
+	r := newRig(t, Config{})
+	r.user("rossi", store.RoleAgent)
+	anon := r.browser()
+	p := anon.get("/non-esiste")
+	if p.code != http.StatusNotFound || !strings.Contains(p.body, "Pagina non trovata") || !strings.Contains(p.body, `<main id="main"`) ||
+		!strings.Contains(p.body, `<html lang="it">`) {
+		t.Fatalf("404 page %d:\n%s", p.code, p.body)
+	}
+	b := r.browser()
+	b.login("rossi")
+	b.submit("/agent", "/lang", map[string][]string{"lang": {"en"}, "back": {"/agent"}})
+	p = b.get("/agent/nothing/here")
+	if p.code != http.StatusNotFound || !strings.Contains(p.body, "Page not found") || !strings.Contains(p.body, `href="/agent"`) {
+		t.Fatalf("signed-in 404 in English %d:\n%s", p.code, p.body)
+	}
+	if p := b.get("/api/nothing"); p.code != http.StatusNotFound || !strings.HasPrefix(p.resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("api 404: %d %s", p.code, p.body)
+	}
+	// A form posted to nowhere is not a CSRF failure: there is just nothing there.
+	if p := anon.post("/nowhere", nil2()); p.code != http.StatusNotFound {
+		t.Fatalf("POST to nowhere: %d", p.code)
+	}
+	if p := anon.get("/favicon.ico"); p.code != http.StatusMovedPermanently || p.location != "/assets/favicon.svg" {
+		t.Fatalf("favicon.ico: %d %q", p.code, p.location)
+	}
+	p = anon.get("/assets/favicon.svg")
+	if p.code != 200 || p.resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(p.body, "<svg") {
+		t.Fatalf("favicon: %d %s", p.code, p.resp.Header.Get("Content-Type"))
+	}
+	if home := anon.get("/login"); !strings.Contains(home.body, `<link rel="icon" href="/assets/favicon.svg"`) {
+		t.Fatal("the layout does not name the favicon")
+	}
+}
