@@ -468,6 +468,11 @@ func TestBrowserOpsRoomMapFreshInstall(t *testing.T) {
 	if inside["inside"] != true {
 		t.Fatalf("the approximate marker is not inside the province of Ravenna: %v", inside)
 	}
+	// The map zooms on the requests (Romagna), not all of Italy.
+	if w := b.eval(`({w: document.querySelector("#ops-map svg").viewBox.baseVal.width})`)["w"].(float64); w > 400 {
+		t.Fatalf("map not zoomed on the requests: viewBox width %v", w)
+	}
+	b.shot("ops-04-map-fresh-install")
 	b.do(chromedp.Click(chromedp.CSS(approxDot)))
 	b.waitFor(`!document.getElementById("ops-pop").hidden`)
 	if got := b.text("#ops-pop-list"); !strings.Contains(got, approx.TrackingID) || !strings.Contains(got, "posizione approssimativa: centro della provincia") {
@@ -479,7 +484,7 @@ func TestBrowserOpsRoomMapFreshInstall(t *testing.T) {
 	if got := b.text("#ops-attrib"); !strings.Contains(got, "ISTAT") || !strings.Contains(got, "CC BY") || !strings.Contains(got, "openpolis") {
 		t.Fatalf("attribution %q", got)
 	}
-	b.shot("ops-04-map-fresh-install")
+	b.shot("ops-05-map-approximate")
 	b.axe("/opsroom")
 	// The dashboard's choropleth uses the bundled provinces too.
 	if _, err := r.rep.CatchUp(bg); err != nil {
@@ -491,7 +496,7 @@ func TestBrowserOpsRoomMapFreshInstall(t *testing.T) {
 	if got := b.text(".ops-attrib"); !strings.Contains(got, "ISTAT") {
 		t.Fatalf("reports attribution %q", got)
 	}
-	b.shot("ops-05-reports-fresh-install")
+	b.shot("ops-06-reports-fresh-install")
 	b.axe("/reports")
 	if e := errs(); len(e) > 0 {
 		t.Fatalf("JavaScript errors:\n%s", strings.Join(e, "\n"))

@@ -229,7 +229,9 @@
   var k = Math.cos(42 * Math.PI / 180);
   function px(lon) { return (lon - box.x0) * k * 100; }
   function py(lat) { return (box.y1 - lat) * 100; }
-  svg.setAttribute("viewBox", "0 0 " + Math.round((box.x1 - box.x0) * k * 100) + " " + Math.round((box.y1 - box.y0) * 100));
+  var full = { x: 0, y: 0, w: Math.round((box.x1 - box.x0) * k * 100), h: Math.round((box.y1 - box.y0) * 100) };
+  var view = full;
+  svg.setAttribute("viewBox", "0 0 " + full.w + " " + full.h);
   svg.setAttribute("class", "ops-svg");
   var layers = {};
   ["provincia", "regione", "dots"].forEach(function (name) {
@@ -293,8 +295,29 @@
   document.getElementById("ops-pop-close").addEventListener("click", function () { pop.hidden = true; });
   document.addEventListener("keydown", function (e) { if (e.key === "Escape") { pop.hidden = true; } });
 
+  // fit zooms on the markers (at least about 3 degrees of latitude, so the
+  // provinces around stay in view), or shows all of Italy without any.
+  function fit(pts) {
+    if (!pts.length) { return full; }
+    var x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    pts.forEach(function (p) { x0 = Math.min(x0, p[0]); x1 = Math.max(x1, p[0]); y0 = Math.min(y0, p[1]); y1 = Math.max(y1, p[1]); });
+    var h = Math.max(300, (y1 - y0) * 1.3, (x1 - x0) * 1.3 * full.h / full.w);
+    var w = h * full.w / full.h;
+    if (w >= full.w || h >= full.h) { return full; }
+    var x = Math.min(Math.max((x0 + x1) / 2 - w / 2, 0), full.w - w);
+    var y = Math.min(Math.max((y0 + y1) / 2 - h / 2, 0), full.h - h);
+    return { x: x, y: y, w: w, h: h };
+  }
+
   function drawPoints() {
     dots.textContent = "";
+    var pts = [];
+    sorted().forEach(function (it) {
+      if (it.position && it.state !== "closed") { pts.push([px(it.position.lon), py(it.position.lat)]); }
+    });
+    view = fit(pts);
+    svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].map(function (v) { return v.toFixed(1); }).join(" "));
+    var scale = view.w / full.w;
     var groups = {}, order = [];
     sorted().forEach(function (it) {
       if (!it.position || it.state === "closed") { return; }
@@ -308,7 +331,7 @@
       var c = document.createElementNS(NS, "circle");
       c.setAttribute("cx", px(it.position.lon).toFixed(1));
       c.setAttribute("cy", py(it.position.lat).toFixed(1));
-      c.setAttribute("r", String((it.kind === "rescue" ? 13 : 10) + Math.min(g.length - 1, 6) * 2));
+      c.setAttribute("r", (((it.kind === "rescue" ? 18 : 14) + Math.min(g.length - 1, 6) * 3) * scale).toFixed(2));
       c.setAttribute("class", "ops-dot kind-" + it.kind + " state-" + it.state + (approx ? " approx" : " exact"));
       c.setAttribute("data-items", g.map(function (x) { return x.id; }).join(" "));
       c.setAttribute("data-precision", it.position.precision);
@@ -320,7 +343,8 @@
       if (g.length > 1) {
         var n = document.createElementNS(NS, "text");
         n.setAttribute("x", px(it.position.lon).toFixed(1));
-        n.setAttribute("y", (py(it.position.lat) + 5).toFixed(1));
+        n.setAttribute("y", (py(it.position.lat) + 6 * scale).toFixed(1));
+        n.setAttribute("font-size", (18 * scale).toFixed(2));
         n.setAttribute("class", "ops-count");
         n.textContent = String(g.length);
         dots.appendChild(n);
