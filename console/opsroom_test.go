@@ -351,8 +351,33 @@ func TestReportsPageAPIAndExports(t *testing.T) {
 	machine := r.browser()
 	machine.header.Set("Authorization", "Bearer "+feedToken)
 	if g := machine.get(fmt.Sprintf("/reports/export?format=geojson&kind=comuni&event=%d", flood.ID)); g.code != http.StatusOK ||
-		!strings.Contains(g.body, `"istat":"040012"`) {
+		!strings.Contains(g.body, `"istat":"040012"`) || strings.Contains(g.body, `"geometry":null`) {
 		t.Fatalf("machine export %d %.300s", g.code, g.body)
+	}
+	// A request with its comune only is still a point in the export: its
+	// province's centroid, from the bundled boundaries, saying so.
+	r.rescueAt("rossi", "Solo il comune", "039010", nil, nil)
+	if _, err := r.rep.CatchUp(bg); err != nil {
+		t.Fatal(err)
+	}
+	pts := machine.get(fmt.Sprintf("/reports/export?format=geojson&event=%d", flood.ID))
+	var fc struct {
+		Features []struct {
+			Geometry   *struct{ Type string }
+			Properties map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(pts.body), &fc); err != nil || len(fc.Features) != 6 {
+		t.Fatalf("points export: %d features, %v", len(fc.Features), err)
+	}
+	for _, f := range fc.Features {
+		want := geo.PrecisionExact
+		if f.Properties["comune_istat"] == "039010" {
+			want = geo.PrecisionProvincia
+		}
+		if f.Geometry == nil || f.Geometry.Type != "Point" || f.Properties["precision"] != want {
+			t.Fatalf("request %v of %v: geometry %+v, precision %v", f.Properties["tracking_id"], f.Properties["comune_istat"], f.Geometry, f.Properties["precision"])
+		}
 	}
 }
 
