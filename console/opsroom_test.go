@@ -80,14 +80,20 @@ func newOpsRig(t *testing.T) *opsRig {
 func (r *opsRig) rescue(agent string, summary string) (store.Case, opsroom.ItemView) {
 	r.t.Helper()
 	lat, lon := 44.2227, 12.0407
-	c := store.Case{Channel: store.ChannelPhone, ComuneCode: "040012", ContactPhone: "+39 347 0000001", Summary: summary,
-		Lat: &lat, Lon: &lon}
+	return r.rescueAt(agent, summary, "040012", &lat, &lon)
+}
+
+// rescueAt is rescue from a comune, with the citizen's coordinates or none.
+func (r *opsRig) rescueAt(agent, summary, comune string, lat, lon *float64) (store.Case, opsroom.ItemView) {
+	r.t.Helper()
+	c := store.Case{Channel: store.ChannelPhone, ComuneCode: comune, ContactPhone: "+39 347 0000001", Summary: summary,
+		Lat: lat, Lon: lon}
 	if err := r.db.CreateCase(bg, &c); err != nil {
 		r.t.Fatal(err)
 	}
 	u, _ := r.db.UserByName(bg, agent)
 	d := store.Disposition{CaseID: c.ID, UserID: u.ID, Category: "idraulico", Outcome: "inoltrata-sala-operativa",
-		Urgency: store.UrgencyRescue, ComuneCode: "040012", Notes: "Restare al piano alto"}
+		Urgency: store.UrgencyRescue, ComuneCode: comune, Notes: "Restare al piano alto"}
 	if err := r.db.SaveDisposition(bg, &d, agent); err != nil {
 		r.t.Fatal(err)
 	}
@@ -345,8 +351,33 @@ func TestReportsPageAPIAndExports(t *testing.T) {
 	machine := r.browser()
 	machine.header.Set("Authorization", "Bearer "+feedToken)
 	if g := machine.get(fmt.Sprintf("/reports/export?format=geojson&kind=comuni&event=%d", flood.ID)); g.code != http.StatusOK ||
-		!strings.Contains(g.body, `"istat":"040012"`) {
+		!strings.Contains(g.body, `"istat":"040012"`) || strings.Contains(g.body, `"geometry":null`) {
 		t.Fatalf("machine export %d %.300s", g.code, g.body)
+	}
+	// A request with its comune only is still a point in the export: its
+	// province's centroid, from the bundled boundaries, saying so.
+	r.rescueAt("rossi", "Solo il comune", "039010", nil, nil)
+	if _, err := r.rep.CatchUp(bg); err != nil {
+		t.Fatal(err)
+	}
+	pts := machine.get(fmt.Sprintf("/reports/export?format=geojson&event=%d", flood.ID))
+	var fc struct {
+		Features []struct {
+			Geometry   *struct{ Type string }
+			Properties map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(pts.body), &fc); err != nil || len(fc.Features) != 6 {
+		t.Fatalf("points export: %d features, %v", len(fc.Features), err)
+	}
+	for _, f := range fc.Features {
+		want := geo.PrecisionExact
+		if f.Properties["comune_istat"] == "039010" {
+			want = geo.PrecisionProvincia
+		}
+		if f.Geometry == nil || f.Geometry.Type != "Point" || f.Properties["precision"] != want {
+			t.Fatalf("request %v of %v: geometry %+v, precision %v", f.Properties["tracking_id"], f.Properties["comune_istat"], f.Geometry, f.Properties["precision"])
+		}
 	}
 }
 
@@ -415,4 +446,84 @@ func TestBrowserOpsRoom(t *testing.T) {
 	b.open("/reports")
 	b.waitFor(`document.getElementById("rep-root").dataset.refreshed >= "1"`)
 	b.shot("ops-03-reports")
+}
+
+// TestBrowserOpsRoomMapFreshInstall: with nothing imported, the room's map
+// draws the bundled regions and provinces, a filled marker for a request
+// with the citizen's coordinates and a hollow, dashed one at the
+// province's centroid for a request with only its comune, whose popup
+// says the position is approximate; the attribution is under the map.
+// Both pages pass axe-core and raise no JavaScript error.
+func TestBrowserOpsRoomMapFreshInstall(t *testing.T) {
+	browser := startBrowser(t)
+	shots := artifactsDir(t)
+	r := newOpsRig(t)
+	r.user("rossi", store.RoleAgent)
+	r.user("sala", store.RoleOpsRoom)
+	lat, lon := 44.2227, 12.0407
+	_, exact := r.rescueAt("rossi", "Anziana sola, acqua in casa", "040012", &lat, &lon)    // Forlì, with coordinates
+	_, approx := r.rescueAt("rossi", "Sottopasso allagato, auto ferma", "039010", nil, nil) // Faenza, the comune only
+	if exact.Position == nil || exact.Position.Precision != geo.PrecisionExact ||
+		approx.Position == nil || approx.Position.Precision != geo.PrecisionProvincia {
+		t.Fatalf("positions %+v %+v", exact.Position, approx.Position)
+	}
+	b := r.tab(t, browser, shots)
+	errs := b.jsErrors()
+	b.login("sala", "sala-password")
+	b.open("/opsroom")
+	b.waitFor(`document.getElementById("ws-status").dataset.state === "online"`)
+	b.waitFor(`document.getElementById("ops-root").dataset.shapes === "127"`) // 107 provinces, 20 regions
+	if n := b.eval(`({n: document.querySelectorAll("#ops-map path.level-provincia").length})`)["n"]; n != float64(107) {
+		t.Fatalf("%v provinces drawn", n)
+	}
+	exactDot := fmt.Sprintf(`#ops-map circle.ops-dot.exact[data-items~="%d"]`, exact.ID)
+	approxDot := fmt.Sprintf(`#ops-map circle.ops-dot.approx[data-precision="provincia"][data-items~="%d"]`, approx.ID)
+	b.waitFor(fmt.Sprintf(`document.querySelector('%s') !== null && document.querySelector('%s') !== null`, exactDot, approxDot))
+	// The approximate marker is drawn hollow and dashed, the exact one filled.
+	style := b.eval(fmt.Sprintf(`(() => { const a = getComputedStyle(document.querySelector('%s')), e = getComputedStyle(document.querySelector('%s'));
+		return {dash: a.strokeDasharray, fill: a.fill, exactDash: e.strokeDasharray, exactFill: e.fill}; })()`, approxDot, exactDot))
+	if style["dash"] == "none" || style["fill"] != "rgb(255, 255, 255)" || style["exactDash"] != "none" || style["exactFill"] == "rgb(255, 255, 255)" {
+		t.Fatalf("marker styles %v", style)
+	}
+	// The approximate marker sits inside the province of Ravenna's shape.
+	inside := b.eval(fmt.Sprintf(`(() => { const c = document.querySelector('%s'), svg = c.ownerSVGElement, p = svg.createSVGPoint();
+		p.x = +c.getAttribute("cx"); p.y = +c.getAttribute("cy");
+		const ra = document.querySelector('#ops-map path.level-provincia[data-code="039"]');
+		return {inside: ra.isPointInFill(p)}; })()`, approxDot))
+	if inside["inside"] != true {
+		t.Fatalf("the approximate marker is not inside the province of Ravenna: %v", inside)
+	}
+	// The map zooms on the requests (Romagna), not all of Italy.
+	if w := b.eval(`({w: document.querySelector("#ops-map svg").viewBox.baseVal.width})`)["w"].(float64); w > 400 {
+		t.Fatalf("map not zoomed on the requests: viewBox width %v", w)
+	}
+	b.shot("ops-04-map-fresh-install")
+	b.do(chromedp.Click(chromedp.CSS(approxDot)))
+	b.waitFor(`!document.getElementById("ops-pop").hidden`)
+	if got := b.text("#ops-pop-list"); !strings.Contains(got, approx.TrackingID) || !strings.Contains(got, "posizione approssimativa: centro della provincia") {
+		t.Fatalf("popup says %q", got)
+	}
+	if got := b.text(fmt.Sprintf(`[data-item="%d"]`, approx.ID)); !strings.Contains(got, "posizione approssimativa") {
+		t.Fatalf("card says %q", got)
+	}
+	if got := b.text("#ops-attrib"); !strings.Contains(got, "ISTAT") || !strings.Contains(got, "CC BY") || !strings.Contains(got, "openpolis") {
+		t.Fatalf("attribution %q", got)
+	}
+	b.shot("ops-05-map-approximate")
+	b.axe("/opsroom")
+	// The dashboard's choropleth uses the bundled provinces too.
+	if _, err := r.rep.CatchUp(bg); err != nil {
+		t.Fatal(err)
+	}
+	b.open("/reports")
+	b.waitFor(`document.getElementById("rep-root").dataset.map === "provincia"`)
+	b.waitFor(`document.querySelectorAll("#rep-map path.rep-shape").length === 107`)
+	if got := b.text(".ops-attrib"); !strings.Contains(got, "ISTAT") {
+		t.Fatalf("reports attribution %q", got)
+	}
+	b.shot("ops-06-reports-fresh-install")
+	b.axe("/reports")
+	if e := errs(); len(e) > 0 {
+		t.Fatalf("JavaScript errors:\n%s", strings.Join(e, "\n"))
+	}
 }

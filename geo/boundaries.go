@@ -34,6 +34,9 @@ type BoundaryOptions struct {
 	// 0.003, about 300 m): a national map needs no more, and a browser
 	// draws 107 provinces at once.
 	Tolerance float64
+	// Decimals is how many decimals of a degree coordinates keep (default
+	// 4, about 10 m; 3 is about 100 m, enough for a national map).
+	Decimals int
 }
 
 // propertyKeys are the property names ISTAT's shapefiles (converted to
@@ -75,6 +78,9 @@ func ParseBoundaries(r io.Reader, o BoundaryOptions) ([]Boundary, error) {
 	if o.Tolerance <= 0 {
 		o.Tolerance = 0.003
 	}
+	if o.Decimals <= 0 || o.Decimals > 7 {
+		o.Decimals = 4
+	}
 	var fc featureCollection
 	dec := json.NewDecoder(io.LimitReader(r, 200<<20))
 	if err := dec.Decode(&fc); err != nil {
@@ -90,7 +96,7 @@ func ParseBoundaries(r io.Reader, o BoundaryOptions) ([]Boundary, error) {
 	seen := map[string]bool{}
 	out := make([]Boundary, 0, len(fc.Features))
 	for i, f := range fc.Features {
-		b, err := parseFeature(f, o.Tolerance)
+		b, err := parseFeature(f, o)
 		if err != nil {
 			return nil, fmt.Errorf("geo: feature %d: %w", i+1, err)
 		}
@@ -109,7 +115,7 @@ func ParseBoundaries(r io.Reader, o BoundaryOptions) ([]Boundary, error) {
 	return out, nil
 }
 
-func parseFeature(f feature, tol float64) (Boundary, error) {
+func parseFeature(f feature, o BoundaryOptions) (Boundary, error) {
 	var b Boundary
 	for _, k := range propertyKeys {
 		code, ok := property(f.Properties, k.codes, k.width)
@@ -128,27 +134,12 @@ func parseFeature(f feature, tol float64) (Boundary, error) {
 	if b.Level == "" {
 		return b, errors.New("no ISTAT code in its properties (looked for reg_istat_code, prov_istat_code, pro_com_t and ISTAT's COD_REG, COD_UTS, PRO_COM)")
 	}
-	var g geometry
 	if len(f.Geometry) == 0 || string(f.Geometry) == "null" {
 		return b, fmt.Errorf("%s %s has no geometry", b.Level, b.Code)
 	}
-	if err := json.Unmarshal(f.Geometry, &g); err != nil {
-		return b, fmt.Errorf("%s %s: geometry: %w", b.Level, b.Code, err)
-	}
-	var polys [][][][2]float64
-	switch g.Type {
-	case "Polygon":
-		var p [][][2]float64
-		if err := json.Unmarshal(g.Coordinates, &p); err != nil {
-			return b, fmt.Errorf("%s %s: polygon coordinates: %w", b.Level, b.Code, err)
-		}
-		polys = [][][][2]float64{p}
-	case "MultiPolygon":
-		if err := json.Unmarshal(g.Coordinates, &polys); err != nil {
-			return b, fmt.Errorf("%s %s: multipolygon coordinates: %w", b.Level, b.Code, err)
-		}
-	default:
-		return b, fmt.Errorf("%s %s: geometry %q is not a Polygon or MultiPolygon", b.Level, b.Code, g.Type)
+	polys, err := decodePolygons(f.Geometry)
+	if err != nil {
+		return b, fmt.Errorf("%s %s: %w", b.Level, b.Code, err)
 	}
 	for _, p := range polys {
 		for _, ring := range p {
@@ -159,7 +150,7 @@ func parseFeature(f feature, tol float64) (Boundary, error) {
 			}
 		}
 	}
-	simple, n := simplifyPolygons(polys, tol)
+	simple, n := simplifyPolygons(polys, o.Tolerance, math.Pow10(o.Decimals))
 	if n == 0 {
 		return b, fmt.Errorf("%s %s: empty geometry", b.Level, b.Code)
 	}
@@ -202,9 +193,10 @@ func property(props map[string]any, keys []string, width int) (string, bool) {
 }
 
 // simplifyPolygons simplifies every ring with Douglas-Peucker and rounds
-// to 4 decimals (about 10 m); rings that collapse are dropped, but the
-// largest polygon is always kept. It returns the vertices kept.
-func simplifyPolygons(polys [][][][2]float64, tol float64) ([][][][2]float64, int) {
+// coordinates to 1/scale of a degree (1e4: about 10 m); rings that
+// collapse are dropped, but the largest polygon is always kept. It returns
+// the vertices kept.
+func simplifyPolygons(polys [][][][2]float64, tol, scale float64) ([][][][2]float64, int) {
 	var out [][][][2]float64
 	largest, largestArea := -1, -1.0
 	n := 0
@@ -222,10 +214,10 @@ func simplifyPolygons(polys [][][][2]float64, tol float64) ([][][][2]float64, in
 		}
 		var rings [][][2]float64
 		for j, ring := range p {
-			s := roundRing(douglasPeucker(ring, tol))
+			s := roundRing(douglasPeucker(ring, tol), scale)
 			if len(s) < 4 {
 				if j == 0 && i == largest {
-					s = roundRing(ring)
+					s = roundRing(ring, scale)
 				} else if j == 0 {
 					break
 				} else {
@@ -244,10 +236,10 @@ func simplifyPolygons(polys [][][][2]float64, tol float64) ([][][][2]float64, in
 	return out, n
 }
 
-func roundRing(r [][2]float64) [][2]float64 {
+func roundRing(r [][2]float64, scale float64) [][2]float64 {
 	out := make([][2]float64, 0, len(r))
 	for _, p := range r {
-		q := [2]float64{math.Round(p[0]*1e4) / 1e4, math.Round(p[1]*1e4) / 1e4}
+		q := [2]float64{math.Round(p[0]*scale) / scale, math.Round(p[1]*scale) / scale}
 		if len(out) > 0 && out[len(out)-1] == q {
 			continue
 		}

@@ -3,6 +3,7 @@ package geo
 import (
 	"encoding/json"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -127,5 +128,39 @@ func TestDouglasPeuckerKeepsShape(t *testing.T) {
 	got := douglasPeucker(ring, 0.01)
 	if len(got) != 5 {
 		t.Fatalf("kept %d points %v, want the 4 corners closed (5)", len(got), got)
+	}
+}
+
+// TestSimplifyRoundsAndKeepsRingsClosed: with Decimals 3 every coordinate
+// keeps at most 3 decimals, points that round together are merged, rings
+// stay closed, and an island smaller than the tolerance is dropped while
+// the main polygon, however small, stays.
+func TestSimplifyRoundsAndKeepsRingsClosed(t *testing.T) {
+	in := `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"prov_istat_code":"039"},
+		"geometry":{"type":"MultiPolygon","coordinates":[
+		[[[11.80012,44.20049],[11.80031,44.20041],[11.9,44.2],[12.00049,44.20004],[12.0,44.4],[11.8,44.4],[11.80012,44.20049]]],
+		[[[12.5,44.5],[12.5001,44.5],[12.5001,44.5001],[12.5,44.5]]]]}}]}`
+	bs, err := ParseBoundaries(strings.NewReader(in), BoundaryOptions{Tolerance: 0.005, Decimals: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct{ Coordinates [][][][2]float64 }
+	if err := json.Unmarshal(bs[0].Geometry, &g); err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]float64{{11.8, 44.2}, {12, 44.2}, {12, 44.4}, {11.8, 44.4}, {11.8, 44.2}}
+	if len(g.Coordinates) != 1 || len(g.Coordinates[0]) != 1 || !reflect.DeepEqual(g.Coordinates[0][0], want) {
+		t.Fatalf("simplified to %v, want %v", g.Coordinates, want)
+	}
+	if bs[0].Points != len(want) {
+		t.Fatalf("%d points counted", bs[0].Points)
+	}
+	// Defaults: 4 decimals, 0.003°.
+	bs, err = ParseBoundaries(strings.NewReader(in), BoundaryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(bs[0].Geometry), "12.0005") {
+		t.Fatalf("default rounding lost the 4th decimal: %s", bs[0].Geometry)
 	}
 }

@@ -124,8 +124,14 @@ func newRig(t *testing.T, e storetest.Engine, cfg opsroom.Config) *rig {
 func (r *rig) rescueCase(summary, agent string) store.Case {
 	r.t.Helper()
 	lat, lon := 44.4949, 11.3426
+	return r.rescueCaseAt(summary, agent, &lat, &lon)
+}
+
+// rescueCaseAt is rescueCase with the citizen's coordinates, or none.
+func (r *rig) rescueCaseAt(summary, agent string, lat, lon *float64) store.Case {
+	r.t.Helper()
 	c := store.Case{Channel: store.ChannelPhone, ContactPhone: "+39 333 1234567", ContactName: "Maria", ComuneCode: "037006",
-		Address: "Via Emilia 12", Lat: &lat, Lon: &lon, Summary: summary}
+		Address: "Via Emilia 12", Lat: lat, Lon: lon, Summary: summary}
 	if err := r.db.CreateCase(bg, &c); err != nil {
 		r.t.Fatal(err)
 	}
@@ -394,5 +400,50 @@ func TestParseConfig(t *testing.T) {
 		if _, err := opsroom.ParseConfig(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]); err == nil {
 			t.Errorf("%q accepted", b)
 		}
+	}
+}
+
+// TestItemPosition: the room's map places every item with a comune — at
+// the citizen's coordinates, else at the province's centroid from the
+// bundled boundaries, marked approximate — on a fresh installation.
+func TestItemPosition(t *testing.T) {
+	r := newRig(t, storetest.Engines()[0], opsroom.Config{})
+	atlas, err := r.db.Atlas(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bologna, ok := atlas.Centroid(geo.LevelProvincia, "237")
+	if !ok {
+		t.Fatal("no bundled centroid for Bologna's città metropolitana")
+	}
+	lat, lon := 44.4949, 11.3426
+	cases := []struct {
+		name     string
+		lat, lon *float64
+		want     geo.Location
+	}{
+		{"citizen's coordinates", &lat, &lon, geo.Location{Point: geo.Point{Lat: lat, Lon: lon}, Precision: geo.PrecisionExact}},
+		{"comune only", nil, nil, geo.Location{Point: bologna, Precision: geo.PrecisionProvincia}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cs := r.rescueCaseAt(c.name, "rossi", c.lat, c.lon)
+			v, ok, err := r.svc.Submit(bg, cs.ID, "rossi")
+			if err != nil || !ok {
+				t.Fatalf("submit: %v %v", ok, err)
+			}
+			if v.Position == nil || *v.Position != c.want {
+				t.Fatalf("position %+v, want %+v", v.Position, c.want)
+			}
+			items, err := r.svc.Items(bg, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range items {
+				if it.ID == v.ID && (it.Position == nil || *it.Position != c.want) {
+					t.Fatalf("listed at %+v, want %+v", it.Position, c.want)
+				}
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ascolto/ascolto/geo"
 	"github.com/ascolto/ascolto/store"
+	"go.uber.org/zap"
 )
 
 // ItemView is an item as the operations room reads it — on its screen,
@@ -38,6 +39,10 @@ type ItemView struct {
 	Comune        Place    `json:"comune"`
 	Lat           *float64 `json:"lat,omitempty"`
 	Lon           *float64 `json:"lon,omitempty"`
+	// Position is where the map puts the item: Lat and Lon when given,
+	// else the comune's or the province's centroid (Precision says
+	// which); nil when nothing places it.
+	Position *geo.Location `json:"position,omitempty"`
 
 	SubmittedBy      string    `json:"submitted_by"`
 	CreatedAt        time.Time `json:"created_at"`
@@ -104,6 +109,12 @@ func (s *Service) view(ctx context.Context, it store.OpsItem) ItemView {
 		// encoder error or a wrong one on the room's map.
 		c.Lat, c.Lon = nil, nil
 	}
+	var pos *geo.Location
+	if atlas, err := s.db.Atlas(ctx); err != nil {
+		s.log.Warn("no atlas to place the item on the map", zap.Int64("item", it.ID), zap.Error(err))
+	} else if loc, ok := atlas.Locate(c.Lat, c.Lon, c.ComuneCode, it.Place.ProvinciaCode); ok {
+		pos = &loc
+	}
 	return ItemView{ID: it.ID, Version: it.Version, Kind: it.Kind, State: it.State, Assignee: it.Assignee, People: it.People,
 		Advice: it.Advice, Exercise: it.Exercise, EventID: it.EventID,
 		TrackingID: c.TrackingID, CaseStatus: c.Status, Channel: c.Channel, Category: c.Category,
@@ -111,7 +122,7 @@ func (s *Service) view(ctx context.Context, it store.OpsItem) ItemView {
 		Notes: c.Notes, ContactName: c.ContactName, ContactPhone: c.ContactPhone, CallerType: c.CallerType, Address: c.Address,
 		Comune: Place{Code: c.ComuneCode, Name: it.Place.Comune, Sigla: it.Place.Sigla, ProvinciaCode: it.Place.ProvinciaCode,
 			Provincia: it.Place.Provincia, RegioneCode: it.Place.RegioneCode, Regione: it.Place.Regione},
-		Lat: c.Lat, Lon: c.Lon, SubmittedBy: it.SubmittedBy, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+		Lat: c.Lat, Lon: c.Lon, Position: pos, SubmittedBy: it.SubmittedBy, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		AckedAt: it.AckedAt, AckedBy: it.AckedBy, ClosedAt: it.ClosedAt, Escalations: it.Escalations,
 		NextEscalationAt: it.NextEscalationAt}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/ascolto/ascolto/geo"
 	"github.com/ascolto/ascolto/store"
 )
 
@@ -51,7 +52,7 @@ type Dashboard struct {
 	Channels   []Named        `json:"channels"`
 	Open       []OpenRescue   `json:"open"`
 	OpenCounts map[string]int `json:"open_counts"` // by state
-	Boundaries map[string]int `json:"boundaries"`  // loaded, by level
+	Boundaries map[string]int `json:"boundaries"`  // imported or bundled, by level
 	Lag        int64          `json:"lag"`         // cases not yet counted
 }
 
@@ -120,16 +121,23 @@ func (s *Service) Dashboard(ctx context.Context, q Query, lang string) (Dashboar
 				Comune: it.Place.Comune, CreatedAt: it.CreatedAt, AckedBy: it.AckedBy, Assignee: it.Assignee})
 		}
 	}
-	if d.Boundaries, err = s.db.BoundaryCounts(ctx); err != nil {
+	atlas, err := s.db.Atlas(ctx)
+	if err != nil {
 		return d, err
 	}
+	d.Boundaries = atlas.Counts()
 	if _, lag, err := s.db.ReportLag(ctx); err == nil {
 		d.Lag = lag
 	}
 	return d, nil
 }
 
-// Boundaries returns a level's boundaries for the dashboard's map.
-func (s *Service) Boundaries(ctx context.Context, level string) ([]store.Boundary, error) {
-	return s.db.Boundaries(ctx, level)
+// Boundaries returns a level's boundaries for the maps: the imported
+// ones, else the bundled regions and provinces.
+func (s *Service) Boundaries(ctx context.Context, level string) ([]geo.Boundary, error) {
+	atlas, err := s.db.Atlas(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return atlas.Boundaries(level), nil
 }

@@ -121,12 +121,23 @@ func sign(f float64) float64 {
 	return 1
 }
 
+// Precisions of an aggregate feature's geometry, in its "precision"
+// property.
+const (
+	// PrecisionBoundary: the place's own boundary.
+	PrecisionBoundary = "boundary"
+	// PrecisionRequests: the mean point of the place's geolocated requests.
+	PrecisionRequests = "requests"
+)
+
 // WriteGeoJSON writes a report broken down by a geographic level as a
 // FeatureCollection: a feature per place with its ISTAT code, name,
 // count (and previous count), and, when the report has a second field,
 // the counts by its values. Provinces and regions carry their boundary
-// when boundaries are loaded; comuni the mean point of their geolocated
-// requests; otherwise the geometry is null.
+// (imported, else bundled); comuni their boundary when imported, else the
+// mean point of their geolocated requests, else their province's centroid.
+// A "precision" property says which (boundary, requests, provincia); the
+// geometry is null only for a place the atlas does not know.
 func (s *Service) WriteGeoJSON(ctx context.Context, w io.Writer, p Plan, res Result) error {
 	geoAt, dimAt := -1, -1
 	for i, f := range res.By {
@@ -145,22 +156,28 @@ func (s *Service) WriteGeoJSON(ctx context.Context, w io.Writer, p Plan, res Res
 			"GeoJSON aggregates have no time buckets: drop bucket")
 	}
 	level := res.By[geoAt]
-	shapes := map[string]json.RawMessage{}
+	type shape struct {
+		g         json.RawMessage
+		precision string
+	}
+	shapes := map[string]shape{}
 	if level == FieldComune {
 		pts, err := s.db.ComunePoints(ctx, store.CountQuery{From: p.From, To: p.To, EventID: p.EventID, SiteID: p.SiteID, Mode: p.Mode})
 		if err != nil {
 			return err
 		}
 		for code, pt := range pts {
-			shapes[code] = pointGeometry(pt.Lat, pt.Lon)
+			if geo.ValidPoint(pt.Lat, pt.Lon) {
+				shapes[code] = shape{pointGeometry(pt.Lat, pt.Lon), PrecisionRequests}
+			}
 		}
 	}
-	bs, err := s.db.Boundaries(ctx, level)
+	atlas, err := s.db.Atlas(ctx)
 	if err != nil {
 		return err
 	}
-	for _, b := range bs {
-		shapes[b.Code] = b.Geometry
+	for _, b := range atlas.Boundaries(level) {
+		shapes[b.Code] = shape{b.Geometry, PrecisionBoundary}
 	}
 	n, err := s.namesOf(ctx)
 	if err != nil {
@@ -203,9 +220,17 @@ func (s *Service) WriteGeoJSON(ctx context.Context, w io.Writer, p Plan, res Res
 		if dimAt >= 0 {
 			props[res.By[dimAt]] = pl.by
 		}
-		g := shapes[code]
+		sh, ok := shapes[code]
+		if !ok && level == FieldComune {
+			if loc, found := atlas.Locate(nil, nil, code, n.places[code].ProvinciaCode); found {
+				sh = shape{pointGeometry(loc.Lat, loc.Lon), loc.Precision}
+			}
+		}
+		g := sh.g
 		if g == nil {
 			g = nullGeometry
+		} else {
+			props["precision"] = sh.precision
 		}
 		if i > 0 {
 			bw.WriteString(",")
@@ -224,8 +249,11 @@ var requestHeader = []string{"tracking_id", "received_at", "channel", "category"
 	"comune_istat", "comune", "provincia_istat", "sigla", "regione_istat", "regione", "lat", "lon", "event_id", "site_id", "mode"}
 
 // ExportRequests streams every request of the plan's period and filters,
-// as CSV or as GeoJSON points (geolocated requests only), reading and
-// writing one row at a time: memory stays flat for ten million rows.
+// as CSV or as GeoJSON points, reading and writing one row at a time:
+// memory stays flat for ten million rows. A GeoJSON point is the
+// citizen's coordinates, else the comune's centroid, else its province's,
+// with a "precision" property saying which (exact, comune, provincia);
+// requests without coordinates or comune have no place and are left out.
 // flush, when set, is called every few thousand rows (to push an HTTP
 // response along).
 func (s *Service) ExportRequests(ctx context.Context, w io.Writer, p Plan, format string, flush func()) (int64, error) {
@@ -278,9 +306,17 @@ func (s *Service) ExportRequests(ctx context.Context, w io.Writer, p Plan, forma
 			err = cw.Error()
 		}
 	case FormatGeoJSON:
+		atlas, aerr := s.db.Atlas(ctx)
+		if aerr != nil {
+			return 0, aerr
+		}
 		bw.WriteString(`{"type":"FeatureCollection","features":[`)
 		props := map[string]any{}
 		err = s.db.StreamRequests(ctx, q, true, func(r *store.RequestRow) error {
+			loc, ok := atlas.Locate(r.Lat, r.Lon, r.ComuneCode, r.ProvinciaCode)
+			if !ok {
+				return nil // a comune of a province the atlas lacks (a newer ISTAT list than its boundaries)
+			}
 			if n > 0 {
 				bw.WriteString(",\n")
 			}
@@ -289,7 +325,8 @@ func (s *Service) ExportRequests(ctx context.Context, w io.Writer, p Plan, forma
 			props["tracking_id"], props["received_at"], props["channel"], props["category"] = r.TrackingID, isoLocal(r.At), r.Channel, r.Category
 			props["outcome"], props["urgency"], props["status"] = r.Outcome, r.Urgency, r.Status
 			props["comune_istat"], props["comune"], props["provincia_istat"], props["regione_istat"] = r.ComuneCode, r.Comune, r.ProvinciaCode, r.RegioneCode
-			b, err := json.Marshal(geoFeature{Type: "Feature", Geometry: pointGeometry(*r.Lat, *r.Lon), Properties: props})
+			props["precision"] = loc.Precision
+			b, err := json.Marshal(geoFeature{Type: "Feature", Geometry: pointGeometry(loc.Lat, loc.Lon), Properties: props})
 			if err != nil {
 				return err
 			}
@@ -315,8 +352,7 @@ func (s *Service) ExportRequests(ctx context.Context, w io.Writer, p Plan, forma
 
 // ExportComuni writes the per-comune aggregates of the plan as GeoJSON:
 // a feature per comune with its ISTAT codes, its count and its counts by
-// category, at the mean point of its geolocated requests (null geometry
-// when none has coordinates).
+// category, placed as WriteGeoJSON places comuni.
 func (s *Service) ExportComuni(ctx context.Context, w io.Writer, p Plan) error {
 	q := p.Query
 	q.By, q.Bucket, q.Trend = []string{FieldCategory, FieldComune}, "", false

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -281,12 +282,12 @@ func TestExportsStreamEveryRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]gen{}
-	geolocated := 0
+	placed := 0 // with coordinates or a comune: a map can place them
 	for _, g := range r.all {
 		if r.inFlood(g) {
 			want[g.tid] = g
-			if g.geolocated {
-				geolocated++
+			if g.geolocated || g.comune != "" {
+				placed++
 			}
 		}
 	}
@@ -317,15 +318,39 @@ func TestExportsStreamEveryRequest(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &fc); err != nil {
 		t.Fatalf("GeoJSON: %v", err)
 	}
-	if int(n) != geolocated || len(fc.Features) != geolocated || fc.Features[0].Geometry.Type != "Point" ||
-		fc.Features[0].Geometry.Coordinates[1] < 44 {
-		t.Fatalf("%d points, want %d: %+v", len(fc.Features), geolocated, fc.Features[:1])
+	if int(n) != placed || len(fc.Features) != placed {
+		t.Fatalf("%d points, want %d: %+v", len(fc.Features), placed, fc.Features[:1])
+	}
+	// Every request is a point: its own coordinates, else its province's
+	// centroid (no comuni boundaries are loaded here), saying which.
+	atlas, err := r.db.Atlas(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fc.Features {
+		g := want[f.Properties["tracking_id"].(string)]
+		if f.Geometry.Type != "Point" || len(f.Geometry.Coordinates) != 2 {
+			t.Fatalf("%s: geometry %+v", g.tid, f.Geometry)
+		}
+		lon, lat := f.Geometry.Coordinates[0], f.Geometry.Coordinates[1]
+		switch precision := f.Properties["precision"]; {
+		case g.geolocated:
+			if precision != geo.PrecisionExact || lat < 44.4 || lat > 44.5 || lon < 11.3 || lon > 11.4 {
+				t.Fatalf("%s: geolocated request at %v,%v (%v)", g.tid, lat, lon, precision)
+			}
+		default:
+			c, ok := atlas.Centroid(geo.LevelProvincia, g.provincia)
+			if precision != geo.PrecisionProvincia || !ok || math.Abs(lat-c.Lat) > 1e-6 || math.Abs(lon-c.Lon) > 1e-6 {
+				t.Fatalf("%s of comune %s: at %v,%v (%v), want its province %s's centroid %+v", g.tid, g.comune, lat, lon, precision, g.provincia, c)
+			}
+		}
 	}
 	// Per-comune aggregates carry ISTAT codes and counts by category.
 	b.Reset()
 	if err := r.svc.ExportComuni(bg, &b, p); err != nil {
 		t.Fatal(err)
 	}
+	fc.Features = nil // a null geometry would otherwise keep the last decode's
 	if err := json.Unmarshal(b.Bytes(), &fc); err != nil {
 		t.Fatalf("GeoJSON: %v\n%s", err, b.Bytes())
 	}
@@ -337,6 +362,11 @@ func TestExportsStreamEveryRequest(t *testing.T) {
 		code, _ := f.Properties["istat"].(string)
 		if int(f.Properties["n"].(float64)) != perComune[code] {
 			t.Fatalf("comune %s: %v, want %d", code, f.Properties["n"], perComune[code])
+		}
+		// A known comune is always somewhere: the mean of its geolocated
+		// requests, else its province's centroid.
+		if code != "" && (f.Geometry.Type != "Point" || f.Properties["precision"] == nil) {
+			t.Fatalf("comune %s: geometry %+v, precision %v", code, f.Geometry, f.Properties["precision"])
 		}
 	}
 	if len(fc.Features) != len(perComune) {

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/ascolto/ascolto/geo"
 )
 
 // Boundary is the shape of a regione, provincia or comune for maps: a
@@ -92,6 +95,11 @@ func (db *DB) SaveBoundaries(ctx context.Context, level string, bs []Boundary, a
 		return tx.Audit(ctx, AuditEntry{Actor: actor, Action: "geo.boundaries", Object: "boundaries:" + level,
 			Detail: map[string]any{"count": len(bs), "renamed": res.Renamed}})
 	})
+	if err == nil {
+		db.atlas.mu.Lock()
+		db.atlas.atlas = nil // this process's maps show the import at once
+		db.atlas.mu.Unlock()
+	}
 	return res, err
 }
 
@@ -133,4 +141,69 @@ func (db *DB) BoundaryCounts(ctx context.Context) (map[string]int, error) {
 		out[l] = n
 	}
 	return out, rows.Err()
+}
+
+// atlasRecheck is how often Atlas asks the database whether the stored
+// boundaries changed: an import by the CLI, another process, shows on the
+// maps within it.
+const atlasRecheck = 10 * time.Second
+
+type atlasCache struct {
+	mu      sync.Mutex
+	atlas   *geo.Atlas
+	key     string // the stored boundaries it was built from: counts and import times by level
+	checked time.Time
+}
+
+// Atlas returns the geography the maps draw and place requests on: the
+// stored boundaries over the bundled regions and provinces, so a fresh
+// installation has a map and a point for every request with a comune.
+// It is cached and rebuilt when the stored boundaries change.
+func (db *DB) Atlas(ctx context.Context) (*geo.Atlas, error) {
+	c := &db.atlas
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := db.now()
+	if c.atlas != nil && !now.Before(c.checked) && now.Sub(c.checked) < atlasRecheck {
+		return c.atlas, nil
+	}
+	rows, err := db.reader().query(ctx, `SELECT level, COUNT(*), MAX(imported_at) FROM geo_boundaries GROUP BY level ORDER BY level`)
+	if err != nil {
+		return nil, fmt.Errorf("store: check boundaries: %w", err)
+	}
+	var key strings.Builder
+	for rows.Next() {
+		var level string
+		var n int
+		var at time.Time
+		if err := rows.Scan(&level, &n, nullTime{&at}); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: check boundaries: %w", err)
+		}
+		fmt.Fprintf(&key, "%s:%d:%d;", level, n, at.UnixNano())
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: check boundaries: %w", err)
+	}
+	if c.atlas != nil && key.String() == c.key {
+		c.checked = now
+		return c.atlas, nil
+	}
+	var stored []geo.Boundary
+	for _, level := range []string{GeoRegione, GeoProvincia, GeoComune} {
+		bs, err := db.Boundaries(ctx, level)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bs {
+			stored = append(stored, geo.Boundary{Level: b.Level, Code: b.Code, Name: b.Name, Geometry: b.Geometry})
+		}
+	}
+	a, err := geo.NewAtlas(stored)
+	if err != nil {
+		return nil, fmt.Errorf("store: atlas: %w", err)
+	}
+	c.atlas, c.key, c.checked = a, key.String(), now
+	return a, nil
 }

@@ -57,3 +57,37 @@ func TestBoundariesFromOpenpolis(t *testing.T) {
 		}
 	})
 }
+
+// TestAtlasBundledThenImported: a fresh installation places requests on
+// the bundled provinces; an import of comuni boundaries shows at once.
+func TestAtlasBundledThenImported(t *testing.T) {
+	eachOps(t, func(t *testing.T, db *store.DB, _ *clock.Fake) {
+		a, err := db.Atlas(opsCtx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := a.Counts(); c[store.GeoRegione] != 20 || c[store.GeoProvincia] != 107 || !a.Bundled(store.GeoProvincia) {
+			t.Fatalf("fresh atlas %v", c)
+		}
+		loc, ok := a.Locate(nil, nil, "039010", "039")
+		if !ok || loc.Precision != geo.PrecisionProvincia {
+			t.Fatalf("Faenza on a fresh installation: %+v %v", loc, ok)
+		}
+		faenza := store.Boundary{Code: "039010", Name: "Faenza",
+			Geometry: []byte(`{"type":"MultiPolygon","coordinates":[[[[11.8,44.2],[12,44.2],[12,44.4],[11.8,44.4],[11.8,44.2]]]]}`)}
+		if _, err := db.SaveBoundaries(opsCtx, store.GeoComune, []store.Boundary{faenza}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		a, err = db.Atlas(opsCtx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc, ok = a.Locate(nil, nil, "039010", "039")
+		if !ok || loc.Precision != geo.PrecisionComune || loc.Lat < 44.29 || loc.Lat > 44.31 {
+			t.Fatalf("Faenza after importing its boundary: %+v %v", loc, ok)
+		}
+		if again, _ := db.Atlas(opsCtx); again != a {
+			t.Fatal("atlas rebuilt although nothing changed")
+		}
+	})
+}

@@ -394,9 +394,9 @@ var streamPage = 20000
 // filters (its Source, grouping and Dim are ignored) to fn in time order,
 // reading them from the facts alone a page at a time, from where the last
 // page ended: memory stays flat whatever the number, and the first rows
-// come at once. Times are to the second. With geolocated set, only
-// requests with coordinates.
-func (db *DB) StreamRequests(ctx context.Context, q CountQuery, geolocated bool, fn func(*RequestRow) error) error {
+// come at once. Times are to the second. With placed set, only requests
+// a map can place: with coordinates or a comune.
+func (db *DB) StreamRequests(ctx context.Context, q CountQuery, placed bool, fn func(*RequestRow) error) error {
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	where := []string{`r.counted`, `r.at_s >= ` + arg(q.From.Unix()), `r.at_s < ` + arg(q.To.Unix())}
@@ -427,8 +427,8 @@ func (db *DB) StreamRequests(ctx context.Context, q CountQuery, geolocated bool,
 			where = append(where, col+` IN (`+strings.Join(ph, ",")+`)`)
 		}
 	}
-	if geolocated {
-		where = append(where, `r.lat IS NOT NULL AND r.lon IS NOT NULL`)
+	if placed {
+		where = append(where, `((r.lat IS NOT NULL AND r.lon IS NOT NULL) OR r.comune_code <> '')`)
 	}
 	page := streamPage
 	base := `SELECT r.at_s, r.case_id, r.tracking_id, r.channel, r.category, r.outcome, r.caller_type,

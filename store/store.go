@@ -48,6 +48,8 @@ type DB struct {
 	desc  string
 	// sealer seals secrets at rest; nil without a key.
 	sealer *sealer
+	// atlas caches the maps' geography (Atlas).
+	atlas atlasCache
 }
 
 // Open opens the database without touching it; call Ping or Migrate to

@@ -98,6 +98,26 @@ func TestDemoScenario(t *testing.T) {
 		t.Fatalf("operations room has %v; the scenario placed %d rescue requests and %d power outages",
 			kinds, counts["rescue"], counts["power"])
 	}
+	// Out of the box, the room's map has every item somewhere: nothing was
+	// imported, the bundled provinces place those without coordinates.
+	atlas, err := db.Atlas(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := 0
+	for _, it := range items {
+		if it.Case.ComuneCode == "" {
+			continue
+		}
+		if _, ok := atlas.Locate(it.Case.Lat, it.Case.Lon, it.Case.ComuneCode, it.Place.ProvinciaCode); !ok {
+			t.Fatalf("item %d of comune %s (provincia %q) has no place on the map", it.ID, it.Case.ComuneCode, it.Place.ProvinciaCode)
+		}
+		placed++
+	}
+	if placed == 0 {
+		t.Fatalf("none of the %d items has a comune: nothing to place", len(items))
+	}
+	t.Logf("%d of %d operations-room items placed on the map", placed, len(items))
 	// The scenario opened its event; every request is counted under it.
 	db.Close()
 	out, _, code := cli(t, []string{"ASCOLTO_DATA_DIR=" + data}, "report", "--event", "Prova alluvione", "--by", "category", "--format", "json")

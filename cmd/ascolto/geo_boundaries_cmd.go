@@ -21,12 +21,16 @@ func (a *app) geoBoundariesCmd() *cobra.Command {
 		Long: `Legge un GeoJSON di confini amministrativi (i file ISTAT convertiti, o quelli di openpolis/
 geojson-italy: limits_IT_regions.geojson, limits_IT_provinces.geojson …), riconosce il livello dai
 codici ISTAT delle proprietà, semplifica le forme per il browser e sostituisce i confini di quel
-livello in un'unica transazione. Da quel momento la dashboard mostra la mappa per provincia o
-regione. Dati: © ISTAT, CC BY (citare la fonte dove la mappa è mostrata).
+livello in un'unica transazione. Regioni e province sono già incluse (semplificate): importarle
+serve per forme più dettagliate o più recenti; i confini dei comuni mettono sulla mappa le
+richieste senza coordinate al centro del loro comune invece che della provincia.
+Dati: © ISTAT, CC BY (citare la fonte dove la mappa è mostrata).
 
 Reads a GeoJSON of administrative boundaries (ISTAT's files converted, or openpolis'
 geojson-italy), finds the level from the ISTAT codes in the properties, simplifies the shapes for
-the browser and replaces that level's boundaries in one transaction.`,
+the browser and replaces that level's boundaries in one transaction. Regions and provinces are
+bundled (simplified): import them for more detail or newer limits; comuni boundaries place the
+requests without coordinates at their comune's centre instead of their province's.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := os.Open(args[0])

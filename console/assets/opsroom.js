@@ -113,6 +113,7 @@
     var where = (c.name ? c.name + (c.sigla ? " (" + c.sigla + ")" : "") : (c.code || "")) + (c.regione ? ", " + c.regione : "");
     if (it.address) { where += " — " + it.address; }
     if (it.lat !== undefined && it.lon !== undefined) { where += " (" + it.lat.toFixed(5) + ", " + it.lon.toFixed(5) + ")"; }
+    if (!it.position || it.position.precision !== "exact") { where += " · " + placeText(it); }
     fact(dl, "ops.received", when(it.created_at));
     fact(dl, "ops.where", where);
     fact(dl, "ops.what", (it.category_label || it.category || "") + (it.summary ? ": " + it.summary : "") + (it.notes ? " — " + it.notes : ""));
@@ -214,20 +215,31 @@
     alarm(t("ops.escalation") + ": " + (m.data.items || []).map(function (it) { return it.tracking_id; }).join(", "), true);
   });
 
-  // ---- The map: regions from the boundaries when loaded, points for the
-  // geolocated requests. No tiles: it works offline.
+  // ---- The map: provinces and regions (bundled with ascolto, or
+  // imported), and a marker per open item where it is: the citizen's
+  // coordinates (filled), else its comune's or province's centroid
+  // (hollow, dashed: approximate). Items at one spot share a marker; a
+  // click lists them. No tiles: it works offline.
   var map = document.getElementById("ops-map");
+  var pop = document.getElementById("ops-pop");
+  var popList = document.getElementById("ops-pop-list");
   var NS = "http://www.w3.org/2000/svg";
   var svg = document.createElementNS(NS, "svg");
   var box = { x0: 6.5, x1: 18.6, y0: 35.4, y1: 47.2 };
   var k = Math.cos(42 * Math.PI / 180);
   function px(lon) { return (lon - box.x0) * k * 100; }
   function py(lat) { return (box.y1 - lat) * 100; }
-  svg.setAttribute("viewBox", "0 0 " + Math.round((box.x1 - box.x0) * k * 100) + " " + Math.round((box.y1 - box.y0) * 100));
+  var full = { x: 0, y: 0, w: Math.round((box.x1 - box.x0) * k * 100), h: Math.round((box.y1 - box.y0) * 100) };
+  var view = full;
+  svg.setAttribute("viewBox", "0 0 " + full.w + " " + full.h);
   svg.setAttribute("class", "ops-svg");
-  var shapes = document.createElementNS(NS, "g"), dots = document.createElementNS(NS, "g");
-  svg.appendChild(shapes);
-  svg.appendChild(dots);
+  var layers = {};
+  ["provincia", "regione", "dots"].forEach(function (name) {
+    layers[name] = document.createElementNS(NS, "g");
+    layers[name].setAttribute("class", "ops-layer-" + name);
+    svg.appendChild(layers[name]);
+  });
+  var dots = layers.dots;
   map.appendChild(svg);
 
   function ringPath(rings) {
@@ -236,35 +248,107 @@
     }).join("");
   }
 
-  fetch("/reports/api/boundaries?level=regione", { credentials: "same-origin" })
-    .then(function (r) { return r.ok ? r.json() : { features: [] }; })
-    .then(function (fc) {
-      if (!fc.features || !fc.features.length) { document.getElementById("ops-nomap").hidden = false; return; }
-      fc.features.forEach(function (f) {
-        var p = document.createElementNS(NS, "path");
-        var polys = f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates;
-        p.setAttribute("d", polys.map(ringPath).join(""));
-        p.setAttribute("class", "ops-shape");
-        var tt = document.createElementNS(NS, "title");
-        tt.textContent = f.properties.name;
-        p.appendChild(tt);
-        shapes.appendChild(p);
+  function drawLevel(level) {
+    return fetch("/reports/api/boundaries?level=" + level, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+      .then(function (fc) {
+        (fc.features || []).forEach(function (f) {
+          var p = document.createElementNS(NS, "path");
+          var polys = f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates;
+          p.setAttribute("d", polys.map(ringPath).join(""));
+          p.setAttribute("class", "ops-shape level-" + level);
+          p.setAttribute("data-code", f.properties.code);
+          var tt = document.createElementNS(NS, "title");
+          tt.textContent = f.properties.name;
+          p.appendChild(tt);
+          layers[level].appendChild(p);
+        });
+        return (fc.features || []).length;
       });
-    }).catch(function () { document.getElementById("ops-nomap").hidden = false; });
+  }
+  Promise.all([drawLevel("provincia"), drawLevel("regione")]).then(function (n) {
+    root.dataset.shapes = String(n[0] + n[1]);
+    if (!n[0] && !n[1]) { document.getElementById("ops-nomap").hidden = false; }
+  }).catch(function () { document.getElementById("ops-nomap").hidden = false; });
+
+  function placeText(it) {
+    var pos = it.position;
+    if (!pos) { return t("ops.unplaced"); }
+    return pos.precision === "exact" ? t("ops.exact") : t("ops.approx." + pos.precision);
+  }
+
+  function showPop(group, x, y) {
+    popList.textContent = "";
+    group.forEach(function (it) {
+      var li = el("li");
+      li.appendChild(el("a", { href: "/cases/" + it.tracking_id }, it.tracking_id));
+      li.appendChild(document.createTextNode(" " + t("ops.kind." + it.kind) + " — " + ((it.comune && it.comune.name) || "")));
+      li.appendChild(el("br"));
+      li.appendChild(el("span", { "class": it.position.precision === "exact" ? "" : "ops-approx" }, placeText(it)));
+      popList.appendChild(li);
+    });
+    var r = map.getBoundingClientRect();
+    pop.style.left = Math.max(0, Math.min(x - r.left, r.width - 220)) + "px";
+    pop.style.top = (y - r.top + 12) + "px";
+    pop.hidden = false;
+  }
+  document.getElementById("ops-pop-close").addEventListener("click", function () { pop.hidden = true; });
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape") { pop.hidden = true; } });
+
+  // fit zooms on the markers (at least about 3 degrees of latitude, so the
+  // provinces around stay in view), or shows all of Italy without any.
+  function fit(pts) {
+    if (!pts.length) { return full; }
+    var x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    pts.forEach(function (p) { x0 = Math.min(x0, p[0]); x1 = Math.max(x1, p[0]); y0 = Math.min(y0, p[1]); y1 = Math.max(y1, p[1]); });
+    var h = Math.max(300, (y1 - y0) * 1.3, (x1 - x0) * 1.3 * full.h / full.w);
+    var w = h * full.w / full.h;
+    if (w >= full.w || h >= full.h) { return full; }
+    var x = Math.min(Math.max((x0 + x1) / 2 - w / 2, 0), full.w - w);
+    var y = Math.min(Math.max((y0 + y1) / 2 - h / 2, 0), full.h - h);
+    return { x: x, y: y, w: w, h: h };
+  }
 
   function drawPoints() {
     dots.textContent = "";
+    var pts = [];
     sorted().forEach(function (it) {
-      if (it.lat === undefined || it.lon === undefined || it.state === "closed") { return; }
+      if (it.position && it.state !== "closed") { pts.push([px(it.position.lon), py(it.position.lat)]); }
+    });
+    view = fit(pts);
+    svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].map(function (v) { return v.toFixed(1); }).join(" "));
+    var scale = view.w / full.w;
+    var groups = {}, order = [];
+    sorted().forEach(function (it) {
+      if (!it.position || it.state === "closed") { return; }
+      var key = it.position.lat.toFixed(4) + "," + it.position.lon.toFixed(4) + "," + (it.position.precision === "exact" ? "e" : "a");
+      if (!groups[key]) { groups[key] = []; order.push(key); }
+      groups[key].push(it);
+    });
+    // The most urgent last, so it is drawn on top.
+    order.reverse().forEach(function (key) {
+      var g = groups[key], it = g[0], approx = it.position.precision !== "exact";
       var c = document.createElementNS(NS, "circle");
-      c.setAttribute("cx", px(it.lon).toFixed(1));
-      c.setAttribute("cy", py(it.lat).toFixed(1));
-      c.setAttribute("r", it.kind === "rescue" ? "9" : "6");
-      c.setAttribute("class", "ops-dot kind-" + it.kind + " state-" + it.state);
+      c.setAttribute("cx", px(it.position.lon).toFixed(1));
+      c.setAttribute("cy", py(it.position.lat).toFixed(1));
+      c.setAttribute("r", (((it.kind === "rescue" ? 18 : 14) + Math.min(g.length - 1, 6) * 3) * scale).toFixed(2));
+      c.setAttribute("class", "ops-dot kind-" + it.kind + " state-" + it.state + (approx ? " approx" : " exact"));
+      c.setAttribute("data-items", g.map(function (x) { return x.id; }).join(" "));
+      c.setAttribute("data-precision", it.position.precision);
       var tt = document.createElementNS(NS, "title");
-      tt.textContent = it.tracking_id + " " + ((it.comune && it.comune.name) || "");
+      tt.textContent = g.map(function (x) { return x.tracking_id + " " + ((x.comune && x.comune.name) || "") + " (" + placeText(x) + ")"; }).join("\n");
       c.appendChild(tt);
+      c.addEventListener("click", function (e) { showPop(g, e.clientX, e.clientY); });
       dots.appendChild(c);
+      if (g.length > 1) {
+        var n = document.createElementNS(NS, "text");
+        n.setAttribute("x", px(it.position.lon).toFixed(1));
+        n.setAttribute("y", (py(it.position.lat) + 6 * scale).toFixed(1));
+        n.setAttribute("font-size", (18 * scale).toFixed(2));
+        n.setAttribute("class", "ops-count");
+        n.textContent = String(g.length);
+        dots.appendChild(n);
+      }
     });
   }
 
