@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -127,10 +128,14 @@ func (b *tab) noJSErrors() {
 }
 
 // axeSource is axe-core's axe.min.js, named by $ASCOLTO_TEST_AXE (.ci/run
-// fetches the npm package); without it the accessibility check is skipped.
+// fetches the npm package); without it the accessibility check is skipped,
+// except under CI, where a missing axe-core is an error.
 var axeSource = sync.OnceValues(func() (string, error) {
 	p := os.Getenv("ASCOLTO_TEST_AXE")
 	if p == "" {
+		if os.Getenv("CI") != "" {
+			return "", errors.New("CI is set but ASCOLTO_TEST_AXE is not: the accessibility checks cannot run")
+		}
 		return "", nil
 	}
 	b, err := os.ReadFile(p)

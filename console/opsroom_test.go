@@ -468,7 +468,6 @@ func TestBrowserOpsRoomMapFreshInstall(t *testing.T) {
 		t.Fatalf("positions %+v %+v", exact.Position, approx.Position)
 	}
 	b := r.tab(t, browser, shots)
-	errs := b.jsErrors()
 	b.login("sala", "sala-password")
 	b.open("/opsroom")
 	b.waitFor(`document.getElementById("ws-status").dataset.state === "online"`)
@@ -523,7 +522,5 @@ func TestBrowserOpsRoomMapFreshInstall(t *testing.T) {
 	}
 	b.shot("ops-06-reports-fresh-install")
 	b.axe("/reports")
-	if e := errs(); len(e) > 0 {
-		t.Fatalf("JavaScript errors:\n%s", strings.Join(e, "\n"))
-	}
+	b.noJSErrors()
 }

@@ -89,12 +89,14 @@ type callHooks struct {
 func converse(ctx context.Context, ph Phone, r DialRequest, exercise bool, h callHooks) (Outcome, string) {
 	c, err := ph.Dial(ctx, r)
 	if err != nil {
+		// Closed meanwhile: an originate cut off by the close is no
+		// refusal of our trunk, whatever the phone made of it.
+		if ctx.Err() != nil {
+			return OutcomeInterrupted, ""
+		}
 		var df *DialFailure
 		if errors.As(err, &df) {
 			return df.Outcome, errText(df.Err)
-		}
-		if ctx.Err() != nil {
-			return OutcomeInterrupted, ""
 		}
 		return OutcomeError, err.Error()
 	}
