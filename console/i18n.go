@@ -32,6 +32,15 @@ func (p *page) StateLabel(state string) string {
 	return p.T("state." + state)
 }
 
+// PhoneLabel translates the device state Asterisk reports for a phone
+// (NOT_INUSE, INUSE ...); a state without words is left out.
+func (p *page) PhoneLabel(device string) string {
+	if !p.c.cat.has("phone." + device) {
+		return ""
+	}
+	return p.T("phone." + device)
+}
+
 // LangForm says whether the language switch can be shown (it needs a
 // session or the pre-session cookie to bind its CSRF token to).
 func (p *page) LangForm() bool { return p.v.binding() != "" }
@@ -41,12 +50,12 @@ func (p *page) Strings() map[string]string {
 	out := map[string]string{}
 	for _, k := range []string{"ws.connecting", "ws.online", "ws.offline", "ws.resync", "kb.pinit", "kb.pinned",
 		"kb.none", "desk.phoneok", "desk.phonedown", "wall.pause", "wall.free", "wall.logout", "ws.timeout",
-		"desk.casehint", "kb.changednotice"} {
+		"desk.casehint", "kb.changednotice", "desk.sincefor"} {
 		out[k] = p.T(k)
 	}
 	// The live parts of the desk and the wallboard draw with these.
 	for k := range p.c.cat {
-		for _, pre := range []string{"sp.", "pop.", "call.", "disp.", "urgency.", "remind.", "mode.", "wall.", "train."} {
+		for _, pre := range []string{"sp.", "pop.", "call.", "disp.", "urgency.", "remind.", "mode.", "wall.", "train.", "phone."} {
 			if strings.HasPrefix(k, pre) {
 				out[k] = p.T(k)
 			}
@@ -178,12 +187,21 @@ func newCatalog() catalog {
 		"desk.phone":     {"Telefono", "Phone"},
 		"desk.phoneok":   {"registrato", "registered"},
 		"desk.phonedown": {"non raggiungibile", "unreachable"},
-		"desk.queues":    {"Code", "Queues"},
-		"desk.call":      {"Chiamata", "Call"},
-		"desk.nocall":    {"Nessuna chiamata in corso.", "No call in progress."},
-		"desk.kb":        {"Base di conoscenza", "Knowledge base"},
-		"desk.case":      {"Pratica (codice)", "Case (tracking id)"},
-		"desk.casehint":  {"Indica il codice della pratica per collegarvi l'articolo usato.", "Enter the case's tracking id to pin the article you used."},
+		"desk.sincefor":  {"da %s", "for %s"},
+		// The phone's device state as Asterisk names it, in words.
+		"phone.NOT_INUSE":   {"libero", "idle"},
+		"phone.INUSE":       {"in conversazione", "in use"},
+		"phone.BUSY":        {"occupato", "busy"},
+		"phone.RINGING":     {"squilla", "ringing"},
+		"phone.RINGINUSE":   {"squilla durante una chiamata", "ringing while in use"},
+		"phone.ONHOLD":      {"in attesa", "on hold"},
+		"phone.UNAVAILABLE": {"non disponibile", "unavailable"},
+		"desk.queues":       {"Code", "Queues"},
+		"desk.call":         {"Chiamata", "Call"},
+		"desk.nocall":       {"Nessuna chiamata in corso.", "No call in progress."},
+		"desk.kb":           {"Base di conoscenza", "Knowledge base"},
+		"desk.case":         {"Pratica (codice)", "Case (tracking id)"},
+		"desk.casehint":     {"Indica il codice della pratica per collegarvi l'articolo usato.", "Enter the case's tracking id to pin the article you used."},
 
 		"wall.title":     {"Supervisione", "Wallboard"},
 		"wall.heading":   {"Supervisione code e operatori", "Queues and agents"},
@@ -400,7 +418,7 @@ func newCatalog() catalog {
 		"wall.short":          {"mancano operatori", "short of agents"},
 		"wall.asafull":        {"Tempo medio di risposta", "Average speed of answer"},
 		"wall.ahtfull":        {"Durata media di gestione", "Average handling time"},
-		"wall.instate":        {"Nello stato da", "Time in state"},
+		"wall.instate":        {"Tempo nello stato", "Time in state"},
 		"wall.moveto":         {"Sposta nella coda", "Move to queue"},
 		"wall.move":           {"Sposta", "Move"},
 		"wall.movefrom":       {"Sposta da %s", "Move from %s"},

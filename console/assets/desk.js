@@ -153,7 +153,11 @@
 
   function drawControls(c) {
     var live = self && self.state === "on-call" && c === pick() && !c.overdue;
-    document.querySelectorAll("#call-controls button, #xfer-target").forEach(function (b) { b.disabled = !live; });
+    document.querySelectorAll("#call-controls button, #xfer-target").forEach(function (b) {
+      // Only the one of Hold and Resume that applies.
+      var off = (b.dataset.call === "hold" && c.held) || (b.dataset.call === "unhold" && !c.held);
+      b.disabled = !live || off;
+    });
   }
 
   function drawSaved(c) {
@@ -237,7 +241,10 @@
     b.disabled = true;
     A.send("agent.call", msg).then(function () {
       $("desk-announce").textContent = t("call.done");
-    }, function (err) { A.showError(box, err); }).then(function () { b.disabled = false; });
+    }, function (err) { A.showError(box, err); }).then(function () {
+      var c = find(shown);
+      if (c) { drawControls(c); } else { b.disabled = false; }
+    });
   });
 
   // ---- Disposition form ----------------------------------------------------
