@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ascolto/ascolto/geo"
 	"github.com/ascolto/ascolto/store"
 	"github.com/chromedp/chromedp"
 )
@@ -379,6 +380,13 @@ func TestBrowserCallPanelAndSoftphone(t *testing.T) {
 	ln.Close()
 	r := newRig(t, Config{Softphone: Softphone{WSSURL: "ws://" + dead + "/ws", Domain: "pbx.example.it"}})
 	r.user("rossi", store.RoleAgent)
+	ds, err := geo.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.db.SeedGeo(bg, ds); err != nil {
+		t.Fatal(err)
+	}
 	// The case the in-memory ACD's disposition names, for the pin.
 	c := store.Case{Channel: store.ChannelPhone}
 	if err := r.db.CreateCase(bg, &c); err != nil || c.TrackingID != "CC-2026-000001" {
@@ -436,9 +444,23 @@ func TestBrowserCallPanelAndSoftphone(t *testing.T) {
 	b.shot("16-desk-call-panel-softphone")
 
 	b.do(chromedp.SetValue(chromedp.CSS("#d-category"), "idraulico"), chromedp.SetValue(chromedp.CSS("#d-outcome"), "informazione-fornita"))
+	// A comune typed without picking a suggestion: an ambiguous name asks
+	// to choose, a unique one is taken as it is.
+	b.eval(`(() => { document.getElementById("d-comune").value = ""; return {}; })()`)
+	b.do(chromedp.SendKeys(chromedp.CSS("#d-comune"), "Castro"))
+	b.do(chromedp.Click(chromedp.CSS("#d-save")))
+	b.waitFor(`!document.getElementById("disp-error").hidden`)
+	if msg := b.text("#disp-error"); !strings.Contains(msg, "Più comuni hanno questo nome") {
+		t.Errorf("ambiguous comune says %q", msg)
+	}
+	if len(r.be.saved) != 0 {
+		t.Fatal("saved with an ambiguous comune")
+	}
+	b.eval(`(() => { document.getElementById("d-comune").value = ""; return {}; })()`)
+	b.do(chromedp.SendKeys(chromedp.CSS("#d-comune"), "faenza"))
 	b.do(chromedp.Click(chromedp.CSS("#d-save")))
 	b.waitFor(`document.getElementById("saved-id").textContent === "CC-2026-000001"`)
-	if saved := r.be.saved; len(saved) != 1 || saved[0].Call != "c1" || saved[0].Urgency != "rescue" || saved[0].ComuneCode != "066049" {
+	if saved := r.be.saved; len(saved) != 1 || saved[0].Call != "c1" || saved[0].Urgency != "rescue" || saved[0].ComuneCode != "039010" {
 		t.Fatalf("disposition sent: %+v", saved)
 	}
 	// The knowledge-base panel pins to the call's case without retyping it.

@@ -258,6 +258,26 @@
     return m ? m[2] : "";
   }
 
+  // resolveComune finds the code of a comune typed in full without
+  // picking a suggestion ("Faenza"): the one comune with exactly that name,
+  // or an error naming what went wrong (none, or several to choose from).
+  function resolveComune(text) {
+    var code = comuneCode(text);
+    if (!text || code) { return Promise.resolve(code); }
+    return fetch("/api/comuni?exact=1&q=" + encodeURIComponent(text), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+      .then(function (body) {
+        var hits = body.results || [];
+        if (hits.length === 1) { $("d-comune").value = hits[0].text; return hits[0].code; }
+        if (hits.length > 1) {
+          list.textContent = "";
+          hits.forEach(function (h) { list.appendChild(el("option", { value: h.text })); });
+          throw { message: t("disp.ambiguouscomune") };
+        }
+        throw { message: t("disp.badcomune") };
+      }, function () { throw { message: t("disp.badcomune") }; });
+  }
+
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var box = $("disp-error");
@@ -277,14 +297,13 @@
       (data.category ? $("d-outcome") : $("d-category")).focus();
       return;
     }
-    if (comuneText && !code) {
-      A.showError(box, { message: t("disp.badcomune") });
-      $("d-comune").focus();
-      return;
-    }
     var save = $("d-save");
     save.disabled = true;
-    A.send("disposition.save", data).then(function (res) {
+    resolveComune(comuneText).then(function (c) {
+      data.comune = c;
+      return A.send("disposition.save", data).then(saved, function (err) { A.showError(box, err); });
+    }, function (err) { A.showError(box, err); $("d-comune").focus(); }).then(function () { save.disabled = false; });
+    function saved(res) {
       delete dirty[data.call];
       var c = find(data.call);
       if (c) { c.tracking_id = res.tracking_id; c.overdue = false; }
@@ -295,7 +314,7 @@
       if (res.forward_failed) { A.showError(box, { message: t("disp.forwardfailed") }); }
       if (c) { drawSaved(c); }
       drawReminders();
-    }, function (err) { A.showError(box, err); }).then(function () { save.disabled = false; });
+    }
   });
 
   // Comune type-ahead: suggestions from /api/comuni into the datalist;
