@@ -61,6 +61,7 @@ type placed struct {
 	caller  Caller
 	place   Place
 	says    string
+	comune  string // the comune the caller speaks of, what a score expects
 	number  string
 	offered time.Time // when an agent's phone first rang for it
 	call    *arisim.Call
@@ -81,6 +82,8 @@ type Score struct {
 	GotCategory string        `json:"got_category"`
 	GotUrgency  string        `json:"got_urgency"`
 	GotComune   string        `json:"got_comune"`
+	// ExpectedComune is the ISTAT code of the comune the caller spoke of.
+	ExpectedComune string `json:"expected_comune,omitempty"`
 }
 
 // New builds a runner.
@@ -342,12 +345,7 @@ func (r *Runner) place(a Arrival) *placed {
 	s := r.o.Scenario
 	c := s.Callers[a.Caller]
 	p := &placed{arrival: a, caller: c}
-	if len(c.Places) > 0 {
-		p.place = c.Places[a.Seq%len(c.Places)]
-	}
-	if len(c.Says) > 0 {
-		p.says = c.Says[a.Seq%len(c.Says)]
-	}
+	p.place, p.says, p.comune = c.turn(a.Seq)
 	p.number = number(p.place.Prefix, a)
 	steps := []arisim.Step{arisim.WaitPlaybackStarted("sound:ascolto/benvenuto"), arisim.Wait(time.Second)}
 	if c.Keys != "" {
@@ -430,7 +428,7 @@ func (r *Runner) afterCall(ctx context.Context, p *placed) {
 		return // a person took it: they record it themselves
 	}
 	e := p.caller.Expect
-	d := console.Disposition{Call: ch, Category: e.Category, Outcome: e.Outcome, ComuneCode: p.place.Comune,
+	d := console.Disposition{Call: ch, Category: e.Category, Outcome: e.Outcome, ComuneCode: p.comune,
 		CallerType: e.CallerType, Urgency: e.Urgency, Notes: p.says}
 	if _, err := r.o.Desk.SaveDisposition(ctx, console.Actor{Username: user, Role: store.RoleAgent}, agent, d); err != nil {
 		r.log.Warn("demo: simulated disposition not saved", zap.String("call", ch), zap.Error(err))
@@ -452,8 +450,11 @@ func (r *Runner) saved(agentID string, by console.Actor, in console.Disposition,
 	sc := Score{Call: in.Call, Kind: p.caller.Kind, TrackingID: res.TrackingID, Expected: e,
 		GotCategory: in.Category, GotUrgency: in.Urgency, GotComune: in.ComuneCode,
 		Category: in.Category == e.Category, Outcome: e.Outcome == "" || in.Outcome == e.Outcome,
-		Rescue: (in.Urgency == store.UrgencyRescue) == (e.Urgency == store.UrgencyRescue),
-		Comune: p.place.Comune == "" || in.ComuneCode == p.place.Comune}
+		Rescue:         (in.Urgency == store.UrgencyRescue) == (e.Urgency == store.UrgencyRescue),
+		ExpectedComune: p.comune,
+		// The comune the caller spoke of, not the one their number suggests
+		// (which the desk shows as likely, and the trainee must check).
+		Comune: p.comune == "" || in.ComuneCode == p.comune}
 	if !p.offered.IsZero() {
 		sc.HandleTime = r.o.Clock.Now().Sub(p.offered)
 	}

@@ -312,6 +312,16 @@ func TestDemoTraining(t *testing.T) {
 		t.Fatalf("transcript %q", say)
 	}
 	trainee.shot("demo-01-training-pop")
+	// Training starts from an empty form: saving it unchanged is refused,
+	// and nothing the IVR or the number suggested is filled in.
+	form := trainee.evalMap(`({cat: document.getElementById("d-category").value, comune: document.getElementById("d-comune").value,
+		urgency: document.querySelector('input[name="urgency"]:checked').value})`)
+	if form["cat"] != "" || form["comune"] != "" || form["urgency"] != "none" {
+		t.Fatalf("the training form starts filled in: %v", form)
+	}
+	trainee.click("#d-save")
+	trainee.waitFor(`!document.getElementById("disp-error").hidden`)
+	trainee.click(`input[name="urgency"][value="rescue"]`)
 	trainee.do(chromedp.SetValue(chromedp.CSS("#d-category"), "soccorso"),
 		chromedp.SetValue(chromedp.CSS("#d-outcome"), "inoltrata-sala-operativa"),
 		chromedp.SetValue(chromedp.CSS("#d-caller-type"), "cittadino"),

@@ -144,6 +144,9 @@
     if (dirty[c.call]) { return; }
     f.reset();
     $("d-call").value = c.call;
+    // Training (the pop carries what the caller says): the trainee fills
+    // the form from what they hear, so nothing is filled in for them.
+    if (p.transcript) { $("disp-error").hidden = true; return; }
     if (p.category) { $("d-category").value = p.category; }
     if (p.comune_code) { $("d-comune").value = (p.comune ? p.comune + " · " : "") + p.comune_code; }
     var u = (p.rescue || p.urgency === "rescue") ? "rescue" : (p.urgency === "elevated" ? "elevated" : "none");
