@@ -345,3 +345,47 @@ func TestDemoTraining(t *testing.T) {
 		t.Fatalf("score in the audit log: %+v %v", log, err)
 	}
 }
+
+// TestDemoStopsCleanly: the demo's people exist before the console looks
+// for an admin (no "no console admin" warning), and Ctrl-C in the middle of
+// a scenario — callers waiting, the on-call activation phoning — stops
+// everything before the last line, "ascolto stopped".
+func TestDemoStopsCleanly(t *testing.T) {
+	port := freePort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "demo", "--scenario", "testdata/demo-riapertura.yaml", "--speed", "60",
+		"--data", t.TempDir(), "--http-addr", "127.0.0.1:"+itoaPort(port), "--log-level", "info")
+	cmd.Env = cleanEnv()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && !strings.Contains(sc.Text(), "/login") {
+	}
+	go io.Copy(io.Discard, out)
+	// Three seconds at x60: the activation (at 2 min) is phoning its people.
+	time.Sleep(3 * time.Second)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("demo after Ctrl-C: %v\n%s", err, logs.String())
+	}
+	text := logs.String()
+	if strings.Contains(text, "no console admin exists yet") {
+		t.Errorf("the demo warns of a missing admin:\n%s", text)
+	}
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	var last struct{ Msg string }
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Msg != "ascolto stopped" {
+		t.Fatalf("last line %q, want \"ascolto stopped\":\n%s", lines[len(lines)-1], text)
+	}
+}
