@@ -202,6 +202,14 @@ func (d *Desk) publishQueueChanges(s LiveSnapshot, agents map[string]store.Agent
 		}
 		d.mu.Lock()
 		old, ok := d.queues[a.ID]
+		if _, known := d.since[a.ID]; !known && !a.Since.IsZero() {
+			// Never published: in its state since the ACD says.
+			st := a.State.String()
+			if a.Paused && a.State != acd.OnCall && a.State != acd.WrapUp {
+				st = console.StatePaused
+			}
+			d.since[a.ID] = stateSince{state: st, at: a.Since}
+		}
 		d.mu.Unlock()
 		if ok && slices.Equal(old, queues) {
 			continue
