@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -366,7 +367,7 @@ func TestDemoStopsCleanly(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	defer cmd.Process.Kill()
 	sc := bufio.NewScanner(out)
 	for sc.Scan() && !strings.Contains(sc.Text(), "/login") {
 	}
@@ -376,8 +377,17 @@ func TestDemoStopsCleanly(t *testing.T) {
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("demo after Ctrl-C: %v\n%s", err, logs.String())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("demo after Ctrl-C: %v\n%s", err, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Signal(syscall.SIGQUIT) // its goroutines, to see what it waits for
+		<-exited
+		t.Fatalf("demo still running 30 s after Ctrl-C:\n%s", logs.String())
 	}
 	text := logs.String()
 	if strings.Contains(text, "no console admin exists yet") {
