@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -42,6 +43,10 @@ type Desk struct {
 	// "time in state" does not restart on changes that keep the state.
 	mu    sync.Mutex
 	since map[string]stateSince
+	// queues remembers the queues last published for each agent, so a
+	// membership change (a move on the wallboard, a CLI change) reaches the
+	// wallboard and the agent's desk without waiting for a state change.
+	queues map[string][]string
 }
 
 type stateSince struct {
@@ -81,14 +86,18 @@ type Publisher interface {
 // NewDesk joins a controller to a console. Call Attach before the
 // controller runs, so every change is published from the start.
 func NewDesk(ctl *Controller, db *store.DB) *Desk {
-	return &Desk{ctl: ctl, db: db, log: ctl.log.Named("desk"), since: map[string]stateSince{}}
+	return &Desk{ctl: ctl, db: db, log: ctl.log.Named("desk"), since: map[string]stateSince{},
+		queues: map[string][]string{}}
 }
 
 // Attach starts publishing to p (the console).
 func (d *Desk) Attach(p Publisher) {
 	d.pub = p
 	r := d.ctl.router
-	r.snapshot = func(s LiveSnapshot) { p.PublishSnapshot(d.snapshotView(s)) }
+	r.snapshot = func(s LiveSnapshot) {
+		p.PublishSnapshot(d.snapshotView(s))
+		d.publishQueueChanges(s, r.agents)
+	}
 	r.onAgent = func(ch acd.AgentChanged, a store.Agent) { p.PublishAgent(d.agentView(a, ch)) }
 	r.onRing = func(call, agent, queue string, a store.Agent, info CallInfo) {
 		d.ctl.wg.Add(1) // called on the actor, which holds the group open
@@ -172,11 +181,46 @@ func (d *Desk) agentView(a store.Agent, ch acd.AgentChanged) console.AgentView {
 		prev = stateSince{state: v.State, at: d.ctl.o.Clock.Now()}
 		d.since[a.Extension] = prev
 	}
+	d.queues[a.Extension] = slices.Clone(v.Queues)
 	d.mu.Unlock()
 	v.Since = prev.at
 	v.Phone.Registered = ch.Reachable
 	v.Phone.Device = deviceState(v.State, v.Reachable)
 	return v
+}
+
+// publishQueueChanges republishes every agent whose queues differ from
+// what was last published for it (or who was never published): the ACD
+// announces state changes only, and the agents it announced at start were
+// described before the first snapshot knew their queues. It runs on the
+// router's actor, which owns agents.
+func (d *Desk) publishQueueChanges(s LiveSnapshot, agents map[string]store.Agent) {
+	for _, a := range s.Agents {
+		queues := a.Queues
+		if queues == nil {
+			queues = []string{}
+		}
+		d.mu.Lock()
+		old, ok := d.queues[a.ID]
+		if _, known := d.since[a.ID]; !known && !a.Since.IsZero() {
+			// Never published: in its state since the ACD says.
+			st := a.State.String()
+			if a.Paused && a.State != acd.OnCall && a.State != acd.WrapUp {
+				st = console.StatePaused
+			}
+			d.since[a.ID] = stateSince{state: st, at: a.Since}
+		}
+		d.mu.Unlock()
+		if ok && slices.Equal(old, queues) {
+			continue
+		}
+		sa, known := agents[a.ID]
+		if !known {
+			continue
+		}
+		d.pub.PublishAgent(d.agentView(sa, acd.AgentChanged{Agent: a.ID, State: a.State, Paused: a.Paused,
+			Reason: a.Reason, Reachable: a.Reachable}))
+	}
 }
 
 // deviceState is the phone's state as Asterisk names it (NOT_INUSE,

@@ -142,3 +142,56 @@ func TestDeskShiftPopDispositionAndSupervision(t *testing.T) {
 	}
 	_ = agentPhone
 }
+
+// TestDeskPublishesQueues: an agent who never changes state is published
+// with its queues once the ACD knows them, and a move reaches the console
+// at once, with no state change to carry it.
+func TestDeskPublishesQueues(t *testing.T) {
+	r := newRig(t, dontStart())
+	u := store.User{Username: "rossi", Role: store.RoleAgent, PasswordHash: "x"}
+	if err := r.db.CreateUser(bg, &u, "test"); err != nil {
+		t.Fatal(err)
+	}
+	a := store.Agent{Extension: "101", Endpoint: "PJSIP/101", Name: "Mario Rossi", Username: "rossi"}
+	if err := r.db.SaveAgent(bg, &a, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.db.SetMembership(bg, "soccorso", "101", store.Member{}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var desk *ari.Desk
+	p := &pubs{offers: make(chan ari.Pop, 4), agents: make(chan console.AgentView, 64)}
+	r.beforeRun = func(ctl *ari.Controller) { desk = ari.NewDesk(ctl, r.db); desk.Attach(p) }
+	r.start("secret")
+	wantQueues := func(what string, want ...string) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case v := <-p.agents:
+				if v.ID == "101" && slices.Equal(v.Queues, want) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("%s: agent 101 never published with queues %v", what, want)
+			}
+		}
+	}
+	wantQueues("at start", "soccorso")
+	coord := console.Actor{Username: "coord", Role: store.RoleSupervisor}
+	if err := desk.MoveAgent(bg, coord, "101", "soccorso", "segnalazioni"); err != nil {
+		t.Fatal(err)
+	}
+	// MoveAgent returns after the live picture is refreshed: the new
+	// queues are already published.
+	for {
+		select {
+		case v := <-p.agents:
+			if v.ID == "101" && slices.Equal(v.Queues, []string{"segnalazioni"}) {
+				return
+			}
+		default:
+			t.Fatal("the move was not published when MoveAgent returned")
+		}
+	}
+}

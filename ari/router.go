@@ -862,7 +862,9 @@ func (r *router) watchEndpoints(ctx context.Context) {
 	}
 	eps, err := r.ctl.o.Client.Endpoints(ctx)
 	if err != nil {
-		r.log.Warn("endpoints not read", zap.Error(err))
+		if ctx.Err() == nil {
+			r.log.Warn("endpoints not read", zap.Error(err))
+		}
 		return
 	}
 	state := map[string]string{}
@@ -870,7 +872,7 @@ func (r *router) watchEndpoints(ctx context.Context) {
 		state[ep.Technology+"/"+ep.Resource] = ep.State
 	}
 	for _, a := range agents {
-		if err := r.ctl.o.Client.Subscribe(ctx, "deviceState:"+a.Endpoint); err != nil && !IsGone(err) {
+		if err := r.ctl.o.Client.Subscribe(ctx, "deviceState:"+a.Endpoint); err != nil && !IsGone(err) && ctx.Err() == nil {
 			r.log.Warn("endpoint not watched", zap.String("endpoint", a.Endpoint), zap.Error(err))
 		}
 		st, ok := state[a.Endpoint]
@@ -937,9 +939,12 @@ func (r *router) reload(ctx context.Context) string {
 	return "ok"
 }
 
-// watchEndpointsAsync runs watchEndpoints off the actor (it calls Asterisk).
+// watchEndpointsAsync runs watchEndpoints off the actor (it calls
+// Asterisk), in the controller's wait group like every goroutine it starts
+// (called on the actor, which holds the group open).
 func (r *router) watchEndpointsAsync(ctx context.Context) {
-	go r.watchEndpoints(ctx)
+	r.ctl.wg.Add(1)
+	go func() { defer r.ctl.wg.Done(); r.watchEndpoints(ctx) }()
 }
 
 // refreshSnapshot computes the live picture for the console, metrics and

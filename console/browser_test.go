@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ascolto/ascolto/geo"
 	"github.com/ascolto/ascolto/store"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -303,6 +304,11 @@ func TestBrowser(t *testing.T) {
 		if v, _ := r.be.AgentFor(bg, "rossi"); v.State != StateAvailable {
 			t.Fatalf("the ACD did not hear it: %s", v.State)
 		}
+		// The phone in words, and the time in state as a duration.
+		if got := b.text("#phone-state"); got != "registrato · libero" {
+			t.Errorf("phone state reads %q", got)
+		}
+		b.waitFor(`/^da \d+ s$/.test(document.getElementById("state-since").textContent)`)
 		// The knowledge-base panel: "alluvione" finds the article that
 		// only says "alluvioni", and pins it to a case.
 		c := store.Case{Channel: store.ChannelPhone}
@@ -364,6 +370,21 @@ func TestBrowser(t *testing.T) {
 		s.waitFor(`(document.querySelector('#agents tr[data-agent="` + seat.ID + `"] .badge') || {}).textContent === "in pausa"`)
 		s.do(chromedp.Click(chromedp.CSS(`#agents tr[data-agent="` + seat.ID + `"] button[data-state="available"]`)))
 		b.waitFor(`document.getElementById("state-badge").textContent === "disponibile"`)
+		// Every agent's row, changed or not, has its queues, its phone in
+		// words and its time in state as a duration.
+		row := `#agents tr[data-agent="2bl"]`
+		s.waitFor(`document.querySelector('` + row + ` select[data-from]') !== null`)
+		cells := s.eval(`(() => { const td = document.querySelectorAll('` + row + ` td');
+			return {queues: td[3].textContent, phone: td[4].textContent, since: td[2].textContent}; })()`)
+		if cells["queues"] != "informazioni, segnalazioni" || cells["phone"] != "registrato · libero" {
+			t.Errorf("untouched agent's row: %v", cells)
+		}
+		s.waitFor(`/^\d+ (h \d\d min|min \d\d s|s)$/.test(document.querySelectorAll('` + row + ` td')[2].textContent)`)
+		// Moving that agent out of a queue redraws its row at once.
+		s.do(chromedp.SetValue(chromedp.CSS(row+` select[data-from]`), "informazioni"),
+			chromedp.SetValue(chromedp.CSS("#move-to"), "soccorso"),
+			chromedp.Click(chromedp.CSS(row+` button[data-move]`)))
+		s.waitFor(`document.querySelectorAll('` + row + ` td')[3].textContent === "segnalazioni, soccorso"`)
 		s.shot("07-supervisor-wallboard")
 	})
 
@@ -446,6 +467,13 @@ func TestBrowserCallPanelAndSoftphone(t *testing.T) {
 	ln.Close()
 	r := newRig(t, Config{Softphone: Softphone{WSSURL: "ws://" + dead + "/ws", Domain: "pbx.example.it"}})
 	r.user("rossi", store.RoleAgent)
+	ds, err := geo.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.db.SeedGeo(bg, ds); err != nil {
+		t.Fatal(err)
+	}
 	// The case the in-memory ACD's disposition names, for the pin.
 	c := store.Case{Channel: store.ChannelPhone}
 	if err := r.db.CreateCase(bg, &c); err != nil || c.TrackingID != "CC-2026-000001" {
@@ -480,9 +508,15 @@ func TestBrowserCallPanelAndSoftphone(t *testing.T) {
 	}
 	r.be.setState(seat.ID, StateOnCall, "c1")
 	b.waitFor(`!document.querySelector('#call-controls [data-call="hold"]').disabled`)
-	// Hold goes to the ACD (which accepts it on a call).
+	if v := b.eval(`({off: document.querySelector('#call-controls [data-call="unhold"]').disabled})`); v["off"] != true {
+		t.Error("Resume is offered on a call not on hold")
+	}
+	// Hold goes to the ACD (which accepts it on a call); then only Resume applies.
 	b.do(chromedp.Click(chromedp.CSS(`#call-controls [data-call="hold"]`)))
 	b.waitFor(`document.getElementById("desk-announce").textContent === "Fatto."`)
+	b.waitFor(`document.querySelector('#call-controls [data-call="hold"]').disabled && !document.querySelector('#call-controls [data-call="unhold"]').disabled`)
+	b.do(chromedp.Click(chromedp.CSS(`#call-controls [data-call="unhold"]`)))
+	b.waitFor(`!document.querySelector('#call-controls [data-call="hold"]').disabled && document.querySelector('#call-controls [data-call="unhold"]').disabled`)
 	// A transfer needs a target: said in the page, nothing sent.
 	b.do(chromedp.Click(chromedp.CSS(`#call-controls [data-call="transfer"]`)))
 	b.waitFor(`!document.getElementById("call-error").hidden`)
@@ -497,9 +531,23 @@ func TestBrowserCallPanelAndSoftphone(t *testing.T) {
 	b.shot("16-desk-call-panel-softphone")
 
 	b.do(chromedp.SetValue(chromedp.CSS("#d-category"), "idraulico"), chromedp.SetValue(chromedp.CSS("#d-outcome"), "informazione-fornita"))
+	// A comune typed without picking a suggestion: an ambiguous name asks
+	// to choose, a unique one is taken as it is.
+	b.eval(`(() => { document.getElementById("d-comune").value = ""; return {}; })()`)
+	b.do(chromedp.SendKeys(chromedp.CSS("#d-comune"), "Castro"))
+	b.do(chromedp.Click(chromedp.CSS("#d-save")))
+	b.waitFor(`!document.getElementById("disp-error").hidden`)
+	if msg := b.text("#disp-error"); !strings.Contains(msg, "Più comuni hanno questo nome") {
+		t.Errorf("ambiguous comune says %q", msg)
+	}
+	if len(r.be.saved) != 0 {
+		t.Fatal("saved with an ambiguous comune")
+	}
+	b.eval(`(() => { document.getElementById("d-comune").value = ""; return {}; })()`)
+	b.do(chromedp.SendKeys(chromedp.CSS("#d-comune"), "faenza"))
 	b.do(chromedp.Click(chromedp.CSS("#d-save")))
 	b.waitFor(`document.getElementById("saved-id").textContent === "CC-2026-000001"`)
-	if saved := r.be.saved; len(saved) != 1 || saved[0].Call != "c1" || saved[0].Urgency != "rescue" || saved[0].ComuneCode != "066049" {
+	if saved := r.be.saved; len(saved) != 1 || saved[0].Call != "c1" || saved[0].Urgency != "rescue" || saved[0].ComuneCode != "039010" {
 		t.Fatalf("disposition sent: %+v", saved)
 	}
 	// The knowledge-base panel pins to the call's case without retyping it.

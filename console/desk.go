@@ -172,11 +172,15 @@ func (c *Console) comuniAPI(v *visit) error {
 		return err
 	}
 	var places []geo.Place
-	if sixDigits(q) {
+	switch {
+	case sixDigits(q):
 		if p, ok := idx.ByCode(q); ok {
 			places = append(places, p)
 		}
-	} else {
+	case v.r.URL.Query().Get("exact") == "1":
+		// A name typed in full: the comuni with exactly that name.
+		places = idx.Exact(q)
+	default:
 		places = idx.Search(q, 10)
 	}
 	out := make([]comuneHit, 0, len(places))

@@ -264,6 +264,16 @@ func TestDeskPageAndComuni(t *testing.T) {
 			t.Errorf("comuni %q: %d %s", c.q, g.code, g.body)
 		}
 	}
+	// A name typed in full: exactly that name, one comune or all of its namesakes.
+	for q, want := range map[string]string{
+		"faenza": `{"results":[{"code":"039010","label":"Faenza (RA)","text":"Faenza (RA) · 039010"}]}`,
+		"Castro": `{"results":[{"code":"016065","label":"Castro (BG)","text":"Castro (BG) · 016065"},{"code":"075096","label":"Castro (LE)","text":"Castro (LE) · 075096"}]}`,
+		"Faenz":  `{"results":[]}`,
+	} {
+		if g := b.get("/api/comuni?exact=1&q=" + url.QueryEscape(q)); g.code != 200 || strings.TrimSpace(g.body) != want {
+			t.Errorf("exact comune %q: %d %s", q, g.code, g.body)
+		}
+	}
 	s := r.browser()
 	s.login("sala")
 	if g := s.get("/api/comuni?q=aquil"); g.code != http.StatusForbidden {

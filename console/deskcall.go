@@ -15,12 +15,15 @@ import (
 // the desk keeps reminding the agent until the form is saved, because an
 // empty record must never pass silently.
 type DeskCall struct {
-	Call       string          `json:"call"`
-	Pop        json.RawMessage `json:"pop"`
-	OfferedAt  time.Time       `json:"offered_at"`
-	Answered   bool            `json:"answered"`
-	Overdue    bool            `json:"overdue"`
-	TrackingID string          `json:"tracking_id,omitempty"`
+	Call      string          `json:"call"`
+	Pop       json.RawMessage `json:"pop"`
+	OfferedAt time.Time       `json:"offered_at"`
+	Answered  bool            `json:"answered"`
+	Overdue   bool            `json:"overdue"`
+	// Held says the agent put the caller on hold (the desk then offers
+	// Resume, not Hold).
+	Held       bool   `json:"held"`
+	TrackingID string `json:"tracking_id,omitempty"`
 }
 
 // maxDeskCalls bounds what is kept per agent: the current call and the
@@ -151,6 +154,26 @@ func (d *deskCalls) markOverdue(user string) bool {
 		}
 	}
 	return changed
+}
+
+// held records that the agent put their current call on hold or resumed
+// it: the answered call they are on, or the newest answered one.
+func (d *deskCalls) held(user string, on bool) {
+	d.mu.Lock()
+	var cur *DeskCall
+	for _, c := range d.byUser[user] {
+		if c.Answered && (cur == nil || c.Call == d.call[user]) {
+			cur = c
+		}
+	}
+	changed := cur != nil && cur.Held != on
+	if changed {
+		cur.Held = on
+	}
+	d.mu.Unlock()
+	if changed {
+		d.publish(user)
+	}
 }
 
 // saved records that a call's disposition was saved.

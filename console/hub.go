@@ -231,6 +231,14 @@ func (h *Hub) state(c *client) (map[string][]json.RawMessage, []string) {
 	return out, empty
 }
 
+// retains says whether a value of (topic, typ, key) is kept.
+func (h *Hub) retains(topic, typ, key string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	_, ok := h.retained[topic][typ+"\x00"+key]
+	return ok
+}
+
 // closeSession closes every connection of a session, telling the browser why.
 func (h *Hub) closeSession(id, why string) {
 	h.mu.RLock()

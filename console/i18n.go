@@ -32,6 +32,15 @@ func (p *page) StateLabel(state string) string {
 	return p.T("state." + state)
 }
 
+// PhoneLabel translates the device state Asterisk reports for a phone
+// (NOT_INUSE, INUSE ...); a state without words is left out.
+func (p *page) PhoneLabel(device string) string {
+	if !p.c.cat.has("phone." + device) {
+		return ""
+	}
+	return p.T("phone." + device)
+}
+
 // LangForm says whether the language switch can be shown (it needs a
 // session or the pre-session cookie to bind its CSRF token to).
 func (p *page) LangForm() bool { return p.v.binding() != "" }
@@ -41,12 +50,12 @@ func (p *page) Strings() map[string]string {
 	out := map[string]string{}
 	for _, k := range []string{"ws.connecting", "ws.online", "ws.offline", "ws.resync", "kb.pinit", "kb.pinned",
 		"kb.none", "desk.phoneok", "desk.phonedown", "wall.pause", "wall.free", "wall.logout", "ws.timeout",
-		"desk.casehint", "kb.changednotice"} {
+		"desk.casehint", "kb.changednotice", "desk.sincefor"} {
 		out[k] = p.T(k)
 	}
 	// The live parts of the desk and the wallboard draw with these.
 	for k := range p.c.cat {
-		for _, pre := range []string{"sp.", "pop.", "call.", "disp.", "urgency.", "remind.", "mode.", "wall.", "train."} {
+		for _, pre := range []string{"sp.", "pop.", "call.", "disp.", "urgency.", "remind.", "mode.", "wall.", "train.", "phone."} {
 			if strings.HasPrefix(k, pre) {
 				out[k] = p.T(k)
 			}
@@ -209,12 +218,21 @@ func newCatalog() catalog {
 		"desk.phone":     {"Telefono", "Phone"},
 		"desk.phoneok":   {"registrato", "registered"},
 		"desk.phonedown": {"non raggiungibile", "unreachable"},
-		"desk.queues":    {"Code", "Queues"},
-		"desk.call":      {"Chiamata", "Call"},
-		"desk.nocall":    {"Nessuna chiamata in corso.", "No call in progress."},
-		"desk.kb":        {"Base di conoscenza", "Knowledge base"},
-		"desk.case":      {"Pratica (codice)", "Case (tracking id)"},
-		"desk.casehint":  {"Indica il codice della pratica per collegarvi l'articolo usato.", "Enter the case's tracking id to pin the article you used."},
+		"desk.sincefor":  {"da %s", "for %s"},
+		// The phone's device state as Asterisk names it, in words.
+		"phone.NOT_INUSE":   {"libero", "idle"},
+		"phone.INUSE":       {"in conversazione", "in use"},
+		"phone.BUSY":        {"occupato", "busy"},
+		"phone.RINGING":     {"squilla", "ringing"},
+		"phone.RINGINUSE":   {"squilla durante una chiamata", "ringing while in use"},
+		"phone.ONHOLD":      {"in attesa", "on hold"},
+		"phone.UNAVAILABLE": {"non disponibile", "unavailable"},
+		"desk.queues":       {"Code", "Queues"},
+		"desk.call":         {"Chiamata", "Call"},
+		"desk.nocall":       {"Nessuna chiamata in corso.", "No call in progress."},
+		"desk.kb":           {"Base di conoscenza", "Knowledge base"},
+		"desk.case":         {"Pratica (codice)", "Case (tracking id)"},
+		"desk.casehint":     {"Indica il codice della pratica per collegarvi l'articolo usato.", "Enter the case's tracking id to pin the article you used."},
 
 		"wall.title":     {"Supervisione", "Wallboard"},
 		"wall.heading":   {"Supervisione code e operatori", "Queues and agents"},
@@ -368,25 +386,26 @@ func newCatalog() catalog {
 		"call.dial.CONGESTION":  {"linea congestionata", "congestion"},
 		"call.dial.CHANUNAVAIL": {"numero non raggiungibile", "unreachable"},
 
-		"disp.heading":    {"Scheda della chiamata", "Call record"},
-		"disp.category":   {"Categoria", "Category"},
-		"disp.choose":     {"— scegli —", "— choose —"},
-		"disp.outcome":    {"Esito", "Outcome"},
-		"disp.callertype": {"Tipo di chiamante", "Caller type"},
-		"disp.comune":     {"Comune", "Comune"},
-		"disp.comunehint": {"Scrivi il nome e scegli dall'elenco, oppure il codice ISTAT di 6 cifre.", "Type the name and pick from the list, or the 6-digit ISTAT code."},
-		"disp.notes":      {"Note", "Notes"},
-		"disp.urgency":    {"Urgenza", "Urgency"},
-		"disp.rescuehint": {"«Richiesta di soccorso» inoltra subito la pratica alla Sala Operativa.", "«Rescue request» sends the case on to the operations room at once."},
-		"disp.save":       {"Salva la scheda", "Save the record"},
-		"disp.update":     {"Aggiorna la scheda", "Update the record"},
-		"disp.tracking":   {"Codice della pratica:", "Case tracking id:"},
-		"disp.readit":     {"Leggilo al cittadino: gli servirà per ogni contatto successivo.", "Read it to the caller: they will need it for any later contact."},
-		"disp.opencase":   {"Apri la pratica", "Open the case"},
-		"disp.missing":    {"Scegli categoria ed esito.", "Choose a category and an outcome."},
-		"disp.badcomune":  {"Comune non riconosciuto: sceglilo dall'elenco o scrivi il codice ISTAT di 6 cifre.", "Comune not recognised: pick it from the list or type the 6-digit ISTAT code."},
-		"disp.saved":      {"Scheda salvata.", "Record saved."},
-		"disp.forwarded":  {"Inoltrata alla Sala Operativa.", "Forwarded to the operations room."},
+		"disp.heading":         {"Scheda della chiamata", "Call record"},
+		"disp.category":        {"Categoria", "Category"},
+		"disp.choose":          {"— scegli —", "— choose —"},
+		"disp.outcome":         {"Esito", "Outcome"},
+		"disp.callertype":      {"Tipo di chiamante", "Caller type"},
+		"disp.comune":          {"Comune", "Comune"},
+		"disp.comunehint":      {"Scrivi il nome e scegli dall'elenco, oppure il codice ISTAT di 6 cifre.", "Type the name and pick from the list, or the 6-digit ISTAT code."},
+		"disp.notes":           {"Note", "Notes"},
+		"disp.urgency":         {"Urgenza", "Urgency"},
+		"disp.rescuehint":      {"«Richiesta di soccorso» inoltra subito la pratica alla Sala Operativa.", "«Rescue request» sends the case on to the operations room at once."},
+		"disp.save":            {"Salva la scheda", "Save the record"},
+		"disp.update":          {"Aggiorna la scheda", "Update the record"},
+		"disp.tracking":        {"Codice della pratica:", "Case tracking id:"},
+		"disp.readit":          {"Leggilo al cittadino: gli servirà per ogni contatto successivo.", "Read it to the caller: they will need it for any later contact."},
+		"disp.opencase":        {"Apri la pratica", "Open the case"},
+		"disp.missing":         {"Scegli categoria ed esito.", "Choose a category and an outcome."},
+		"disp.ambiguouscomune": {"Più comuni hanno questo nome: sceglilo dall'elenco.", "Several comuni have this name: pick one from the list."},
+		"disp.badcomune":       {"Comune non riconosciuto: sceglilo dall'elenco o scrivi il codice ISTAT di 6 cifre.", "Comune not recognised: pick it from the list or type the 6-digit ISTAT code."},
+		"disp.saved":           {"Scheda salvata.", "Record saved."},
+		"disp.forwarded":       {"Inoltrata alla Sala Operativa.", "Forwarded to the operations room."},
 		"disp.forwardfailed": {"ATTENZIONE: la pratica NON è arrivata alla Sala Operativa. Telefona subito alla Sala.",
 			"WARNING: the case did NOT reach the operations room. Phone the room now."},
 		"disp.opsupdate":        {"Sala Operativa, pratica", "Operations room, case"},
@@ -431,7 +450,7 @@ func newCatalog() catalog {
 		"wall.short":          {"mancano operatori", "short of agents"},
 		"wall.asafull":        {"Tempo medio di risposta", "Average speed of answer"},
 		"wall.ahtfull":        {"Durata media di gestione", "Average handling time"},
-		"wall.instate":        {"Nello stato da", "Time in state"},
+		"wall.instate":        {"Tempo nello stato", "Time in state"},
 		"wall.moveto":         {"Sposta nella coda", "Move to queue"},
 		"wall.move":           {"Sposta", "Move"},
 		"wall.movefrom":       {"Sposta da %s", "Move from %s"},

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ascolto/ascolto/store"
@@ -80,18 +81,21 @@ func (c *Console) msgUnsubscribe(_ context.Context, m *Message) (any, error) {
 // Clients send it after connecting and whenever told to resync.
 func (c *Console) msgSync(ctx context.Context, m *Message) (any, error) {
 	kept, empty := c.hub.state(m.c)
-	snapshotTried := false
-	for _, t := range empty {
-		// Nothing published yet (the service just started): ask the ACD.
-		if (t == TopicAgents || t == TopicQueues) && !snapshotTried {
-			snapshotTried = true
-			if s, err := c.backend.Snapshot(ctx); err == nil {
+	_, agentsKept := kept[TopicAgents]
+	if agentsKept || slices.Contains(empty, TopicAgents) || slices.Contains(empty, TopicQueues) {
+		// Nothing published yet (the service just started), or agents the
+		// ACD has not announced since (no state change): ask the ACD, so
+		// every agent's row is live, with its queues and actions.
+		if s, err := c.backend.Snapshot(ctx); err == nil {
+			if slices.Contains(empty, TopicAgents) || slices.Contains(empty, TopicQueues) {
 				c.PublishSnapshot(s)
-				for _, a := range s.Agents {
+			}
+			for _, a := range s.Agents {
+				if !c.hub.retains(TopicAgents, "agent.state", a.ID) {
 					c.hub.Publish(TopicAgents, "agent.state", a.ID, a)
 				}
-				kept, _ = c.hub.state(m.c)
 			}
+			kept, _ = c.hub.state(m.c)
 		}
 	}
 	for t, frames := range kept {
@@ -207,6 +211,9 @@ func (c *Console) msgAgentCall(ctx context.Context, m *Message) (any, error) {
 	}
 	if err := c.backend.CallAction(ctx, m.Actor, a.ID, d); err != nil {
 		return nil, err
+	}
+	if d.Action == CallHold || d.Action == CallUnhold {
+		c.desk.held(m.Actor.Username, d.Action == CallHold)
 	}
 	c.auditActor(ctx, m.Actor, "call."+d.Action, "agent:"+a.ID, map[string]any{"target": d.Target})
 	return nil, nil

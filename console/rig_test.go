@@ -331,7 +331,7 @@ func (m *memBackend) seat(username, id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.agents[id] = &AgentView{ID: id, Username: username, Name: username, State: StateLoggedOut, Since: t0, Reachable: true,
-		Queues: []string{"informazioni", "segnalazioni"}, Phone: PhoneView{Kind: "webrtc", Endpoint: "PJSIP/" + id, Registered: true}}
+		Queues: []string{"informazioni", "segnalazioni"}, Phone: PhoneView{Kind: "webrtc", Endpoint: "PJSIP/" + id, Registered: true, Device: "NOT_INUSE"}}
 	m.byUser[username] = id
 }
 

@@ -52,7 +52,12 @@ type Runner struct {
 	scores   []Score
 	placed   int
 	arriving map[string]bool // on-call usernames whose arrival is scheduled
-	done     chan struct{}
+	// bg counts what the runner does in the background (timers of the
+	// scenario's steps and arrivals, the activation's watch): Wait waits
+	// for it, so nothing of the demo runs, or logs, after the service stops.
+	bg     sync.WaitGroup
+	timers []pending
+	done   chan struct{}
 }
 
 // placed is one scripted caller in flight.
@@ -61,6 +66,7 @@ type placed struct {
 	caller  Caller
 	place   Place
 	says    string
+	comune  string // the comune the caller speaks of, what a score expects
 	number  string
 	offered time.Time // when an agent's phone first rang for it
 	call    *arisim.Call
@@ -81,6 +87,47 @@ type Score struct {
 	GotCategory string        `json:"got_category"`
 	GotUrgency  string        `json:"got_urgency"`
 	GotComune   string        `json:"got_comune"`
+	// ExpectedComune is the ISTAT code of the comune the caller spoke of.
+	ExpectedComune string `json:"expected_comune,omitempty"`
+}
+
+// pending is a timer of later, and how to count it done when stopped.
+type pending struct {
+	t    clock.Timer
+	done func()
+}
+
+// later runs f after d on the scenario's clock, unless ctx has ended by
+// then; Wait stops it or waits for it.
+func (r *Runner) later(ctx context.Context, d time.Duration, f func()) {
+	r.bg.Add(1)
+	var once sync.Once
+	done := func() { once.Do(r.bg.Done) }
+	t := r.o.Clock.AfterFunc(d, func() {
+		defer done()
+		if ctx.Err() == nil {
+			f()
+		}
+	})
+	r.mu.Lock()
+	r.timers = append(r.timers, pending{t: t, done: done})
+	r.mu.Unlock()
+}
+
+// Wait returns once ctx has ended and everything the runner started has
+// stopped: timers not yet fired are cancelled, work under way finishes.
+func (r *Runner) Wait(ctx context.Context) {
+	<-ctx.Done()
+	r.mu.Lock()
+	timers := r.timers
+	r.timers = nil
+	r.mu.Unlock()
+	for _, p := range timers {
+		if p.t.Stop() {
+			p.done()
+		}
+	}
+	r.bg.Wait()
 }
 
 // New builds a runner.
@@ -219,12 +266,15 @@ func (r *Runner) Run(ctx context.Context) {
 	}
 	for _, st := range s.Steps {
 		st := st
-		r.o.Clock.AfterFunc(st.At, func() { r.setMode(ctx, st.Mode, st.Reason) })
+		r.later(ctx, st.At, func() { r.setMode(ctx, st.Mode, st.Reason) })
 	}
 	if s.Activation != nil {
-		r.o.Clock.AfterFunc(s.Activation.At, func() { r.activate(ctx) })
+		r.later(ctx, s.Activation.At, func() { r.activate(ctx) })
 	}
 	var wg sync.WaitGroup
+	defer wg.Wait() // the callers' watchers end with their call or ctx
+	complete := true
+plan:
 	for _, a := range s.Plan() {
 		wait := a.At - r.o.Clock.Now().Sub(start)
 		if wait > 0 {
@@ -232,7 +282,8 @@ func (r *Runner) Run(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return
+				complete = false
+				break plan
 			case <-t.C():
 			}
 		}
@@ -248,7 +299,9 @@ func (r *Runner) Run(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
-	close(r.done)
+	if complete {
+		close(r.done)
+	}
 }
 
 // openEvent opens the scenario's emergency event, so that its contacts
@@ -286,7 +339,8 @@ func (r *Runner) activate(ctx context.Context) {
 		return
 	}
 	r.log.Info("demo: activation opened", zap.Int64("activation", act.ID), zap.String("event", a.Event))
-	go r.watchArrivals(ctx, act.ID)
+	r.bg.Add(1)
+	go func() { defer r.bg.Done(); r.watchArrivals(ctx, act.ID) }()
 }
 
 // watchArrivals signs in, at the time they said, every on-call person who
@@ -323,7 +377,7 @@ func (r *Runner) watchArrivals(ctx context.Context, id int64) {
 			if ext == "" {
 				continue
 			}
-			r.o.Clock.AfterFunc(max(in, 0), func() {
+			r.later(ctx, max(in, 0), func() {
 				if res := r.o.Ctl.AgentCommand(ctx, "login", ext, "", p.Username); res != "ok" {
 					r.log.Warn("demo: on-call person did not sign in", zap.String("agent", ext), zap.String("result", res))
 				}
@@ -342,12 +396,7 @@ func (r *Runner) place(a Arrival) *placed {
 	s := r.o.Scenario
 	c := s.Callers[a.Caller]
 	p := &placed{arrival: a, caller: c}
-	if len(c.Places) > 0 {
-		p.place = c.Places[a.Seq%len(c.Places)]
-	}
-	if len(c.Says) > 0 {
-		p.says = c.Says[a.Seq%len(c.Says)]
-	}
+	p.place, p.says, p.comune = c.turn(a.Seq)
 	p.number = number(p.place.Prefix, a)
 	steps := []arisim.Step{arisim.WaitPlaybackStarted("sound:ascolto/benvenuto"), arisim.Wait(time.Second)}
 	if c.Keys != "" {
@@ -416,7 +465,7 @@ func (r *Runner) afterCall(ctx context.Context, p *placed) {
 	}
 	ch := p.call.ChannelID()
 	var agent string
-	for i := 0; i < 50 && agent == ""; i++ {
+	for i := 0; i < 50 && agent == "" && ctx.Err() == nil; i++ {
 		rec, err := r.o.Store.CallByChannel(ctx, ch)
 		if err == nil {
 			agent = rec.Agent
@@ -430,9 +479,9 @@ func (r *Runner) afterCall(ctx context.Context, p *placed) {
 		return // a person took it: they record it themselves
 	}
 	e := p.caller.Expect
-	d := console.Disposition{Call: ch, Category: e.Category, Outcome: e.Outcome, ComuneCode: p.place.Comune,
+	d := console.Disposition{Call: ch, Category: e.Category, Outcome: e.Outcome, ComuneCode: p.comune,
 		CallerType: e.CallerType, Urgency: e.Urgency, Notes: p.says}
-	if _, err := r.o.Desk.SaveDisposition(ctx, console.Actor{Username: user, Role: store.RoleAgent}, agent, d); err != nil {
+	if _, err := r.o.Desk.SaveDisposition(ctx, console.Actor{Username: user, Role: store.RoleAgent}, agent, d); err != nil && ctx.Err() == nil {
 		r.log.Warn("demo: simulated disposition not saved", zap.String("call", ch), zap.Error(err))
 	}
 }
@@ -452,8 +501,11 @@ func (r *Runner) saved(agentID string, by console.Actor, in console.Disposition,
 	sc := Score{Call: in.Call, Kind: p.caller.Kind, TrackingID: res.TrackingID, Expected: e,
 		GotCategory: in.Category, GotUrgency: in.Urgency, GotComune: in.ComuneCode,
 		Category: in.Category == e.Category, Outcome: e.Outcome == "" || in.Outcome == e.Outcome,
-		Rescue: (in.Urgency == store.UrgencyRescue) == (e.Urgency == store.UrgencyRescue),
-		Comune: p.place.Comune == "" || in.ComuneCode == p.place.Comune}
+		Rescue:         (in.Urgency == store.UrgencyRescue) == (e.Urgency == store.UrgencyRescue),
+		ExpectedComune: p.comune,
+		// The comune the caller spoke of, not the one their number suggests
+		// (which the desk shows as likely, and the trainee must check).
+		Comune: p.comune == "" || in.ComuneCode == p.comune}
 	if !p.offered.IsZero() {
 		sc.HandleTime = r.o.Clock.Now().Sub(p.offered)
 	}

@@ -54,14 +54,54 @@ type Caller struct {
 	Patience time.Duration `yaml:"patience"`
 	Talk     time.Duration `yaml:"talk"`   // conversation length with an agent
 	Places   []Place       `yaml:"places"` // where callers of this kind call from, in turn
-	Says     []string      `yaml:"says"`   // what they say, for the trainee (in turn)
+	Says     []Utterance   `yaml:"says"`   // what they say, for the trainee (in turn)
 	Expect   Expect        `yaml:"expect"`
+}
+
+// turn is where the seq-th caller of a kind calls from, what they say,
+// and the comune they speak of (what a trainee's form must say).
+func (c Caller) turn(seq int) (place Place, says, comune string) {
+	if len(c.Places) > 0 {
+		place = c.Places[seq%len(c.Places)]
+	}
+	comune = place.Comune
+	if len(c.Says) > 0 {
+		u := c.Says[seq%len(c.Says)]
+		says = u.Text
+		if u.Comune != "" {
+			comune = u.Comune
+		}
+	}
+	return place, says, comune
 }
 
 // Place is a comune and the area code its callers call from.
 type Place struct {
 	Comune string `yaml:"comune"` // ISTAT code
 	Prefix string `yaml:"prefix"` // e.g. 0546; mobile numbers when empty
+}
+
+// Utterance is what one caller says. The comune a training score expects
+// is the one the caller speaks of: the place they call from, unless the
+// utterance names another (a caller in Bologna asking about Faenza). In
+// YAML an utterance is its text, or {text: …, comune: "039010"}.
+type Utterance struct {
+	Text   string `yaml:"text"`
+	Comune string `yaml:"comune"` // ISTAT code; "" = the place's comune
+}
+
+// UnmarshalYAML reads an utterance as plain text or as text with its comune.
+func (u *Utterance) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&u.Text)
+	}
+	type plain Utterance // without this method
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*u = Utterance(p)
+	return nil
 }
 
 // Expect is the handling the scenario expects from the agent.
@@ -190,6 +230,14 @@ func (s *Scenario) check() error {
 			return fmt.Errorf("demo: scenario %s: caller %s: keys %q", s.Name, c.Kind, c.Keys)
 		}
 		share += c.Share
+		for _, u := range c.Says {
+			if u.Text == "" {
+				return fmt.Errorf("demo: scenario %s: caller %s says nothing (an empty text)", s.Name, c.Kind)
+			}
+			if u.Comune != "" && (len(u.Comune) != 6 || strings.Trim(u.Comune, "0123456789") != "") {
+				return fmt.Errorf("demo: scenario %s: caller %s: comune %q: a 6-digit ISTAT code", s.Name, c.Kind, u.Comune)
+			}
+		}
 	}
 	if math.Abs(share-1) > 0.001 {
 		return fmt.Errorf("demo: scenario %s: caller shares add up to %.3f, not 1", s.Name, share)

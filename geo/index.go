@@ -121,6 +121,36 @@ func (x *Index) Search(prefix string, limit int) []Place {
 	return out
 }
 
+// Exact returns the current comuni named name (Italian or other-language
+// name, ignoring case, accents and punctuation), for a name typed in full
+// without picking a suggestion: one place means the name is unambiguous,
+// several (Castro in BG and LE) mean the person must choose. A trailing
+// car plate in brackets, as labels show it ("Castro (LE)"), narrows the
+// choice to that province.
+func (x *Index) Exact(name string) []Place {
+	name = strings.TrimSpace(name)
+	sigla := ""
+	if n := len(name); n > 5 && name[n-1] == ')' && name[n-4] == '(' && name[n-5] == ' ' {
+		sigla, name = strings.ToUpper(name[n-3:n-1]), name[:n-5]
+	}
+	key := Normalize(name)
+	if key == "" {
+		return nil
+	}
+	var out []Place
+	seen := map[int]bool{}
+	for _, k := range x.rangeOf(key) {
+		p := x.places[k.place]
+		if k.key != key || seen[k.place] || (sigla != "" && !strings.EqualFold(p.Sigla, sigla)) {
+			continue
+		}
+		seen[k.place] = true
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
 // BySigla lists the current comuni of the province with that car plate, by name.
 func (x *Index) BySigla(sigla string) []Place {
 	ids := x.bySigla[strings.ToUpper(strings.TrimSpace(sigla))]

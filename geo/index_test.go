@@ -53,6 +53,34 @@ func TestIndexLookups(t *testing.T) {
 	}
 }
 
+func TestIndexExact(t *testing.T) {
+	x, _ := snapshotIndex(t)
+	cases := []struct {
+		name string
+		want []string // codes
+	}{
+		{"Faenza", []string{"039010"}},
+		{"  faenza ", []string{"039010"}},
+		{"FORLI", []string{"040012"}},
+		{"Bozen", []string{"021008"}},
+		{"Faenz", nil}, // a prefix is not a name
+		{"Castro", []string{"016065", "075096"}},
+		{"castro (le)", []string{"075096"}},
+		{"Castro (AQ)", nil},
+		{"Paterno", []string{"076100", "087033"}}, // accents tolerated, so both
+		{"", nil},
+	}
+	for _, c := range cases {
+		var got []string
+		for _, p := range x.Exact(c.name) {
+			got = append(got, p.Code)
+		}
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("Exact(%q) = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
 // TestIndexMatchesBruteForce checks every one- to three-letter prefix
 // against a plain scan, so the precomputed shortcuts cannot drift.
 func TestIndexMatchesBruteForce(t *testing.T) {

@@ -30,7 +30,8 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.o.Publish != nil {
 		pctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		go s.publisher(pctx)
+		s.work.Add(1)
+		go func() { defer s.work.Done(); s.publisher(pctx) }()
 	}
 	for {
 		wake := s.tick(ctx)
@@ -68,6 +69,8 @@ func (s *Service) stop() {
 	s.claimed = map[int64]bool{}
 	s.running = false
 	s.mu.Unlock()
+	// The calls just cancelled record how they ended before the claims go.
+	s.work.Wait()
 	for _, id := range ids {
 		s.db.ReleaseActivation(context.Background(), id, s.runner)
 	}
@@ -163,7 +166,8 @@ func (s *Service) resume(ctx context.Context, a store.Activation) error {
 		case "sms":
 			p, perr := s.person(ctx, at.PersonID)
 			if perr == nil {
-				go s.sendSMS(context.WithoutCancel(ctx), a, p, at.ID)
+				s.work.Add(1)
+				go func() { defer s.work.Done(); s.sendSMS(context.WithoutCancel(ctx), a, p, at.ID) }()
 			}
 		}
 		if err != nil && !errors.Is(err, store.ErrAlreadyClosed) {
@@ -281,7 +285,8 @@ func (s *Service) step(ctx context.Context, a store.Activation) (time.Time, erro
 			s.o.Mail.Wake()
 		}
 		for _, j := range sms {
-			go s.sendSMS(context.WithoutCancel(ctx), a, j.person, j.attempt)
+			s.work.Add(1)
+			go func() { defer s.work.Done(); s.sendSMS(context.WithoutCancel(ctx), a, j.person, j.attempt) }()
 		}
 	}
 	for _, id := range d.Call {
@@ -331,7 +336,9 @@ func (s *Service) startCall(ctx context.Context, a store.Activation, p store.Act
 	if a.Exercise {
 		purpose = "callout-drill"
 	}
+	s.work.Add(1)
 	go func() {
+		defer s.work.Done()
 		// Answers are written even while the runner stops: they were given.
 		ctx := context.WithoutCancel(cctx)
 		defer func() {

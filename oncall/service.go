@@ -93,8 +93,11 @@ type Service struct {
 
 	mu       sync.Mutex
 	inflight map[int64]map[int64]context.CancelFunc // activation → person → cancel
-	claimed  map[int64]bool
-	running  bool
+	// work counts the runner's goroutines (calls, SMS, the publisher): Run
+	// returns only after they have, so none logs after the service stops.
+	work    sync.WaitGroup
+	claimed map[int64]bool
+	running bool
 }
 
 // New builds the service.

@@ -128,7 +128,23 @@ func (s *Service) escalate(ctx context.Context) error {
 	}
 	s.pub.OpsEscalated(esc)
 	s.wakeWebhook()
-	s.log.Warn("operations room has not acknowledged: escalated", zap.Int("items", len(escalated)), zap.Bool("call", call))
+	// Warn once per request, at its first escalation; the repeats until
+	// someone acknowledges are in its history, the metric and the room's
+	// screens, and would flood the log in a surge (debug level only).
+	var first, again []string
+	for _, e := range escalated {
+		if e.Escalations <= 1 {
+			first = append(first, e.Case.TrackingID)
+		} else {
+			again = append(again, e.Case.TrackingID)
+		}
+	}
+	if len(first) > 0 {
+		s.log.Warn("operations room has not acknowledged: escalated", zap.Strings("tracking_ids", first), zap.Bool("call", call))
+	}
+	if len(again) > 0 {
+		s.log.Debug("escalation repeated: still not acknowledged", zap.Strings("tracking_ids", again), zap.Bool("call", call))
+	}
 	if call {
 		s.placeCall(ctx, esc.Items)
 	}

@@ -3,6 +3,7 @@ package opsroom_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +15,10 @@ import (
 	"github.com/ascolto/ascolto/opsroom"
 	"github.com/ascolto/ascolto/store"
 	"github.com/ascolto/ascolto/store/storetest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 var bg = context.Background()
@@ -86,6 +90,7 @@ type rig struct {
 	svc   *opsroom.Service
 	pub   *published
 	phone *roomPhone
+	logs  *observer.ObservedLogs // what the service logged, at every level
 	stop  func()
 }
 
@@ -104,8 +109,10 @@ func newRig(t *testing.T, e storetest.Engine, cfg opsroom.Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, db: db, clk: clk, pub: &published{}, phone: &roomPhone{}}
-	r.svc, err = opsroom.New(opsroom.Options{Store: db, Clock: clk, Log: zaptest.NewLogger(t), Config: cfg, Publisher: r.pub,
+	obs, logs := observer.New(zapcore.DebugLevel)
+	log := zaptest.NewLogger(t, zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, obs) })))
+	r := &rig{t: t, db: db, clk: clk, pub: &published{}, phone: &roomPhone{}, logs: logs}
+	r.svc, err = opsroom.New(opsroom.Options{Store: db, Clock: clk, Log: log, Config: cfg, Publisher: r.pub,
 		Phone: r.phone, Mail: ms})
 	if err != nil {
 		t.Fatal(err)
@@ -313,6 +320,28 @@ func TestEscalationRepeatsUntilAcknowledged(t *testing.T) {
 				t.Fatalf("history %v", kinds)
 			}
 		})
+	}
+}
+
+// TestEscalationWarnsOncePerRequest: a request nobody acknowledges is
+// escalated again and again, but the log warns once, at the first time;
+// the repeats are at debug level.
+func TestEscalationWarnsOncePerRequest(t *testing.T) {
+	r := newRig(t, storetest.Engines()[0], opsroom.Config{})
+	a := r.rescueCase("Anziano solo, casa allagata", "rossi")
+	if _, _, err := r.svc.Submit(bg, a.ID, "rossi"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 6; i++ {
+		r.clk.Advance(2 * time.Minute)
+		r.eventually("escalation", func() bool { return len(r.pub.escalations()) == i })
+	}
+	warned := r.logs.FilterLevelExact(zapcore.WarnLevel).FilterMessage("operations room has not acknowledged: escalated").All()
+	if len(warned) != 1 || !strings.Contains(fmt.Sprint(warned[0].ContextMap()["tracking_ids"]), a.TrackingID) {
+		t.Fatalf("warnings for one request escalated 6 times: %+v", warned)
+	}
+	if n := r.logs.FilterLevelExact(zapcore.DebugLevel).FilterMessage("escalation repeated: still not acknowledged").Len(); n != 5 {
+		t.Fatalf("%d repeats logged at debug level, want 5", n)
 	}
 }
 

@@ -173,17 +173,13 @@ func RenderSitrep(w io.Writer, r Sitrep) error {
 	pdf.SetFont("Helvetica", "B", 13)
 	pdf.MultiCell(width, 6, tr(r.Event.Name), "", "L", false)
 	pdf.SetFont("Helvetica", "", 9)
-	until := "in corso"
-	if !r.Event.EndedAt.IsZero() {
-		until = r.Event.EndedAt.In(rome).Format("02/01/2006 15:04")
-	}
 	area := "tutto il territorio nazionale"
 	if len(r.Area) > 0 {
 		area = "area: " + strings.Join(r.Area, ", ")
 	}
 	pdf.SetX(left)
-	pdf.CellFormat(width, 5, tr(fmt.Sprintf("Dal %s al %s - %s - aggiornato al %s", r.Event.StartedAt.In(rome).Format("02/01/2006 15:04"),
-		until, area, r.GeneratedAt.In(rome).Format("02/01/2006 15:04"))), "", 1, "L", false, 0, "")
+	pdf.CellFormat(width, 5, tr(fmt.Sprintf("%s - %s - aggiornato al %s", period(r.Event.StartedAt, r.Event.EndedAt),
+		area, r.GeneratedAt.In(rome).Format("02/01/2006 15:04"))), "", 1, "L", false, 0, "")
 
 	// Key figures.
 	y := pdf.GetY() + 3
@@ -204,7 +200,8 @@ func RenderSitrep(w io.Writer, r Sitrep) error {
 		pdf.SetFont("Helvetica", "B", 16)
 		pdf.CellFormat(bw-4, 8, tr(b.value), "", 2, "L", false, 0, "")
 		pdf.SetFont("Helvetica", "", 7)
-		pdf.CellFormat(bw-4, 4, tr(b.note), "", 2, "L", false, 0, "")
+		pdf.SetX(x + 2)
+		pdf.MultiCell(bw-4, 3.2, tr(b.note), "", "L", false) // two lines at most: the box is narrow
 	}
 
 	// Requests over time.
@@ -244,6 +241,34 @@ func RenderSitrep(w io.Writer, r Sitrep) error {
 	return nil
 }
 
+// period says when an event ran, in Italian: "Dal 16/05/2026 08:00 al
+// 18/05/2026 20:00", or "Dal 16/05/2026 08:00, in corso" while it is open.
+func period(start, end time.Time) string {
+	const layout = "02/01/2006 15:04"
+	if end.IsZero() {
+		return "Dal " + start.In(rome).Format(layout) + ", in corso"
+	}
+	return "Dal " + start.In(rome).Format(layout) + " al " + end.In(rome).Format(layout)
+}
+
+// percent writes a share as Italian does, with a decimal comma: "37,2%".
+func percent(part, total int64) string {
+	return strings.Replace(fmt.Sprintf("%.1f%%", 100*float64(part)/float64(total)), ".", ",", 1)
+}
+
+// durationIT writes a duration in Italian words: "45 s", "3 min 05 s", "2 h 10 min".
+func durationIT(d time.Duration) string {
+	s := int64(d.Round(time.Second) / time.Second)
+	h, m, sec := s/3600, s%3600/60, s%60
+	switch {
+	case h > 0:
+		return fmt.Sprintf("%d h %02d min", h, m)
+	case m > 0:
+		return fmt.Sprintf("%d min %02d s", m, sec)
+	}
+	return fmt.Sprintf("%d s", sec)
+}
+
 func thousands(n int64) string {
 	s := fmt.Sprint(n)
 	var b strings.Builder
@@ -267,7 +292,7 @@ func trendText(now, prev int64) string {
 func ackText(unacked int, median time.Duration) string {
 	s := fmt.Sprintf("%d non prese in carico", unacked)
 	if median > 0 {
-		s += fmt.Sprintf("; presa in carico mediana %s", median.Round(time.Second))
+		s += "; mediana della presa in carico " + durationIT(median)
 	}
 	return s
 }
@@ -321,7 +346,7 @@ func table(pdf *fpdf.Fpdf, tr func(string) string, title string, rows []Named, t
 		pdf.SetFillColor(245, 247, 250)
 		pct := ""
 		if total > 0 {
-			pct = fmt.Sprintf("%.1f%%", 100*float64(r.N)/float64(total))
+			pct = percent(r.N, total)
 		}
 		label := r.Label
 		for pdf.GetStringWidth(tr(label)) > w-34 && len(label) > 4 {

@@ -23,13 +23,7 @@ import (
 // can neither open the wallboard nor send its messages. Screenshots of
 // each page go to $ASCOLTO_TEST_ARTIFACTS (or a temp dir).
 func TestConsoleShiftInBrowser(t *testing.T) {
-	chromium := os.Getenv("ASCOLTO_TEST_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("no browser at %s (run .ci/install-browser): skipped", chromium)
-	}
+	chromium := realChromium(t)
 	shots := os.Getenv("ASCOLTO_TEST_ARTIFACTS")
 	if shots == "" {
 		shots = filepath.Join(os.TempDir(), "ascolto-console-e2e")

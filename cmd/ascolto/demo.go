@@ -125,7 +125,9 @@ func (a *app) demo(ctx context.Context, name, data string, speed float64, train 
 	a.cfg.ARIURL, a.cfg.ARIUser, a.cfg.ARIPassword, a.cfg.ARIApp = simURL, "ascolto", ariPass, "ascolto"
 
 	started := time.Now()
-	return a.serve(ctx, func(ctx context.Context, svc *service) {
+	// The demo's people exist before the console looks for an admin and
+	// before the ACD reads its agents.
+	return a.serve(ctx, serveHooks{seed: a.seedDemo, started: func(ctx context.Context, svc *service) {
 		select {
 		case <-svc.dbReady:
 		case <-ctx.Done():
@@ -137,10 +139,6 @@ func (a *app) demo(ctx context.Context, name, data string, speed float64, train 
 			return
 		case <-time.After(30 * time.Second):
 			a.log.Error("demo: the ACD did not start")
-			return
-		}
-		if err := a.seedDemo(ctx, svc.db); err != nil {
-			a.log.Error("demo: seeding failed", zap.Error(err))
 			return
 		}
 		trainee := ""
@@ -161,7 +159,8 @@ func (a *app) demo(ctx context.Context, name, data string, speed float64, train 
 			fmt.Fprintf(a.stdout, a.t("\nScenario concluso: %s. Il servizio resta attivo: Ctrl-C per uscire.\n",
 				"\nScenario over: %s. The service stays up: Ctrl-C to quit.\n"), run.Summary())
 		}
-	})
+		run.Wait(ctx) // nothing of the scenario outlives the service
+	}})
 }
 
 // seedDemo creates the demo's people and the seats of those who take calls.

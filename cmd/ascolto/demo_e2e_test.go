@@ -10,9 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -282,47 +282,10 @@ func TestDemoActivation(t *testing.T) {
 // console in headless Chromium, reads what the caller says, records it, and
 // gets a score.
 func TestDemoTraining(t *testing.T) {
-	chromium := os.Getenv("ASCOLTO_TEST_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("no browser at %s: skipped", chromium)
-	}
-	shots := os.Getenv("ASCOLTO_TEST_ARTIFACTS")
-	if shots == "" {
-		shots = filepath.Join(os.TempDir(), "ascolto-demo-e2e")
-	}
-	os.MkdirAll(shots, 0o755)
 	data := t.TempDir()
-	port := freePort(t)
-	base := "http://127.0.0.1:" + itoaPort(port)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "demo", "--scenario", "testdata/demo-training.yaml", "--speed", "20", "--train",
-		"--data", data, "--http-addr", "127.0.0.1:"+itoaPort(port), "--log-level", "warn")
-	cmd.Env = cleanEnv()
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("demo not ready")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	base, shots, browser := demoInBrowser(t, "--scenario", "testdata/demo-training.yaml", "--speed", "20", "--train", "--data", data)
 	// The trainee's seat exists once the demo has seeded its people.
 	time.Sleep(500 * time.Millisecond)
-	browser := newHeadless(t, chromium)
 	trainee := openTab(t, browser, base, shots)
 	trainee.login("operatore", "ascolto-demo")
 	trainee.waitFor(`location.pathname === "/agent" && document.getElementById("ws-status").dataset.state === "online"`)
@@ -333,6 +296,16 @@ func TestDemoTraining(t *testing.T) {
 		t.Fatalf("transcript %q", say)
 	}
 	trainee.shot("demo-01-training-pop")
+	// Training starts from an empty form: saving it unchanged is refused,
+	// and nothing the IVR or the number suggested is filled in.
+	form := trainee.evalMap(`({cat: document.getElementById("d-category").value, comune: document.getElementById("d-comune").value,
+		urgency: document.querySelector('input[name="urgency"]:checked').value})`)
+	if form["cat"] != "" || form["comune"] != "" || form["urgency"] != "none" {
+		t.Fatalf("the training form starts filled in: %v", form)
+	}
+	trainee.click("#d-save")
+	trainee.waitFor(`!document.getElementById("disp-error").hidden`)
+	trainee.click(`input[name="urgency"][value="rescue"]`)
 	trainee.do(chromedp.SetValue(chromedp.CSS("#d-category"), "soccorso"),
 		chromedp.SetValue(chromedp.CSS("#d-outcome"), "inoltrata-sala-operativa"),
 		chromedp.SetValue(chromedp.CSS("#d-caller-type"), "cittadino"),
@@ -362,31 +335,100 @@ func TestDemoTraining(t *testing.T) {
 // and follows the confirmations, in words, with a countdown on the demo's
 // clock (which runs in May 2026, ten times faster than the wall clock).
 func TestDemoActivationBoardLive(t *testing.T) {
-	chromium := os.Getenv("ASCOLTO_TEST_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
+	// The activation opens 2 scenario minutes in: 12 s at ×10.
+	base, shots, browser := demoInBrowser(t, "--scenario", "testdata/demo-riapertura.yaml", "--speed", "10", "--data", t.TempDir())
+	coord := openTab(t, browser, base, shots)
+	coord.login("coordinatore", demoPassword)
+	coord.open("/activation")
+	if !coord.eval(`document.getElementById("activation-none") !== null && !document.getElementById("activation-open").hidden`) {
+		t.Fatalf("before the activation /activation shows %q", coord.text("main"))
 	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("no browser at %s: skipped", chromium)
+	coord.waitFor(`document.getElementById("activation") !== null && document.getElementById("activation-open").hidden`)
+	coord.waitFor(`Number(document.getElementById("confirmed").textContent) >= 1`)
+	// The board is swapped whole on each update: what it says is read in
+	// one evaluation each, waiting until it says it.
+	coord.waitFor(`(() => { const m = /^(\d+):\d\d$/.exec(document.getElementById("countdown").textContent); return m !== null && Number(m[1]) <= 30 })()`)
+	coord.waitFor(`(() => { const b = document.getElementById("activation").textContent;
+		return b.includes("ha confermato") && b.includes("primaria") && !b.includes("primary") && !b.includes("confirmed") })()`)
+	coord.shot("demo-03-activation-live")
+}
+
+// TestDemoStopsCleanly: the demo's people exist before the console looks
+// for an admin (no "no console admin" warning), and Ctrl-C in the middle of
+// a scenario — callers waiting, the on-call activation phoning — stops
+// everything before the last line, "ascolto stopped".
+func TestDemoStopsCleanly(t *testing.T) {
+	port := freePort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "demo", "--scenario", "testdata/demo-riapertura.yaml", "--speed", "60",
+		"--data", t.TempDir(), "--http-addr", "127.0.0.1:"+itoaPort(port), "--log-level", "info")
+	cmd.Env = cleanEnv()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	shots := os.Getenv("ASCOLTO_TEST_ARTIFACTS")
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && !strings.Contains(sc.Text(), "/login") {
+	}
+	go io.Copy(io.Discard, out)
+	// Three seconds at x60: the activation (at 2 min) is phoning its people.
+	time.Sleep(3 * time.Second)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("demo after Ctrl-C: %v\n%s", err, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Signal(syscall.SIGQUIT) // its goroutines, to see what it waits for
+		<-exited
+		t.Fatalf("demo still running 30 s after Ctrl-C:\n%s", logs.String())
+	}
+	text := logs.String()
+	if strings.Contains(text, "no console admin exists yet") {
+		t.Errorf("the demo warns of a missing admin:\n%s", text)
+	}
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	var last struct{ Msg string }
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Msg != "ascolto stopped" {
+		t.Fatalf("last line %q, want \"ascolto stopped\":\n%s", lines[len(lines)-1], text)
+	}
+}
+
+// demoInBrowser starts `ascolto demo` with args on a free port, waits until
+// it is ready, and returns its console's address, the folder for
+// screenshots ($ASCOLTO_TEST_ARTIFACTS or a temp dir) and a headless
+// browser.
+func demoInBrowser(t *testing.T, args ...string) (base, shots string, browser context.Context) {
+	t.Helper()
+	chromium := realChromium(t)
+	shots = os.Getenv("ASCOLTO_TEST_ARTIFACTS")
 	if shots == "" {
 		shots = filepath.Join(os.TempDir(), "ascolto-demo-e2e")
 	}
 	os.MkdirAll(shots, 0o755)
 	port := freePort(t)
-	base := "http://127.0.0.1:" + itoaPort(port)
+	base = "http://127.0.0.1:" + itoaPort(port)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	// The activation opens 2 scenario minutes in: 12 s at ×10.
-	cmd := exec.CommandContext(ctx, binary, "demo", "--scenario", "testdata/demo-riapertura.yaml", "--speed", "10",
-		"--data", t.TempDir(), "--http-addr", "127.0.0.1:"+itoaPort(port), "--log-level", "warn")
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, binary, append([]string{"demo", "--http-addr", "127.0.0.1:" + itoaPort(port), "--log-level", "warn"}, args...)...)
 	cmd.Env = cleanEnv()
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if resp, err := http.Get(base + "/readyz"); err == nil {
@@ -400,26 +442,5 @@ func TestDemoActivationBoardLive(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	browser := newHeadless(t, chromium)
-	coord := openTab(t, browser, base, shots)
-	coord.login("coordinatore", demoPassword)
-	coord.open("/activation")
-	if !coord.eval(`document.getElementById("activation-none") !== null && !document.getElementById("activation-open").hidden`) {
-		t.Fatalf("before the activation /activation shows %q", coord.text("main"))
-	}
-	coord.waitFor(`document.getElementById("activation") !== null && document.getElementById("activation-open").hidden`)
-	coord.waitFor(`Number(document.getElementById("confirmed").textContent) >= 1`)
-	cd := coord.text("#countdown")
-	m := regexp.MustCompile(`^(-?)(\d+):\d\d$`).FindStringSubmatch(cd)
-	if m == nil {
-		t.Fatalf("countdown %q", cd)
-	}
-	if min, _ := strconv.Atoi(m[2]); m[1] == "-" || min > 30 {
-		t.Errorf("countdown %q: not on the demo's clock", cd)
-	}
-	board := coord.text("#activation")
-	if !strings.Contains(board, "ha confermato") || !strings.Contains(board, "primaria") || strings.Contains(board, "primary") || strings.Contains(board, "confirmed") {
-		t.Errorf("the board:\n%s", board)
-	}
-	coord.shot("demo-03-activation-live")
+	return base, shots, newHeadless(t, chromium)
 }

@@ -39,7 +39,7 @@ Starts ascolto. If the database does not answer, ascolto starts anyway and keeps
 backoff; /readyz says what is missing and why.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), nil)
+			return a.serve(cmd.Context(), serveHooks{})
 		},
 	}
 }
@@ -59,9 +59,20 @@ type service struct {
 	dbReady <-chan struct{}
 }
 
-// serve runs the service until ctx ends. started, when set, is called once
-// everything is built and listening.
-func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *service)) error {
+// serveHooks let a command that runs the service (the demo) act at its
+// moments; nil hooks are skipped.
+type serveHooks struct {
+	// seed runs once the database is migrated, before the console checks
+	// its users and the ACD reads its queues and agents.
+	seed func(ctx context.Context, db *store.DB) error
+	// started runs once everything is built and listening; the service
+	// waits for it to return before it stops.
+	started func(ctx context.Context, svc *service)
+}
+
+// serve runs the service until ctx ends. Every goroutine it starts ends
+// before it logs "ascolto stopped", its last line.
+func (a *app) serve(ctx context.Context, hooks serveHooks) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ascolto_build_info", Help: "Build of this ascolto.",
@@ -93,21 +104,44 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 			return err
 		}
 	}
+	var wg sync.WaitGroup
+	run := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	// An early return stops what was started before it.
+	defer func() { cancel(); wg.Wait() }()
 	dbReady := make(chan struct{})
-	go a.superviseDatabase(ctx, db, ready, dbUp, dbReady)
+	run(func() { a.superviseDatabase(ctx, db, ready, dbUp, dbReady) })
+	// seeded is closed once the database is ready and the seed hook ran:
+	// the console's and the ACD's first reads see what it wrote.
+	seeded := make(chan struct{})
+	run(func() {
+		select {
+		case <-dbReady:
+		case <-ctx.Done():
+			return
+		}
+		if hooks.seed != nil {
+			if err := hooks.seed(ctx, db); err != nil {
+				a.log.Error("seeding failed", zap.Error(err))
+			}
+		}
+		close(seeded)
+	})
 
 	state, err := live.New(db, a.clock, a.log.Named("live"), "aq")
 	if err != nil {
 		return err
 	}
-	go func() {
+	run(func() {
 		// Until the schema is in place the built-in defaults apply.
 		select {
 		case <-dbReady:
 			state.Run(ctx, time.Second)
 		case <-ctx.Done():
 		}
-	}()
+	})
 	// Intake: faxes, mail in and out, the public form.
 	faxes, err := fax.New(fax.Options{Store: db, Log: a.log.Named("fax"), Clock: a.clock, Registry: reg})
 	if err != nil {
@@ -152,13 +186,13 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	// Connected is not ready: until the queues and agents are built (after
 	// the first connection's reconciliation) no caller can be routed.
 	ready.Set("acd", false, "queues not built yet: waiting for Asterisk and the database")
-	go func() {
+	run(func() {
 		select {
 		case <-ctl.ACDReady():
 			ready.Set("acd", true, "queues and agents built")
 		case <-ctx.Done():
 		}
-	}()
+	})
 	// The console, with the controller behind the agent desk and wallboard.
 	consCfg, err := console.ParseConfig(a.cfg.ConsoleTOTPRequired, a.cfg.ConsoleTrustedProxies, a.cfg.ConsoleSecureCookies,
 		a.cfg.ConsoleIdleTimeout, a.cfg.ConsoleSessionMax)
@@ -234,16 +268,11 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	})
 	cons.MountOpsRoom(srv, ops, reports)
 
-	var wg sync.WaitGroup
 	ctlDone := make(chan error, 1)
-	run := func(f func()) {
-		wg.Add(1)
-		go func() { defer wg.Done(); f() }()
-	}
 	run(func() {
 		// Calls are taken only once their records can be kept.
 		select {
-		case <-dbReady:
+		case <-seeded:
 		case <-ctx.Done():
 			ctlDone <- nil
 			return
@@ -252,7 +281,7 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 	})
 	run(func() {
 		select {
-		case <-dbReady:
+		case <-seeded:
 		case <-ctx.Done():
 			return
 		}
@@ -263,9 +292,9 @@ func (a *app) serve(ctx context.Context, started func(ctx context.Context, svc *
 		cons.Run(ctx)
 	})
 	run(func() { desk.FollowMode(ctx, state) })
-	if started != nil {
-		svc := &service{db: db, state: state, ctl: ctl, desk: desk, cons: cons, callout: callout, addr: ln.Addr().String(), dbReady: dbReady}
-		run(func() { started(ctx, svc) })
+	if hooks.started != nil {
+		svc := &service{db: db, state: state, ctl: ctl, desk: desk, cons: cons, callout: callout, addr: ln.Addr().String(), dbReady: seeded}
+		run(func() { hooks.started(ctx, svc) })
 	}
 	// Mail and fax work from tables the migrations create.
 	afterDB := func(f func()) {

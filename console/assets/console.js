@@ -28,13 +28,22 @@
       var args = Array.prototype.slice.call(arguments, 1), i = 0;
       return t(key).replace(/%[sd]/g, function () { return String(args[i++]); });
     },
-    // since writes how long ago an ISO time was, m:ss or h:mm:ss.
+    // since writes how long ago an ISO time was as a duration ("12 s",
+    // "11 min 55 s", "1 h 05 min"): a clock-like 11:55 reads as a time of day.
     since: function (iso, now) {
       if (!iso) { return ""; }
       var s = Math.max(0, Math.floor(((now || ascolto.now()) - Date.parse(iso)) / 1000));
       var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), r = s % 60;
       var two = function (n) { return (n < 10 ? "0" : "") + n; };
-      return h ? h + ":" + two(m) + ":" + two(r) : m + ":" + two(r);
+      if (h) { return h + " h " + two(m) + " min"; }
+      return m ? m + " min " + two(r) + " s" : r + " s";
+    },
+    // phone says in words whether a phone is registered and what it is
+    // doing (Asterisk's device state, NOT_INUSE ..., translated).
+    phone: function (registered, device) {
+      var s = t(registered ? "desk.phoneok" : "desk.phonedown");
+      if (registered && device && T["phone." + device]) { s += " · " + T["phone." + device]; }
+      return s;
     }
   };
   // skew is the server's clock minus the browser's, from the last hello.
@@ -182,12 +191,12 @@
     $("state-reason").textContent = a.reason || "";
     var phone = $("phone-state");
     if (phone && a.phone) {
-      phone.textContent = t(a.phone.registered ? "desk.phoneok" : "desk.phonedown") + (a.phone.device ? " (" + a.phone.device + ")" : "");
+      phone.textContent = ascolto.phone(a.phone.registered, a.phone.device);
     }
     var qs = $("agent-queues");
     if (qs) { qs.textContent = (a.queues || []).join(", "); }
     var since = $("state-since");
-    if (since) { since.dataset.since = a.since || ""; }
+    if (since) { since.dataset.since = a.since || ""; tickSince(since, ascolto.now()); }
   }
 
   // ---- Knowledge-base panel --------------------------------------------
@@ -238,10 +247,16 @@
   });
 
   // Times in state tick every second, on the desk and the wallboard.
-  setInterval(function () {
+  // An element with data-since-key puts the duration in that text ("da %s").
+  function tickSince(e, now) {
+    if (!e.dataset.since) { e.textContent = ""; return; }
+    var d = ascolto.since(e.dataset.since, now);
+    e.textContent = e.dataset.sinceKey ? ascolto.fmt(e.dataset.sinceKey, d) : d;
+  }
+  function tickAll() {
     var now = ascolto.now();
-    document.querySelectorAll("[data-since]").forEach(function (e) {
-      if (e.dataset.since) { e.textContent = ascolto.since(e.dataset.since, now); }
-    });
-  }, 1000);
+    document.querySelectorAll("[data-since]").forEach(function (e) { tickSince(e, now); });
+  }
+  tickAll();
+  setInterval(tickAll, 1000);
 })();

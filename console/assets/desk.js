@@ -144,6 +144,9 @@
     if (dirty[c.call]) { return; }
     f.reset();
     $("d-call").value = c.call;
+    // Training (the pop carries what the caller says): the trainee fills
+    // the form from what they hear, so nothing is filled in for them.
+    if (p.transcript) { $("disp-error").hidden = true; return; }
     if (p.category) { $("d-category").value = p.category; }
     if (p.comune_code) { $("d-comune").value = (p.comune ? p.comune + " · " : "") + p.comune_code; }
     var u = (p.rescue || p.urgency === "rescue") ? "rescue" : (p.urgency === "elevated" ? "elevated" : "none");
@@ -153,7 +156,11 @@
 
   function drawControls(c) {
     var live = self && self.state === "on-call" && c === pick() && !c.overdue;
-    document.querySelectorAll("#call-controls button, #xfer-target").forEach(function (b) { b.disabled = !live; });
+    document.querySelectorAll("#call-controls button, #xfer-target").forEach(function (b) {
+      // Only the one of Hold and Resume that applies.
+      var off = (b.dataset.call === "hold" && c.held) || (b.dataset.call === "unhold" && !c.held);
+      b.disabled = !live || off;
+    });
   }
 
   function drawSaved(c) {
@@ -237,7 +244,10 @@
     b.disabled = true;
     A.send("agent.call", msg).then(function () {
       $("desk-announce").textContent = t("call.done");
-    }, function (err) { A.showError(box, err); }).then(function () { b.disabled = false; });
+    }, function (err) { A.showError(box, err); }).then(function () {
+      var c = find(shown);
+      if (c) { drawControls(c); } else { b.disabled = false; }
+    });
   });
 
   // ---- Disposition form ----------------------------------------------------
@@ -249,6 +259,26 @@
   function comuneCode(text) {
     var m = /(^|\D)(\d{6})\s*$/.exec(text.trim());
     return m ? m[2] : "";
+  }
+
+  // resolveComune finds the code of a comune typed in full without
+  // picking a suggestion ("Faenza"): the one comune with exactly that name,
+  // or an error naming what went wrong (none, or several to choose from).
+  function resolveComune(text) {
+    var code = comuneCode(text);
+    if (!text || code) { return Promise.resolve(code); }
+    return fetch("/api/comuni?exact=1&q=" + encodeURIComponent(text), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+      .then(function (body) {
+        var hits = body.results || [];
+        if (hits.length === 1) { $("d-comune").value = hits[0].text; return hits[0].code; }
+        if (hits.length > 1) {
+          list.textContent = "";
+          hits.forEach(function (h) { list.appendChild(el("option", { value: h.text })); });
+          throw { message: t("disp.ambiguouscomune") };
+        }
+        throw { message: t("disp.badcomune") };
+      }, function () { throw { message: t("disp.badcomune") }; });
   }
 
   form.addEventListener("submit", function (ev) {
@@ -270,14 +300,13 @@
       (data.category ? $("d-outcome") : $("d-category")).focus();
       return;
     }
-    if (comuneText && !code) {
-      A.showError(box, { message: t("disp.badcomune") });
-      $("d-comune").focus();
-      return;
-    }
     var save = $("d-save");
     save.disabled = true;
-    A.send("disposition.save", data).then(function (res) {
+    resolveComune(comuneText).then(function (c) {
+      data.comune = c;
+      return A.send("disposition.save", data).then(saved, function (err) { A.showError(box, err); });
+    }, function (err) { A.showError(box, err); $("d-comune").focus(); }).then(function () { save.disabled = false; });
+    function saved(res) {
       delete dirty[data.call];
       var c = find(data.call);
       if (c) { c.tracking_id = res.tracking_id; c.overdue = false; }
@@ -288,7 +317,7 @@
       if (res.forward_failed) { A.showError(box, { message: t("disp.forwardfailed") }); }
       if (c) { drawSaved(c); }
       drawReminders();
-    }, function (err) { A.showError(box, err); }).then(function () { save.disabled = false; });
+    }
   });
 
   // Comune type-ahead: suggestions from /api/comuni into the datalist;

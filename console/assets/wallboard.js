@@ -156,9 +156,7 @@
     tr.appendChild(st);
     tr.appendChild(el("td", { "data-since": a.since || "" }, A.since(a.since)));
     tr.appendChild(el("td", {}, (a.queues || []).join(", ")));
-    var phone = t(a.reachable ? "desk.phoneok" : "desk.phonedown");
-    if (a.phone && a.phone.device) { phone += " (" + a.phone.device + ")"; }
-    tr.appendChild(el("td", {}, phone));
+    tr.appendChild(el("td", {}, A.phone(a.reachable, a.phone && a.phone.device)));
     var act = el("td", { "class": "acts" });
     [["paused", "wall.pause"], ["available", "wall.free"], ["logged-out", "wall.logout"]].forEach(function (x) {
       act.appendChild(button(t(x[1]), { "data-state": x[0], "aria-label": t(x[1]) + " " + a.id }));
