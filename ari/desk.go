@@ -574,6 +574,14 @@ func (d *Desk) Supervise(ctx context.Context, by console.Actor, agentID, mode st
 	return nil // the console audits the supervisor's action
 }
 
+// StopSupervision ends the supervisor's supervision.
+func (d *Desk) StopSupervision(ctx context.Context, by console.Actor) error {
+	if res := d.ctl.stopSupervision(ctx, by.Username); res != "ok" {
+		return fmt.Errorf("%w: %s", console.ErrRefused, strings.TrimPrefix(res, "error: "))
+	}
+	return nil
+}
+
 // MoveAgent moves an agent from one queue to another (from "" only adds),
 // and has the running ACD pick it up.
 func (d *Desk) MoveAgent(ctx context.Context, by console.Actor, agentID, from, to string) error {

@@ -107,7 +107,59 @@ func TestDeskShiftPopDispositionAndSupervision(t *testing.T) {
 	if err := desk.Supervise(ctx, coord, "101", "eavesdrop"); err == nil {
 		t.Fatal("an unknown supervision mode was accepted")
 	}
-	supPhone.LastCall().HangUp()
+	// One supervision per supervisor, switched on the phone already
+	// answered: whisper (a new snoop that speaks to the agent), barge (the
+	// call's bridge), back to listen; then stopped.
+	snoops := func(whisper string) int {
+		n := 0
+		for _, ch := range r.sim.Channels() {
+			if strings.HasPrefix(ch.ID, "ascolto-snoop-") && ch.Whisper == whisper {
+				n++
+			}
+		}
+		return n
+	}
+	r.eventually("one listening snoop", func() bool { return snoops("none") == 1 && snoops("out") == 0 })
+	mode := func() string {
+		sv, err := r.ctl.Supervisions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sv["coord"].Agent + ":" + sv["coord"].Mode
+	}
+	if err := desk.Supervise(ctx, coord, "101", "whisper"); err != nil {
+		t.Fatal(err)
+	}
+	r.eventually("the listening snoop replaced by a whispering one", func() bool { return snoops("none") == 0 && snoops("out") == 1 })
+	if m := mode(); m != "101:whisper" {
+		t.Fatalf("supervision %q, want 101:whisper", m)
+	}
+	if err := desk.Supervise(ctx, coord, "101", "barge"); err != nil {
+		t.Fatal(err)
+	}
+	r.eventually("barged: no snoop left, the phone in the call's bridge", func() bool {
+		b := bridgeOf(r, c.ChannelID())
+		return snoops("none")+snoops("out") == 0 && b != "" && b == bridgeOf(r, supPhone.LastCall().ChannelID())
+	})
+	if err := desk.Supervise(ctx, coord, "101", "listen"); err != nil {
+		t.Fatal(err)
+	}
+	r.eventually("listening again", func() bool { return snoops("none") == 1 && supPhone.LastCall().Report().BridgedNow })
+	if n := len(supPhone.Calls()); n != 1 {
+		t.Fatalf("the supervisor's phone was rung %d times for one supervision", n)
+	}
+	if err := desk.StopSupervision(ctx, coord); err != nil {
+		t.Fatal(err)
+	}
+	r.eventually("supervision over", func() bool {
+		return supPhone.LastCall().Report().Ended && snoops("none")+snoops("out") == 0 && mode() == ":"
+	})
+	if err := desk.StopSupervision(ctx, coord); err == nil {
+		t.Fatal("stopping no supervision succeeded")
+	}
+	if !c.Report().BridgedNow {
+		t.Fatal("the supervised call ended with the supervision")
+	}
 
 	// The agent hangs up from the desk, then records the disposition.
 	if err := desk.CallAction(ctx, rossi, "101", console.CallAction{Action: console.CallHangup}); err != nil {
@@ -194,4 +246,14 @@ func TestDeskPublishesQueues(t *testing.T) {
 			t.Fatal("the move was not published when MoveAgent returned")
 		}
 	}
+}
+
+// bridgeOf is the bridge a channel is in on the simulator ("" if none).
+func bridgeOf(r *rig, channel string) string {
+	for _, ch := range r.sim.Channels() {
+		if ch.ID == channel {
+			return ch.Bridge
+		}
+	}
+	return ""
 }

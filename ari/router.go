@@ -66,6 +66,7 @@ type router struct {
 	usernames         map[string]string     // extension -> console user, guarded by mu
 	onLogin           func(username string) // told when a seat logs in (on-call arrival)
 	lastCall          map[string]string     // agent -> the call they were last bridged with
+	watches           map[string]*watch     // supervisor -> their running supervision
 	// dropped counts, per agent, the answered calls in a row whose leg was
 	// gone before the bridge was made (see bridgeFailed).
 	dropped map[string]int
@@ -92,8 +93,8 @@ func newRouter(ctl *Controller) *router {
 		callers: map[string]*call{}, legs: map[string]map[string]*leg{}, agents: map[string]store.Agent{},
 		queues: map[string]store.Queue{}, holds: map[string]bool{}, reach: map[string]bool{}, earlyPhones: map[string]bool{},
 		records: newRecorder(ctl), usernames: map[string]string{}, lastCall: map[string]string{}, info: map[string]CallInfo{},
-		dropped: map[string]int{},
-		saves:   make(chan acdSave, 1)}
+		dropped: map[string]int{}, watches: map[string]*watch{},
+		saves: make(chan acdSave, 1)}
 }
 
 // post runs f on the actor. It never blocks the caller for long: the inbox

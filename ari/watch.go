@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v5"
@@ -14,19 +15,33 @@ import (
 // agent's call: it rings the supervisor's own phone and, once answered,
 // joins it to a snoop of the agent's channel (listen, whisper) or to the
 // call's bridge (barge). It owns the supervisor's channel and the snoop
-// channel, and takes both down when either side ends.
+// channel, and takes both down when either side ends or the supervisor
+// stops. A supervisor has one watch at a time: asking for another mode on
+// the same call switches it on the phone already answered (a new snoop
+// for listen ↔ whisper, whose direction is fixed at its creation; the
+// call's bridge for barge); asking for another call ends this one first.
 type watch struct {
-	ctl       *Controller
-	id        string // the supervisor's channel
-	snoop     string // the snoop channel (listen, whisper)
-	bridge    string
-	mode      string
-	agentChan string
-	callID    string
-	endpoint  string
-	mb        *mailbox
-	answered  bool
-	done      bool
+	ctl        *Controller
+	id         string // the supervisor's channel
+	snoop      string // the snoop channel (listen, whisper)
+	snoops     int    // snoops made so far, to name the next one
+	bridge     string
+	mode       string // the mode connected, the watch's goroutine's
+	asked      string // the mode last asked for, the router's (the wallboard's)
+	agent      string
+	supervisor string
+	agentChan  string
+	callID     string
+	endpoint   string
+	mb         *mailbox
+	answered   bool
+	inBridge   bool // the phone is in the watch bridge (listen, whisper)
+	done       bool
+}
+
+// Supervision is a supervisor's watch as the wallboard shows it.
+type Supervision struct {
+	Agent, Mode string
 }
 
 func (w *watch) box() *mailbox { return w.mb }
@@ -35,20 +50,35 @@ func (w *watch) log() *zap.Logger {
 	return w.ctl.log.With(zap.String("supervision", w.id), zap.String("mode", w.mode), zap.String("call", w.callID))
 }
 
-// supervise starts a supervision of the call an agent is on.
+// supervise starts a supervision of the call an agent is on, or switches
+// the supervisor's running one to mode when it is on that call.
 func (c *Controller) supervise(ctx context.Context, agent, mode, endpoint, supervisor string) string {
 	if mode != "listen" && mode != "whisper" && mode != "barge" {
 		return "error: mode must be listen, whisper or barge"
 	}
 	return askResult(ctx, c.router, func() string {
-		l, callID := c.router.connectedLeg(agent)
+		r := c.router
+		l, callID := r.connectedLeg(agent)
 		if l == nil {
 			return "error: agent " + agent + " is not on a call"
 		}
-		seq := strconv.FormatInt(c.router.seq.Add(1), 10)
+		if w := r.watches[supervisor]; w != nil {
+			if w.callID == callID && w.agentChan == l.id {
+				if w.asked != mode {
+					w.asked = mode
+					w.mb.put(msg{kind: msgFunc, fn: func() { w.switchTo(c.runCtx, mode) }})
+				}
+				c.log.Info("supervision switched", zap.String("mode", mode), zap.String("agent", agent), zap.String("by", supervisor))
+				return "ok"
+			}
+			w.mb.put(msg{kind: msgFunc, fn: func() { w.done = true }})
+			delete(r.watches, supervisor)
+		}
+		seq := strconv.FormatInt(r.seq.Add(1), 10)
 		w := &watch{ctl: c, id: "ascolto-sup-" + c.nonce + "-" + seq, snoop: "ascolto-snoop-" + c.nonce + "-" + seq,
-			bridge: "ascolto-watch-" + c.nonce + "-" + seq, mode: mode, agentChan: l.id, callID: callID,
-			endpoint: endpoint, mb: newMailbox()}
+			bridge: "ascolto-watch-" + c.nonce + "-" + seq, mode: mode, asked: mode, agent: agent, supervisor: supervisor,
+			agentChan: l.id, callID: callID, endpoint: endpoint, mb: newMailbox()}
+		r.watches[supervisor] = w
 		c.own(w.id, w)
 		c.own(w.snoop, w)
 		c.wg.Add(1)
@@ -58,11 +88,41 @@ func (c *Controller) supervise(ctx context.Context, agent, mode, endpoint, super
 	})
 }
 
+// stopSupervision ends the supervisor's watch.
+func (c *Controller) stopSupervision(ctx context.Context, supervisor string) string {
+	return askResult(ctx, c.router, func() string {
+		w := c.router.watches[supervisor]
+		if w == nil {
+			return "error: no supervision is running"
+		}
+		delete(c.router.watches, supervisor)
+		w.mb.put(msg{kind: msgFunc, fn: func() { w.done = true }})
+		c.log.Info("supervision stopped", zap.String("agent", w.agent), zap.String("by", supervisor))
+		return "ok"
+	})
+}
+
+// Supervisions lists the running supervisions by supervisor.
+func (c *Controller) Supervisions(ctx context.Context) (map[string]Supervision, error) {
+	return ask(ctx, c.router, func() map[string]Supervision {
+		out := map[string]Supervision{}
+		for by, w := range c.router.watches {
+			out[by] = Supervision{Agent: w.agent, Mode: w.asked}
+		}
+		return out
+	})
+}
+
 func (w *watch) run(ctx context.Context) {
 	defer w.ctl.wg.Done()
 	defer func() {
 		w.ctl.forget(w.id, w)
 		w.ctl.forget(w.snoop, w)
+		w.ctl.router.post(func() {
+			if w.ctl.router.watches[w.supervisor] == w {
+				delete(w.ctl.router.watches, w.supervisor)
+			}
+		})
 	}()
 	_, err := w.ctl.o.Client.Originate(ctx, OriginateRequest{ChannelID: w.id, Endpoint: w.endpoint, CallerID: "Supervisione",
 		Timeout: 30 * time.Second, AppArgs: "supervise," + w.callID})
@@ -85,6 +145,8 @@ func (w *watch) run(ctx context.Context) {
 
 func (w *watch) handle(ctx context.Context, m msg) {
 	switch m.kind {
+	case msgFunc:
+		m.fn()
 	case msgGone:
 		w.done = true
 	case msgEvent:
@@ -97,8 +159,63 @@ func (w *watch) handle(ctx context.Context, m msg) {
 					w.done = true
 				}
 			}
-		case *ari.ChannelDestroyed, *ari.StasisEnd, *ari.ChannelHangupRequest:
-			w.done = true
+		case *ari.ChannelDestroyed:
+			w.ended(e.Channel.ID)
+		case *ari.StasisEnd:
+			w.ended(e.Channel.ID)
+		case *ari.ChannelHangupRequest:
+			w.ended(e.Channel.ID)
+		}
+	}
+}
+
+// ended: a channel of the watch ended. The supervisor's phone or the
+// current snoop (the agent's call is over) ends the watch; a snoop
+// replaced by a switch does not.
+func (w *watch) ended(id string) {
+	if id == w.id || (id == w.snoop && id != "") {
+		w.done = true
+	}
+}
+
+// switchTo moves the answered supervisor's phone to another mode. Before
+// the phone answers, connect uses the mode set meanwhile.
+func (w *watch) switchTo(ctx context.Context, mode string) {
+	from := w.mode
+	w.mode = mode
+	if !w.answered || w.done {
+		return
+	}
+	cl := w.ctl.o.Client
+	old := ""
+	if from != "barge" {
+		old = w.snoop
+	}
+	var err error
+	if mode == "barge" {
+		err = cl.AddChannel(ctx, callBridgeID(w.callID), w.id) // moves the phone out of the watch bridge
+		w.snoop = ""
+	} else {
+		w.snoops++
+		w.snoop = strings.Replace(w.bridge, "ascolto-watch-", "ascolto-snoop-", 1) + "-" + strconv.Itoa(w.snoops)
+		w.ctl.own(w.snoop, w)
+		err = w.listen(ctx)
+	}
+	if err != nil {
+		w.log().Warn("supervision not switched", zap.String("from", from), zap.Error(err))
+		w.done = true
+		return
+	}
+	if old != "" {
+		if err := cl.Hangup(ctx, old, "normal"); err != nil && !IsGone(err) {
+			w.log().Warn("previous snoop not hung up", zap.String("channel", old), zap.Error(err))
+		}
+		w.ctl.forget(old, w)
+	}
+	if mode == "barge" && w.inBridge {
+		w.inBridge = false
+		if err := cl.DestroyBridge(ctx, w.bridge); err != nil && !IsGone(err) {
+			w.log().Warn("supervision bridge not destroyed", zap.Error(err))
 		}
 	}
 }
@@ -109,6 +226,13 @@ func (w *watch) connect(ctx context.Context) error {
 	if w.mode == "barge" {
 		return cl.AddChannel(ctx, callBridgeID(w.callID), w.id)
 	}
+	return w.listen(ctx)
+}
+
+// listen snoops on the agent's channel (whispering when the mode says so)
+// and joins the snoop and the supervisor's phone in the watch bridge.
+func (w *watch) listen(ctx context.Context) error {
+	cl := w.ctl.o.Client
 	whisper := "none"
 	if w.mode == "whisper" {
 		whisper = "out" // the supervisor's voice goes to the agent only
@@ -116,24 +240,33 @@ func (w *watch) connect(ctx context.Context) error {
 	if _, err := cl.Snoop(ctx, w.agentChan, w.snoop, "both", whisper, "snoop,"+w.callID); err != nil {
 		return fmt.Errorf("ari: snoop on %s: %w", w.agentChan, err)
 	}
+	if w.inBridge {
+		// Listen ↔ whisper: the phone stays in the watch bridge, the new
+		// snoop joins it (the old one is hung up after).
+		return cl.AddChannel(ctx, w.bridge, w.snoop)
+	}
 	if _, err := cl.CreateBridge(ctx, w.bridge, "mixing", w.bridge); err != nil {
 		return err
 	}
-	if err := cl.AddChannel(ctx, w.bridge, w.snoop); err != nil {
+	if err := cl.AddChannels(ctx, w.bridge, w.snoop, w.id); err != nil {
 		return err
 	}
-	return cl.AddChannel(ctx, w.bridge, w.id)
+	w.inBridge = true
+	return nil
 }
 
 // teardown hangs up what is left of the supervision.
 func (w *watch) teardown(ctx context.Context) {
 	cl := w.ctl.o.Client
 	for _, id := range []string{w.id, w.snoop} {
+		if id == "" {
+			continue
+		}
 		if err := cl.Hangup(ctx, id, "normal"); err != nil && !IsGone(err) {
 			w.log().Warn("supervision channel not hung up", zap.String("channel", id), zap.Error(err))
 		}
 	}
-	if w.mode != "barge" {
+	if w.inBridge {
 		if err := cl.DestroyBridge(ctx, w.bridge); err != nil && !IsGone(err) {
 			w.log().Warn("supervision bridge not destroyed", zap.Error(err))
 		}

@@ -88,6 +88,7 @@ func newPolicy() *policy {
 		"supervisor.listen":      PermSupervise,
 		"supervisor.whisper":     PermSupervise,
 		"supervisor.barge":       PermSupervise,
+		"supervisor.stop":        PermSupervise,
 		"mode.set":               PermMode,
 		MsgOpsAck:                PermOpsAct,
 		MsgOpsStatus:             PermOpsAct,

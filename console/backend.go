@@ -201,7 +201,11 @@ func (Unwired) SaveDisposition(context.Context, Actor, string, Disposition) (Dis
 type Supervisor interface {
 	// Supervise rings the supervisor's own phone (their seat) and, when answered, connects it to the
 	// agent's current call: "listen" hears both sides, "whisper" speaks to the agent only, "barge" joins the call.
+	// A supervisor has one supervision: asked again for the same call it switches mode on the phone
+	// already answered; for another call it ends the first.
 	Supervise(ctx context.Context, by Actor, agentID, mode string) error
+	// StopSupervision ends the supervisor's supervision (their phone is hung up).
+	StopSupervision(ctx context.Context, by Actor) error
 	// MoveAgent moves an agent's membership from one queue to another (from may be "" to only add).
 	MoveAgent(ctx context.Context, by Actor, agentID, from, to string) error
 }

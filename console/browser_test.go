@@ -386,6 +386,29 @@ func TestBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS(row+` button[data-move]`)))
 		s.waitFor(`document.querySelectorAll('` + row + ` td')[3].textContent === "segnalazioni, soccorso"`)
 		s.shot("07-supervisor-wallboard")
+		// One supervision: its row marked with the mode, the mode's button
+		// pressed, switched in place, and stopped.
+		r.be.setState(seat.ID, StateOnCall, "c1")
+		me := `#agents tr[data-agent="` + seat.ID + `"]`
+		s.waitFor(`!document.querySelector('` + me + ` button[data-watch="listen"]').disabled`)
+		s.do(chromedp.Click(chromedp.CSS(me + ` button[data-watch="listen"]`)))
+		s.waitFor(`document.querySelector('` + me + `').classList.contains("watched") &&
+			document.querySelector('` + me + ` .watch-mark').textContent === "in ascolto" &&
+			document.querySelector('` + me + ` button[data-watch="listen"]').getAttribute("aria-pressed") === "true"`)
+		s.do(chromedp.Click(chromedp.CSS(me + ` button[data-watch="whisper"]`)))
+		s.waitFor(`document.querySelector('` + me + ` .watch-mark').textContent === "suggerimento" &&
+			document.querySelector('` + me + ` button[data-watch="whisper"]').getAttribute("aria-pressed") === "true" &&
+			document.querySelector('` + me + ` button[data-watch="listen"]').getAttribute("aria-pressed") === "false"`)
+		s.shot("07b-supervisor-whispering")
+		s.do(chromedp.Click(chromedp.CSS(me + ` button[data-stop]`)))
+		s.waitFor(`!document.querySelector('` + me + `').classList.contains("watched") && document.querySelector('` + me + ` button[data-stop]') === null`)
+		r.be.mu.Lock()
+		got := strings.Join(r.be.watched, ",")
+		r.be.mu.Unlock()
+		if got != seat.ID+" listen verdi,"+seat.ID+" whisper verdi,stop verdi" {
+			t.Errorf("supervisions %s", got)
+		}
+		s.noJSErrors()
 	})
 
 	t.Run("knowledge base search", func(t *testing.T) {

@@ -26,6 +26,7 @@ func (c *Console) builtinMessages() map[string]MessageFunc {
 		"supervisor.listen":      c.msgSupervise(SuperviseListen),
 		"supervisor.whisper":     c.msgSupervise(SuperviseWhisper),
 		"supervisor.barge":       c.msgSupervise(SuperviseBarge),
+		"supervisor.stop":        c.msgSuperviseStop,
 		"mode.set":               c.msgModeSet,
 	}
 }

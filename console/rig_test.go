@@ -412,6 +412,16 @@ func (m *memBackend) Supervise(_ context.Context, by Actor, id, mode string) err
 	return nil
 }
 
+func (m *memBackend) StopSupervision(_ context.Context, by Actor) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.watched) == 0 || strings.HasPrefix(m.watched[len(m.watched)-1], "stop ") {
+		return fmt.Errorf("%w: no supervision is running", ErrRefused)
+	}
+	m.watched = append(m.watched, "stop "+by.Username)
+	return nil
+}
+
 func (m *memBackend) MoveAgent(_ context.Context, by Actor, id, from, to string) error {
 	m.mu.Lock()
 	a, ok := m.agents[id]

@@ -176,6 +176,23 @@ func (c *Console) msgSupervise(mode string) MessageFunc {
 	}
 }
 
+// msgSuperviseStop ends the supervisor's running supervision.
+func (c *Console) msgSuperviseStop(ctx context.Context, m *Message) (any, error) {
+	var d struct{}
+	if err := m.Decode(&d); err != nil {
+		return nil, err
+	}
+	sup, ok := c.backend.(Supervisor)
+	if !ok {
+		return nil, ErrNotWired
+	}
+	if err := sup.StopSupervision(ctx, m.Actor); err != nil {
+		return nil, err
+	}
+	c.auditActor(ctx, m.Actor, "supervisor.stop", "", nil)
+	return map[string]string{"stopped": "ok"}, nil
+}
+
 type modeData struct {
 	Mode   string `json:"mode"`
 	Reason string `json:"reason"`

@@ -67,6 +67,7 @@ func TestWallboardMessages(t *testing.T) {
 		{"supervisor.listen", watchData{Agent: seat.ID}},
 		{"supervisor.whisper", watchData{Agent: seat.ID}},
 		{"supervisor.barge", watchData{Agent: seat.ID}},
+		{"supervisor.stop", struct{}{}},
 		{"supervisor.agent.state", stateData{Agent: seat.ID, State: StateLoggedOut}},
 		{"mode.set", modeData{Mode: "emergency", Reason: "prova"}},
 	} {
@@ -117,7 +118,13 @@ func TestWallboardMessages(t *testing.T) {
 			t.Fatalf("%s: %v", mode, res.Data)
 		}
 	}
-	if got := strings.Join(r.be.watched, ","); got != seat.ID+" listen verdi,"+seat.ID+" whisper verdi,"+seat.ID+" barge verdi" {
+	if res := sw.call("supervisor.stop", struct{}{}); res.Type != "ack" {
+		t.Fatalf("stop: %v", res.Data)
+	}
+	if res := sw.call("supervisor.stop", struct{}{}); res.Data["code"] != "refused" {
+		t.Fatalf("stop with none running: %v", res.Data)
+	}
+	if got := strings.Join(r.be.watched, ","); got != seat.ID+" listen verdi,"+seat.ID+" whisper verdi,"+seat.ID+" barge verdi,stop verdi" {
 		t.Fatalf("supervisions %s", got)
 	}
 
@@ -135,7 +142,7 @@ func TestWallboardMessages(t *testing.T) {
 	for _, e := range audit {
 		actions[e.Action] = true
 	}
-	for _, want := range []string{"agent.move", "supervisor.listen", "supervisor.whisper", "supervisor.barge"} {
+	for _, want := range []string{"agent.move", "supervisor.listen", "supervisor.whisper", "supervisor.barge", "supervisor.stop"} {
 		if !actions[want] {
 			t.Errorf("audit lacks %s: %v", want, actions)
 		}

@@ -43,6 +43,7 @@ type channel struct {
 	dp         *dpRun
 	pbx        bool // the dialplan ran on it: its end runs the h extension
 	snoopOf    *channel
+	whisper    string // a snoop's whisper direction (none, in, out, both)
 	snoops     []*channel
 	linked     *channel // the other leg of a dialplan Dial()
 	originApp  string   // the app given to originate/create
@@ -738,6 +739,7 @@ func (s *Server) snoopChannel(q *request) result {
 		return fail(http.StatusConflict, "Channel with given unique ID already exists")
 	}
 	sn := s.newSnoopLocked(target, id)
+	sn.whisper = q.p.str("whisper")
 	resp := json.RawMessage(append([]byte(nil), sn.json()...))
 	args := splitArgs(q.p.str("appArgs"))
 	sn.setDialplan("default", "s", 1, "Stasis", joinAppData(appName, q.p.str("appArgs")))

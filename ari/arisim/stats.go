@@ -59,6 +59,7 @@ type ChannelInfo struct {
 	App      string // the Stasis app it is in, "" outside Stasis
 	Bridge   string // the bridge it is in, ""
 	Endpoint string
+	Whisper  string // a snoop's whisper direction as asked ("" for other channels)
 }
 
 // Channels lists the live channels in creation order.
@@ -67,7 +68,7 @@ func (s *Server) Channels() []ChannelInfo {
 	defer s.mu.Unlock()
 	var out []ChannelInfo
 	for _, ch := range s.channelsSorted() {
-		ci := ChannelInfo{ID: ch.id, Name: ch.snap.Name, State: ch.snap.State, Caller: ch.snap.Caller.Number, App: ch.stasisName}
+		ci := ChannelInfo{ID: ch.id, Name: ch.snap.Name, State: ch.snap.State, Caller: ch.snap.Caller.Number, App: ch.stasisName, Whisper: ch.whisper}
 		if ch.bridge != nil {
 			ci.Bridge = ch.bridge.id
 		}

@@ -25,17 +25,19 @@ const (
 // barges into a live call between a caller and an agent, from the console,
 // with their own desk phone. Listening hears both sides and is heard by
 // neither; whispering is heard by the agent only; barging by both. Each
-// supervision ends when the supervisor hangs up, leaving the call as it was.
+// supervision ends when the supervisor stops it from the console, leaving
+// the call as it was. Then one supervision is switched listen → whisper →
+// barge → listen on the phone answered once, and stopped.
 func TestRealAsteriskSupervision(t *testing.T) {
 	t.Parallel()
 	asttest.Prefix(t)
 	caller := asttest.NewMedia(t, asttest.CarrierIP, superviseTones["caller"])
 	agent := asttest.NewMedia(t, "127.0.0.1", superviseTones["agent"])
 	sup := asttest.NewMedia(t, "127.0.0.1", superviseTones["supervisor"])
-	// The supervisor's phone hangs up 12 s after answering: that is how a
-	// supervision ends (the console has no "stop").
+	// The supervisor's phone stays up until the console stops the
+	// supervision (it would hang up after 3 minutes).
 	r := newRealRig(t, rigSpec{Flow: queueFlow, Phones: &asttest.PhoneSpec{Ring: 300 * time.Millisecond, Media: agent}, Seats: []string{"2501"},
-		Others: []phoneGroup{{asttest.PhoneSpec{Ring: 300 * time.Millisecond, Talk: 12 * time.Second, Media: sup}, []string{"2599"}}}})
+		Others: []phoneGroup{{asttest.PhoneSpec{Ring: 300 * time.Millisecond, Talk: 3 * time.Minute, Media: sup}, []string{"2599"}}}})
 	if out, errs, code := cliIn(t, r.envs, "password-di-luca\n", "user", "add", "verdi", "--role", "supervisor", "--name", "Luca Verdi", "--password-stdin"); code != 0 {
 		t.Fatalf("user add: %s %s", out, errs)
 	}
@@ -79,17 +81,70 @@ func TestRealAsteriskSupervision(t *testing.T) {
 		if (c.mode == "barge") == (snoop || watchBridge) {
 			t.Errorf("%s: snoop channel %v, supervision bridge %v:\n%s", c.mode, snoop, watchBridge, topology)
 		}
-		// The supervisor hangs up: the snoop and its bridge go, the call
-		// goes on, and nobody hears the supervisor any more.
-		r.eventually("the supervision over ("+c.mode+")", 30*time.Second, func() bool {
-			out := r.ast.MustCLI("bridge show all") + r.ast.MustCLI("core show channels")
-			return !strings.Contains(out, "ascolto-watch-") && !regexp.MustCompile(`(?m)^(Snoop/|PJSIP/2599-)`).MatchString(out)
-		})
-		if after := r.ast.MustCLI("core show channels count"); !strings.Contains(after, "2 active channels") {
-			t.Errorf("after %s: %s (before: %s)", c.mode, after, before)
+		// The supervisor stops: the phone, the snoop and its bridge go, the
+		// call goes on, and nobody hears the supervisor any more.
+		stopped := func(what string) {
+			t.Helper()
+			if err := boss.send("supervisor.stop", map[string]string{}); err != nil {
+				t.Fatalf("stop after %s: %v", what, err)
+			}
+			r.eventually("the supervision over ("+what+")", 30*time.Second, func() bool {
+				out := r.ast.MustCLI("bridge show all") + r.ast.MustCLI("core show channels")
+				return !strings.Contains(out, "ascolto-watch-") && !regexp.MustCompile(`(?m)^(Snoop/|PJSIP/2599-)`).MatchString(out)
+			})
+			if after := r.ast.MustCLI("core show channels count"); !strings.Contains(after, "2 active channels") {
+				t.Errorf("after %s: %s (before: %s)", what, after, before)
+			}
+			heard := r.measure(parties, time.Second)
+			r.expect(heard, "after "+what, map[string][]string{"caller": {"agent"}, "agent": {"caller"}})
 		}
-		heard = r.measure(parties, time.Second)
-		r.expect(heard, "after "+c.mode, map[string][]string{"caller": {"agent"}, "agent": {"caller"}})
+		stopped(c.mode)
+	}
+
+	// One supervision switched on the phone answered once: whisper is
+	// heard by the agent, barge by both, listen again by neither.
+	supPhones := func() int {
+		return len(regexp.MustCompile(`(?m)^PJSIP/2599-`).FindAllString(r.ast.MustCLI("core show channels"), -1))
+	}
+	hears := func(m *asttest.Media, who string) bool {
+		return asttest.Level(m.Heard(time.Now().Add(-time.Second)), superviseTones[who]) >= toneHeard
+	}
+	for _, c := range []struct {
+		mode  string
+		ready func() bool
+		hears map[string][]string
+	}{
+		{"listen", func() bool { return hears(sup, "caller") && hears(sup, "agent") },
+			map[string][]string{"caller": {"agent"}, "agent": {"caller"}, "supervisor": {"caller", "agent"}}},
+		{"whisper", func() bool { return hears(agent, "supervisor") },
+			map[string][]string{"caller": {"agent"}, "agent": {"caller", "supervisor"}, "supervisor": {"caller", "agent"}}},
+		{"barge", func() bool { return hears(caller, "supervisor") },
+			map[string][]string{"caller": {"agent", "supervisor"}, "agent": {"caller", "supervisor"}, "supervisor": {"caller", "agent"}}},
+		{"listen", func() bool {
+			return !hears(caller, "supervisor") && !hears(agent, "supervisor") && hears(sup, "caller")
+		},
+			map[string][]string{"caller": {"agent"}, "agent": {"caller"}, "supervisor": {"caller", "agent"}}},
+	} {
+		if err := boss.send("supervisor."+c.mode, map[string]string{"agent": "2501"}); err != nil {
+			t.Fatalf("switch to %s: %v", c.mode, err)
+		}
+		r.eventually("switched to "+c.mode, 30*time.Second, c.ready)
+		r.expect(r.measure(parties, 2*time.Second), "switched to "+c.mode, c.hears)
+		if n := supPhones(); n != 1 {
+			t.Errorf("%s: %d channels to the supervisor's phone, want the one answered", c.mode, n)
+		}
+	}
+	before := r.ast.MustCLI("core show channels count")
+	if err := boss.send("supervisor.stop", map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	r.eventually("the switched supervision over", 30*time.Second, func() bool {
+		out := r.ast.MustCLI("bridge show all") + r.ast.MustCLI("core show channels")
+		return !strings.Contains(out, "ascolto-watch-") && !regexp.MustCompile(`(?m)^(Snoop/|PJSIP/2599-)`).MatchString(out)
+	})
+	r.expect(r.measure(parties, time.Second), "after the switches", map[string][]string{"caller": {"agent"}, "agent": {"caller"}})
+	if after := r.ast.MustCLI("core show channels count"); !strings.Contains(after, "2 active channels") {
+		t.Errorf("after the switches: %s (before the stop: %s)", after, before)
 	}
 
 	// The call ends as any other.

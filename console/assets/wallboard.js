@@ -145,6 +145,9 @@
 
   // ---- Agents ----------------------------------------------------------------
   var agents = {}, tbody = agentsTable.tBodies[0];
+  // watching is this supervisor's one supervision ({agent, mode}), or null:
+  // its row is marked, its mode button pressed, and a Stop button shown.
+  var watching = null;
   function button(label, attrs) { return el("button", Object.assign({ type: "button", "class": "btn" }, attrs), label); }
   function agentRow(a) {
     var tr = el("tr", { "data-agent": a.id });
@@ -168,11 +171,19 @@
       act.appendChild(from);
       act.appendChild(button(t("wall.move"), { "data-move": "1", "aria-label": t("wall.move") + " " + a.id }));
       var onCall = a.state === "on-call";
+      if (watching && watching.agent === a.id && !onCall) { watching = null; } // the call is over, so is the supervision
+      var mine = watching && watching.agent === a.id;
       [["listen", "wall.listen"], ["whisper", "wall.whisper"], ["barge", "wall.barge"]].forEach(function (x) {
-        var b = button(t(x[1]), { "data-watch": x[0], "aria-label": t(x[1]) + " " + a.id });
+        var b = button(t(x[1]), { "data-watch": x[0], "aria-label": t(x[1]) + " " + a.id,
+          "aria-pressed": mine && watching.mode === x[0] ? "true" : "false" });
         b.disabled = !onCall;
         act.appendChild(b);
       });
+      if (mine) {
+        tr.classList.add("watched");
+        st.appendChild(el("span", { "class": "badge watch-mark" }, t("wall.watching." + watching.mode)));
+        act.appendChild(button(t("wall.stop"), { "data-stop": "1", "aria-label": t("wall.stop") + " " + a.id }));
+      }
     }
     tr.appendChild(act);
     return tr;
@@ -216,7 +227,20 @@
       var from = b.closest("tr").querySelector("select[data-from]").value;
       p = A.send("supervisor.agent.move", { agent: id, from: from, to: $("move-to").value }).then(function () { done("wall.moved"); });
     } else if (b.dataset.watch) {
-      p = A.send("supervisor." + b.dataset.watch, { agent: id }).then(function () { done("wall.supervising"); });
+      var mode = b.dataset.watch, switching = watching && watching.agent === id;
+      p = A.send("supervisor." + mode, { agent: id }).then(function () {
+        var before = watching && watching.agent !== id ? watching.agent : null;
+        watching = { agent: id, mode: mode };
+        if (before && agents[before]) { renderAgent(agents[before]); }
+        if (agents[id]) { renderAgent(agents[id]); }
+        done(switching ? "wall.switched" : "wall.supervising");
+      });
+    } else if (b.dataset.stop) {
+      p = A.send("supervisor.stop", {}).then(function () {
+        watching = null;
+        if (agents[id]) { renderAgent(agents[id]); }
+        done("wall.stopped");
+      });
     } else {
       return;
     }
