@@ -36,6 +36,7 @@ type watch struct {
 	mb         *mailbox
 	answered   bool
 	inBridge   bool // the phone is in the watch bridge (listen, whisper)
+	bridgeMade bool // the watch bridge exists (made at the first listen or whisper)
 	done       bool
 }
 
@@ -212,11 +213,11 @@ func (w *watch) switchTo(ctx context.Context, mode string) {
 		}
 		w.ctl.forget(old, w)
 	}
-	if mode == "barge" && w.inBridge {
+	if mode == "barge" {
+		// The watch bridge, empty now, stays for a switch back (Asterisk
+		// destroys a bridge asynchronously: creating it again at once was
+		// refused, 409) and goes at the end.
 		w.inBridge = false
-		if err := cl.DestroyBridge(ctx, w.bridge); err != nil && !IsGone(err) {
-			w.log().Warn("supervision bridge not destroyed", zap.Error(err))
-		}
 	}
 }
 
@@ -245,8 +246,11 @@ func (w *watch) listen(ctx context.Context) error {
 		// snoop joins it (the old one is hung up after).
 		return cl.AddChannel(ctx, w.bridge, w.snoop)
 	}
-	if _, err := cl.CreateBridge(ctx, w.bridge, "mixing", w.bridge); err != nil {
-		return err
+	if !w.bridgeMade {
+		if _, err := cl.CreateBridge(ctx, w.bridge, "mixing", w.bridge); err != nil {
+			return err
+		}
+		w.bridgeMade = true
 	}
 	if err := cl.AddChannels(ctx, w.bridge, w.snoop, w.id); err != nil {
 		return err
@@ -266,7 +270,7 @@ func (w *watch) teardown(ctx context.Context) {
 			w.log().Warn("supervision channel not hung up", zap.String("channel", id), zap.Error(err))
 		}
 	}
-	if w.inBridge {
+	if w.bridgeMade {
 		if err := cl.DestroyBridge(ctx, w.bridge); err != nil && !IsGone(err) {
 			w.log().Warn("supervision bridge not destroyed", zap.Error(err))
 		}
