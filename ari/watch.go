@@ -241,22 +241,38 @@ func (w *watch) listen(ctx context.Context) error {
 	if _, err := cl.Snoop(ctx, w.agentChan, w.snoop, "both", whisper, "snoop,"+w.callID); err != nil {
 		return fmt.Errorf("ari: snoop on %s: %w", w.agentChan, err)
 	}
-	if w.inBridge {
-		// Listen ↔ whisper: the phone stays in the watch bridge, the new
-		// snoop joins it (the old one is hung up after).
-		return cl.AddChannel(ctx, w.bridge, w.snoop)
-	}
 	if !w.bridgeMade {
 		if _, err := cl.CreateBridge(ctx, w.bridge, "mixing", w.bridge); err != nil {
 			return err
 		}
 		w.bridgeMade = true
 	}
-	if err := cl.AddChannels(ctx, w.bridge, w.snoop, w.id); err != nil {
-		return err
+	// The snoop enters Stasis a moment after Asterisk answers the snoop
+	// request; added before that, Asterisk refuses it (422 "Channel not in
+	// Stasis application", seen switching barge → listen on Asterisk 20).
+	// It is tried again for up to two seconds.
+	for wait := 20 * time.Millisecond; ; wait *= 2 {
+		var err error
+		if w.inBridge {
+			// Listen ↔ whisper: the phone stays in the watch bridge, the
+			// new snoop joins it (the old one is hung up after).
+			err = cl.AddChannel(ctx, w.bridge, w.snoop)
+		} else {
+			err = cl.AddChannels(ctx, w.bridge, w.snoop, w.id)
+		}
+		if err == nil {
+			w.inBridge = true
+			return nil
+		}
+		if StatusOf(err) != 422 || wait > time.Second {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
 	}
-	w.inBridge = true
-	return nil
 }
 
 // teardown hangs up what is left of the supervision.

@@ -395,9 +395,10 @@ func TestRealAsteriskWebRTCSoftphoneEndings(t *testing.T) {
 	t.Run("Asterisk restarts", func(t *testing.T) {
 		r, agent := rig.on(t), desk.on(t)
 		r.ast.Restart()
-		// JsSIP reconnects and registers again by itself; ascolto
-		// reconnects to ARI.
-		agent.waitFor(`window.ascoltoSoftphone.state() === "registered"`)
+		// JsSIP reconnects and registers again by itself (its retries at
+		// most 10 s apart, after a boot that takes longer on a loaded
+		// machine); ascolto reconnects to ARI.
+		agent.waitForWithin(`window.ascoltoSoftphone.state() === "registered"`, 60*time.Second)
 		r.ast.WaitPhones(t, "101")
 		r.waitReady(60 * time.Second)
 		agent.waitFor(`document.getElementById("state-badge").textContent === "disponibile"`)

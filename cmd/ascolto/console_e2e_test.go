@@ -344,7 +344,13 @@ func (c *consoleTab) evalMap(js string) map[string]any {
 // waitFor polls a JavaScript condition for up to 20 s.
 func (c *consoleTab) waitFor(cond string) {
 	c.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	c.waitForWithin(cond, 20*time.Second)
+}
+
+// waitForWithin is waitFor for conditions that may take longer than 20 s.
+func (c *consoleTab) waitForWithin(cond string, d time.Duration) {
+	c.t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		_, err := chromedp.Run(c.ctx, chromedp.Poll[bool]("(() => { try { return "+cond+" } catch (e) { return false } })()",
 			chromedp.WithPollingTimeout(5*time.Second)))

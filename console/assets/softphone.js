@@ -61,7 +61,7 @@
     try {
       socket = new JsSIP.WebSocketInterface(wss);
       ua = new JsSIP.UA({ sockets: [socket], uri: "sip:" + user + "@" + domain, password: password,
-        register: true, session_timers: false, connection_recovery_min_interval: 2, connection_recovery_max_interval: 30 });
+        register: true, session_timers: false, connection_recovery_min_interval: 2, connection_recovery_max_interval: 10 });
     } catch (e) {
       set("failed", e.message);
       ua = null;
