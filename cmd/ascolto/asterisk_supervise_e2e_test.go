@@ -61,6 +61,23 @@ func TestRealAsteriskSupervision(t *testing.T) {
 	heard := r.measure(parties, 2*time.Second)
 	r.expect(heard, "no supervision", map[string][]string{"caller": {"agent"}, "agent": {"caller"}})
 
+	// The supervisor stops: the phone, the snoop and its bridge go, the
+	// call goes on, and nobody hears the supervisor any more.
+	stopped := func(what, before string) {
+		t.Helper()
+		if err := boss.send("supervisor.stop", map[string]string{}); err != nil {
+			t.Fatalf("stop after %s: %v", what, err)
+		}
+		r.eventually("the supervision over ("+what+")", 30*time.Second, func() bool {
+			out := r.ast.MustCLI("bridge show all") + r.ast.MustCLI("core show channels")
+			return !strings.Contains(out, "ascolto-watch-") && !regexp.MustCompile(`(?m)^(Snoop/|PJSIP/2599-)`).MatchString(out)
+		})
+		if after := r.ast.MustCLI("core show channels count"); !strings.Contains(after, "2 active channels") {
+			t.Errorf("after %s: %s (before: %s)", what, after, before)
+		}
+		heard := r.measure(parties, time.Second)
+		r.expect(heard, "after "+what, map[string][]string{"caller": {"agent"}, "agent": {"caller"}})
+	}
 	for _, c := range []struct {
 		mode  string
 		hears map[string][]string // who hears whom while it lasts
@@ -82,24 +99,7 @@ func TestRealAsteriskSupervision(t *testing.T) {
 		if (c.mode == "barge") == (snoop || watchBridge) {
 			t.Errorf("%s: snoop channel %v, supervision bridge %v:\n%s", c.mode, snoop, watchBridge, topology)
 		}
-		// The supervisor stops: the phone, the snoop and its bridge go, the
-		// call goes on, and nobody hears the supervisor any more.
-		stopped := func(what string) {
-			t.Helper()
-			if err := boss.send("supervisor.stop", map[string]string{}); err != nil {
-				t.Fatalf("stop after %s: %v", what, err)
-			}
-			r.eventually("the supervision over ("+what+")", 30*time.Second, func() bool {
-				out := r.ast.MustCLI("bridge show all") + r.ast.MustCLI("core show channels")
-				return !strings.Contains(out, "ascolto-watch-") && !regexp.MustCompile(`(?m)^(Snoop/|PJSIP/2599-)`).MatchString(out)
-			})
-			if after := r.ast.MustCLI("core show channels count"); !strings.Contains(after, "2 active channels") {
-				t.Errorf("after %s: %s (before: %s)", what, after, before)
-			}
-			heard := r.measure(parties, time.Second)
-			r.expect(heard, "after "+what, map[string][]string{"caller": {"agent"}, "agent": {"caller"}})
-		}
-		stopped(c.mode)
+		stopped(c.mode, before)
 	}
 
 	// One supervision switched on the phone answered once: whisper is
@@ -135,18 +135,7 @@ func TestRealAsteriskSupervision(t *testing.T) {
 			t.Errorf("%s: %d channels to the supervisor's phone, want the one answered", c.mode, n)
 		}
 	}
-	before := r.ast.MustCLI("core show channels count")
-	if err := boss.send("supervisor.stop", map[string]string{}); err != nil {
-		t.Fatal(err)
-	}
-	r.eventually("the switched supervision over", 30*time.Second, func() bool {
-		out := r.ast.MustCLI("bridge show all") + r.ast.MustCLI("core show channels")
-		return !strings.Contains(out, "ascolto-watch-") && !regexp.MustCompile(`(?m)^(Snoop/|PJSIP/2599-)`).MatchString(out)
-	})
-	r.expect(r.measure(parties, time.Second), "after the switches", map[string][]string{"caller": {"agent"}, "agent": {"caller"}})
-	if after := r.ast.MustCLI("core show channels count"); !strings.Contains(after, "2 active channels") {
-		t.Errorf("after the switches: %s (before the stop: %s)", after, before)
-	}
+	stopped("the switches", r.ast.MustCLI("core show channels count"))
 
 	// The call ends as any other, its talk counted from the connection to
 	// now, across every supervision.
