@@ -146,6 +146,10 @@ func (c *wsConn) writeLoop() {
 		case <-c.done:
 			return
 		case msg := <-c.out:
+			if msg == nil { // drainAndKill's mark: all before it is sent
+				c.kill()
+				return
+			}
 			_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 			if err := c.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
 				c.kill()
@@ -163,6 +167,35 @@ func (c *wsConn) readLoop() {
 		}
 	}
 }
+
+// drainAndKill kills the connection once it has written every message
+// queued so far, or after drainLimit if it cannot.
+func (c *wsConn) drainAndKill() {
+	if c.closed.Load() {
+		return
+	}
+	go func() {
+		t := time.NewTimer(drainLimit)
+		defer t.Stop()
+		select {
+		case c.out <- nil:
+		case <-c.done:
+			return
+		case <-t.C:
+			c.kill()
+			return
+		}
+		select {
+		case <-c.done:
+		case <-t.C:
+			c.kill()
+		}
+	}()
+}
+
+// drainLimit bounds how long a closing WebSocket may take to send what it
+// had queued (real time: it is the peer's reading that it waits for).
+const drainLimit = 5 * time.Second
 
 // kill closes the TCP connection without a close frame and detaches the
 // connection from its apps (which stay registered).

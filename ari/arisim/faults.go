@@ -96,11 +96,17 @@ func (s *Server) DropConnections() {
 // Asterisk. Events meanwhile are lost.
 func (s *Server) SetSilent(on bool) { s.silent.Store(on) }
 
-// Restart emulates an Asterisk restart: WebSockets dropped, every channel,
-// bridge, playback and live recording gone without events, apps
-// unregistered, a new startup_time. Stored recordings survive. With down >
-// 0 the HTTP port refuses connections for that long (on the server clock).
-func (s *Server) Restart(down time.Duration) {
+// Restart emulates an Asterisk crash and restart: WebSockets dropped with
+// whatever they had not yet sent, every channel, bridge, playback and live
+// recording gone without events, apps unregistered, a new startup_time.
+// Stored recordings survive. With down > 0 the HTTP port refuses
+// connections for that long (on the server clock).
+func (s *Server) Restart(down time.Duration) { s.restart(down, false) }
+
+// restart is Restart; with drain, each WebSocket first sends what it has
+// queued (a shutdown's hang-up events), as a process that exits after
+// "core restart now" does, instead of losing it as a crash does.
+func (s *Server) restart(down time.Duration, drain bool) {
 	s.mu.Lock()
 	s.epoch++
 	s.shuttingDown = false
@@ -138,14 +144,26 @@ func (s *Server) Restart(down time.Duration) {
 	srv, addr := s.httpSrv, s.addr
 	if down > 0 && srv != nil {
 		s.httpSrv = nil
-		s.afterLocked(down, func() { s.reopenLocked(addr) })
 	}
+	epoch := s.epoch
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.kill()
+		if drain {
+			c.drainAndKill()
+		} else {
+			c.kill()
+		}
 	}
 	if down > 0 && srv != nil {
+		// The port is free before the reopen is due: a reopen scheduled
+		// first could, on a fake clock, come before the close and find
+		// the address in use.
 		_ = srv.Close()
+		s.mu.Lock()
+		if s.epoch == epoch {
+			s.afterLocked(down, func() { s.reopenLocked(addr) })
+		}
+		s.mu.Unlock()
 	}
 }
 
@@ -166,10 +184,11 @@ func (s *Server) Shutdown() {
 	s.shuttingDown = true
 }
 
-// RestartNow is "core restart now": Shutdown, then Restart(down).
+// RestartNow is "core restart now": Shutdown, then a restart in which
+// the WebSockets deliver the shutdown's events before they close.
 func (s *Server) RestartNow(down time.Duration) {
 	s.Shutdown()
-	s.Restart(down)
+	s.restart(down, true)
 }
 
 // SetBooting makes the server answer as Asterisk does while it boots after
