@@ -728,6 +728,7 @@ func (c *call) finish(ctx context.Context, outcome, by string, cause int) {
 	// free from now on, not once the record is durable (a commit and its
 	// fsync away).
 	c.leaveACD()
+	c.setHold("")
 	upd := c.update
 	err := c.ctl.o.Store.CloseCall(ctx, c.id, store.CallEnd{Outcome: outcome, HangupCause: cause, HangupBy: by, Update: upd})
 	switch {

@@ -54,8 +54,10 @@ type Controller struct {
 	mu     sync.Mutex
 	chans  map[string]owner // channel id -> the goroutine that owns it
 	router *router
-	holds  sync.Map   // holding bridges known to exist
-	holdMu sync.Mutex // serialises their creation
+	holds  sync.Map          // holding bridges known to exist
+	holdMu sync.Mutex        // serialises their creation; guards holdIn, holdOf
+	holdIn map[string]int    // callers counted in each holding bridge (takeHold)
+	holdOf map[string]string // channel → holding bridge at the last reconcile
 
 	reportOnce sync.Once
 	report     *ivr.Flow
@@ -485,9 +487,13 @@ func (c *Controller) reconcile(ctx context.Context, restarted bool) error {
 	// Holding bridges survive a controller restart, not an Asterisk one.
 	c.holds.Range(func(k, _ any) bool { c.holds.Delete(k); return true })
 	inBridge := map[string]string{} // channel -> the call bridge it is in
+	inHold := map[string]string{}   // channel -> the holding bridge it waits in
 	for _, b := range bridges {
 		if strings.HasPrefix(b.ID, "ascolto-hold-") {
 			c.holds.Store(b.ID, true)
+			for _, ch := range b.ChannelIDs {
+				inHold[ch] = b.ID
+			}
 		}
 		if strings.HasPrefix(b.ID, "ascolto-call-") {
 			for _, ch := range b.ChannelIDs {
@@ -495,6 +501,7 @@ func (c *Controller) reconcile(ctx context.Context, restarted bool) error {
 			}
 		}
 	}
+	c.reconciledHolds(inHold)
 	open, err := c.o.Store.OpenCalls(ctx)
 	if err != nil {
 		return fmt.Errorf("ari: reconcile: %w", err)

@@ -3,7 +3,6 @@ package ari
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -38,27 +37,37 @@ func (c *call) toQueue(ctx context.Context, a ivr.Action) {
 // creating the bridge the first time, and sees that the bridge plays music.
 func (c *call) joinQueue(queue string) bool {
 	ctx := c.ctl.runCtx
-	id := holdBridgeID(queue, c.id)
+	var id string
+	adopted := false
+	if c.kind == startAdopted && c.holdBridge == "" {
+		// Taken back after the controller restarted, the caller is still
+		// waiting where it was: adding it again would take it out and back
+		// in, and its leaving alone would end the bridge's music (below).
+		id, adopted = c.ctl.adoptedHold(c.id)
+	}
+	if !adopted {
+		id = c.ctl.takeHold(queue)
+	}
 	if err := c.ctl.ensureHoldBridge(ctx, id); err != nil {
+		c.ctl.releaseHold(id)
 		c.log().Error("holding bridge not available; music on the channel instead", zap.String("queue", queue), zap.Error(err))
 		_ = c.ctl.o.Client.StartMOH(ctx, c.id, "")
 		return true
 	}
-	if c.kind == startAdopted && c.holdBridge == "" && c.inBridge(ctx, id) {
-		// Taken back after the controller restarted, the caller is still
-		// waiting there: adding it again would take it out and back in,
-		// and its leaving alone would end the bridge's music (below).
-	} else if err := c.cmd(func() error { return c.ctl.o.Client.AddChannel(ctx, id, c.id) }); err != nil {
-		if IsGone(err) {
-			c.hungUp(ctx, "caller", 0)
-			return false
+	if !adopted {
+		if err := c.cmd(func() error { return c.ctl.o.Client.AddChannel(ctx, id, c.id) }); err != nil {
+			if IsGone(err) {
+				c.ctl.releaseHold(id)
+				c.hungUp(ctx, "caller", 0)
+				return false
+			}
+			c.log().Error("caller not put on hold", zap.String("queue", queue), zap.Error(err))
+			_ = c.ctl.o.Client.StartMOH(ctx, c.id, "")
+			c.setHold(id)
+			return true
 		}
-		c.log().Error("caller not put on hold", zap.String("queue", queue), zap.Error(err))
-		_ = c.ctl.o.Client.StartMOH(ctx, c.id, "")
-		c.holdBridge = id
-		return true
 	}
-	c.holdBridge = id
+	c.setHold(id)
 	// A holding bridge's music is an announcer channel that Asterisk takes
 	// out of the bridge as soon as it is alone there: when the last waiting
 	// caller leaves, the bridge stays and the next callers in it hear
@@ -70,11 +79,14 @@ func (c *call) joinQueue(queue string) bool {
 	return true
 }
 
-// inBridge reports whether the call's channel is in a bridge ("no" when
-// Asterisk cannot say).
-func (c *call) inBridge(ctx context.Context, bridgeID string) bool {
-	b, err := c.ctl.o.Client.Bridge(ctx, bridgeID)
-	return err == nil && slices.Contains(b.ChannelIDs, c.id)
+// setHold records the holding bridge the caller waits in ("" for none),
+// counting it out of the one before: the caller was counted in id when it
+// was chosen.
+func (c *call) setHold(id string) {
+	if c.holdBridge != "" {
+		c.ctl.releaseHold(c.holdBridge)
+	}
+	c.holdBridge = id
 }
 
 // ensureHoldBridge creates a queue's holding bridge, once per bridge (and
@@ -205,7 +217,8 @@ func (c *call) bridgeTo(agent, agentChannel string) {
 		backInLine("add caller and agent", err, IsGone(err))
 		return
 	}
-	c.connected, c.holdBridge = true, ""
+	c.connected = true
+	c.setHold("")
 	a := agent
 	c.update.Agent = &a
 	c.dirty = true
@@ -238,7 +251,7 @@ func (c *call) leaveToReport() {
 	}
 	if c.holdBridge != "" {
 		_ = c.ctl.o.Client.RemoveChannel(ctx, c.holdBridge, c.id)
-		c.holdBridge = ""
+		c.setHold("")
 	}
 	c.sess, c.phase = sess, phaseIVR
 	acts, err := sess.Start(ivr.Env{At: c.ctl.o.Clock.Now(), Mode: c.ctl.o.Live.Mode().Mode, Calendar: c.ctl.o.Live.Calendar(), Lang: c.lang()})

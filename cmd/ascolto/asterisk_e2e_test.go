@@ -906,8 +906,9 @@ func TestRealAsteriskMusicInEmptiedBridge(t *testing.T) {
 	if len(emptied) == 0 {
 		t.Fatalf("no empty holding bridge after the callers left:\n%s", r.ast.MustCLI("bridge show all"))
 	}
-	// Which bridge a caller waits in depends on its channel's id: callers
-	// come one after the other until one waits in an emptied bridge.
+	// Holding bridges fill in order, so the next caller waits in the first
+	// one, which the callers above emptied; callers come one after the
+	// other until one waits in an emptied bridge.
 	bridgeRe := regexp.MustCompile(`(?m)^\s*Bridge ID: (\S+)`)
 	for i := range 20 {
 		from := fmt.Sprintf("+3908629005%02d", i)
