@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -24,12 +23,10 @@ func nullTimeArg(t time.Time) any {
 	return t
 }
 
-// calendars caches parsed site calendars by their text: a case opens on
-// every call, and a calendar changes rarely.
-var calendars sync.Map // string → *ivr.Calendar
-
-func calendarOf(text string) (*ivr.Calendar, error) {
-	if v, ok := calendars.Load(text); ok {
+// calendarOf parses a site calendar, once per text: a case opens on every
+// call, and a calendar changes rarely.
+func (db *DB) calendarOf(text string) (*ivr.Calendar, error) {
+	if v, ok := db.calendars.Load(text); ok {
 		return v.(*ivr.Calendar), nil
 	}
 	var site ivr.Site
@@ -46,7 +43,7 @@ func calendarOf(text string) (*ivr.Calendar, error) {
 	if err != nil {
 		return nil, err
 	}
-	calendars.Store(text, cal)
+	db.calendars.Store(text, cal)
 	return cal, nil
 }
 
@@ -68,11 +65,11 @@ func (tx *Tx) dueTime(ctx context.Context, channel string, siteID int64, at time
 			return time.Time{}, fmt.Errorf("store: calendar of site %d: %w", siteID, err)
 		}
 	}
-	cal, err := calendarOf(text)
+	cal, err := tx.db.calendarOf(text)
 	if err != nil {
 		// A calendar the site saved once parsed; if it no longer does,
 		// the case still opens, on the default hours.
-		if cal, err = calendarOf(""); err != nil {
+		if cal, err = tx.db.calendarOf(""); err != nil {
 			return time.Time{}, fmt.Errorf("store: default calendar: %w", err)
 		}
 	}
