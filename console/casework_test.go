@@ -349,3 +349,31 @@ func TestCannedRepliesAdminAndReply(t *testing.T) {
 		}
 	}
 }
+
+func TestCaseWorkPagesInBothLanguages(t *testing.T) {
+	r := newRig(t, Config{})
+	r.user("ad", store.RoleAdmin)
+	f := newCaseFixture(t, r)
+	reply := store.CannedReply{Title: "Prova", Lang: "it", Template: "risposta", Body: "Testo"}
+	if err := r.db.SaveCannedReply(bg, &reply, "ad"); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{"/cases", "/cases?status=&sort=due&overdue=1", "/cases/" + f.main.TrackingID, "/admin/replies",
+		fmt.Sprintf("/admin/replies/%d", reply.ID)}
+	for _, lang := range []string{"it", "en"} {
+		b := r.browser()
+		b.login("ad")
+		if p := b.submit("/account", "/lang", url.Values{"lang": {lang}, "back": {"/account"}}); p.location != "/account" {
+			t.Fatalf("lang switch: %d %q", p.code, p.location)
+		}
+		for _, path := range paths {
+			p := b.get(path)
+			if p.code != 200 {
+				t.Fatalf("%s %s: %d", lang, path, p.code)
+			}
+			if i := strings.Index(p.body, "‹"); i >= 0 {
+				t.Errorf("%s %s: untranslated key near %q", lang, path, p.body[i:min(len(p.body), i+40)])
+			}
+		}
+	}
+}
