@@ -56,6 +56,8 @@ func newPolicy() *policy {
 		PermTopicAgent: {store.RoleSupervisor, store.RoleAdmin},
 		PermCases:      everyone,
 		PermCaseWrite:  everyone,
+		// Canned replies and the channels' response times (casework.go).
+		PermCannedReplies: {store.RoleAdmin},
 		// The on-call activation board and its open/close buttons.
 		PermActivation:     {store.RoleSupervisor, store.RoleAdmin},
 		PermActivationOpen: {store.RoleSupervisor, store.RoleAdmin},

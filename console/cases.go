@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ascolto/ascolto/mail"
@@ -23,13 +24,19 @@ const (
 	maxReplyText = 8000
 )
 
-// casesData is the case search page.
+// casesData is the case list: search, filters and one page of cases.
 type casesData struct {
 	Query    string
 	Status   string
 	Searched bool
 	Cases    []store.Case
 	Labels   termLabels
+	F        caseFilters
+	caseListChoices
+	Total, Pages int
+	PrevURL      string
+	NextURL      string
+	Now          time.Time
 }
 
 // termLabels translate vocabulary codes on a page.
@@ -54,43 +61,53 @@ func (c *Console) labels(ctx context.Context, lang string) (termLabels, error) {
 	return l, nil
 }
 
-// casesPage finds cases by tracking id, phone, email, comune or words;
-// with no query it lists the latest open cases.
+// casesPage finds cases by tracking id, phone, email, comune or words,
+// narrowed by the filters (status, category, urgency, channel, comune,
+// owner, emergency, overdue), newest or soonest due first, a page at a
+// time; the first visit lists the latest open cases.
 func (c *Console) casesPage(v *visit) error {
 	ctx := v.r.Context()
 	q := v.r.URL.Query()
-	d := casesData{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status")}
-	switch d.Status {
-	case "", "open", "closed", "merged":
-	default:
-		return failure(http.StatusBadRequest, "case.badstatus")
-	}
+	d := casesData{Query: strings.TrimSpace(q.Get("q")), Now: c.clock.Now()}
 	if utf8.RuneCountInString(d.Query) > maxCaseQuery {
 		return failure(http.StatusBadRequest, "kb.querylong")
 	}
 	var err error
+	if d.F, err = c.parseCaseFilters(ctx, v, q); err != nil {
+		return err
+	}
+	d.Status = d.F.Status
 	if d.Labels, err = c.labels(ctx, v.lang); err != nil {
 		return err
 	}
-	if d.Query != "" {
-		d.Searched = true
-		d.Cases, err = c.db.SearchCases(ctx, store.CaseQuery{Text: d.Query, Status: d.Status, Limit: 100})
-		if errors.Is(err, store.ErrNotFound) {
-			err = nil
-		}
-		// A well-formed tracking id that matches leads straight to the case.
-		if err == nil && len(d.Cases) == 1 && store.ValidTrackingID(strings.ToUpper(d.Query)) {
-			return redirect(v, "/cases/"+d.Cases[0].TrackingID)
-		}
-	} else {
-		status := d.Status
-		if status == "" {
-			status = "open"
-		}
-		d.Cases, err = c.db.SearchCases(ctx, store.CaseQuery{Status: status, Limit: 50})
+	if d.caseListChoices, err = c.caseListChoices(ctx); err != nil {
+		return err
+	}
+	d.Searched = d.Query != "" || d.F.active() || d.F.Sort != "" || d.F.Status != "open"
+	sq := d.F.query(v, d.Query)
+	d.Cases, err = c.db.SearchCases(ctx, sq)
+	if errors.Is(err, store.ErrNotFound) && d.Query != "" {
+		err = nil
+	}
+	if errors.Is(err, store.ErrNotFound) && d.F.Event != 0 {
+		return failure(http.StatusBadRequest, "cw.badevent")
 	}
 	if err != nil {
 		return err
+	}
+	// A well-formed tracking id that matches leads straight to the case.
+	if len(d.Cases) == 1 && store.ValidTrackingID(strings.ToUpper(d.Query)) {
+		return redirect(v, "/cases/"+d.Cases[0].TrackingID)
+	}
+	if d.Total, err = c.db.CountCases(ctx, sq); err != nil {
+		return err
+	}
+	d.Pages = max(1, (d.Total+casesPerPage-1)/casesPerPage)
+	if d.F.Page > 1 {
+		d.PrevURL = d.F.URL(d.Query, d.F.Page-1)
+	}
+	if d.F.Page < d.Pages {
+		d.NextURL = d.F.URL(d.Query, d.F.Page+1)
 	}
 	return c.render(v, http.StatusOK, "cases", c.newPage(v, "case.searchtitle", d))
 }
@@ -107,6 +124,7 @@ type caseData struct {
 	Labels       termLabels
 	Outcomes     []store.Term
 	OpenReviews  int
+	Work         caseWork
 }
 
 // caseFor reads the {tid} of the path. A merged case answers with the
@@ -158,6 +176,9 @@ func (c *Console) casePage(v *visit) error {
 		return err
 	}
 	if d.Outcomes, err = c.db.Terms(ctx, store.Outcomes, false); err != nil {
+		return err
+	}
+	if d.Work, err = c.caseWork(ctx, d.Case); err != nil {
 		return err
 	}
 	for _, r := range d.Reviews {
@@ -246,6 +267,10 @@ func (c *Console) caseReply(v *visit) error {
 		lang = "it"
 	}
 	name, text, to := f.Get("template"), strings.TrimSpace(f.Get("text")), strings.TrimSpace(f.Get("to"))
+	canned, err := c.applyCanned(v.r.Context(), f.Get("canned"), &name, &lang, &text)
+	if err != nil {
+		return err
+	}
 	var tpl *mail.Template
 	for _, t := range c.mailer.Templates().List(lang) {
 		if t.Name == name {
@@ -287,7 +312,7 @@ func (c *Console) caseReply(v *visit) error {
 		done = "repliedclosed"
 	}
 	if _, err := c.mailer.Reply(ctx, mail.ReplyRequest{CaseID: cs.ID, Template: name, Lang: lang, Text: text,
-		Author: v.user.Username, To: to}); err != nil {
+		Author: v.user.Username, To: to, Canned: canned}); err != nil {
 		return err
 	}
 	return redirect(v, caseURL(cs, done, "mail"))

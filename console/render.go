@@ -172,6 +172,7 @@ func (c *Console) newPage(v *visit, title string, data any) *page {
 			{"/reports", "nav.reports", PermReports},
 			{"/kb", "nav.kb", PermKBRead},
 			{"/admin/users", "nav.users", PermUsers},
+			{"/admin/replies", "nav.replies", PermCannedReplies},
 			{"/account", "nav.account", PermSignedIn},
 		} {
 			// Pages mounted apart (the operations room) bring their own
@@ -186,6 +187,9 @@ func (c *Console) newPage(v *visit, title string, data any) *page {
 		p.Active = v.r.URL.Path
 		if strings.HasPrefix(p.Active, "/cases/") {
 			p.Active = "/cases"
+		}
+		if strings.HasPrefix(p.Active, "/admin/replies/") {
+			p.Active = "/admin/replies"
 		}
 	}
 	if k := v.r.URL.Query().Get("done"); k != "" && c.cat.has("done."+k) {

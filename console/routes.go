@@ -66,6 +66,7 @@ func (c *Console) Mount(m Mux) {
 	m.Handle("POST /admin/users/{name}", signed(PermUsers, c.userUpdate))
 
 	c.MountActivation(m)
+	c.MountCasework(m)
 
 	m.Handle("GET /ws", http.HandlerFunc(c.serveWS))
 

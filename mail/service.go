@@ -549,6 +549,7 @@ type ReplyRequest struct {
 	Text     string // the operator's words, where the template takes them
 	Author   string // the operator's user name
 	To       string // optional: another address than the case's
+	Canned   string // the canned reply the text came from ("ID title"), for the audit log
 }
 
 // Reply queues an operator's email on a case: rendered from the template,
@@ -596,7 +597,7 @@ func (s *Service) Reply(ctx context.Context, r ReplyRequest) (store.OutboxMessag
 		if err != nil {
 			return err
 		}
-		ct := store.Contact{CaseID: c.ID, Channel: store.ChannelEmail, Direction: "out", Author: r.Author,
+		ct := store.Contact{CaseID: c.ID, Channel: store.ChannelEmail, Direction: "out", Author: r.Author, Answer: true,
 			Content: "A: " + to.String() + "\nOggetto: " + subject + "\n\n" + body}
 		if err := tx.AddContact(ctx, &ct); err != nil {
 			return err
@@ -608,7 +609,7 @@ func (s *Service) Reply(ctx context.Context, r ReplyRequest) (store.OutboxMessag
 			return err
 		}
 		return tx.Audit(ctx, store.AuditEntry{Actor: r.Author, Action: "mail.reply", Object: fmt.Sprintf("case:%d", c.ID),
-			Detail: map[string]any{"template": r.Template, "to": to.Email, "message_id": msg.MessageID}})
+			Detail: map[string]any{"template": r.Template, "to": to.Email, "message_id": msg.MessageID, "canned": r.Canned}})
 	})
 	if err != nil {
 		return store.OutboxMessage{}, err

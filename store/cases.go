@@ -44,18 +44,30 @@ type Case struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	ClosedAt     time.Time
+	// Owner is the console user who follows the case ("" for nobody).
+	Owner string
+	// DueAt is when the case must have been answered (zero: no due
+	// time); AnsweredAt when an operator first answered the citizen.
+	DueAt, AnsweredAt time.Time
+}
+
+// Overdue reports whether an open case has passed its due time without
+// an answer.
+func (c Case) Overdue(now time.Time) bool {
+	return c.Status == "open" && c.AnsweredAt.IsZero() && !c.DueAt.IsZero() && now.After(c.DueAt)
 }
 
 const caseColumns = `id, tracking_id, channel, category, outcome, urgency, comune_code, caller_type,
 	contact_name, contact_phone, contact_email, address, lat, lon, summary, notes, status,
-	COALESCE(merged_into, 0), COALESCE(site_id, 0), created_at, updated_at, closed_at`
+	COALESCE(merged_into, 0), COALESCE(site_id, 0), created_at, updated_at, closed_at, owner, due_at, answered_at`
 
 func scanCase(sc interface{ Scan(...any) error }) (Case, error) {
 	var c Case
 	var lat, lon sql.NullFloat64
 	err := sc.Scan(&c.ID, &c.TrackingID, &c.Channel, &c.Category, &c.Outcome, &c.Urgency, &c.ComuneCode, &c.CallerType,
 		&c.ContactName, &c.ContactPhone, &c.ContactEmail, &c.Address, &lat, &lon, &c.Summary, &c.Notes, &c.Status,
-		&c.MergedInto, &c.SiteID, nullTime{&c.CreatedAt}, nullTime{&c.UpdatedAt}, nullTime{&c.ClosedAt})
+		&c.MergedInto, &c.SiteID, nullTime{&c.CreatedAt}, nullTime{&c.UpdatedAt}, nullTime{&c.ClosedAt},
+		&c.Owner, nullTime{&c.DueAt}, nullTime{&c.AnsweredAt})
 	if lat.Valid && lon.Valid {
 		c.Lat, c.Lon = &lat.Float64, &lon.Float64
 	}
@@ -131,12 +143,16 @@ func (tx *Tx) CreateCase(ctx context.Context, c *Case) error {
 		return err
 	}
 	c.TrackingID, c.Status, c.CreatedAt, c.UpdatedAt = tid, "open", tx.Now, tx.Now
+	if c.DueAt, err = tx.dueTime(ctx, c.Channel, c.SiteID, tx.Now); err != nil {
+		return err
+	}
 	err = tx.queryRow(ctx, `INSERT INTO cases (tracking_id, channel, category, outcome, urgency, comune_code, caller_type,
-		contact_name, contact_phone, contact_email, address, lat, lon, summary, notes, status, site_id, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'open', $16, $17, $17) RETURNING id`,
+		contact_name, contact_phone, contact_email, address, lat, lon, summary, notes, status, site_id, created_at, updated_at,
+		owner, due_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'open', $16, $17, $17, $18, $19) RETURNING id`,
 		c.TrackingID, c.Channel, c.Category, c.Outcome, c.Urgency, c.ComuneCode, c.CallerType,
 		c.ContactName, c.ContactPhone, c.ContactEmail, c.Address, c.Lat, c.Lon, c.Summary, c.Notes,
-		nullID(c.SiteID), tx.Now).Scan(&c.ID)
+		nullID(c.SiteID), tx.Now, c.Owner, nullTimeArg(c.DueAt)).Scan(&c.ID)
 	if err != nil {
 		return fmt.Errorf("store: create case: %w", err)
 	}
@@ -245,6 +261,9 @@ type Contact struct {
 	Author    string
 	Content   string
 	CallID    int64
+	// Answer marks an operator's answer to the citizen (not an automatic
+	// acknowledgement): the first one meets the case's due time.
+	Answer bool
 }
 
 // AddContact appends to a case's timeline.
@@ -269,7 +288,11 @@ func (tx *Tx) AddContact(ctx context.Context, c *Contact) error {
 		}
 		return fmt.Errorf("store: add contact to case %d: %w", c.CaseID, err)
 	}
-	_, err = tx.exec(ctx, `UPDATE cases SET updated_at = $1 WHERE id = $2`, tx.Now, c.CaseID)
+	if c.Answer {
+		_, err = tx.exec(ctx, `UPDATE cases SET updated_at = $1, answered_at = COALESCE(answered_at, $1) WHERE id = $2`, tx.Now, c.CaseID)
+	} else {
+		_, err = tx.exec(ctx, `UPDATE cases SET updated_at = $1 WHERE id = $2`, tx.Now, c.CaseID)
+	}
 	return err
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,52 +10,75 @@ import (
 	"github.com/ascolto/ascolto/geo"
 )
 
-// CaseQuery is what an operator types to find a case. Text matches a
-// tracking id, a phone number, an email address, a comune (name or ISTAT
-// code) or words in the case's summary, notes and timeline (email bodies,
-// form descriptions, the OCR text of faxes); the other fields narrow it.
+// CaseQuery is what an operator types to find a case, and the case
+// list's filters. Text matches a tracking id, a phone number, an email
+// address, a comune (name or ISTAT code) or words in the case's summary,
+// notes and timeline (email bodies, form descriptions, the OCR text of
+// faxes); the other fields narrow it. Empty fields do not filter.
 type CaseQuery struct {
-	Text   string
-	Status string // "" any, open, closed, merged
-	Limit  int    // default 50, at most 500
+	Text     string
+	Status   string // "" any, open, closed, merged
+	Category string
+	Urgency  string
+	Channel  string
+	Comune   string // ISTAT code
+	Owner    string // a user name, or OwnerNobody
+	// EventID keeps the cases opened while that emergency event was open.
+	EventID int64
+	// Overdue keeps the open cases past their due time without an answer.
+	Overdue bool
+	Sort    string // "" newest first, SortDue soonest due first
+	Limit   int    // default 50, at most 500
+	Offset  int
 }
+
+// Case-list orders and owner filters.
+const (
+	SortDue     = "due"
+	OwnerNobody = "-"
+)
 
 // likeEscape escapes LIKE's wildcards so the operator's text is literal.
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// SearchCases finds cases as an operator's search box does, newest first.
-// A well-formed tracking id is looked up exactly (following merges).
-func (db *DB) SearchCases(ctx context.Context, q CaseQuery) ([]Case, error) {
-	text := strings.TrimSpace(q.Text)
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 500)
-	if tid := strings.ToUpper(text); ValidTrackingID(tid) {
-		c, err := db.CaseByTrackingID(ctx, tid)
-		if err != nil {
-			return nil, err
-		}
-		if c.Status == "merged" {
-			if c, err = db.SurvivingCase(ctx, c.ID); err != nil {
-				return nil, err
-			}
-		}
-		return []Case{c}, nil
-	}
+// where builds the query's conditions, every one in SQL so the database
+// filters on its indexes and pages what is left.
+func (db *DB) caseWhere(ctx context.Context, q CaseQuery) (string, []any, error) {
 	where := []string{"1=1"}
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	if q.Status != "" {
-		where = append(where, "status = "+arg(q.Status))
+	for _, f := range []struct{ col, v string }{{"status", q.Status}, {"category", q.Category}, {"urgency", q.Urgency},
+		{"channel", q.Channel}, {"comune_code", q.Comune}} {
+		if f.v != "" {
+			where = append(where, f.col+" = "+arg(f.v))
+		}
 	}
-	if text != "" {
+	switch q.Owner {
+	case "":
+	case OwnerNobody:
+		where = append(where, "owner = ''")
+	default:
+		where = append(where, "owner = "+arg(q.Owner))
+	}
+	if q.EventID != 0 {
+		e, err := db.EventByID(ctx, q.EventID)
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, "created_at >= "+arg(e.StartedAt))
+		if !e.EndedAt.IsZero() {
+			where = append(where, "created_at < "+arg(e.EndedAt))
+		}
+	}
+	if q.Overdue {
+		where = append(where, "status = 'open' AND answered_at IS NULL AND due_at < "+arg(db.clock.Now()))
+	}
+	if text := strings.TrimSpace(q.Text); text != "" {
 		lower := strings.ToLower(text)
 		pat := arg("%" + likeEscape(lower) + "%")
 		alts := []string{
@@ -78,8 +102,42 @@ func (db *DB) SearchCases(ctx context.Context, q CaseQuery) ([]Case, error) {
 		}
 		where = append(where, "("+strings.Join(alts, " OR ")+")")
 	}
-	rows, err := db.reader().query(ctx, `SELECT `+caseColumns+` FROM cases WHERE `+strings.Join(where, " AND ")+
-		fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT %d`, limit), args...)
+	return strings.Join(where, " AND "), args, nil
+}
+
+// SearchCases finds cases as an operator's search box and the case list's
+// filters do, newest first or soonest due first, one page at a time. A
+// well-formed tracking id is looked up exactly (following merges).
+func (db *DB) SearchCases(ctx context.Context, q CaseQuery) ([]Case, error) {
+	text := strings.TrimSpace(q.Text)
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 500)
+	if tid := strings.ToUpper(text); ValidTrackingID(tid) {
+		c, err := db.CaseByTrackingID(ctx, tid)
+		if err != nil {
+			return nil, err
+		}
+		if c.Status == "merged" {
+			if c, err = db.SurvivingCase(ctx, c.ID); err != nil {
+				return nil, err
+			}
+		}
+		return []Case{c}, nil
+	}
+	where, args, err := db.caseWhere(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	order := `created_at DESC, id DESC`
+	if q.Sort == SortDue {
+		// Cases with no due time last, on both engines.
+		order = `CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, id`
+	}
+	rows, err := db.reader().query(ctx, `SELECT `+caseColumns+` FROM cases WHERE `+where+
+		fmt.Sprintf(` ORDER BY %s LIMIT %d OFFSET %d`, order, limit, max(q.Offset, 0)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search cases: %w", err)
 	}
@@ -93,6 +151,27 @@ func (db *DB) SearchCases(ctx context.Context, q CaseQuery) ([]Case, error) {
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// CountCases counts the cases a query finds (every page), for the list's
+// pager. A tracking id counts as SearchCases finds it.
+func (db *DB) CountCases(ctx context.Context, q CaseQuery) (int, error) {
+	if ValidTrackingID(strings.ToUpper(strings.TrimSpace(q.Text))) {
+		cs, err := db.SearchCases(ctx, q)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return 0, err
+		}
+		return len(cs), nil
+	}
+	where, args, err := db.caseWhere(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := db.reader().queryRow(ctx, `SELECT COUNT(*) FROM cases WHERE `+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count cases: %w", err)
+	}
+	return n, nil
 }
 
 // phoneDigits keeps the digits of what looks like a phone number ("0862
@@ -158,8 +237,9 @@ func (db *DB) MergeCases(ctx context.Context, keepID, dupID int64, actor string)
 			contact_phone = CASE WHEN contact_phone = '' THEN $2 ELSE contact_phone END,
 			contact_name = CASE WHEN contact_name = '' THEN $3 ELSE contact_name END,
 			comune_code = CASE WHEN comune_code = '' THEN $4 ELSE comune_code END,
-			address = CASE WHEN address = '' THEN $5 ELSE address END
-			WHERE id = $6`, dup.ContactEmail, dup.ContactPhone, dup.ContactName, dup.ComuneCode, dup.Address, keepID); err != nil {
+			address = CASE WHEN address = '' THEN $5 ELSE address END,
+			owner = CASE WHEN owner = '' THEN $6 ELSE owner END
+			WHERE id = $7`, dup.ContactEmail, dup.ContactPhone, dup.ContactName, dup.ComuneCode, dup.Address, dup.Owner, keepID); err != nil {
 			return fmt.Errorf("store: complete case %d from %d: %w", keepID, dupID, err)
 		}
 		note := &Contact{CaseID: keepID, Channel: ChannelNote, Direction: "internal", Author: actor,

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ascolto/ascolto/clock"
@@ -50,6 +51,8 @@ type DB struct {
 	sealer *sealer
 	// atlas caches the maps' geography (Atlas).
 	atlas atlasCache
+	// calendars caches parsed site calendars by their text (casework.go).
+	calendars sync.Map
 }
 
 // Open opens the database without touching it; call Ping or Migrate to

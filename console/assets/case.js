@@ -20,3 +20,24 @@
   tpl.addEventListener("change", sync);
   sync();
 })();
+
+// A canned reply picked in the reply form fills the text, the template
+// and the language it was written for; the operator can still edit the
+// text. Without this script the server fills them the same way when the
+// text is left empty.
+(function () {
+  "use strict";
+  var canned = document.getElementById("r-canned");
+  var tpl = document.getElementById("r-template");
+  var lang = document.getElementById("r-lang");
+  var text = document.getElementById("r-text");
+  if (!canned || !tpl || !lang || !text) { return; }
+  canned.addEventListener("change", function () {
+    var opt = canned.options[canned.selectedIndex];
+    if (!opt || !opt.value) { return; }
+    tpl.value = opt.getAttribute("data-template");
+    lang.value = opt.getAttribute("data-lang");
+    text.value = opt.getAttribute("data-body");
+    tpl.dispatchEvent(new Event("change"));
+  });
+})();
