@@ -72,6 +72,8 @@ func (r RescueDetails) Vulnerable() []string {
 	return out
 }
 
+func (r RescueDetails) vulnerableText() string { return strings.Join(r.Vulnerable(), " ") }
+
 // RescueError says which field of a rescue request is wrong and why, for
 // the person who typed it: Field is the field's name, Code a stable reason
 // the console translates. It wraps ErrInvalid.

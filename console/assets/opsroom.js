@@ -114,19 +114,42 @@
     if (it.address) { where += " — " + it.address; }
     if (it.lat !== undefined && it.lon !== undefined) { where += " (" + it.lat.toFixed(5) + ", " + it.lon.toFixed(5) + ")"; }
     if (!it.position || it.position.precision !== "exact") { where += " · " + placeText(it); }
+    var r = it.rescue || null;
+    if (r && r.pin) { where += " · " + t("ops.pin") + " " + r.pin.radius_m + " m"; }
     fact(dl, "ops.received", when(it.created_at));
     fact(dl, "ops.where", where);
-    fact(dl, "ops.what", (it.category_label || it.category || "") + (it.summary ? ": " + it.summary : "") + (it.notes ? " — " + it.notes : ""));
+    if (r && r.hazard) {
+      fact(dl, "ops.hazard", t("ops.hazard." + r.hazard) + (r.hazard === "other" && r.hazard_note ? ": " + r.hazard_note : ""));
+      dl.lastChild.className = "ops-rescue";
+    }
+    fact(dl, "ops.what", whatText(it));
     fact(dl, "ops.people", it.people ? String(it.people) : "");
-    fact(dl, "ops.callback", it.contact_phone ? it.contact_phone + (it.contact_name ? " " + it.contact_name : "") : "",
-      it.contact_phone ? "tel:" + it.contact_phone.replace(/\s/g, "") : null);
-    fact(dl, "ops.advice", it.advice);
+    if (r && r.vulnerable && r.vulnerable.length) {
+      fact(dl, "ops.vulnerable", r.vulnerable.map(function (v) { return t("ops.v." + v); }).join(", "));
+      dl.lastChild.className = "ops-vuln";
+    }
+    var phone = (r && r.callback) || it.contact_phone || "";
+    fact(dl, "ops.callback", phone ? phone + (it.contact_name ? " " + it.contact_name : "") : "",
+      phone ? "tel:" + phone.replace(/\s/g, "") : null);
+    fact(dl, "ops.agentnotes", it.advice);
     fact(dl, "ops.by", it.submitted_by);
     fact(dl, "ops.ackedby", it.acked_by ? it.acked_by + " · " + when(it.acked_at) : "");
     fact(dl, "ops.assignee", it.assignee);
     li.appendChild(dl);
     if (canAct && it.state !== "closed") { li.appendChild(actions(it)); }
     return li;
+  }
+
+  // whatText is the category with the case's summary and notes, each only
+  // when the agent's notes (their own row) do not already say it: the
+  // summary of a desk case is the first line of those notes.
+  function whatText(it) {
+    var advice = (it.advice || "").trim(), s = (it.summary || "").trim(), n = (it.notes || "").trim();
+    var extra = [];
+    if (s && advice.indexOf(s) !== 0) { extra.push(s); }
+    if (n && n !== advice && n !== s) { extra.push(n); }
+    var out = it.category_label || it.category || "";
+    return extra.length ? (out ? out + ": " : "") + extra.join(" — ") : out;
   }
 
   function actions(it) {
