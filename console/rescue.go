@@ -217,3 +217,14 @@ func (o *opsPages) capOptions(v *visit) opsroom.CAPOptions {
 	}
 	return opt
 }
+
+// hotspotsAPI serves the hotspots of the last hour to the room's screen,
+// which fetches them again whenever an item changes.
+func (o *opsPages) hotspotsAPI(v *visit) error {
+	hs, err := o.ops.Hotspots(v.r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(v.w, http.StatusOK, map[string]any{"hotspots": hs, "at": o.c.clock.Now()})
+	return nil
+}

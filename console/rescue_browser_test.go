@@ -127,6 +127,19 @@ func TestBrowserRescueRequest(t *testing.T) {
 	if x, _ := capDoc["x"].(string); !strings.Contains(x, " 0.25</circle>") || !strings.Contains(x, "<valueName>pericolo</valueName>") {
 		t.Errorf("CAP alert:\n%s", x)
 	}
+
+	// Two more calls about rising water in Faenza: the room's feed and
+	// map show one hotspot of three, rising, and the three requests stay
+	// on the list each.
+	r.rescueAt("rossi", "Acqua nel sottopasso, auto ferme", "039010", nil, nil)
+	r.rescueAt("rossi", "Sottopasso allagato", "039010", nil, nil)
+	room.waitFor(`document.querySelectorAll("#ops-hot-list .ops-hot").length === 1 && document.querySelectorAll("#ops-hot-list .ops-hot-members li").length === 3`)
+	hot := room.text("#ops-hot-list .ops-hot strong")
+	if hot != "3 richieste · Acqua in aumento · sottopasso di Via Emilia, Faenza (RA) · in aumento" {
+		t.Errorf("hotspot reads %q", hot)
+	}
+	room.waitFor(`document.querySelectorAll("#ops-list .ops-item.kind-rescue").length === 3 && document.querySelector("#ops-map circle.ops-hotring[data-count='3']") !== null`)
+	room.shot("32-opsroom-hotspot")
 	room.noJSErrors()
 }
 

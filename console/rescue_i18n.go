@@ -60,4 +60,11 @@ var rescueCatalog = catalog{
 	"ops.v.medical":        {"esigenze mediche", "medical needs"},
 	"ops.pin":              {"segnaposto dell'operatore, raggio", "agent's pin, radius"},
 	"ops.agentnotes":       {"Note dell'operatore", "Agent's notes"},
+	"ops.hot.heading":      {"Zone calde dell'ultima ora", "Hotspots in the last hour"},
+	"ops.hot.none":         {"Nessun raggruppamento di richieste.", "No cluster of requests."},
+	"ops.hot.requests":     {"richieste", "requests"},
+	"ops.hot.rising":       {"in aumento", "rising"},
+	"ops.hot.steady":       {"stabile", "steady"},
+	"ops.hot.falling":      {"in calo", "falling"},
+	"ops.hot.members":      {"Richieste del gruppo", "Requests in the group"},
 }
