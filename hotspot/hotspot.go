@@ -113,18 +113,23 @@ func Find(reqs []Request, now time.Time, o Options) []Hotspot {
 			byComune[k] = i
 		}
 	}
-	// Same hazard and close points: a grid of cells RadiusM wide, so each
-	// point is compared only with those in its cell and the eight around.
-	// One cell width in longitude for all, from the latitude farthest from
-	// the equator, so no cell is narrower than RadiusM.
-	cellLat := o.RadiusM / 111320.0
-	maxLat := 0.0
+	// Same hazard and close points: a grid of cells RadiusM/√2 wide, so
+	// any two points in one cell are close (a cell is one group at once)
+	// and a close point is at most two cells away; a neighbouring cell
+	// already in the point's group is skipped whole.
+	cellLat := o.RadiusM / math.Sqrt2 / 111320.0
+	minLat, maxLat := 90.0, 0.0
 	for _, r := range in {
 		if r.HasPoint {
-			maxLat = math.Max(maxLat, math.Abs(r.Lat))
+			minLat, maxLat = math.Min(minLat, math.Abs(r.Lat)), math.Max(maxLat, math.Abs(r.Lat))
 		}
 	}
-	cellLon := cellLat / math.Cos(math.Min(maxLat, 85)*math.Pi/180)
+	// One cell width in longitude for all, from the latitude nearest the
+	// equator, so no cell is wider than RadiusM/√2 in metres; farther
+	// north cells are narrower and the lookup reaches as many more.
+	cosMin, cosMax := math.Cos(math.Min(minLat, 85)*math.Pi/180), math.Cos(math.Min(maxLat, 85)*math.Pi/180)
+	cellLon := cellLat / cosMin
+	reachX := int64(math.Ceil(math.Sqrt2 * cosMin / cosMax))
 	type cell struct {
 		hazard string
 		x, y   int64
@@ -135,16 +140,24 @@ func Find(reqs []Request, now time.Time, o Options) []Hotspot {
 			continue
 		}
 		x, y := int64(math.Floor(r.Lon/cellLon)), int64(math.Floor(r.Lat/cellLat))
-		for dx := int64(-1); dx <= 1; dx++ {
-			for dy := int64(-1); dy <= 1; dy++ {
-				for _, j := range grid[cell{r.Hazard, x + dx, y + dy}] {
-					if find(j) != find(i) && distanceM(r.Lat, r.Lon, in[j].Lat, in[j].Lon) <= o.RadiusM {
+		for dx := -reachX; dx <= reachX; dx++ {
+			for dy := int64(-2); dy <= 2; dy++ {
+				pts := grid[cell{r.Hazard, x + dx, y + dy}]
+				if len(pts) == 0 || find(pts[0]) == find(i) {
+					continue
+				}
+				for _, j := range pts {
+					if distanceM(r.Lat, r.Lon, in[j].Lat, in[j].Lon) <= o.RadiusM {
 						union(j, i)
+						break
 					}
 				}
 			}
 		}
 		c := cell{r.Hazard, x, y}
+		if len(grid[c]) > 0 {
+			union(grid[c][0], i)
+		}
 		grid[c] = append(grid[c], i)
 	}
 	groups := map[int][]int{}

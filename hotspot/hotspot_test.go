@@ -3,6 +3,7 @@ package hotspot
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -167,6 +168,68 @@ func BenchmarkFind(b *testing.B) {
 	for b.Loop() {
 		if hs := Find(reqs, now, Options{}); len(hs) < 2 {
 			b.Fatal("no hotspots")
+		}
+	}
+}
+
+// TestFindMatchesBruteForce: the grid finds exactly the groups that
+// comparing every pair finds, over random points across Italy's
+// latitudes at several scales.
+func TestFindMatchesBruteForce(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		spread := []float64{0.01, 0.05, 0.3}[seed%3]
+		n := 300
+		reqs := make([]Request, n)
+		for i := range reqs {
+			reqs[i] = Request{ID: int64(i + 1), At: now.Add(-time.Duration(rng.IntN(3600)) * time.Second),
+				Hazard: []string{"water", "fire"}[rng.IntN(2)], Lat: 36 + rng.Float64()*11*spread*10, Lon: 9 + rng.Float64()*spread*3,
+				HasPoint: true}
+			if rng.IntN(10) == 0 {
+				reqs[i].Comune = []string{"039010", "037006"}[rng.IntN(2)]
+			}
+		}
+		// Brute force: every pair.
+		parent := make([]int, n)
+		for i := range parent {
+			parent[i] = i
+		}
+		var find func(int) int
+		find = func(i int) int {
+			for parent[i] != i {
+				i = parent[i]
+			}
+			return i
+		}
+		for i := 0; i < n; i++ {
+			for j := 0; j < i; j++ {
+				a, b := reqs[i], reqs[j]
+				if a.Hazard == b.Hazard && (a.Comune != "" && a.Comune == b.Comune || distanceM(a.Lat, a.Lon, b.Lat, b.Lon) <= 300) {
+					parent[find(i)] = find(j)
+				}
+			}
+		}
+		want := map[int][]int64{}
+		for i := range reqs {
+			want[find(i)] = append(want[find(i)], reqs[i].ID)
+		}
+		wantSizes := map[string]bool{}
+		for _, ids := range want {
+			if len(ids) >= 2 {
+				slices.Sort(ids)
+				wantSizes[fmt.Sprint(ids)] = true
+			}
+		}
+		got := Find(reqs, now, Options{})
+		if len(got) != len(wantSizes) {
+			t.Fatalf("seed %d: %d groups, brute force %d", seed, len(got), len(wantSizes))
+		}
+		for _, h := range got {
+			ids := slices.Clone(h.Members)
+			slices.Sort(ids)
+			if !wantSizes[fmt.Sprint(ids)] {
+				t.Fatalf("seed %d: group %v not found by brute force", seed, ids)
+			}
 		}
 	}
 }
