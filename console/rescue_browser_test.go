@@ -60,13 +60,14 @@ func TestBrowserRescueRequest(t *testing.T) {
 	b.do(chromedp.SetValue(chromedp.CSS("#d-category"), "idraulico"),
 		chromedp.SetValue(chromedp.CSS("#d-outcome"), "inoltrata-sala-operativa"),
 		chromedp.SendKeys(chromedp.CSS("#d-notes"), "Auto bloccata nel sottopasso, acqua alle portiere.\nDetto di salire sul tetto dell'auto."))
-	// Nothing of the request filled: said on the page, in Italian.
+	// Started and incomplete: said on the page, in Italian (left empty,
+	// the request would go as before, without its details).
+	b.do(chromedp.SendKeys(chromedp.CSS("#r-place"), "sottopasso di Via Emilia"))
 	b.do(chromedp.Click(chromedp.CSS("#d-save")))
 	b.waitFor(`document.getElementById("disp-error").textContent === "Indica quante persone sono coinvolte (almeno 1)."`)
 	b.waitFor(`document.activeElement.id === "r-people"`)
 	b.do(chromedp.SendKeys(chromedp.CSS("#r-people"), "3"),
-		chromedp.Click(chromedp.CSS("#r-v-children")), chromedp.Click(chromedp.CSS("#r-v-elderly")),
-		chromedp.SendKeys(chromedp.CSS("#r-place"), "sottopasso di Via Emilia"))
+		chromedp.Click(chromedp.CSS("#r-v-children")), chromedp.Click(chromedp.CSS("#r-v-elderly")))
 	// The server checks what the page does not: no hazard chosen.
 	b.do(chromedp.Click(chromedp.CSS("#d-save")))
 	b.waitFor(`document.getElementById("disp-error").textContent.startsWith("Scegli il pericolo.")`)

@@ -6,7 +6,7 @@ package console
 // (ops.*, handed to the room's script).
 var rescueCatalog = catalog{
 	"disp.rescue.heading":      {"Richiesta di soccorso", "Rescue request"},
-	"disp.rescue.intro":        {"Quello che serve alla Sala Operativa per intervenire: compila tutto quello che sai.", "What the operations room needs to act: fill in everything you know."},
+	"disp.rescue.intro":        {"Quello che serve alla Sala Operativa per intervenire: compila tutto quello che sai. Se non c'è tempo, la richiesta parte comunque.", "What the operations room needs to act: fill in everything you know. If there is no time, the request goes anyway."},
 	"disp.rescue.place":        {"Indirizzo o luogo", "Address or place"},
 	"disp.rescue.placehint":    {"Via e numero civico, o un luogo riconoscibile (sottopasso, ponte, frazione); il comune è quello scelto sopra.", "Street and number, or a place people know (underpass, bridge, hamlet); the comune is the one chosen above."},
 	"disp.rescue.people":       {"Persone coinvolte", "People involved"},

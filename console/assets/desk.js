@@ -307,7 +307,7 @@
     if (data.urgency === "rescue" && rescue) {
       var r = rescue.collect();
       if (r.error) { A.showError(box, { message: r.error }); rescue.focus(r.field); return; }
-      data.rescue = r.value;
+      if (r.value) { data.rescue = r.value; }
     }
     var save = $("d-save");
     save.disabled = true;

@@ -132,8 +132,12 @@
   [lat, lon, $("r-radius")].forEach(function (e) { e.addEventListener("input", drawPin); e.addEventListener("change", drawPin); });
   $("r-clearpin").addEventListener("click", function () { lat.value = ""; lon.value = ""; drawPin(); });
 
-  // collect returns {value} to send, or {error, field} for what is
-  // plainly missing (the server checks everything again, in the same words).
+  // collect returns {value} to send — null when the agent filled in
+  // nothing (a rescue request is never held back for its details: it goes
+  // to the room as before) — or {error, field} for what is plainly missing
+  // once they started (the server checks everything again, in the same
+  // words).
+  var prefilled = "";
   function collect() {
     var v = {
       hazard: $("r-hazard").value,
@@ -145,6 +149,10 @@
         .map(function (c) { return c.value; })
     };
     var n = $("r-people").value.trim();
+    if (!v.hazard && !v.hazard_note && !n && !v.place && !v.vulnerable.length && !lat.value.trim() && !lon.value.trim() &&
+      (v.callback === prefilled || !v.callback)) {
+      return { value: null };
+    }
     if (!/^\d{1,4}$/.test(n) || +n < 1) { return { error: t("disp.rescue.err.people.missing"), field: "people" }; }
     v.people = +n;
     if (lat.value.trim() || lon.value.trim()) {
@@ -162,7 +170,7 @@
     if (e) { e.focus(); }
   }
   function reset(callback) {
-    $("r-callback").value = callback || "";
+    $("r-callback").value = prefilled = callback || "";
     lat.value = ""; lon.value = "";
     drawn = "";
     setTimeout(toggle, 0);
