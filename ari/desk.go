@@ -431,6 +431,10 @@ func (d *Desk) SaveDisposition(ctx context.Context, by console.Actor, agentID st
 	}
 	disp := store.Disposition{CaseID: cs.ID, CallID: rec.ID, UserID: user.ID, Category: in.Category, Outcome: in.Outcome,
 		Urgency: in.Urgency, ComuneCode: in.ComuneCode, CallerType: in.CallerType, Notes: in.Notes}
+	if in.Rescue != nil && in.Urgency == store.UrgencyRescue {
+		r := in.Rescue.Details()
+		disp.Rescue = &r
+	}
 	if err := d.db.SaveDisposition(ctx, &disp, by.Username); err != nil {
 		if errors.Is(err, store.ErrInvalid) {
 			return console.DispositionResult{}, fmt.Errorf("%w: %v", console.ErrRefused, err)

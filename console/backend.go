@@ -159,6 +159,8 @@ type Disposition struct {
 	CallerType string `json:"caller_type"`
 	Notes      string `json:"notes"`
 	Urgency    string `json:"urgency"` // none, elevated, rescue
+	// Rescue is the structured rescue request, with urgency rescue.
+	Rescue *RescueInput `json:"rescue,omitempty"`
 }
 
 // DispositionResult tells the agent the case's tracking id.

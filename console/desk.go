@@ -23,6 +23,8 @@ type deskData struct {
 	Categories  []store.Term
 	Outcomes    []store.Term
 	CallerTypes []store.Term
+	// Hazards a rescue request names (store.Hazards).
+	Hazards []string
 	// Queues to transfer to.
 	Queues []string
 	// Softphone: the WSS address and SIP domain; empty when the console
@@ -40,7 +42,7 @@ type deskData struct {
 // reminders) and the knowledge-base panel.
 func (c *Console) agentPage(v *visit) error {
 	ctx := v.r.Context()
-	d := deskData{SoftphoneWSS: c.cfg.Softphone.WSSURL, SoftphoneDomain: c.cfg.Softphone.Domain}
+	d := deskData{SoftphoneWSS: c.cfg.Softphone.WSSURL, SoftphoneDomain: c.cfg.Softphone.Domain, Hazards: store.Hazards}
 	a, err := c.backend.AgentFor(ctx, v.user.Username)
 	switch {
 	case err == nil:
@@ -76,7 +78,7 @@ func (c *Console) agentPage(v *visit) error {
 	}
 	p := c.newPage(v, "desk.title", d)
 	p.Topics = "queues mode kb"
-	p.Scripts = []string{"desk.js"}
+	p.Scripts = []string{"rescue.js", "desk.js"}
 	if d.SoftphoneWSS != "" && d.SoftphoneUser != "" {
 		p.Scripts = append([]string{"vendor/jssip/jssip.min.js", "softphone.js"}, p.Scripts...)
 	} else {

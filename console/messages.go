@@ -247,6 +247,9 @@ func (c *Console) msgDisposition(ctx context.Context, m *Message) (any, error) {
 	if d.Urgency != store.UrgencyNone && d.Urgency != store.UrgencyElevated && d.Urgency != store.UrgencyRescue {
 		return nil, badMessage("urgency must be none, elevated or rescue")
 	}
+	if err := checkRescue(&d); err != nil {
+		return nil, err
+	}
 	a, err := c.backend.AgentFor(ctx, m.Actor.Username)
 	if err != nil {
 		return nil, err

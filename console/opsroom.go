@@ -80,6 +80,7 @@ func (c *Console) MountOpsRoom(m Mux, ops *opsroom.Service, rep *report.Service)
 	m.Handle("GET /opsroom", signed(PermOpsRoom, o.page))
 	m.Handle("GET /opsroom/api/items", api(PermOpsRoom, o.itemsAPI))
 	m.Handle("GET /opsroom/api/items/{id}", api(PermOpsRoom, o.itemAPI))
+	m.Handle("GET /opsroom/api/hotspots", api(PermOpsRoom, o.hotspotsAPI))
 	m.Handle("GET /opsroom/api/deliveries", api(PermOpsRoom, o.deliveriesAPI))
 	m.Handle("POST /opsroom/items/{id}/ack", signed(PermOpsAct, o.ackForm))
 	m.Handle("POST /opsroom/items/{id}/status", signed(PermOpsAct, o.statusForm))
@@ -179,7 +180,7 @@ func (o *opsPages) page(v *visit) error {
 			d.New++
 		}
 	}
-	for k := range opsCatalog {
+	for k := range o.c.cat {
 		if strings.HasPrefix(k, "ops.") {
 			d.Strings[k] = o.c.cat.t(v.lang, k)
 		}
@@ -394,8 +395,7 @@ func (o *opsPages) capFeed(v *visit) error {
 	i := 0
 	v.w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
 	v.w.Header().Set("Cache-Control", "no-store")
-	return opsroom.WriteFeed(v.w, opsroom.FeedOptions{CAPOptions: opsroom.CAPOptions{Sender: o.ops.Config().Sender,
-		BaseURL: o.baseURL(v)}, Self: "/opsroom/cap", Updated: updated}, func() (opsroom.ItemView, bool) {
+	return opsroom.WriteFeed(v.w, opsroom.FeedOptions{CAPOptions: o.capOptions(v), Self: "/opsroom/cap", Updated: updated}, func() (opsroom.ItemView, bool) {
 		if i == len(items) {
 			return opsroom.ItemView{}, false
 		}
@@ -417,7 +417,7 @@ func (o *opsPages) capAlert(v *visit) error {
 	}
 	v.w.Header().Set("Content-Type", "application/cap+xml; charset=utf-8")
 	v.w.Header().Set("Cache-Control", "no-store")
-	return opsroom.WriteCAP(v.w, d.Item, opsroom.CAPOptions{Sender: o.ops.Config().Sender, BaseURL: o.baseURL(v)})
+	return opsroom.WriteCAP(v.w, d.Item, o.capOptions(v))
 }
 
 // reportProblem writes a refused question in the person's language.
@@ -623,8 +623,7 @@ func (o *opsPages) capExport(v *visit, p report.Plan, stamp string) error {
 	h.Set("Content-Type", "application/atom+xml; charset=utf-8")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="ascolto-cap-%s.xml"`, stamp))
 	i := 0
-	return opsroom.WriteFeed(v.w, opsroom.FeedOptions{CAPOptions: opsroom.CAPOptions{Sender: o.ops.Config().Sender,
-		BaseURL: o.baseURL(v)}, Self: "/reports/export?format=cap", Updated: o.c.clock.Now(), Embed: true},
+	return opsroom.WriteFeed(v.w, opsroom.FeedOptions{CAPOptions: o.capOptions(v), Self: "/reports/export?format=cap", Updated: o.c.clock.Now(), Embed: true},
 		func() (opsroom.ItemView, bool) {
 			if i == len(views) {
 				return opsroom.ItemView{}, false

@@ -318,6 +318,9 @@ type memBackend struct {
 	agents map[string]*AgentView // by id
 	byUser map[string]string
 	saved  []Disposition
+	// save, when set, does what the real desk does with a disposition
+	// (the case, the store, the operations room).
+	save func(Disposition) (DispositionResult, error)
 	// watched and moved record the Supervisor calls: "agent mode by".
 	watched []string
 	moved   []string
@@ -395,6 +398,9 @@ func (m *memBackend) SaveDisposition(_ context.Context, _ Actor, _ string, d Dis
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.saved = append(m.saved, d)
+	if m.save != nil {
+		return m.save(d)
+	}
 	return DispositionResult{CaseID: 1, TrackingID: "CC-2026-000001"}, nil
 }
 

@@ -39,6 +39,7 @@ func (c *Console) Mount(m Mux) {
 	m.Handle("GET /supervisor", signed(PermWallboard, c.supervisorPage))
 	m.Handle("GET /api/wallboard/history", api(PermWallboard, c.wallHistory))
 	m.Handle("GET /api/comuni", api(PermAgentSelf, c.comuniAPI))
+	m.Handle("GET /api/comuni/{code}/map", api(PermAgentSelf, c.rescueMapAPI))
 
 	m.Handle("GET /cases", signed(PermCases, c.casesPage))
 	m.Handle("GET /cases/{tid}", signed(PermCases, c.casePage))

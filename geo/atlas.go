@@ -1,6 +1,11 @@
 package geo
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // Precision says how exactly a located point stands for a request.
 const (
@@ -100,4 +105,30 @@ func (a *Atlas) Locate(lat, lon *float64, comune, provincia string) (Location, b
 		return Location{p, PrecisionProvincia}, true
 	}
 	return Location{}, false
+}
+
+// Boundary returns the boundary of one comune, province or region by
+// ISTAT code (comuni only when their boundaries were imported).
+func (a *Atlas) Boundary(level, code string) (Boundary, bool) {
+	bs := a.levels[level]
+	i, ok := slices.BinarySearchFunc(bs, code, func(b Boundary, c string) int { return strings.Compare(b.Code, c) })
+	if ok {
+		return bs[i], true
+	}
+	for _, b := range bs { // not sorted after all: an import in another order
+		if b.Code == code {
+			return b, true
+		}
+	}
+	return Boundary{}, false
+}
+
+// Polygons decodes a GeoJSON Polygon or MultiPolygon into its polygons,
+// each a list of rings (the outer ring first) of [lon, lat] pairs.
+func Polygons(geometry json.RawMessage) ([][][][2]float64, error) {
+	polys, err := decodePolygons(geometry)
+	if err != nil {
+		return nil, fmt.Errorf("geo: %w", err)
+	}
+	return polys, nil
 }

@@ -14,3 +14,16 @@ func ValidPoint(lat, lon float64) bool {
 	}
 	return lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180
 }
+
+// Italy's extent in degrees, with a margin for the islands and the seas
+// around: a pin outside it is a slip of the hand, not a place the service
+// covers.
+const (
+	ItalyLatMin, ItalyLatMax = 35.0, 47.5
+	ItalyLonMin, ItalyLonMax = 6.0, 19.0
+)
+
+// InItaly reports whether lat, lon is a valid point within Italy's extent.
+func InItaly(lat, lon float64) bool {
+	return ValidPoint(lat, lon) && lat >= ItalyLatMin && lat <= ItalyLatMax && lon >= ItalyLonMin && lon <= ItalyLonMax
+}

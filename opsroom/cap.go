@@ -64,6 +64,7 @@ type capValue struct {
 
 type capArea struct {
 	AreaDesc string     `xml:"areaDesc"`
+	Polygon  []string   `xml:"polygon,omitempty"`
 	Circle   string     `xml:"circle,omitempty"`
 	Geocode  []capValue `xml:"geocode"`
 }
@@ -112,6 +113,9 @@ func CAPIdentifier(v ItemView, version int) string {
 type CAPOptions struct {
 	Sender  string // e.g. contactcenter@protezionecivile.it
 	BaseURL string // e.g. https://ascolto.example.it ("" : no web link)
+	// Atlas, when set, gives the comune's polygon to an alert without a
+	// point (comuni have shapes only once imported).
+	Atlas *geo.Atlas
 }
 
 // WriteCAP writes an item's alert, in its current version, as a CAP 1.2
@@ -174,11 +178,16 @@ func capOf(v ItemView, o CAPOptions) capAlert {
 	if v.Notes != "" {
 		d.WriteString(v.Notes + "\n")
 	}
-	if v.People > 0 {
-		fmt.Fprintf(&d, "Persone coinvolte: %d\n", v.People)
-	}
-	if v.Address != "" {
-		d.WriteString("Indirizzo: " + v.Address + "\n")
+	switch {
+	case v.Rescue != nil:
+		describeRescue(&d, v.Rescue)
+	default:
+		if v.People > 0 {
+			fmt.Fprintf(&d, "Persone coinvolte: %d\n", v.People)
+		}
+		if v.Address != "" {
+			d.WriteString("Indirizzo: " + v.Address + "\n")
+		}
 	}
 	if v.Advice != "" {
 		d.WriteString("Indicazioni date dall'operatore: " + v.Advice + "\n")
@@ -192,7 +201,9 @@ func capOf(v ItemView, o CAPOptions) capAlert {
 		info.Contact = strings.TrimSpace(v.ContactPhone + " " + v.ContactName)
 	}
 	info.Parameter = append(info.Parameter, capValue{"stato", v.State})
-	if v.People > 0 {
+	if v.Rescue != nil {
+		info.Parameter = append(info.Parameter, rescueParameters(v.Rescue)...)
+	} else if v.People > 0 {
 		info.Parameter = append(info.Parameter, capValue{"persone", strconv.Itoa(v.People)})
 	}
 	if v.Assignee != "" {
@@ -209,9 +220,19 @@ func capOf(v ItemView, o CAPOptions) capAlert {
 		desc += " - " + v.Address
 	}
 	info.Area = capArea{AreaDesc: desc}
-	if v.Lat != nil && v.Lon != nil && geo.ValidPoint(*v.Lat, *v.Lon) {
+	switch {
+	case v.Rescue != nil && v.Rescue.Pin != nil && v.Rescue.Pin.RadiusM > 0:
+		// The agent's pin with the radius they chose: the area meant.
+		p := v.Rescue.Pin
+		info.Area.Circle = fmt.Sprintf("%.5f,%.5f %s", p.Lat, p.Lon, strconv.FormatFloat(float64(p.RadiusM)/1000, 'f', -1, 64))
+	case v.Lat != nil && v.Lon != nil && geo.ValidPoint(*v.Lat, *v.Lon):
 		// 0.5 km: a caller's position, not a hazard's extent.
 		info.Area.Circle = fmt.Sprintf("%.5f,%.5f 0.5", *v.Lat, *v.Lon)
+	case o.Atlas != nil && v.Comune.Code != "":
+		// No point: the comune's own outline, when its shape was imported.
+		if b, ok := o.Atlas.Boundary(geo.LevelComune, v.Comune.Code); ok {
+			info.Area.Polygon = capPolygons(b)
+		}
 	}
 	for _, g := range []capValue{{"ISTAT", v.Comune.Code}, {"ISTAT_PROVINCIA", v.Comune.ProvinciaCode},
 		{"ISTAT_REGIONE", v.Comune.RegioneCode}} {

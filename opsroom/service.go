@@ -194,7 +194,13 @@ func (s *Service) Submit(ctx context.Context, caseID int64, by string) (ItemView
 	if !ok {
 		return ItemView{}, false, nil
 	}
-	v, err := s.Forward(ctx, Forward{CaseID: caseID, Kind: kind, Advice: advice, By: by})
+	people := 0
+	if r, err := s.db.RescueDetailsOf(ctx, caseID); err == nil {
+		people = r.People
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return ItemView{}, false, err
+	}
+	v, err := s.Forward(ctx, Forward{CaseID: caseID, Kind: kind, People: people, Advice: advice, By: by})
 	return v, err == nil, err
 }
 

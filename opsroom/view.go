@@ -43,6 +43,9 @@ type ItemView struct {
 	// else the comune's or the province's centroid (Precision says
 	// which); nil when nothing places it.
 	Position *geo.Location `json:"position,omitempty"`
+	// Rescue is the structured rescue request the agent recorded; nil
+	// when none was (a situation report, a request from the web form).
+	Rescue *RescueView `json:"rescue,omitempty"`
 
 	SubmittedBy      string    `json:"submitted_by"`
 	CreatedAt        time.Time `json:"created_at"`
@@ -124,5 +127,5 @@ func (s *Service) view(ctx context.Context, it store.OpsItem) ItemView {
 			Provincia: it.Place.Provincia, RegioneCode: it.Place.RegioneCode, Regione: it.Place.Regione},
 		Lat: c.Lat, Lon: c.Lon, Position: pos, SubmittedBy: it.SubmittedBy, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		AckedAt: it.AckedAt, AckedBy: it.AckedBy, ClosedAt: it.ClosedAt, Escalations: it.Escalations,
-		NextEscalationAt: it.NextEscalationAt}
+		NextEscalationAt: it.NextEscalationAt, Rescue: rescueView(it.Rescue)}
 }

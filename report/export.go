@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ascolto/ascolto/geo"
@@ -246,7 +247,8 @@ func (s *Service) WriteGeoJSON(ctx context.Context, w io.Writer, p Plan, res Res
 // requestHeader is the CSV export's header: one line per request, no
 // personal data.
 var requestHeader = []string{"tracking_id", "received_at", "channel", "category", "outcome", "caller_type", "urgency", "status",
-	"comune_istat", "comune", "provincia_istat", "sigla", "regione_istat", "regione", "lat", "lon", "event_id", "site_id", "mode"}
+	"comune_istat", "comune", "provincia_istat", "sigla", "regione_istat", "regione", "lat", "lon", "event_id", "site_id", "mode",
+	"hazard", "people", "vulnerable"}
 
 // ExportRequests streams every request of the plan's period and filters,
 // as CSV or as GeoJSON points, reading and writing one row at a time:
@@ -284,7 +286,8 @@ func (s *Service) ExportRequests(ctx context.Context, w io.Writer, p Plan, forma
 			}
 			rec = append(rec[:0], r.TrackingID, isoLocal(r.At), r.Channel, r.Category, r.Outcome, r.CallerType, r.Urgency,
 				r.Status, r.ComuneCode, safeCell(r.Comune), r.ProvinciaCode, r.Sigla, r.RegioneCode, safeCell(r.Regione),
-				fl(lat), fl(lon), strconv.FormatInt(r.EventID, 10), strconv.FormatInt(r.SiteID, 10), r.Mode)
+				fl(lat), fl(lon), strconv.FormatInt(r.EventID, 10), strconv.FormatInt(r.SiteID, 10), r.Mode, r.Hazard, people(r),
+				r.Vulnerable)
 			for i := 3; i <= 5; i++ {
 				rec[i] = safeCell(rec[i])
 			}
@@ -326,6 +329,9 @@ func (s *Service) ExportRequests(ctx context.Context, w io.Writer, p Plan, forma
 			props["outcome"], props["urgency"], props["status"] = r.Outcome, r.Urgency, r.Status
 			props["comune_istat"], props["comune"], props["provincia_istat"], props["regione_istat"] = r.ComuneCode, r.Comune, r.ProvinciaCode, r.RegioneCode
 			props["precision"] = loc.Precision
+			if r.Hazard != "" {
+				props["hazard"], props["people"], props["vulnerable"] = r.Hazard, r.People, strings.Fields(r.Vulnerable)
+			}
 			b, err := json.Marshal(geoFeature{Type: "Feature", Geometry: pointGeometry(loc.Lat, loc.Lon), Properties: props})
 			if err != nil {
 				return err
@@ -365,4 +371,12 @@ func (s *Service) ExportComuni(ctx context.Context, w io.Writer, p Plan) error {
 		return err
 	}
 	return s.WriteGeoJSON(ctx, w, pp, res)
+}
+
+// people is a rescue request's people for the CSV ("" without one).
+func people(r *store.RequestRow) string {
+	if r.Hazard == "" {
+		return ""
+	}
+	return strconv.Itoa(r.People)
 }

@@ -328,6 +328,9 @@ type Disposition struct {
 	CallerType string
 	Notes      string
 	CreatedAt  time.Time
+	// Rescue is the structured rescue request the agent filled in, saved
+	// with the disposition (nil: none; the urgency alone marks a rescue).
+	Rescue *RescueDetails
 }
 
 // SaveDisposition records an operator's disposition and carries its fields
@@ -358,6 +361,12 @@ func (db *DB) SaveDisposition(ctx context.Context, d *Disposition, actor string)
 			caller_type = $5, updated_at = $6 WHERE id = $7`,
 			d.Category, d.Outcome, d.Urgency, d.ComuneCode, d.CallerType, tx.Now, d.CaseID); err != nil {
 			return fmt.Errorf("store: update case %d from disposition: %w", d.CaseID, err)
+		}
+		if d.Rescue != nil {
+			d.Rescue.CaseID = d.CaseID
+			if err := tx.saveRescue(ctx, d.Rescue, actor); err != nil {
+				return err
+			}
 		}
 		return tx.Audit(ctx, AuditEntry{Actor: actor, Action: "disposition.save", Object: fmt.Sprintf("case:%d", d.CaseID),
 			Detail: map[string]any{"category": d.Category, "outcome": d.Outcome, "urgency": d.Urgency}})

@@ -48,6 +48,9 @@ type OpsItem struct {
 
 	Case  Case
 	Place OpsPlace
+	// Rescue is the structured rescue request recorded on the case, nil
+	// when the agent recorded none.
+	Rescue *RescueDetails
 }
 
 // OpsPlace names the case's comune with its provincia and regione.
@@ -72,9 +75,9 @@ const opsItemColumns = `i.id, i.case_id, i.kind, i.state, i.assignee, i.people, 
 	c.contact_phone, c.contact_email, c.address, c.lat, c.lon, c.summary, c.notes, c.status, COALESCE(c.merged_into, 0),
 	COALESCE(c.site_id, 0), c.created_at, c.updated_at, c.closed_at,
 	COALESCE(m.name, ''), COALESCE(p.name, ''), COALESCE(p.sigla, ''), COALESCE(p.code, ''), COALESCE(r.name, ''),
-	COALESCE(r.code, '')`
+	COALESCE(r.code, ''), ` + rescueColumns
 
-const opsItemFrom = ` FROM ops_items i JOIN cases c ON c.id = i.case_id
+const opsItemFrom = ` FROM ops_items i JOIN cases c ON c.id = i.case_id LEFT JOIN rescue_details rd ON rd.case_id = c.id
 	LEFT JOIN comuni m ON m.code = c.comune_code LEFT JOIN province p ON p.code = m.provincia_code
 	LEFT JOIN regioni r ON r.code = p.regione_code`
 
@@ -82,16 +85,19 @@ func scanOpsItem(sc interface{ Scan(...any) error }) (OpsItem, error) {
 	var it OpsItem
 	c := &it.Case
 	var lat, lon sql.NullFloat64
-	err := sc.Scan(&it.ID, &it.CaseID, &it.Kind, &it.State, &it.Assignee, &it.People, &it.Advice, &it.EventID, &it.Exercise,
+	var rs rescueScan
+	dest := []any{&it.ID, &it.CaseID, &it.Kind, &it.State, &it.Assignee, &it.People, &it.Advice, &it.EventID, &it.Exercise,
 		&it.SubmittedBy, nullTime{&it.CreatedAt}, nullTime{&it.UpdatedAt}, nullTime{&it.AckedAt}, &it.AckedBy,
 		nullTime{&it.ClosedAt}, &it.Escalations, nullTime{&it.NextEscalationAt}, &it.Version,
 		&c.ID, &c.TrackingID, &c.Channel, &c.Category, &c.Outcome, &c.Urgency, &c.ComuneCode, &c.CallerType, &c.ContactName,
 		&c.ContactPhone, &c.ContactEmail, &c.Address, &lat, &lon, &c.Summary, &c.Notes, &c.Status, &c.MergedInto,
 		&c.SiteID, nullTime{&c.CreatedAt}, nullTime{&c.UpdatedAt}, nullTime{&c.ClosedAt},
-		&it.Place.Comune, &it.Place.Provincia, &it.Place.Sigla, &it.Place.ProvinciaCode, &it.Place.Regione, &it.Place.RegioneCode)
+		&it.Place.Comune, &it.Place.Provincia, &it.Place.Sigla, &it.Place.ProvinciaCode, &it.Place.Regione, &it.Place.RegioneCode}
+	err := sc.Scan(append(dest, rs.dest()...)...)
 	if lat.Valid && lon.Valid {
 		c.Lat, c.Lon = &lat.Float64, &lon.Float64
 	}
+	it.Rescue = rs.done(*c)
 	return it, err
 }
 

@@ -385,6 +385,13 @@ type RequestRow struct {
 	EventID       int64
 	SiteID        int64
 	Mode          string
+	// The structured rescue request, when the agent recorded one: its
+	// hazard ("" for none), people and vulnerable people (codes joined by
+	// spaces). The place in words and the callback number are personal
+	// data and are not exported.
+	Hazard     string
+	People     int
+	Vulnerable string
 }
 
 // streamPage is how many requests one statement of StreamRequests reads.
@@ -433,8 +440,10 @@ func (db *DB) StreamRequests(ctx context.Context, q CountQuery, placed bool, fn 
 	page := streamPage
 	base := `SELECT r.at_s, r.case_id, r.tracking_id, r.channel, r.category, r.outcome, r.caller_type,
 		r.urgency, r.status, r.comune_code, COALESCE(m.name, ''), r.provincia_code, COALESCE(p.sigla, ''), r.regione_code,
-		COALESCE(g.name, ''), r.lat, r.lon, r.event_id, r.site_id, r.mode
+		COALESCE(g.name, ''), r.lat, r.lon, r.event_id, r.site_id, r.mode, COALESCE(rd.hazard, ''), COALESCE(rd.people, 0),
+		COALESCE(rd.children, FALSE), COALESCE(rd.elderly, FALSE), COALESCE(rd.disabled, FALSE), COALESCE(rd.medical, FALSE)
 		FROM report_facts r LEFT JOIN comuni m ON m.code = r.comune_code
+		LEFT JOIN rescue_details rd ON rd.case_id = r.case_id
 		LEFT JOIN province p ON p.code = r.provincia_code LEFT JOIN regioni g ON g.code = r.regione_code
 		WHERE ` + strings.Join(where, " AND ")
 	after := fmt.Sprintf(` AND (r.at_s, r.case_id) > ($%d, $%d)`, len(args)+1, len(args)+2)
@@ -442,6 +451,7 @@ func (db *DB) StreamRequests(ctx context.Context, q CountQuery, placed bool, fn 
 	var row RequestRow
 	var lat, lon sql.NullFloat64
 	var atS int64
+	var vuln [4]bool
 	started := false
 	for {
 		stmt, a := base+tail, args
@@ -456,12 +466,14 @@ func (db *DB) StreamRequests(ctx context.Context, q CountQuery, placed bool, fn 
 		for rows.Next() {
 			if err := rows.Scan(&atS, &row.CaseID, &row.TrackingID, &row.Channel, &row.Category, &row.Outcome,
 				&row.CallerType, &row.Urgency, &row.Status, &row.ComuneCode, &row.Comune, &row.ProvinciaCode, &row.Sigla,
-				&row.RegioneCode, &row.Regione, &lat, &lon, &row.EventID, &row.SiteID, &row.Mode); err != nil {
+				&row.RegioneCode, &row.Regione, &lat, &lon, &row.EventID, &row.SiteID, &row.Mode, &row.Hazard, &row.People,
+				&vuln[0], &vuln[1], &vuln[2], &vuln[3]); err != nil {
 				rows.Close()
 				return fmt.Errorf("store: read request: %w", err)
 			}
 			n++
 			row.At = time.Unix(atS, 0).UTC()
+			row.Vulnerable = RescueDetails{Children: vuln[0], Elderly: vuln[1], Disabled: vuln[2], Medical: vuln[3]}.vulnerableText()
 			row.Lat, row.Lon = nil, nil
 			if lat.Valid && lon.Valid {
 				la, lo := lat.Float64, lon.Float64

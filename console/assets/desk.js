@@ -144,6 +144,9 @@
     if (dirty[c.call]) { return; }
     f.reset();
     $("d-call").value = c.call;
+    // The rescue request starts with the caller's number to call back
+    // (in training the trainee types what the caller says).
+    if (window.ascoltoRescue) { window.ascoltoRescue.reset(p.transcript ? "" : (p.caller || "")); }
     // Training (the pop carries what the caller says): the trainee fills
     // the form from what they hear, so nothing is filled in for them.
     if (p.transcript) { $("disp-error").hidden = true; return; }
@@ -300,11 +303,20 @@
       (data.category ? $("d-outcome") : $("d-category")).focus();
       return;
     }
+    var rescue = window.ascoltoRescue;
+    if (data.urgency === "rescue" && rescue) {
+      var r = rescue.collect();
+      if (r.error) { A.showError(box, { message: r.error }); rescue.focus(r.field); return; }
+      if (r.value) { data.rescue = r.value; }
+    }
     var save = $("d-save");
     save.disabled = true;
     resolveComune(comuneText).then(function (c) {
       data.comune = c;
-      return A.send("disposition.save", data).then(saved, function (err) { A.showError(box, err); });
+      return A.send("disposition.save", data).then(saved, function (err) {
+        A.showError(box, err);
+        if (rescue && err && /^invalid_rescue\./.test(err.code || "")) { rescue.focus(err.code.split(".")[1]); }
+      });
     }, function (err) { A.showError(box, err); $("d-comune").focus(); }).then(function () { save.disabled = false; });
     function saved(res) {
       delete dirty[data.call];

@@ -114,19 +114,42 @@
     if (it.address) { where += " — " + it.address; }
     if (it.lat !== undefined && it.lon !== undefined) { where += " (" + it.lat.toFixed(5) + ", " + it.lon.toFixed(5) + ")"; }
     if (!it.position || it.position.precision !== "exact") { where += " · " + placeText(it); }
+    var r = it.rescue || null;
+    if (r && r.pin) { where += " · " + t("ops.pin") + " " + r.pin.radius_m + " m"; }
     fact(dl, "ops.received", when(it.created_at));
     fact(dl, "ops.where", where);
-    fact(dl, "ops.what", (it.category_label || it.category || "") + (it.summary ? ": " + it.summary : "") + (it.notes ? " — " + it.notes : ""));
+    if (r && r.hazard) {
+      fact(dl, "ops.hazard", t("ops.hazard." + r.hazard) + (r.hazard === "other" && r.hazard_note ? ": " + r.hazard_note : ""));
+      dl.lastChild.className = "ops-rescue";
+    }
+    fact(dl, "ops.what", whatText(it));
     fact(dl, "ops.people", it.people ? String(it.people) : "");
-    fact(dl, "ops.callback", it.contact_phone ? it.contact_phone + (it.contact_name ? " " + it.contact_name : "") : "",
-      it.contact_phone ? "tel:" + it.contact_phone.replace(/\s/g, "") : null);
-    fact(dl, "ops.advice", it.advice);
+    if (r && r.vulnerable && r.vulnerable.length) {
+      fact(dl, "ops.vulnerable", r.vulnerable.map(function (v) { return t("ops.v." + v); }).join(", "));
+      dl.lastChild.className = "ops-vuln";
+    }
+    var phone = (r && r.callback) || it.contact_phone || "";
+    fact(dl, "ops.callback", phone ? phone + (it.contact_name ? " " + it.contact_name : "") : "",
+      phone ? "tel:" + phone.replace(/\s/g, "") : null);
+    fact(dl, "ops.agentnotes", it.advice);
     fact(dl, "ops.by", it.submitted_by);
     fact(dl, "ops.ackedby", it.acked_by ? it.acked_by + " · " + when(it.acked_at) : "");
     fact(dl, "ops.assignee", it.assignee);
     li.appendChild(dl);
     if (canAct && it.state !== "closed") { li.appendChild(actions(it)); }
     return li;
+  }
+
+  // whatText is the category with the case's summary and notes, each only
+  // when the agent's notes (their own row) do not already say it: the
+  // summary of a desk case is the first line of those notes.
+  function whatText(it) {
+    var advice = (it.advice || "").trim(), s = (it.summary || "").trim(), n = (it.notes || "").trim();
+    var extra = [];
+    if (s && advice.indexOf(s) !== 0) { extra.push(s); }
+    if (n && n !== advice && n !== s) { extra.push(n); }
+    var out = it.category_label || it.category || "";
+    return extra.length ? (out ? out + ": " : "") + extra.join(" — ") : out;
   }
 
   function actions(it) {
@@ -199,6 +222,7 @@
         (body.items || []).forEach(function (it) { next[it.id] = true; upsert(it, true); });
         Object.keys(items).forEach(function (id) { if (!next[id] && items[id].state !== "closed") { delete items[id]; } });
         render();
+        loadHot();
       }).catch(function () { /* the next reconnection tries again */ });
   }
 
@@ -208,7 +232,7 @@
   window.ascolto.on("hello", function () {
     window.ascolto.send("subscribe", { topics: ["opsroom"] }).catch(function () {}).then(refresh);
   });
-  window.ascolto.on("opsroom.item", function (m) { upsert(m.data, true); render(); });
+  window.ascolto.on("opsroom.item", function (m) { upsert(m.data, true); render(); hotSoon(); });
   window.ascolto.on("opsroom.escalated", function (m) {
     (m.data.items || []).forEach(function (it) { upsert(it, false); });
     render();
@@ -234,7 +258,7 @@
   svg.setAttribute("viewBox", "0 0 " + full.w + " " + full.h);
   svg.setAttribute("class", "ops-svg");
   var layers = {};
-  ["provincia", "regione", "dots"].forEach(function (name) {
+  ["provincia", "regione", "hot", "dots"].forEach(function (name) {
     layers[name] = document.createElementNS(NS, "g");
     layers[name].setAttribute("class", "ops-layer-" + name);
     svg.appendChild(layers[name]);
@@ -316,6 +340,7 @@
       if (it.position && it.state !== "closed") { pts.push([px(it.position.lon), py(it.position.lat)]); }
     });
     view = fit(pts);
+    if (typeof drawHotRings === "function" && hot) { drawHotRings(); }
     svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].map(function (v) { return v.toFixed(1); }).join(" "));
     var scale = view.w / full.w;
     var groups = {}, order = [];
@@ -351,6 +376,66 @@
       }
     });
   }
+
+  // ---- Hotspots: requests about one hazard in one place within the hour,
+  // grouped by the server (hotspot package); the feed names each group
+  // with its count and trend, the map rings it, and its requests stay on
+  // the list and the map as they are.
+  var hot = [], hotTimer = null;
+  var hotList = document.getElementById("ops-hot-list");
+  function hotSoon() { clearTimeout(hotTimer); hotTimer = setTimeout(loadHot, 500); }
+  function loadHot() {
+    return fetch("/opsroom/api/hotspots", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (body) { hot = body.hotspots || []; drawHot(); })
+      .catch(function () { /* the next change tries again */ });
+  }
+  function hazardText(h) {
+    var k = "ops.hazard." + h.hazard;
+    return T[k] ? t(k) : (h.hazard_label || h.hazard);
+  }
+  function hotTitle(h) {
+    var w = h.where || {}, where = w.name ? w.name + (w.sigla ? " (" + w.sigla + ")" : "") : "";
+    var place = [h.place, where].filter(function (x) { return x; }).join(", ");
+    return h.count + " " + t("ops.hot.requests") + " · " + hazardText(h) + (place ? " · " + place : "") + " · " + t("ops.hot." + h.trend);
+  }
+  function drawHot() {
+    hotList.textContent = "";
+    root.dataset.hotspots = String(hot.length);
+    if (!hot.length) { hotList.appendChild(el("li", { "class": "ops-empty" }, t("ops.hot.none"))); }
+    hot.forEach(function (h) {
+      var li = el("li", { "class": "ops-hot trend-" + h.trend, "data-count": h.count });
+      li.appendChild(el("strong", {}, hotTitle(h)));
+      var ul = el("ul", { "class": "ops-hot-members", "aria-label": t("ops.hot.members") });
+      h.members.forEach(function (m) {
+        var mi = el("li");
+        mi.appendChild(el("a", { href: "/cases/" + m.tracking_id }, m.tracking_id));
+        ul.appendChild(mi);
+      });
+      li.appendChild(ul);
+      hotList.appendChild(li);
+    });
+    drawHotRings();
+  }
+  function drawHotRings() {
+    var g = layers.hot;
+    g.textContent = "";
+    var scale = view.w / full.w;
+    hot.forEach(function (h) {
+      if (!h.lat && !h.lon) { return; }
+      var c = document.createElementNS(NS, "circle");
+      c.setAttribute("cx", px(h.lon).toFixed(1));
+      c.setAttribute("cy", py(h.lat).toFixed(1));
+      c.setAttribute("r", ((30 + Math.min(h.count, 50)) * scale).toFixed(2));
+      c.setAttribute("class", "ops-hotring trend-" + h.trend);
+      c.setAttribute("data-count", h.count);
+      var tt = document.createElementNS(NS, "title");
+      tt.textContent = hotTitle(h);
+      c.appendChild(tt);
+      g.appendChild(c);
+    });
+  }
+  loadHot();
 
   // Waiting times move on their own.
   setInterval(function () { if (Object.keys(items).length) { render(); } }, 60000);
