@@ -568,6 +568,9 @@ func newCatalog() catalog {
 		"ws.forbidden":  {"Il tuo ruolo non consente questa operazione.", "Your role does not allow this action."},
 		"ws.rate":       {"Troppi messaggi: rallenta.", "Too many messages: slow down."},
 	}
+	for k, v := range wallCatalog {
+		c[k] = v
+	}
 	return c
 }
 

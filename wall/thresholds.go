@@ -123,14 +123,21 @@ func Resolve(slPercent, slSeconds int, set store.QueueThreshold) Thresholds {
 	return t
 }
 
-// Strictest combines the thresholds of the queues an agent serves: the
-// agent's pause and wrap-up are judged by the least patient queue.
+// Strictest combines the thresholds of several queues, each at its least
+// patient: an agent serving several queues is judged by the strictest, and
+// so is a site by its queues.
 func Strictest(ts ...Thresholds) Thresholds {
 	if len(ts) == 0 {
 		return Defaults(0, 0)
 	}
 	out := ts[0]
 	for _, t := range ts[1:] {
+		out.SLAmber = max(out.SLAmber, t.SLAmber)
+		out.SLRed = max(out.SLRed, t.SLRed)
+		out.WaitAmber = min(out.WaitAmber, t.WaitAmber)
+		out.WaitRed = min(out.WaitRed, t.WaitRed)
+		out.AbandonAmber = min(out.AbandonAmber, t.AbandonAmber)
+		out.AbandonRed = min(out.AbandonRed, t.AbandonRed)
 		out.PauseAmber = min(out.PauseAmber, t.PauseAmber)
 		out.PauseRed = min(out.PauseRed, t.PauseRed)
 		out.WrapupAmber = min(out.WrapupAmber, t.WrapupAmber)

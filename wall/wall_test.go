@@ -129,8 +129,9 @@ func TestEvaluateAgent(t *testing.T) {
 			t.Errorf("%s for %s: %s, want %s", c.state, c.in, got, c.want)
 		}
 	}
-	strict := Strictest(Defaults(80, 20), th)
-	if strict.PauseRed != 15*time.Minute || strict.WrapupRed != 2*time.Minute {
+	strict := Strictest(Defaults(80, 20), th, Defaults(90, 10))
+	if strict.PauseRed != 15*time.Minute || strict.WrapupRed != 2*time.Minute || strict.SLRed != 0.90 || strict.WaitRed != 30*time.Second ||
+		strict.AbandonRed != 0.05 {
 		t.Errorf("strictest %+v", strict)
 	}
 }
