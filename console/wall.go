@@ -126,7 +126,10 @@ func (c *Console) wallPage(v *visit) error {
 	ctx := v.r.Context()
 	d := wallPageData{Day: map[string]WallAgentDay{}}
 	_, d.Watch = c.backend.(Supervisor)
-	if err := c.loadWallThresholds(ctx, true); err != nil {
+	// The cached copies (at most 5 and 15 s old) serve every screen that
+	// opens: a room of supervisors opening the page at once reads the day's
+	// queue log once.
+	if err := c.loadWallThresholds(ctx, false); err != nil {
 		return err
 	}
 	s, err := c.backend.Snapshot(ctx)
@@ -134,7 +137,7 @@ func (c *Console) wallPage(v *visit) error {
 	case err == nil:
 		d.Wired = true
 		d.Agents = s.Agents
-		if err := c.loadAgentDay(ctx, s, true); err != nil {
+		if err := c.loadAgentDay(ctx, s, false); err != nil {
 			return err
 		}
 		if d.Reasons, err = c.backend.PauseReasons(ctx); err != nil {
