@@ -84,9 +84,14 @@ type tab struct {
 }
 
 func (r *rig) tab(t *testing.T, browser context.Context, shots string) *tab {
+	return r.tabFor(t, browser, shots, 90*time.Second)
+}
+
+// tabFor is tab with its own time limit, for a long walk (the wall's 300 agents).
+func (r *rig) tabFor(t *testing.T, browser context.Context, shots string, limit time.Duration) *tab {
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, limit)
 	t.Cleanup(cancelT)
 	b := &tab{t: t, ctx: ctx, r: r, shots: shots}
 	err := chromedp.Listen(ctx, func(ev any) {

@@ -159,6 +159,7 @@ type Console struct {
 	desk    *deskCalls
 	places  placeIndex
 	history historyCache
+	wall    wallCache
 	gate    *hashGate
 
 	mu  sync.RWMutex
@@ -257,10 +258,14 @@ func (c *Console) Bootstrap(ctx context.Context) error {
 // Run does the console's housekeeping until ctx ends: it expires idle
 // sessions (closing their WebSockets), purges spent nonces and old login
 // failures, and rebuilds the search index when another instance changed
-// the knowledge base.
+// the knowledge base; and keeps the wall display's thresholds and the
+// agents' figures of the day fresh.
 func (c *Console) Run(ctx context.Context) {
 	t := time.NewTicker(30 * time.Second)
 	defer t.Stop()
+	wallDone := make(chan struct{})
+	go func() { defer close(wallDone); c.runWall(ctx) }()
+	defer func() { <-wallDone }()
 	for {
 		select {
 		case <-ctx.Done():
@@ -302,6 +307,7 @@ func (c *Console) PublishSnapshot(s Snapshot) {
 		Sites     []QueueView `json:"sites"`
 	}{s.At, s.Mode, s.Emergency, s.Queues, SiteTotals(s)}
 	c.hub.Publish(TopicQueues, "queues.snapshot", "", queues)
+	c.publishWall(s)
 }
 
 // ModeView is the operating mode as the console shows it.

@@ -571,6 +571,9 @@ func newCatalog() catalog {
 	for k, v := range rescueCatalog {
 		c[k] = v
 	}
+	for k, v := range wallCatalog {
+		c[k] = v
+	}
 	return c
 }
 

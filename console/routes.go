@@ -37,6 +37,7 @@ func (c *Console) Mount(m Mux) {
 
 	m.Handle("GET /agent", signed(PermDesk, c.agentPage))
 	m.Handle("GET /supervisor", signed(PermWallboard, c.supervisorPage))
+	m.Handle("GET /supervisor/wall", signed(PermWallboard, c.wallPage))
 	m.Handle("GET /api/wallboard/history", api(PermWallboard, c.wallHistory))
 	m.Handle("GET /api/comuni", api(PermAgentSelf, c.comuniAPI))
 	m.Handle("GET /api/comuni/{code}/map", api(PermAgentSelf, c.rescueMapAPI))

@@ -24,6 +24,7 @@ type wallData struct {
 	Modes    []string
 	CanMode  bool
 	CanWatch bool // the Backend can listen, whisper, barge and move
+	Wall     WallView
 }
 
 // supervisorPage is the wallboard: queues, sites and agents live, charts
@@ -50,9 +51,13 @@ func (c *Console) supervisorPage(v *visit) error {
 	if d.Queues, err = c.db.QueueNames(ctx); err != nil {
 		return err
 	}
+	if err := c.loadWallThresholds(ctx, false); err != nil {
+		return err
+	}
+	d.Wall = c.wallView(d.Snapshot)
 	p := c.newPage(v, "wall.title", d)
 	p.Topics = "queues agents mode kb"
-	p.Scripts = []string{"wallboard.js"}
+	p.Scripts = []string{"wallboard.js", "wall.js"}
 	return c.render(v, http.StatusOK, "supervisor", p)
 }
 

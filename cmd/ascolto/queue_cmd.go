@@ -200,7 +200,7 @@ offered calls first; level is a skill level 0-9; --emergency-only takes calls on
 	}
 	member.AddCommand(memberAdd, memberRemove)
 
-	c.AddCommand(list, show, set, member, a.queueStatusCmd(), a.queueStaffingCmd())
+	c.AddCommand(list, show, set, member, a.queueStatusCmd(), a.queueStaffingCmd(), a.queueThresholdCmd())
 	return c
 }
 
