@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -99,6 +100,12 @@ func (db *DB) QueueEvents(ctx context.Context, f QueueEventFilter) ([]QueueEvent
 	if err != nil {
 		return nil, fmt.Errorf("store: list queue events: %w", err)
 	}
+	return scanQueueEvents(rows)
+}
+
+// scanQueueEvents reads rows of id, at, call_id, queue, agent, event and
+// data1–data5, and closes them.
+func scanQueueEvents(rows *sql.Rows) ([]QueueEvent, error) {
 	defer rows.Close()
 	var out []QueueEvent
 	for rows.Next() {

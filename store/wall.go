@@ -189,15 +189,5 @@ func (db *DB) AgentEvents(ctx context.Context, since time.Time, limit int) ([]Qu
 	if err != nil {
 		return nil, fmt.Errorf("store: list agent events: %w", err)
 	}
-	defer rows.Close()
-	var out []QueueEvent
-	for rows.Next() {
-		var e QueueEvent
-		if err := rows.Scan(&e.ID, nullTime{&e.At}, &e.CallID, &e.Queue, &e.Agent, &e.Event,
-			&e.Data[0], &e.Data[1], &e.Data[2], &e.Data[3], &e.Data[4]); err != nil {
-			return nil, fmt.Errorf("store: read agent event: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanQueueEvents(rows)
 }
