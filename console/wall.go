@@ -412,10 +412,7 @@ func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
 // Num writes a number with at most one decimal, Italian style in Italian
 // ("4,5"), for the wall's percentages.
 func (p *page) Num(f float64) string {
-	s := fmt.Sprintf("%.1f", f)
-	if strings.HasSuffix(s, ".0") {
-		s = s[:len(s)-2]
-	}
+	s := strings.TrimSuffix(fmt.Sprintf("%.1f", f), ".0")
 	if p.Lang != "en" {
 		s = strings.Replace(s, ".", ",", 1)
 	}
