@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -182,13 +183,23 @@ func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 
 func (b *tab) open(path string) { b.t.Helper(); b.do(chromedp.Navigate(b.r.srv.URL + path)) }
 
+// text is the visible text of the first element sel matches, once there
+// is one. It is read in one evaluation: a list the page redraws live may
+// replace the element between finding it and reading it, which failed
+// chromedp.Text's two steps ("No node with given id found").
 func (b *tab) text(sel string) string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	q, _ := json.Marshal(sel)
+	el := "document.querySelector(" + string(q) + ")"
+	b.waitFor(el + " !== null")
+	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[*string]("(() => { const e = "+el+"; return e === null ? null : e.innerText })()"))
 	if err != nil {
 		b.t.Fatalf("text of %s: %v", sel, err)
 	}
-	return s
+	if s == nil {
+		b.t.Fatalf("text of %s: the element went away", sel)
+	}
+	return *s
 }
 
 func (b *tab) location() string {
