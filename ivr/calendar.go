@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -330,26 +331,40 @@ func (c *Calendar) NextOpening(at time.Time, mode Mode) (time.Time, bool) {
 	case ModeClosed:
 		return time.Time{}, false
 	}
-	loc := c.site.Location
-	local := at.In(loc)
-	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
-	for i := 0; i < 2*366; i++ {
-		d := day.AddDate(0, 0, i)
-		if _, off := c.dayOff(DateOf(d)); off {
-			continue
+	for start, end := range c.openSpans(at) {
+		if !at.Before(start) && at.Before(end) {
+			return at, true
 		}
-		for _, s := range c.site.Week[d.Weekday()] {
-			start := time.Date(d.Year(), d.Month(), d.Day(), s.From/60, s.From%60, 0, 0, loc)
-			end := time.Date(d.Year(), d.Month(), d.Day(), s.To/60, s.To%60, 0, 0, loc)
-			if !at.Before(start) && at.Before(end) {
-				return at, true
-			}
-			if start.After(at) {
-				return start, true
-			}
+		if start.After(at) {
+			return start, true
 		}
 	}
 	return time.Time{}, false
+}
+
+// openSpans yields the site's opening hours (start, end), in order, from
+// the day of at on for two years, skipping holidays, the patron saint's
+// day and closures. Each bound is its own time.Date, not midnight plus
+// minutes, so that a daylight-saving change keeps 09:00 at 09:00.
+func (c *Calendar) openSpans(at time.Time) iter.Seq2[time.Time, time.Time] {
+	return func(yield func(time.Time, time.Time) bool) {
+		loc := c.site.Location
+		local := at.In(loc)
+		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+		for i := 0; i < 2*366; i++ {
+			d := day.AddDate(0, 0, i)
+			if _, off := c.dayOff(DateOf(d)); off {
+				continue
+			}
+			for _, s := range c.site.Week[d.Weekday()] {
+				start := time.Date(d.Year(), d.Month(), d.Day(), s.From/60, s.From%60, 0, 0, loc)
+				end := time.Date(d.Year(), d.Month(), d.Day(), s.To/60, s.To%60, 0, 0, loc)
+				if !yield(start, end) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // siteFile is the YAML form of a site calendar.

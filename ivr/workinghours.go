@@ -13,30 +13,17 @@ func (c *Calendar) AddWorkingTime(from time.Time, d time.Duration) (time.Time, b
 	if d <= 0 {
 		return from, true
 	}
-	loc := c.site.Location
-	local := from.In(loc)
-	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
-	for i := 0; i < 2*366; i++ {
-		dd := day.AddDate(0, 0, i)
-		if _, off := c.dayOff(DateOf(dd)); off {
+	for start, end := range c.openSpans(from) {
+		if !end.After(from) {
 			continue
 		}
-		for _, s := range c.site.Week[dd.Weekday()] {
-			// time.Date per bound, not midnight plus minutes, so that a
-			// daylight-saving change keeps 09:00 at 09:00.
-			start := time.Date(dd.Year(), dd.Month(), dd.Day(), s.From/60, s.From%60, 0, 0, loc)
-			end := time.Date(dd.Year(), dd.Month(), dd.Day(), s.To/60, s.To%60, 0, 0, loc)
-			if !end.After(from) {
-				continue
-			}
-			if start.Before(from) {
-				start = from
-			}
-			if left := end.Sub(start); d <= left {
-				return start.Add(d), true
-			} else {
-				d -= left
-			}
+		if start.Before(from) {
+			start = from
+		}
+		if left := end.Sub(start); d <= left {
+			return start.Add(d), true
+		} else {
+			d -= left
 		}
 	}
 	return time.Time{}, false
