@@ -364,6 +364,17 @@ func TestRestartWith200Waiting(t *testing.T) {
 			t.Fatalf("caller %s never served after the restart", c.ChannelID())
 		}
 	}
+	// The queue log is written a moment after the calls end (the ACD's
+	// recorder gathers its writes): complete once each call's last line
+	// (COMPLETECALLER or COMPLETEAGENT) is there.
+	r.within(time.Minute, "every call's queue log complete", func() bool {
+		for _, c := range calls {
+			if evs := queueEvents(t, r, c.ChannelID()); !hasEvent(evs, "COMPLETECALLER") && !hasEvent(evs, "COMPLETEAGENT") {
+				return false
+			}
+		}
+		return true
+	})
 	// Served in the order they reached the queue: each agent's calls
 	// follow the callers' queue-entry times.
 	order := map[string]int{}

@@ -140,14 +140,15 @@ func TestAgentDropsBeforeTheBridge(t *testing.T) {
 	if rep := c.Report(); len(rep.Bridged) == 0 {
 		t.Fatalf("caller never bridged: %+v", rep)
 	}
+	// 101, still longest idle and not paused after one drop, is offered
+	// the caller again; after the second drop it is paused, and 102 takes
+	// the caller. (The record's ACD figures are written with the queue
+	// log: once its last line is there, the record is final.)
+	waitEvents(t, r, c.ChannelID(), "ENTERQUEUE:", "CONNECT:101", "TRANSFER:101", "ENTERQUEUE:", "CONNECT:101", "TRANSFER:101",
+		"ENTERQUEUE:", "CONNECT:102", "COMPLETECALLER:102")
 	if rec := r.record(c.ChannelID()); rec.Outcome != ari.OutcomeAnswered || rec.Agent != "102" || rec.HangupBy != "caller" {
 		t.Fatalf("record %+v: want answered by 102, hung up by the caller", rec)
 	}
-	// 101, still longest idle and not paused after one drop, is offered
-	// the caller again; after the second drop it is paused, and 102 takes
-	// the caller.
-	waitEvents(t, r, c.ChannelID(), "ENTERQUEUE:", "CONNECT:101", "TRANSFER:101", "ENTERQUEUE:", "CONNECT:101", "TRANSFER:101",
-		"ENTERQUEUE:", "CONNECT:102", "COMPLETECALLER:102")
 	if n := len(dropper.Calls()); n != 2 {
 		t.Fatalf("101 rung %d times, want 2", n)
 	}

@@ -52,6 +52,11 @@ type call struct {
 	args []string
 	rec  *store.Call // nil until the record is stored
 	mb   *mailbox
+	// The record's writes go to the group commit without holding the call
+	// up (store.Lazy): recIns is the insert until its verdict is read,
+	// writes the updates and the close, read when the call ends.
+	recIns *store.Pending
+	writes []*store.Pending
 
 	phase       phase
 	sess        *ivr.Session
@@ -352,7 +357,9 @@ func (c *call) stasisStart(ctx context.Context, e *ari.StasisStart) {
 }
 
 // insertRecord stores the call the moment it is being handled: a call
-// Asterisk delivered is never missing from the records.
+// Asterisk delivered is never missing from the records. The insert goes to
+// the group commit and the call goes on (its later writes are committed
+// after it); settleRecord reads its verdict.
 func (c *call) insertRecord(ctx context.Context) {
 	if c.rec != nil {
 		return
@@ -363,18 +370,42 @@ func (c *call) insertRecord(ctx context.Context) {
 	rec := &store.Call{ChannelID: c.id, LinkedID: c.id, Direction: "inbound", Caller: callerNumber(c.ch),
 		CallerName: callerName(c.ch), Called: calledNumber(c.ch, c.args), ArrivedAt: c.arrivedAt, AnsweredAt: c.answeredAt,
 		FlowVersion: int(c.flowVersion), Mode: string(c.ctl.o.Live.Mode().Mode), Lang: ivr.LangItalian}
-	if err := c.ctl.o.Store.InsertCall(ctx, rec); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			if existing, gerr := c.ctl.o.Store.CallByChannel(ctx, c.id); gerr == nil {
-				c.rec = &existing
-				return
-			}
-		}
-		c.ctl.m.errors.WithLabelValues("store").Inc()
-		c.log().Error("call record not stored", zap.Error(err))
+	c.rec, c.recIns = rec, c.ctl.o.Store.InsertCallLater(store.Lazy(ctx), rec)
+}
+
+// settleRecord waits for the record's insert, if it is still under way:
+// after it c.rec is the stored record (with its id), or nil if it could not
+// be stored.
+func (c *call) settleRecord(ctx context.Context) {
+	if c.recIns == nil {
 		return
 	}
-	c.rec = rec
+	err := c.recIns.Wait()
+	c.recIns = nil
+	if err == nil {
+		return
+	}
+	c.rec = nil
+	if errors.Is(err, store.ErrConflict) {
+		if existing, gerr := c.ctl.o.Store.CallByChannel(ctx, c.id); gerr == nil {
+			c.rec = &existing
+			return
+		}
+	}
+	c.ctl.m.errors.WithLabelValues("store").Inc()
+	c.log().Error("call record not stored", zap.Error(err))
+}
+
+// settleWrites reads the verdicts of the record's updates handed to the
+// group commit, logging the failed ones.
+func (c *call) settleWrites(keep int) {
+	for len(c.writes) > keep {
+		if err := c.writes[0].Wait(); err != nil {
+			c.ctl.m.errors.WithLabelValues("store").Inc()
+			c.log().Error("call record not updated", zap.Error(err))
+		}
+		c.writes = c.writes[1:]
+	}
 }
 
 // startFlow opens an IVR session on the flow in force and runs its first step.
@@ -541,6 +572,7 @@ func (c *call) faxDone(ctx context.Context, vars map[string]string) {
 	if c.kind != startCallback {
 		c.insertRecord(ctx)
 	}
+	c.settleRecord(ctx)
 	if c.rec != nil {
 		res.CallID = c.rec.ID
 	}
@@ -721,16 +753,22 @@ func (c *call) finish(ctx context.Context, outcome, by string, cause int) {
 		}
 	}
 	c.savePath()
-	if c.rec == nil && c.kind != startCallback {
-		c.insertRecord(ctx)
-	}
 	// The ACD before the record: the agent this caller was talking to is
 	// free from now on, not once the record is durable (a commit and its
 	// fsync away).
 	c.leaveACD()
 	c.setHold("")
+	c.settleRecord(ctx)
+	if c.rec == nil && c.kind != startCallback {
+		c.insertRecord(ctx)
+	}
 	upd := c.update
-	err := c.ctl.o.Store.CloseCall(ctx, c.id, store.CallEnd{Outcome: outcome, HangupCause: cause, HangupBy: by, Update: upd})
+	closing := c.ctl.o.Store.CloseCallLater(store.Lazy(ctx), c.id, store.CallEnd{Outcome: outcome, HangupCause: cause, HangupBy: by, Update: upd})
+	c.dirty = false
+	c.destroyCallBridge(ctx)
+	c.settleRecord(ctx)
+	c.settleWrites(0)
+	err := closing.Wait()
 	switch {
 	case err == nil:
 		c.ctl.m.outcomes.WithLabelValues(outcome).Inc()
@@ -740,8 +778,6 @@ func (c *call) finish(ctx context.Context, outcome, by string, cause int) {
 		c.ctl.m.errors.WithLabelValues("store").Inc()
 		c.log().Error("call record not closed", zap.String("outcome", outcome), zap.Error(err))
 	}
-	c.dirty = false
-	c.destroyCallBridge(ctx)
 }
 
 // failed ends a call Asterisk would not serve, hanging it up.
@@ -816,10 +852,9 @@ func (c *call) flush(ctx context.Context) {
 	c.dirty = false
 	upd := c.update
 	c.update = store.CallUpdate{}
-	if err := c.ctl.o.Store.UpdateCall(ctx, c.id, upd); err != nil {
-		c.ctl.m.errors.WithLabelValues("store").Inc()
-		c.log().Error("call record not updated", zap.Error(err))
-	}
+	c.writes = append(c.writes, c.ctl.o.Store.UpdateCallLater(store.Lazy(ctx), c.id, upd))
+	// A long call's verdicts are read now and then, not all at its end.
+	c.settleWrites(8)
 }
 
 func (c *call) stopTimers() {

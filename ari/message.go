@@ -22,6 +22,7 @@ func (c *call) saveMessage(ctx context.Context, rec ivr.Recording) {
 	if ctype == "" || ctype == "application/octet-stream" {
 		ctype = "audio/wav"
 	}
+	c.settleRecord(ctx) // the contact names the call by its record's id
 	cat, urg := c.tags()
 	secs := int(rec.Duration.Seconds())
 	cs := store.Case{Channel: store.ChannelPhone, Category: cat, Urgency: urg.String(), ContactPhone: callerNumber(c.ch),

@@ -99,7 +99,9 @@ func (w *recorder) run(stop <-chan struct{}) {
 			return
 		case <-w.wake:
 		}
-		w.flush(ctx)
+		// Nobody waits for these writes: the group commit may gather
+		// them with others (store.Lazy).
+		w.flush(store.Lazy(ctx))
 	}
 }
 
@@ -113,18 +115,14 @@ func (w *recorder) flush(ctx context.Context) {
 			return
 		}
 		w.mu.Unlock()
-		if len(events) > 0 {
-			if err := w.ctl.o.Store.AppendQueueEvents(ctx, events...); err != nil {
-				for _, e := range events {
-					w.check(w.ctl.o.Store.AppendQueueEvents(ctx, e), "queue event "+e.Event)
-				}
+		// The queue log and the calls' figures in one transaction, so the
+		// two always agree; item by item when that fails.
+		if err := w.ctl.o.Store.RecordACD(ctx, events, accts); err != nil {
+			for _, e := range events {
+				w.check(w.ctl.o.Store.AppendQueueEvents(ctx, e), "queue event "+e.Event)
 			}
-		}
-		if len(accts) > 0 {
-			if err := w.ctl.o.Store.SetCallACDs(ctx, accts); err != nil {
-				for _, a := range accts {
-					w.check(w.ctl.o.Store.SetCallACD(ctx, a.ChannelID, a.CallACD), "accounting of call "+a.ChannelID)
-				}
+			for _, a := range accts {
+				w.check(w.ctl.o.Store.SetCallACD(ctx, a.ChannelID, a.CallACD), "accounting of call "+a.ChannelID)
 			}
 		}
 		for _, s := range states {

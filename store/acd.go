@@ -402,8 +402,11 @@ func (db *DB) ACDCommandByID(ctx context.Context, id int64) (ACDCommand, error) 
 
 // SaveACDSnapshot replaces the live snapshot (JSON) other processes read.
 func (db *DB) SaveACDSnapshot(ctx context.Context, at time.Time, body string) error {
-	_, err := db.writer().exec(ctx, `INSERT INTO acd_snapshots (id, at, body) VALUES (1, $1, $2)
-		ON CONFLICT (id) DO UPDATE SET at = excluded.at, body = excluded.body`, at, body)
+	err := db.Batch(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `INSERT INTO acd_snapshots (id, at, body) VALUES (1, $1, $2)
+			ON CONFLICT (id) DO UPDATE SET at = excluded.at, body = excluded.body`, at, body)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: save snapshot: %w", err)
 	}
@@ -474,12 +477,48 @@ type CallACDUpdate struct {
 // SetCallACDs writes several calls' accounting in one group-committed
 // transaction. An unknown call is ErrNotFound (and nothing is written).
 func (db *DB) SetCallACDs(ctx context.Context, us []CallACDUpdate) error {
-	type stmt struct {
-		q    string
-		args []any
-		id   string
+	return db.RecordACD(ctx, nil, us)
+}
+
+// RecordACD writes queue-log lines and the calls' accounting they carry in
+// one group-committed transaction: whoever reads the queue log sees the
+// call records' figures that go with it.
+func (db *DB) RecordACD(ctx context.Context, evs []QueueEvent, us []CallACDUpdate) error {
+	if err := checkQueueEvents(evs); err != nil {
+		return err
 	}
-	var stmts []stmt
+	stmts, err := callACDStatements(us)
+	if err != nil {
+		return err
+	}
+	if len(evs) == 0 && len(stmts) == 0 {
+		return nil
+	}
+	return db.Batch(ctx, func(tx *Tx) error {
+		if err := tx.appendQueueEvents(ctx, evs); err != nil {
+			return err
+		}
+		for _, st := range stmts {
+			res, err := tx.exec(ctx, st.q, st.args...)
+			if err != nil {
+				return fmt.Errorf("store: ACD figures of call %s: %w", st.id, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return fmt.Errorf("%w: call %s", ErrNotFound, st.id)
+			}
+		}
+		return nil
+	})
+}
+
+type callACDStatement struct {
+	q    string
+	args []any
+	id   string
+}
+
+func callACDStatements(us []CallACDUpdate) ([]callACDStatement, error) {
+	var stmts []callACDStatement
 	for _, u := range us {
 		a := u.CallACD
 		var sets []string
@@ -502,7 +541,7 @@ func (db *DB) SetCallACDs(ctx context.Context, us []CallACDUpdate) error {
 			v   int
 		}{{"wait_s", a.WaitS}, {"ring_s", a.RingS}, {"talk_s", a.TalkS}, {"hold_s", a.HoldS}, {"wrapup_s", a.WrapupS}} {
 			if n.v < 0 {
-				return invalid("%s must not be negative", n.col)
+				return nil, invalid("%s must not be negative", n.col)
 			}
 			if n.v > 0 {
 				add(n.col, n.v)
@@ -512,21 +551,7 @@ func (db *DB) SetCallACDs(ctx context.Context, us []CallACDUpdate) error {
 			continue
 		}
 		args = append(args, u.ChannelID)
-		stmts = append(stmts, stmt{fmt.Sprintf(`UPDATE calls SET %s WHERE channel_id = $%d`, strings.Join(sets, ", "), len(args)), args, u.ChannelID})
+		stmts = append(stmts, callACDStatement{fmt.Sprintf(`UPDATE calls SET %s WHERE channel_id = $%d`, strings.Join(sets, ", "), len(args)), args, u.ChannelID})
 	}
-	if len(stmts) == 0 {
-		return nil
-	}
-	return db.Batch(ctx, func(tx *Tx) error {
-		for _, st := range stmts {
-			res, err := tx.exec(ctx, st.q, st.args...)
-			if err != nil {
-				return fmt.Errorf("store: ACD figures of call %s: %w", st.id, err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return fmt.Errorf("%w: call %s", ErrNotFound, st.id)
-			}
-		}
-		return nil
-	})
+	return stmts, nil
 }

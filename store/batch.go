@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/ascolto/ascolto/clock"
 )
 
 // batcher is the group-commit writer: small writes from many goroutines
@@ -19,13 +21,33 @@ type batcher struct {
 	quit    chan struct{}
 	stopped chan struct{} // closed once run has returned
 	done    sync.WaitGroup
+	// clk times the gathering; the store's own clock may be a test's
+	// fake that nobody advances, so this one is real but for the
+	// batcher's own tests.
+	clk clock.Clock
+	// waits, when set (tests), hears each wait the writer begins.
+	waits chan time.Duration
 }
 
 type batchReq struct {
-	ctx context.Context
-	fn  func(*Tx) error
-	err chan error
+	ctx  context.Context
+	fn   func(*Tx) error
+	err  chan error
+	lazy bool // nobody is held up waiting for it (see Lazy)
 }
+
+type lazyKey struct{}
+
+// Lazy marks ctx for writes whose writer is not held up by their commit:
+// a call's record written off the call's path, the ACD's queue log. The
+// group commit gathers such writes for up to lazyGap instead of commitGap,
+// so a phone load's trickle of small writes shares one commit (and one
+// fsync) a few times a second instead of one every commitGap. A write
+// that someone waits for (a form submission, an admin's change) still
+// commits within commitGap, taking the lazy ones gathered so far with it.
+func Lazy(ctx context.Context) context.Context { return context.WithValue(ctx, lazyKey{}, true) }
+
+func isLazy(ctx context.Context) bool { v, _ := ctx.Value(lazyKey{}).(bool); return v }
 
 // maxBatch bounds one transaction, so one slow batch cannot hold many
 // callers. It is also the number of savepoints (PostgreSQL subtransactions)
@@ -38,7 +60,8 @@ const maxBatch = 64
 var errClosed = errors.New("store: closed")
 
 func newBatcher(db *DB) *batcher {
-	b := &batcher{db: db, reqs: make(chan *batchReq, maxBatch*4), quit: make(chan struct{}), stopped: make(chan struct{})}
+	b := &batcher{db: db, reqs: make(chan *batchReq, maxBatch*4), quit: make(chan struct{}), stopped: make(chan struct{}),
+		clk: clock.Real()}
 	b.done.Add(1)
 	go b.run()
 	return b
@@ -46,24 +69,64 @@ func newBatcher(db *DB) *batcher {
 
 // do submits fn and waits until it is committed or has failed.
 func (b *batcher) do(ctx context.Context, fn func(*Tx) error) error {
-	r := &batchReq{ctx: ctx, fn: fn, err: make(chan error, 1)}
+	return b.submit(ctx, fn).wait()
+}
+
+// submit queues fn and returns at once; writes are committed in the order
+// they were submitted.
+func (b *batcher) submit(ctx context.Context, fn func(*Tx) error) *Pending {
+	r := &batchReq{ctx: ctx, fn: fn, err: make(chan error, 1), lazy: isLazy(ctx)}
+	p := &Pending{b: b, r: r}
 	select {
 	case b.reqs <- r:
 	case <-b.quit:
-		return errClosed
+		p.early = errClosed
 	case <-ctx.Done():
-		return ctx.Err()
+		p.early = ctx.Err()
 	}
-	// Once queued, wait for the verdict even if ctx ends: the write may
-	// already be committed, and the caller must not believe otherwise. A
-	// request that slipped in after the writer stopped gets no verdict
-	// from it: it was never run.
+	return p
+}
+
+// Pending is a write handed to the group commit whose verdict is read
+// later, so the writer can go on meanwhile. Writes submitted one after
+// the other are committed in that order, whoever waits for them.
+type Pending struct {
+	b     *batcher
+	r     *batchReq
+	early error             // not queued at all
+	then  func(error) error // what the write's own function makes of the verdict
+	done  bool
+	err   error
+}
+
+// Wait returns once the write is committed or has failed. Once queued, it
+// waits for the verdict even if the write's context ends: the write may
+// already be committed, and the writer must not believe otherwise. A
+// request that slipped in after the writer stopped gets no verdict from
+// it: it was never run. Wait may be called more than once.
+func (p *Pending) Wait() error {
+	if !p.done {
+		p.err, p.done = p.wait(), true
+		if p.then != nil {
+			p.err = p.then(p.err)
+		}
+	}
+	return p.err
+}
+
+// failed is a write refused before it was queued (nil: nothing to write).
+func failed(err error) *Pending { return &Pending{early: err, done: err == nil} }
+
+func (p *Pending) wait() error {
+	if p.early != nil {
+		return p.early
+	}
 	select {
-	case err := <-r.err:
+	case err := <-p.r.err:
 		return err
-	case <-b.stopped:
+	case <-p.b.stopped:
 		select {
-		case err := <-r.err:
+		case err := <-p.r.err:
 			return err
 		default:
 			return errClosed
@@ -96,6 +159,10 @@ const commitGap = 10 * time.Millisecond
 // busyBatch is the batch size that is committed without waiting.
 const busyBatch = 16
 
+// lazyGap is how long writes nobody waits for (Lazy) are gathered before
+// they are committed; the first write someone waits for cuts it short.
+const lazyGap = 50 * time.Millisecond
+
 func (b *batcher) run() {
 	defer b.done.Done()
 	defer close(b.stopped)
@@ -109,14 +176,26 @@ func (b *batcher) run() {
 			b.drain()
 			return
 		}
-		if wait := commitGap - time.Since(last); wait > 0 {
-			timer := time.NewTimer(wait)
+		lazy := batch[0].lazy
+		gap := commitGap
+		if lazy {
+			gap = lazyGap
+		}
+		if wait := gap - b.clk.Now().Sub(last); wait > 0 {
+			timer := b.arm(wait)
 		gather:
-			for len(batch) < busyBatch {
+			for len(batch) < maxBatch && (lazy || len(batch) < busyBatch) {
 				select {
 				case r := <-b.reqs:
 					batch = append(batch, r)
-				case <-timer.C:
+					if lazy && !r.lazy {
+						// Someone waits now: the usual gap from the last
+						// commit, or at once if it is over.
+						lazy = false
+						timer.Stop()
+						timer = b.arm(max(0, commitGap-b.clk.Now().Sub(last)))
+					}
+				case <-timer.C():
 					break gather
 				case <-b.quit:
 					break gather // committed below; the next turn drains
@@ -124,7 +203,7 @@ func (b *batcher) run() {
 			}
 			timer.Stop()
 		}
-		last = time.Now()
+		last = b.clk.Now()
 	fill:
 		for len(batch) < maxBatch {
 			select {
@@ -136,6 +215,17 @@ func (b *batcher) run() {
 		}
 		b.commit(batch)
 	}
+}
+
+func (b *batcher) arm(d time.Duration) clock.Timer {
+	t := b.clk.NewTimer(d)
+	if b.waits != nil {
+		select {
+		case b.waits <- d:
+		default: // a test that stopped listening
+		}
+	}
+	return t
 }
 
 // drain fails whatever is still queued at close.

@@ -10,8 +10,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/ascolto/ascolto/clock"
 )
 
 // batchEngine opens a fresh, migrated database on one engine. The store's
@@ -187,6 +191,134 @@ func BenchmarkBatchCommit(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*size), "µs/write")
+		})
+	}
+}
+
+// TestLazyWritesShareACommit: writes nobody waits for (Lazy) are gathered
+// for lazyGap after the last commit, in the order they were handed over,
+// into one transaction; a write someone waits for, arriving meanwhile,
+// cuts the gathering short to commitGap and takes them along.
+func TestLazyWritesShareACommit(t *testing.T) {
+	for _, e := range batchEngines() {
+		t.Run(e.name, func(t *testing.T) {
+			db := e.open(t)
+			b := db.batch
+			// Set before this test's first write: the writer reads them
+			// only on a write, after the send that hands it over.
+			fake := clock.NewFake(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
+			b.clk, b.waits = fake, make(chan time.Duration, 4)
+			bg := context.Background()
+			lazy := Lazy(bg)
+			var order []int
+			txs := map[*Tx][]int{}
+			write := func(ctx context.Context, i int) *Pending {
+				return b.submit(ctx, func(tx *Tx) error {
+					order = append(order, i) // fns run one at a time, on the writer
+					txs[tx] = append(txs[tx], i)
+					c := Case{Channel: ChannelWeb, Summary: fmt.Sprintf("write %d", i)}
+					return tx.CreateCase(bg, &c)
+				})
+			}
+			verdict := func(p *Pending) bool { return len(p.r.err) > 0 }
+			consumed := func() {
+				deadline := time.Now().Add(10 * time.Second)
+				for len(b.reqs) > 0 && time.Now().Before(deadline) {
+					runtime.Gosched()
+				}
+			}
+			// A first write someone waits for: committed at once.
+			if err := write(bg, 0).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			// Lazy writes right after it: the writer waits lazyGap.
+			first := write(lazy, 1)
+			if d := <-b.waits; d != lazyGap {
+				t.Fatalf("lazy write waits %v, want %v", d, lazyGap)
+			}
+			ps := []*Pending{first}
+			for i := 2; i <= 20; i++ {
+				ps = append(ps, write(lazy, i))
+			}
+			consumed()
+			fake.Advance(lazyGap - time.Millisecond)
+			for i, p := range ps {
+				if verdict(p) {
+					t.Fatalf("write %d committed before lazyGap was over", i+1)
+				}
+			}
+			fake.Advance(time.Millisecond)
+			for i, p := range ps {
+				if err := p.Wait(); err != nil {
+					t.Fatalf("write %d: %v", i+1, err)
+				}
+			}
+			if len(txs) != 2 {
+				t.Fatalf("transactions %v: want the first write alone, then the 20 lazy ones together", txs)
+			}
+			// Another lazy write, then one someone waits for: the wait
+			// becomes commitGap from the last commit.
+			late := write(lazy, 21)
+			if d := <-b.waits; d != lazyGap {
+				t.Fatalf("lazy write waits %v, want %v", d, lazyGap)
+			}
+			waited := write(bg, 22)
+			if d := <-b.waits; d != commitGap {
+				t.Fatalf("a waited-for write waits %v, want %v", d, commitGap)
+			}
+			fake.Advance(commitGap)
+			if err := waited.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if !verdict(late) || late.Wait() != nil {
+				t.Fatal("the lazy write before it was not committed with it")
+			}
+			if len(txs) != 3 {
+				t.Fatalf("transactions %v: want the last two together", txs)
+			}
+			for i, k := range order {
+				if i != k {
+					t.Fatalf("committed in the order %v", order)
+				}
+			}
+		})
+	}
+}
+
+// TestPendingCallWritesKeepTheirOrder: a call's insert, update and close
+// handed to the group commit without waiting land in order, and the
+// insert's Pending sets the record's id.
+func TestPendingCallWritesKeepTheirOrder(t *testing.T) {
+	for _, e := range batchEngines() {
+		t.Run(e.name, func(t *testing.T) {
+			db := e.open(t)
+			ctx := Lazy(context.Background())
+			c := &Call{ChannelID: "1.1", Caller: "+390862000001", Called: "800840840"}
+			ins := db.InsertCallLater(ctx, c)
+			q := "informazioni"
+			upd := db.UpdateCallLater(ctx, "1.1", CallUpdate{Queue: &q})
+			end := db.CloseCallLater(ctx, "1.1", CallEnd{Outcome: "answered", HangupBy: "caller"})
+			again := db.CloseCallLater(ctx, "1.1", CallEnd{Outcome: "abandoned", HangupBy: "caller"})
+			if err := ins.Wait(); err != nil || c.ID == 0 || c.ArrivedAt.IsZero() {
+				t.Fatalf("insert: %v, id %d, arrived %v", err, c.ID, c.ArrivedAt)
+			}
+			if err := upd.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if err := end.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if err := again.Wait(); !errors.Is(err, ErrAlreadyClosed) {
+				t.Fatalf("second close: %v, want ErrAlreadyClosed", err)
+			}
+			got, err := db.CallByChannel(context.Background(), "1.1")
+			if err != nil || got.Queue != q || got.Outcome != "answered" || got.ID != c.ID {
+				t.Fatalf("record %+v %v", got, err)
+			}
+			dup := db.InsertCallLater(ctx, &Call{ChannelID: "1.1"})
+			if err := dup.Wait(); !errors.Is(err, ErrConflict) {
+				t.Fatalf("second insert: %v, want ErrConflict", err)
+			}
 		})
 	}
 }

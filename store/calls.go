@@ -80,8 +80,16 @@ func nullID(id int64) any {
 // sets c.ID. A channel id already recorded is ErrConflict (a re-adopted call
 // must be looked up, not inserted again).
 func (db *DB) InsertCall(ctx context.Context, c *Call) error {
+	return db.InsertCallLater(ctx, c).Wait()
+}
+
+// InsertCallLater is InsertCall handed to the group commit: c.ID is set,
+// and the verdict known, when Wait returns. c must not be read or changed
+// until then. Writes submitted after it (UpdateCallLater, CloseCallLater)
+// are committed after it.
+func (db *DB) InsertCallLater(ctx context.Context, c *Call) *Pending {
 	if c.ChannelID == "" {
-		return invalid("call without a channel id")
+		return failed(invalid("call without a channel id"))
 	}
 	if c.Direction == "" {
 		c.Direction = "inbound"
@@ -90,31 +98,35 @@ func (db *DB) InsertCall(ctx context.Context, c *Call) error {
 		c.Urgency = UrgencyNone
 	}
 	if !validUrgency(c.Urgency) {
-		return invalid("urgency %q (allowed: none, elevated, rescue)", c.Urgency)
+		return failed(invalid("urgency %q (allowed: none, elevated, rescue)", c.Urgency))
 	}
 	if c.Lang == "" {
 		c.Lang = "it"
 	}
 	var id int64
-	err := db.Batch(ctx, func(tx *Tx) error {
-		if c.ArrivedAt.IsZero() {
-			c.ArrivedAt = tx.Now
+	arrived, at := c.ArrivedAt, c.ArrivedAt
+	p := db.batch.submit(ctx, func(tx *Tx) error {
+		if at = arrived; at.IsZero() {
+			at = tx.Now
 		}
 		return tx.queryRow(ctx, `INSERT INTO calls (channel_id, linked_id, direction, caller, caller_name, called, site_id,
 			arrived_at, answered_at, queue, ivr_path, digits, flow_version, mode, lang, category, urgency, case_id)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
 			c.ChannelID, c.LinkedID, c.Direction, c.Caller, c.CallerName, c.Called, nullID(c.SiteID),
-			c.ArrivedAt, timeArg(c.AnsweredAt), c.Queue, c.IVRPath, c.Digits, c.FlowVersion, c.Mode, c.Lang,
+			at, timeArg(c.AnsweredAt), c.Queue, c.IVRPath, c.Digits, c.FlowVersion, c.Mode, c.Lang,
 			c.Category, c.Urgency, nullID(c.CaseID)).Scan(&id)
 	})
-	if err != nil {
-		if db.d.isUniqueViolation(err) {
-			return fmt.Errorf("%w: call %s", ErrConflict, c.ChannelID)
+	p.then = func(err error) error {
+		if err != nil {
+			if db.d.isUniqueViolation(err) {
+				return fmt.Errorf("%w: call %s", ErrConflict, c.ChannelID)
+			}
+			return fmt.Errorf("store: insert call %s: %w", c.ChannelID, err)
 		}
-		return fmt.Errorf("store: insert call %s: %w", c.ChannelID, err)
+		c.ID, c.ArrivedAt = id, at
+		return nil
 	}
-	c.ID = id
-	return nil
+	return p
 }
 
 // CallUpdate changes the fields that are set (non-nil) on an open call.
@@ -193,16 +205,21 @@ func (u CallUpdate) assignments() ([]string, []any, error) {
 // UpdateCall changes an open call. A closed call is ErrAlreadyClosed; an
 // unknown channel is ErrNotFound.
 func (db *DB) UpdateCall(ctx context.Context, channelID string, u CallUpdate) error {
+	return db.UpdateCallLater(ctx, channelID, u).Wait()
+}
+
+// UpdateCallLater is UpdateCall handed to the group commit.
+func (db *DB) UpdateCallLater(ctx context.Context, channelID string, u CallUpdate) *Pending {
 	sets, args, err := u.assignments()
 	if err != nil {
-		return err
+		return failed(err)
 	}
 	if len(sets) == 0 {
-		return nil
+		return failed(nil)
 	}
 	args = append(args, channelID)
 	q := fmt.Sprintf(`UPDATE calls SET %s WHERE channel_id = $%d AND ended_at IS NULL`, strings.Join(sets, ", "), len(args))
-	return db.Batch(ctx, func(tx *Tx) error {
+	return db.batch.submit(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("store: update call %s: %w", channelID, err)
@@ -223,11 +240,16 @@ type CallEnd struct {
 // CloseCall ends a call exactly once: a second close is ErrAlreadyClosed and
 // changes nothing.
 func (db *DB) CloseCall(ctx context.Context, channelID string, e CallEnd) error {
+	return db.CloseCallLater(ctx, channelID, e).Wait()
+}
+
+// CloseCallLater is CloseCall handed to the group commit.
+func (db *DB) CloseCallLater(ctx context.Context, channelID string, e CallEnd) *Pending {
 	sets, args, err := e.Update.assignments()
 	if err != nil {
-		return err
+		return failed(err)
 	}
-	return db.Batch(ctx, func(tx *Tx) error {
+	return db.batch.submit(ctx, func(tx *Tx) error {
 		end := e.EndedAt
 		if end.IsZero() {
 			end = tx.Now

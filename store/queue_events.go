@@ -42,29 +42,35 @@ type QueueEvent struct {
 // AppendQueueEvents records queue events, group-committed; it returns once
 // they are durable.
 func (db *DB) AppendQueueEvents(ctx context.Context, evs ...QueueEvent) error {
+	return db.RecordACD(ctx, evs, nil)
+}
+
+func checkQueueEvents(evs []QueueEvent) error {
 	for _, e := range evs {
 		if e.Event == "" || e.Queue == "" {
 			return invalid("queue event needs an event name and a queue")
 		}
 	}
-	return db.Batch(ctx, func(tx *Tx) error {
-		for _, e := range evs {
-			at := e.At
-			if at.IsZero() {
-				at = tx.Now
-			}
-			callID := e.CallID
-			if callID == "" {
-				callID = "NONE"
-			}
-			if _, err := tx.exec(ctx, `INSERT INTO queue_events (at, call_id, queue, agent, event, data1, data2, data3, data4, data5)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-				at, callID, e.Queue, e.Agent, e.Event, e.Data[0], e.Data[1], e.Data[2], e.Data[3], e.Data[4]); err != nil {
-				return fmt.Errorf("store: append queue event %s: %w", e.Event, err)
-			}
+	return nil
+}
+
+func (tx *Tx) appendQueueEvents(ctx context.Context, evs []QueueEvent) error {
+	for _, e := range evs {
+		at := e.At
+		if at.IsZero() {
+			at = tx.Now
 		}
-		return nil
-	})
+		callID := e.CallID
+		if callID == "" {
+			callID = "NONE"
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO queue_events (at, call_id, queue, agent, event, data1, data2, data3, data4, data5)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			at, callID, e.Queue, e.Agent, e.Event, e.Data[0], e.Data[1], e.Data[2], e.Data[3], e.Data[4]); err != nil {
+			return fmt.Errorf("store: append queue event %s: %w", e.Event, err)
+		}
+	}
+	return nil
 }
 
 // QueueEventFilter selects queue events; unset fields do not filter.
