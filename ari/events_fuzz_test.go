@@ -6,8 +6,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
+
+	"github.com/CyCoreSystems/ari/v5"
 )
 
 // FuzzDecodeEvent feeds arbitrary bytes to the events WebSocket's decoder:
@@ -79,4 +82,53 @@ func FuzzDecodeEvent(f *testing.F) {
 			_ = k.String()
 		}
 	})
+}
+
+// TestDecodeAgreesWithTheLibrary: every event a real Asterisk sent in the
+// recorded traces decodes, in one pass, to what the library's two-pass
+// DecodeEvent makes of it.
+func TestDecodeAgreesWithTheLibrary(t *testing.T) {
+	traces, err := filepath.Glob("arisim/testdata/traces/*.jsonl")
+	if err != nil || len(traces) == 0 {
+		t.Fatalf("no recorded traces (%v)", err)
+	}
+	n, fast := 0, 0
+	for _, p := range traces {
+		fh, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(nil, 4<<20)
+		for sc.Scan() {
+			var line struct {
+				Kind string          `json:"kind"`
+				Data json.RawMessage `json:"data"`
+			}
+			if json.Unmarshal(sc.Bytes(), &line) != nil || line.Kind != "ws_event" {
+				continue
+			}
+			raw := []byte(line.Data)
+			want, werr := ari.DecodeEvent(raw)
+			got, gerr := decode(raw, time.Time{})
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("%s: library error %v, ours %v: %s", p, werr, gerr, raw)
+			}
+			if werr != nil {
+				continue
+			}
+			if !reflect.DeepEqual(got.Event, want) {
+				t.Fatalf("%s: decoded %#v, library %#v", p, got.Event, want)
+			}
+			n++
+			if handled[leadingType(raw)] != nil {
+				fast++
+			}
+		}
+		fh.Close()
+	}
+	if n == 0 || fast == 0 {
+		t.Fatalf("%d events compared, %d of them in one pass", n, fast)
+	}
+	t.Logf("%d recorded events, %d decoded in one pass", n, fast)
 }
