@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/ascolto/ascolto/console"
 	"github.com/ascolto/ascolto/fax"
 	"github.com/ascolto/ascolto/intake"
+	"github.com/ascolto/ascolto/internal/procs"
 	"github.com/ascolto/ascolto/live"
 	"github.com/ascolto/ascolto/mail"
 	"github.com/ascolto/ascolto/oncall"
@@ -111,6 +113,18 @@ func (a *app) serve(ctx context.Context, hooks serveHooks) error {
 	}
 	// An early return stops what was started before it.
 	defer func() { cancel(); wg.Wait() }()
+	// Scheduler threads as the load needs them, so an idle controller's
+	// spinning threads do not take Asterisk's cores (internal/procs).
+	threads := prometheus.NewGauge(prometheus.GaugeOpts{Name: "ascolto_scheduler_threads",
+		Help: "Go scheduler threads (GOMAXPROCS) the controller runs now: one while it uses less than a core."})
+	threads.Set(float64(runtime.GOMAXPROCS(0)))
+	reg.MustRegister(threads)
+	run(func() {
+		procs.Run(ctx, func(n int) {
+			threads.Set(float64(n))
+			a.log.Debug("scheduler threads", zap.Int("threads", n))
+		})
+	})
 	dbReady := make(chan struct{})
 	run(func() { a.superviseDatabase(ctx, db, ready, dbUp, dbReady) })
 	// seeded is closed once the database is ready and the seed hook ran:
