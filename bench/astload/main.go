@@ -100,6 +100,7 @@ func main() {
 			fmt.Println(res.row(sys, rate))
 			if len(res.restByOp) > 0 {
 				fmt.Fprintf(os.Stderr, "%s REST requests per call by operation: %v\n", r.name, res.restByOp)
+				fmt.Fprintf(os.Stderr, "%s scheduler threads before and after the load: %v\n", r.name, res.threads)
 			}
 		}
 	}
@@ -127,6 +128,7 @@ type result struct {
 	events            float64
 	rest              float64            // ARI REST requests per connected call
 	restByOp          map[string]float64 // the same, by operation
+	threads           [2]float64         // the controller's scheduler threads before and after the load
 	smp               samples
 	err               error
 }
@@ -338,6 +340,7 @@ func measure(r *runner, sys, bin, dbURL string, rate float64, seconds, agents in
 		}
 		res.events = (after["ascolto_ari_events_total"] - before["ascolto_ari_events_total"]) / float64(res.ok)
 		res.rest, res.restByOp = restPerCall(after, before, res.ok)
+		res.threads = [2]float64{before["ascolto_scheduler_threads"], after["ascolto_scheduler_threads"]}
 	}
 	res.disp50, res.disp99 = histPct(after, before, "ascolto_acd_ring_delay_seconds", 0.5), histPct(after, before, "ascolto_acd_ring_delay_seconds", 0.99)
 	return res
