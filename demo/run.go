@@ -300,7 +300,29 @@ plan:
 	}
 	wg.Wait()
 	if complete {
+		r.recordsClosed(ctx)
 		close(r.done)
+	}
+}
+
+// recordsClosed waits, up to ten seconds, until no call record is open:
+// the controller closes a call's record a moment after the call ends (its
+// writes are group-committed), and a scenario is over when its records
+// are complete, not when its last caller hung up.
+func (r *Runner) recordsClosed(ctx context.Context) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, open, err := r.o.Store.CallCounts(ctx)
+		if err != nil || open == 0 || time.Now().After(deadline) {
+			return
+		}
+		t := time.NewTimer(20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
 
