@@ -370,7 +370,14 @@ func (c *call) insertRecord(ctx context.Context) {
 	rec := &store.Call{ChannelID: c.id, LinkedID: c.id, Direction: "inbound", Caller: callerNumber(c.ch),
 		CallerName: callerName(c.ch), Called: calledNumber(c.ch, c.args), ArrivedAt: c.arrivedAt, AnsweredAt: c.answeredAt,
 		FlowVersion: int(c.flowVersion), Mode: string(c.ctl.o.Live.Mode().Mode), Lang: ivr.LangItalian}
-	c.rec, c.recIns = rec, c.ctl.o.Store.InsertCallLater(store.Lazy(ctx), rec)
+	c.rec, c.recIns = rec, c.ctl.o.Store.InsertCallLater(c.writeCtx(ctx), rec)
+}
+
+// writeCtx is the context of the record's writes: lazy (nobody waits for
+// their commit) and not cut short when the controller stops, so what the
+// call handed over before is still written.
+func (c *call) writeCtx(ctx context.Context) context.Context {
+	return store.Lazy(context.WithoutCancel(ctx))
 }
 
 // settleRecord waits for the record's insert, if it is still under way:
@@ -763,7 +770,7 @@ func (c *call) finish(ctx context.Context, outcome, by string, cause int) {
 		c.insertRecord(ctx)
 	}
 	upd := c.update
-	closing := c.ctl.o.Store.CloseCallLater(store.Lazy(ctx), c.id, store.CallEnd{Outcome: outcome, HangupCause: cause, HangupBy: by, Update: upd})
+	closing := c.ctl.o.Store.CloseCallLater(c.writeCtx(ctx), c.id, store.CallEnd{Outcome: outcome, HangupCause: cause, HangupBy: by, Update: upd})
 	c.dirty = false
 	c.destroyCallBridge(ctx)
 	c.settleRecord(ctx)
@@ -852,7 +859,7 @@ func (c *call) flush(ctx context.Context) {
 	c.dirty = false
 	upd := c.update
 	c.update = store.CallUpdate{}
-	c.writes = append(c.writes, c.ctl.o.Store.UpdateCallLater(store.Lazy(ctx), c.id, upd))
+	c.writes = append(c.writes, c.ctl.o.Store.UpdateCallLater(c.writeCtx(ctx), c.id, upd))
 	// A long call's verdicts are read now and then, not all at its end.
 	c.settleWrites(8)
 }
