@@ -151,6 +151,12 @@ func (c *Console) OpsEscalated(e opsroom.Escalation) {
 	c.hub.Send(TopicOpsAlerts, "opsroom.escalated", e)
 }
 
+// OpsHotspotsChanged sends the room's screens the hotspots as time has
+// changed them (trends falling, groups leaving the hour).
+func (c *Console) OpsHotspotsChanged(hs []opsroom.HotspotView) {
+	c.hub.Send(TopicOpsRoom, "opsroom.hotspots", map[string]any{"hotspots": hs, "at": c.clock.Now()})
+}
+
 // opsData is what /opsroom renders before its script takes over: every
 // card works without script (forms with their tokens).
 type opsData struct {
