@@ -34,8 +34,9 @@ const (
 
 // Topics of the operations room.
 const (
-	// TopicOpsRoom carries every item as it changes ("opsroom.item") and
-	// escalations ("opsroom.escalated"): the room's screens.
+	// TopicOpsRoom carries every item as it changes ("opsroom.item"),
+	// escalations ("opsroom.escalated") and the hotspots as time changes
+	// them ("opsroom.hotspots"): the room's screens.
 	TopicOpsRoom = "opsroom"
 	// TopicOpsAlerts carries escalations to the coordinators' wallboard.
 	TopicOpsAlerts = "opsroom.alerts"
