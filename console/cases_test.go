@@ -436,7 +436,7 @@ func TestCaseShowsRescueRequest(t *testing.T) {
 	}
 	v := b.get("/cases/" + f.main.TrackingID)
 	for _, want := range []string{`id="rescue-h">Richiesta di soccorso`, "Acqua in aumento", `id="rescue-people">2<`,
-		"anziani, esigenze mediche", `href="tel:`, "333 765 4321</a>", "via Ravegnana 14 · Faenza", "44.29851, 11.87953 · raggio 100 m"} {
+		"anziani, esigenze mediche", `href="tel:`, "333 765 4321</a>", `id="rescue-place">via Ravegnana 14`, "44.29851, 11.87953 · raggio 100 m"} {
 		if !strings.Contains(v.body, want) {
 			t.Errorf("case page lacks %q", want)
 		}
