@@ -125,6 +125,9 @@ type caseData struct {
 	Outcomes     []store.Term
 	OpenReviews  int
 	Work         caseWork
+	// Rescue is the structured rescue request the agent recorded (nil
+	// when the case has none).
+	Rescue *store.RescueDetails
 }
 
 // caseFor reads the {tid} of the path. A merged case answers with the
@@ -170,6 +173,11 @@ func (c *Console) casePage(v *visit) error {
 		return err
 	}
 	if d.Pins, err = c.db.KBPins(ctx, cs.ID); err != nil {
+		return err
+	}
+	if r, err := c.db.RescueDetailsOf(ctx, cs.ID); err == nil {
+		d.Rescue = &r
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	if d.Labels, err = c.labels(ctx, v.lang); err != nil {

@@ -408,3 +408,46 @@ func TestCaseReplyClosingTemplate(t *testing.T) {
 		t.Fatalf("closing template on a closed case: %d %s", g.code, g.body)
 	}
 }
+
+// TestCaseShowsRescueRequest: the case page shows the structured rescue
+// request the agent recorded — hazard, people, vulnerable people, callback,
+// place and pin — in Italian and in English; a case without one shows no
+// such section.
+func TestCaseShowsRescueRequest(t *testing.T) {
+	r := newRig(t, Config{})
+	r.user("rossi", store.RoleAgent)
+	f := newCaseFixture(t, r)
+	b := r.browser()
+	b.login("rossi")
+	if v := b.get("/cases/" + f.main.TrackingID); strings.Contains(v.body, `id="rescue-h"`) {
+		t.Fatalf("a case without a rescue request shows one:\n%.2000s", v.body)
+	}
+	u, err := r.db.UserByName(bg, "rossi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat, lon := 44.29851, 11.87953
+	rd := store.RescueDetails{Place: "via Ravegnana 14", Lat: &lat, Lon: &lon, RadiusM: 100, People: 2, Elderly: true,
+		Medical: true, Callback: "+39 333 765 4321", Hazard: store.HazardWater}
+	d := store.Disposition{CaseID: f.main.ID, UserID: u.ID, Category: "idraulico", Outcome: "inoltrata-sala-operativa",
+		Urgency: store.UrgencyRescue, ComuneCode: "039010", Notes: "Acqua al primo piano", Rescue: &rd}
+	if err := r.db.SaveDisposition(bg, &d, "rossi"); err != nil {
+		t.Fatal(err)
+	}
+	v := b.get("/cases/" + f.main.TrackingID)
+	for _, want := range []string{`id="rescue-h">Richiesta di soccorso`, "Acqua in aumento", `id="rescue-people">2<`,
+		"anziani, esigenze mediche", `href="tel:`, "333 765 4321</a>", `id="rescue-place">via Ravegnana 14`, "44.29851, 11.87953 · raggio 100 m"} {
+		if !strings.Contains(v.body, want) {
+			t.Errorf("case page lacks %q", want)
+		}
+	}
+	if p := b.submit("/cases/"+f.main.TrackingID, "/lang", url.Values{"lang": {"en"}, "back": {"/cases/" + f.main.TrackingID}}); p.code != http.StatusSeeOther {
+		t.Fatalf("switch to English: %d", p.code)
+	}
+	v = b.get("/cases/" + f.main.TrackingID)
+	for _, want := range []string{`id="rescue-h">Rescue request`, "Water rising", "elderly people, medical needs", "radius 100 m", "Callback number"} {
+		if !strings.Contains(v.body, want) {
+			t.Errorf("English case page lacks %q", want)
+		}
+	}
+}

@@ -34,8 +34,9 @@ const (
 
 // Topics of the operations room.
 const (
-	// TopicOpsRoom carries every item as it changes ("opsroom.item") and
-	// escalations ("opsroom.escalated"): the room's screens.
+	// TopicOpsRoom carries every item as it changes ("opsroom.item"),
+	// escalations ("opsroom.escalated") and the hotspots as time changes
+	// them ("opsroom.hotspots"): the room's screens.
 	TopicOpsRoom = "opsroom"
 	// TopicOpsAlerts carries escalations to the coordinators' wallboard.
 	TopicOpsAlerts = "opsroom.alerts"
@@ -149,6 +150,12 @@ func (c *Console) OpsItemToAgent(username string, v opsroom.ItemView) {
 func (c *Console) OpsEscalated(e opsroom.Escalation) {
 	c.hub.Send(TopicOpsRoom, "opsroom.escalated", e)
 	c.hub.Send(TopicOpsAlerts, "opsroom.escalated", e)
+}
+
+// OpsHotspotsChanged sends the room's screens the hotspots as time has
+// changed them (trends falling, groups leaving the hour).
+func (c *Console) OpsHotspotsChanged(hs []opsroom.HotspotView) {
+	c.hub.Send(TopicOpsRoom, "opsroom.hotspots", map[string]any{"hotspots": hs, "at": c.clock.Now()})
 }
 
 // opsData is what /opsroom renders before its script takes over: every

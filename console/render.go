@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +63,13 @@ func parsePages(ext fs.FS) (map[string]*template.Template, error) {
 		"urgencyOf": func(p *page, u string) urgencyArg { return urgencyArg{P: p, U: u} },
 		"fileOf":    func(p *page, f store.Attachment) fileArg { return fileArg{P: p, F: f} },
 		"hasPrefix": strings.HasPrefix,
+		// coord writes a latitude or longitude to about a metre.
+		"coord": func(f *float64) string {
+			if f == nil {
+				return ""
+			}
+			return strconv.FormatFloat(*f, 'f', 5, 64)
+		},
 	}
 	out := map[string]*template.Template{}
 	for _, n := range names {

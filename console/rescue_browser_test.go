@@ -142,6 +142,18 @@ func TestBrowserRescueRequest(t *testing.T) {
 	room.waitFor(`document.querySelectorAll("#ops-list .ops-item.kind-rescue").length === 3 && document.querySelector("#ops-map circle.ops-hotring[data-count='3']") !== null`)
 	room.shot("32-opsroom-hotspot")
 	room.noJSErrors()
+
+	// The case page shows the same request, each fact in its place.
+	tid, _ := room.eval(`fetch("/opsroom/api/items").then(r => r.json()).then(b => ({t: b.items.find(i => i.rescue && i.rescue.people === 3).tracking_id}))`)["t"].(string)
+	room.open("/cases/" + tid)
+	room.waitFor(`document.getElementById("rescue-hazard") !== null`)
+	facts := room.text("#rescue")
+	for _, want := range []string{"Acqua in aumento", "bambini, anziani", "+39 333 765 4321", "sottopasso di Via Emilia", "raggio 250 m"} {
+		if !strings.Contains(facts, want) {
+			t.Errorf("the case page's rescue request lacks %q:\n%s", want, facts)
+		}
+	}
+	room.shot("33-case-rescue") // checked by axe-core first
 }
 
 func jsNum(v any) string {

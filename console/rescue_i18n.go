@@ -45,6 +45,12 @@ var rescueCatalog = catalog{
 	"disp.rescue.err.radius.range":       {"Il raggio dell'area va da 50 a 5000 metri.", "The area's radius must be between 50 and 5000 metres."},
 	"disp.rescue.err.vulnerable.unknown": {"Tipo di persona vulnerabile non previsto.", "Unknown kind of vulnerable person."},
 
+	"case.rescue.pin":          {"Segnaposto", "Pin"},
+	"case.rescue.radius":       {"raggio %d m", "radius %d m"},
+	"case.rescue.nopin":        {"nessun segnaposto: la richiesta è collocata sul comune", "no pin: the request is placed on the comune"},
+	"case.rescue.novulnerable": {"nessuna indicata", "none given"},
+	"case.rescue.recorded":     {"Registrata", "Recorded"},
+
 	"ops.hazard.water":     {"Acqua in aumento", "Water rising"},
 	"ops.hazard.collapse":  {"Crollo", "Collapse"},
 	"ops.hazard.fire":      {"Incendio", "Fire"},

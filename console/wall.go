@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ascolto/ascolto/wall"
 	"go.uber.org/zap"
@@ -343,7 +344,13 @@ func buildWall(s Snapshot, th map[string]wall.Thresholds, target map[string][2]i
 			w.Breaches = append(w.Breaches, queueBreach(b, f))
 		}
 	}
+	_, unsitedQueue := siteTh["—"]
 	for _, site := range SiteTotals(s) {
+		if site.Name == "—" && !unsitedQueue {
+			// Only seats without a site: no place to show, and their
+			// agents are counted on their queues' tiles.
+			continue
+		}
 		t := wall.Strictest(siteTh[site.Name]...)
 		f := wallFigure(site, t, pausedSite[site.Name])
 		f.Target = siteTarget[site.Name]
@@ -442,6 +449,10 @@ type wallTile struct {
 }
 
 type wallPart struct{ Value, Label string }
+
+// N is how many characters the tile's value has, up to 10: the wall's
+// style sheet sizes a long value ("158 / 150") down to fit its tile.
+func (t wallTile) N() int { return min(utf8.RuneCountInString(t.Value), 10) }
 
 // WallTiles writes a figure's tiles in the page's language; wall.js
 // writes the same tiles from the live figures.

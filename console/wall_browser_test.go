@@ -98,6 +98,10 @@ func TestBrowserWall(t *testing.T) {
 	// The 300 and the coordinator's own seat.
 	b.waitFor(`document.querySelectorAll("#wall-agents tbody tr").length === 301`)
 	card := func(q, f string) string { return fmt.Sprintf(`#wall-queues .wcard[data-name=%q] [data-f=%q]`, q, f) }
+	// Sites: aq and rm; the coordinator's seat has none, and makes no «—» tile.
+	if sites := b.eval(`({s: Array.from(document.querySelectorAll("#wall-sites .wcard")).map(c => c.dataset.name).join(",")})`); sites["s"] != "aq,rm" {
+		t.Errorf("site tiles %v, want aq,rm", sites["s"])
+	}
 	if got := b.text(card("informazioni", "waiting") + " .wv"); got != "2" {
 		t.Errorf("waiting at first: %q", got)
 	}
@@ -158,6 +162,32 @@ func TestBrowserWall(t *testing.T) {
 	}
 	b.shot("41-wall-breach")
 	t.Log("breach shown")
+
+	// Big numbers fit their tiles: nothing drawn inside a tile reaches out
+	// of it, whatever its length ("158 / 150", four-digit queues).
+	huge := append([]QueueView(nil), crisis...)
+	huge[2].Waiting, huge[2].AgentsBusy, huge[2].StaffingNeeded = 1234, 150, 158
+	huge[2].LongestWaitS = 12*3600 + 34*60
+	be.publish(r.c, huge...)
+	b.waitFor(fmt.Sprintf(`document.querySelector('%s .wv').textContent === "1234"`, card("soccorso", "waiting")))
+	if got := b.text(card("soccorso", "staff") + " .wv"); !strings.HasPrefix(got, "158 / 1") || len(got) < 9 {
+		t.Errorf("staffing tile reads %q", got)
+	}
+	over := b.eval(`(() => { const out = [];
+		document.querySelectorAll(".wt").forEach(tile => { const t = tile.getBoundingClientRect();
+			tile.querySelectorAll("*").forEach(e => { const r = e.getBoundingClientRect();
+				if (r.width && (r.left < t.left - 0.5 || r.right > t.right + 0.5 || r.top < t.top - 0.5 || r.bottom > t.bottom + 0.5)) {
+					out.push(tile.closest(".wcard").dataset.name + "/" + tile.dataset.f + ": " + e.tagName + " " + e.textContent.trim().slice(0, 20)); } }); });
+		return {n: document.querySelectorAll(".wt").length, over: out}; })()`)
+	if n, _ := over["n"].(float64); n < 6 {
+		t.Fatalf("%v tiles on the wall", over["n"])
+	}
+	if o, _ := over["over"].([]any); len(o) > 0 {
+		t.Errorf("elements overflow their tiles: %v", o)
+	}
+	b.shot("41b-wall-big-numbers")
+	be.publish(r.c, crisis...)
+	b.waitFor(fmt.Sprintf(`document.querySelector('%s .wv').textContent === "9"`, card("soccorso", "waiting")))
 
 	// A threshold set for the queue (as `ascolto queue threshold set soccorso --wait-red 2m` does) applies live.
 	if err := r.db.SetQueueThreshold(bg, &store.QueueThreshold{Queue: "soccorso", WaitRedS: intp(120)}, "cli:test"); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,7 +67,8 @@ type placed struct {
 	caller  Caller
 	place   Place
 	says    string
-	comune  string // the comune the caller speaks of, what a score expects
+	comune  string       // the comune the caller speaks of, what a score expects
+	rescue  *RescueFacts // what a caller in danger tells, nil for others
 	number  string
 	offered time.Time // when an agent's phone first rang for it
 	call    *arisim.Call
@@ -419,6 +421,7 @@ func (r *Runner) place(a Arrival) *placed {
 	c := s.Callers[a.Caller]
 	p := &placed{arrival: a, caller: c}
 	p.place, p.says, p.comune = c.turn(a.Seq)
+	p.rescue = c.rescue(a.Seq)
 	p.number = number(p.place.Prefix, a)
 	steps := []arisim.Step{arisim.WaitPlaybackStarted("sound:ascolto/benvenuto"), arisim.Wait(time.Second)}
 	if c.Keys != "" {
@@ -503,9 +506,38 @@ func (r *Runner) afterCall(ctx context.Context, p *placed) {
 	e := p.caller.Expect
 	d := console.Disposition{Call: ch, Category: e.Category, Outcome: e.Outcome, ComuneCode: p.comune,
 		CallerType: e.CallerType, Urgency: e.Urgency, Notes: p.says}
+	if e.Urgency == store.UrgencyRescue && p.rescue != nil {
+		d.Rescue = rescueInput(p)
+	}
 	if _, err := r.o.Desk.SaveDisposition(ctx, console.Actor{Username: user, Role: store.RoleAgent}, agent, d); err != nil && ctx.Err() == nil {
 		r.log.Warn("demo: simulated disposition not saved", zap.String("call", ch), zap.Error(err))
 	}
+}
+
+// rescueInput is the rescue section a simulated agent fills for a caller
+// in danger, as an agent would on the desk: the caller's facts, the number
+// they call from (now and then another one they give, a relative's
+// mobile), and a pin dropped near the place they name. Two callers in
+// three drop it within about 150 m of the place, as the neighbours of one
+// flooded street do; the third from 600 m to 2 km off. All is derived from
+// the caller's turn, so a run is the same each time.
+func rescueInput(p *placed) *console.RescueInput {
+	f, seq := p.rescue, p.arrival.Seq
+	in := &console.RescueInput{Place: f.Place, People: f.People, Vulnerable: append([]string(nil), f.Vulnerable...),
+		Callback: p.number, Hazard: f.Hazard, HazardNote: f.HazardNote, RadiusM: 100}
+	if seq%4 == 3 {
+		in.Callback = fmt.Sprintf("+39333%07d", 1000000+(seq*6151+p.arrival.Caller*7877)%8999999)
+	}
+	// The golden angle spreads successive pins around the place evenly.
+	angle := float64(seq) * 2.39996
+	dist := 30 + float64((seq*53)%120) // metres
+	if seq%3 == 2 {
+		dist, in.RadiusM = 600+float64((seq*389)%1400), 250
+	}
+	lat := f.Pin[0] + dist*math.Cos(angle)/111320
+	lon := f.Pin[1] + dist*math.Sin(angle)/(111320*math.Cos(f.Pin[0]*math.Pi/180))
+	in.Lat, in.Lon = &lat, &lon
+	return in
 }
 
 // saved scores a trainee's disposition against the scenario.

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/ascolto/ascolto/geo"
+	"github.com/ascolto/ascolto/store"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -75,6 +78,15 @@ func (c Caller) turn(seq int) (place Place, says, comune string) {
 	return place, says, comune
 }
 
+// rescue is what the seq-th caller of a kind tells of their danger (nil
+// for a kind that does not ask for rescue).
+func (c Caller) rescue(seq int) *RescueFacts {
+	if len(c.Says) == 0 {
+		return nil
+	}
+	return c.Says[seq%len(c.Says)].Rescue
+}
+
 // Place is a comune and the area code its callers call from.
 type Place struct {
 	Comune string `yaml:"comune"` // ISTAT code
@@ -88,6 +100,46 @@ type Place struct {
 type Utterance struct {
 	Text   string `yaml:"text"`
 	Comune string `yaml:"comune"` // ISTAT code; "" = the place's comune
+	// Rescue is what a caller in danger tells the agent for the
+	// structured rescue request; a caller kind whose expected urgency is
+	// rescue must give it with every utterance.
+	Rescue *RescueFacts `yaml:"rescue"`
+}
+
+// RescueFacts is what one caller in danger says: the hazard, how many
+// people and who among them is vulnerable, and where. Pin is a point near
+// the place (latitude, longitude): the simulated agent drops the request's
+// pin around it, some callers within a few hundred metres of each other,
+// others farther off, as the callers of one flooded street are.
+type RescueFacts struct {
+	Hazard     string     `yaml:"hazard"` // a store.Hazards code
+	HazardNote string     `yaml:"hazard_note"`
+	People     int        `yaml:"people"`
+	Vulnerable []string   `yaml:"vulnerable"` // children, elderly, disabled, medical
+	Place      string     `yaml:"place"`      // the place in words: "via Ravegnana 14"
+	Pin        [2]float64 `yaml:"pin"`        // [lat, lon]
+}
+
+// check says what is wrong with a caller's rescue facts, as the desk would.
+func (f *RescueFacts) check() error {
+	switch {
+	case !slices.Contains(store.Hazards, f.Hazard):
+		return fmt.Errorf("hazard %q (one of %s)", f.Hazard, strings.Join(store.Hazards, ", "))
+	case f.Hazard == store.HazardOther && f.HazardNote == "":
+		return fmt.Errorf("hazard other needs a hazard_note")
+	case f.People < 1:
+		return fmt.Errorf("people must be at least 1")
+	case f.Place == "":
+		return fmt.Errorf("no place")
+	case !geo.InItaly(f.Pin[0], f.Pin[1]):
+		return fmt.Errorf("pin %v is not in Italy ([lat, lon])", f.Pin)
+	}
+	for _, v := range f.Vulnerable {
+		if !slices.Contains([]string{"children", "elderly", "disabled", "medical"}, v) {
+			return fmt.Errorf("vulnerable %q (children, elderly, disabled, medical)", v)
+		}
+	}
+	return nil
 }
 
 // UnmarshalYAML reads an utterance as plain text or as text with its comune.
@@ -230,12 +282,24 @@ func (s *Scenario) check() error {
 			return fmt.Errorf("demo: scenario %s: caller %s: keys %q", s.Name, c.Kind, c.Keys)
 		}
 		share += c.Share
+		if c.Expect.Urgency == store.UrgencyRescue && len(c.Says) == 0 {
+			return fmt.Errorf("demo: scenario %s: caller %s asks for rescue and says nothing: give says with their rescue facts", s.Name, c.Kind)
+		}
 		for _, u := range c.Says {
 			if u.Text == "" {
 				return fmt.Errorf("demo: scenario %s: caller %s says nothing (an empty text)", s.Name, c.Kind)
 			}
 			if u.Comune != "" && (len(u.Comune) != 6 || strings.Trim(u.Comune, "0123456789") != "") {
 				return fmt.Errorf("demo: scenario %s: caller %s: comune %q: a 6-digit ISTAT code", s.Name, c.Kind, u.Comune)
+			}
+			if u.Rescue == nil && c.Expect.Urgency == store.UrgencyRescue {
+				return fmt.Errorf("demo: scenario %s: caller %s asks for rescue: %q needs its rescue facts (rescue: {hazard, people, place, pin})",
+					s.Name, c.Kind, u.Text)
+			}
+			if u.Rescue != nil {
+				if err := u.Rescue.check(); err != nil {
+					return fmt.Errorf("demo: scenario %s: caller %s: rescue: %w", s.Name, c.Kind, err)
+				}
 			}
 		}
 	}

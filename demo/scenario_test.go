@@ -44,11 +44,14 @@ func TestBuiltinScenarios(t *testing.T) {
 
 func TestScenarioErrors(t *testing.T) {
 	cases := map[string]string{
-		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 0.5}]\n":         "add up",
-		"name: x\nduration: 1h\nstart: yesterday\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1}]\n":                  "start",
-		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: []\ncallers: [{kind: a, share: 1}]\n":                                "no arrivals",
-		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\nbogus: 1\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1}]\n": "bogus",
-		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1, keys: 1x}]\n": "keys",
+		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 0.5}]\n":                                                                                                             "add up",
+		"name: x\nduration: 1h\nstart: yesterday\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1}]\n":                                                                                                                      "start",
+		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: []\ncallers: [{kind: a, share: 1}]\n":                                                                                                                                    "no arrivals",
+		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\nbogus: 1\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1}]\n":                                                                                                     "bogus",
+		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1, keys: 1x}]\n":                                                                                                     "keys",
+		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1, says: [aiuto], expect: {urgency: rescue}}]\n":                                                                     "rescue facts",
+		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1, says: [{text: aiuto, rescue: {hazard: lava, people: 1, place: x, pin: [44, 11]}}], expect: {urgency: rescue}}]\n": "hazard \"lava\"",
+		"name: x\nduration: 1h\nstart: 2026-01-01T09:00\narrivals: [{at: 0h, per_hour: 1}]\ncallers: [{kind: a, share: 1, says: [{text: aiuto, rescue: {hazard: fire, people: 1, place: x, pin: [11, 44]}}], expect: {urgency: rescue}}]\n": "not in Italy",
 	}
 	for src, want := range cases {
 		if _, err := Parse([]byte(src)); err == nil || !strings.Contains(err.Error(), want) {

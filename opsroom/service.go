@@ -31,6 +31,10 @@ type Publisher interface {
 	// OpsEscalated goes to the operations room (the alert repeats) and to
 	// the coordinators.
 	OpsEscalated(e Escalation)
+	// OpsHotspotsChanged goes to every operations-room screen when the
+	// hotspots changed with the passing of time alone: a group that stops
+	// growing turns steady then falling, and leaves the hour.
+	OpsHotspotsChanged(hs []HotspotView)
 }
 
 // Escalation is one round of escalation: the items still waiting.
@@ -153,9 +157,10 @@ func (s *Service) Config() Config { return s.cfg }
 
 type nopPublisher struct{}
 
-func (nopPublisher) OpsItemChanged(ItemView)         {}
-func (nopPublisher) OpsItemToAgent(string, ItemView) {}
-func (nopPublisher) OpsEscalated(Escalation)         {}
+func (nopPublisher) OpsItemChanged(ItemView)          {}
+func (nopPublisher) OpsItemToAgent(string, ItemView)  {}
+func (nopPublisher) OpsEscalated(Escalation)          {}
+func (nopPublisher) OpsHotspotsChanged([]HotspotView) {}
 
 // Forwarding rules: a rescue request always goes; any other case goes as
 // a situation report when the operator's outcome says so.
@@ -481,6 +486,10 @@ func (s *Service) Run(ctx context.Context) error {
 	s.runCtx = ctx
 	s.mu.Unlock()
 	s.arm()
+	// The hotspots' first look is armed with the escalation, so a clock
+	// moved forward once Armed is closed wakes it too.
+	hotLast, _ := s.hotspotKey(ctx)
+	hotTimer := s.clock.NewTimer(time.Minute)
 	close(s.armed)
 	if s.cfg.WebhookURL != "" {
 		s.wg.Add(1)
@@ -488,6 +497,8 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.sweepLoop(ctx) }()
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.hotspotLoop(ctx, hotLast, hotTimer) }()
 	<-ctx.Done()
 	s.mu.Lock()
 	if s.timer != nil {
@@ -500,8 +511,54 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // Armed is closed once Run has read the open rescue requests and armed
-// their escalation: from then on a clock moved forward escalates them.
+// their escalation and the hotspots' next look: from then on a clock moved
+// forward escalates them and ages the hotspots.
 func (s *Service) Armed() <-chan struct{} { return s.armed }
+
+// hotspotLoop looks at the hotspots once a minute on the service's clock
+// and announces them when they differ from the last look: the screens
+// fetch them again on each item change, and this makes them age without
+// one (a group from 70 minutes ago must not stay "rising"). The next look
+// is armed before announcing, so a test that moves a fake clock on as soon
+// as it hears the announcement still wakes it.
+func (s *Service) hotspotLoop(ctx context.Context, last string, t clock.Timer) {
+	for {
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		t = s.clock.NewTimer(time.Minute)
+		key, hs := s.hotspotKey(ctx)
+		if hs == nil || key == last {
+			continue
+		}
+		last = key
+		s.pub.OpsHotspotsChanged(hs)
+	}
+}
+
+// hotspotKey is the hotspots now and what a screen shows of them (hazard,
+// place, members, trend); nil hotspots when they could not be read.
+func (s *Service) hotspotKey(ctx context.Context) (string, []HotspotView) {
+	hs, err := s.Hotspots(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("operations room: hotspots not read", zap.Error(err))
+		}
+		return "", nil
+	}
+	var b strings.Builder
+	for _, h := range hs {
+		fmt.Fprintf(&b, "%s|%s|%s|%d|%s|", h.Hazard, h.Comune, h.Place, h.Count, h.Trend)
+		for _, m := range h.Members {
+			fmt.Fprintf(&b, "%d,", m.ID)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String(), hs
+}
 
 // sweepLoop forwards the rescue requests whose disposition was saved but
 // whose forwarding a crash interrupted: at start, then every 30 seconds.

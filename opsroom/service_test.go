@@ -11,6 +11,7 @@ import (
 
 	"github.com/ascolto/ascolto/clock"
 	"github.com/ascolto/ascolto/geo"
+	"github.com/ascolto/ascolto/hotspot"
 	"github.com/ascolto/ascolto/mail"
 	"github.com/ascolto/ascolto/opsroom"
 	"github.com/ascolto/ascolto/store"
@@ -33,6 +34,16 @@ type published struct {
 	changed   []opsroom.ItemView
 	toAgent   map[string][]opsroom.ItemView
 	escalated []opsroom.Escalation
+	hotspots  chan []opsroom.HotspotView
+}
+
+// OpsHotspotsChanged hands the hotspots to a test waiting for them; with
+// nobody waiting, they are dropped.
+func (p *published) OpsHotspotsChanged(hs []opsroom.HotspotView) {
+	select {
+	case p.hotspots <- hs:
+	default:
+	}
 }
 
 func (p *published) OpsItemChanged(v opsroom.ItemView) {
@@ -111,7 +122,7 @@ func newRig(t *testing.T, e storetest.Engine, cfg opsroom.Config) *rig {
 	}
 	obs, logs := observer.New(zapcore.DebugLevel)
 	log := zaptest.NewLogger(t, zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, obs) })))
-	r := &rig{t: t, db: db, clk: clk, pub: &published{}, phone: &roomPhone{}, logs: logs}
+	r := &rig{t: t, db: db, clk: clk, pub: &published{hotspots: make(chan []opsroom.HotspotView, 8)}, phone: &roomPhone{}, logs: logs}
 	r.svc, err = opsroom.New(opsroom.Options{Store: db, Clock: clk, Log: log, Config: cfg, Publisher: r.pub,
 		Phone: r.phone, Mail: ms})
 	if err != nil {
@@ -474,5 +485,47 @@ func TestItemPosition(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHotspotsAgeWithTime: with no item changing, the passing of time
+// alone changes the hotspots and the screens hear it: three requests about
+// one flooded street are a rising hotspot, forty minutes later a falling
+// one, and seventy minutes later none.
+func TestHotspotsAgeWithTime(t *testing.T) {
+	r := newRig(t, storetest.Engines()[0], opsroom.Config{})
+	for i := 0; i < 3; i++ {
+		c := r.rescueCase(fmt.Sprintf("Acqua in casa %d", i), "rossi")
+		v, _, err := r.svc.Submit(bg, c.ID, "rossi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.svc.Acknowledge(bg, v.ID, "sala"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := func(after time.Duration) []opsroom.HotspotView {
+		t.Helper()
+		r.clk.Advance(after)
+		select {
+		case hs := <-r.pub.hotspots:
+			return hs
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no hotspots announced %s on", after)
+			return nil
+		}
+	}
+	if hs := next(time.Minute); len(hs) != 1 || hs[0].Count != 3 || hs[0].Trend != hotspot.Rising {
+		t.Fatalf("a minute on: %+v", hs)
+	}
+	if hs := next(40 * time.Minute); len(hs) != 1 || hs[0].Trend != hotspot.Falling {
+		t.Fatalf("41 minutes on: %+v", hs)
+	}
+	if hs := next(30 * time.Minute); len(hs) != 0 {
+		t.Fatalf("71 minutes on, the hotspot is still there: %+v", hs)
+	}
+	// What the screens fetch says the same.
+	if hs, err := r.svc.Hotspots(bg); err != nil || len(hs) != 0 {
+		t.Fatalf("hotspots 71 minutes on: %+v, %v", hs, err)
 	}
 }

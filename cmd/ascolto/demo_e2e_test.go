@@ -27,7 +27,18 @@ import (
 func TestDemoScenario(t *testing.T) {
 	data := t.TempDir()
 	scenario := "testdata/demo-breve.yaml"
-	runDemo(t, scenario, data)
+	var hot []demoHotspot
+	runDemo(t, scenario, data, func(base string) {
+		// The operations room sees the rescue requests the simulated agents
+		// filled in cluster: same hazard, same comune, pins close together.
+		room := signIn(t, base, "salaoperativa", demoPassword, "/opsroom")
+		resp, body := room.get("/opsroom/api/hotspots", nil)
+		var res struct{ Hotspots []demoHotspot }
+		if code := resp.StatusCode; code != http.StatusOK || json.Unmarshal([]byte(body), &res) != nil {
+			t.Fatalf("room's hotspots: %d %.300s", resp.StatusCode, body)
+		}
+		hot = res.Hotspots
+	})
 	want, err := os.ReadFile(scenario)
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +109,29 @@ func TestDemoScenario(t *testing.T) {
 		t.Fatalf("operations room has %v; the scenario placed %d rescue requests and %d power outages",
 			kinds, counts["rescue"], counts["power"])
 	}
+	// Every rescue request carries what its caller said, as the desk
+	// records it: hazard, people, callback, and a pin near the place.
+	for _, it := range items {
+		if it.Kind != store.OpsRescue {
+			continue
+		}
+		r, err := db.RescueDetailsOf(bg, it.CaseID)
+		if err != nil || r.Hazard != store.HazardWater || r.People != 3 || !r.Children || r.Callback == "" || r.Lat == nil ||
+			r.Place != "via Ravegnana 14" {
+			t.Fatalf("rescue request of case %d: %+v, %v", it.CaseID, r, err)
+		}
+	}
+	var water *demoHotspot
+	for i, h := range hot {
+		if h.Hazard == store.HazardWater {
+			water = &hot[i]
+		}
+	}
+	if water == nil || water.Count != counts["rescue"] || !water.Located || water.Where.Code != "039010" ||
+		len(water.Members) != water.Count {
+		t.Fatalf("the room shows hotspots %+v; want the %d rescue requests of Faenza grouped", hot, counts["rescue"])
+	}
+	t.Logf("hotspot: %d requests, %s, trend %s", water.Count, water.Where.Name, water.Trend)
 	// Out of the box, the room's map has every item somewhere: nothing was
 	// imported, the bundled provinces place those without coordinates.
 	atlas, err := db.Atlas(bg)
@@ -138,11 +172,25 @@ func TestDemoScenario(t *testing.T) {
 	}
 }
 
+// demoHotspot is a hotspot as the room's API sends it.
+type demoHotspot struct {
+	Hazard  string
+	Count   int
+	Trend   string
+	Located bool
+	Where   struct{ Code, Name string }
+	Members []struct {
+		ID         int64
+		TrackingID string `json:"tracking_id"`
+	}
+}
+
 func itoaPort(p int) string { return strconv.Itoa(p) }
 
 // runDemo runs `ascolto demo` on a scenario file at speed 60 in data until
-// the scenario is over. It must be ready within 10 s and answer /readyz.
-func runDemo(t *testing.T, scenario, data string) {
+// the scenario is over, then calls whileUp with the console's address
+// before stopping it. It must be ready within 10 s and answer /readyz.
+func runDemo(t *testing.T, scenario, data string, whileUp ...func(base string)) {
 	t.Helper()
 	port := freePort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -187,6 +235,9 @@ func runDemo(t *testing.T, scenario, data string) {
 				}
 			}
 			if strings.Contains(l, "Scenario concluso") {
+				for _, f := range whileUp {
+					f("http://127.0.0.1:" + itoaPort(port))
+				}
 				return
 			}
 		case <-ctx.Done():

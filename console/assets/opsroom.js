@@ -223,6 +223,8 @@
         Object.keys(items).forEach(function (id) { if (!next[id] && items[id].state !== "closed") { delete items[id]; } });
         render();
         loadHot();
+  // Time alone changes them too: the server says so once a minute at most.
+  window.ascolto.on("opsroom.hotspots", function (m) { hot = (m.data && m.data.hotspots) || []; drawHot(); });
       }).catch(function () { /* the next reconnection tries again */ });
   }
 
@@ -436,6 +438,8 @@
     });
   }
   loadHot();
+  // Time alone changes them too: the server says so once a minute at most.
+  window.ascolto.on("opsroom.hotspots", function (m) { hot = (m.data && m.data.hotspots) || []; drawHot(); });
 
   // Waiting times move on their own.
   setInterval(function () { if (Object.keys(items).length) { render(); } }, 60000);

@@ -64,7 +64,7 @@
         });
         dd.appendChild(ps);
       } else {
-        dd.appendChild(el("span", { "class": "wv" }, x.value));
+        dd.appendChild(el("span", { "class": "wv", "data-n": String(Math.min(Array.from(x.value).length, 10)) }, x.value));
       }
       if (x.level !== "ok") {
         dd.appendChild(document.createTextNode(" "));
