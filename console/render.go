@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"mime"
 	"net/http"
 	"net/url"
 	"path"
@@ -181,6 +182,7 @@ func (c *Console) newPage(v *visit, title string, data any) *page {
 			{"/kb", "nav.kb", PermKBRead},
 			{"/admin/users", "nav.users", PermUsers},
 			{"/admin/replies", "nav.replies", PermCannedReplies},
+			{"/admin/ivr", "nav.ivr", PermIVR},
 			{"/account", "nav.account", PermSignedIn},
 		} {
 			// Pages mounted apart (the operations room) bring their own
@@ -198,6 +200,9 @@ func (c *Console) newPage(v *visit, title string, data any) *page {
 		}
 		if strings.HasPrefix(p.Active, "/admin/replies/") {
 			p.Active = "/admin/replies"
+		}
+		if strings.HasPrefix(p.Active, "/admin/ivr/") {
+			p.Active = "/admin/ivr"
 		}
 	}
 	if k := v.r.URL.Query().Get("done"); k != "" && c.cat.has("done."+k) {
@@ -349,6 +354,9 @@ type route struct {
 	perm   Permission
 	api    bool
 	h      func(v *visit) error
+	// maxBody bounds the request body; 0 means maxFormBytes. A multipart
+	// form (a file upload) is read whole within it before the CSRF check.
+	maxBody int64
 }
 
 // ServeHTTP is the one pipeline every console request goes through:
@@ -396,10 +404,23 @@ func (rt route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
+		limit := rt.maxBody
+		if limit <= 0 {
+			limit = maxFormBytes
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+			// The parts stay in memory: the limit above bounds them.
+			err = r.ParseMultipartForm(limit)
+		} else {
+			err = r.ParseForm()
+		}
+		if err != nil {
 			c.fail(v, failure(http.StatusRequestEntityTooLarge, "error.toolarge"), rt.api)
 			return
+		}
+		if r.MultipartForm != nil {
+			defer r.MultipartForm.RemoveAll()
 		}
 		token := r.PostForm.Get("csrf")
 		if token == "" {

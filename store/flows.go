@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -48,6 +49,20 @@ func (db *DB) SaveFlow(ctx context.Context, f *FlowVersion, activate bool, actor
 	})
 }
 
+// ApplyFlow makes an existing version, stored inactive, the active one:
+// the second half of SaveFlow with activate set, audited the same way
+// ("ivr.apply"). The console stores an upload first and applies it once
+// the admin has looked at it.
+func (db *DB) ApplyFlow(ctx context.Context, version int64, actor string) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		var one int
+		if err := tx.queryRow(ctx, `SELECT 1 FROM ivr_flows WHERE version = $1`, version).Scan(&one); err != nil {
+			return notFound(err, fmt.Sprintf("flow version %d", version))
+		}
+		return tx.activateFlow(ctx, version, actor, "ivr.apply")
+	})
+}
+
 // ActivateFlow makes an existing version the active one (a rollback).
 func (db *DB) ActivateFlow(ctx context.Context, version int64, actor string) error {
 	return db.InTx(ctx, func(tx *Tx) error {
@@ -79,6 +94,36 @@ func (db *DB) ActiveFlowVersion(ctx context.Context) (int64, error) {
 		return 0, notFound(err, "active flow")
 	}
 	return v, nil
+}
+
+// PreviousFlowVersion returns the version that was active before the
+// active one, as the last activation recorded it ("ivr.apply" or
+// "ivr.rollback" in the audit log, written in the activation's own
+// transaction); ErrNotFound when there is none: no flow applied yet, or
+// the built-in default was active before.
+func (db *DB) PreviousFlowVersion(ctx context.Context) (int64, error) {
+	var object, detail string
+	err := db.reader().queryRow(ctx, `SELECT object, detail FROM audit_log WHERE action IN ('ivr.apply', 'ivr.rollback')
+		ORDER BY at DESC, id DESC LIMIT 1`).Scan(&object, &detail)
+	if err != nil {
+		return 0, notFound(err, "previous flow")
+	}
+	var d struct {
+		Previous int64 `json:"previous"`
+	}
+	if err := json.Unmarshal([]byte(detail), &d); err != nil {
+		return 0, fmt.Errorf("store: previous flow: audit detail: %w", err)
+	}
+	active, err := db.ActiveFlowVersion(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// The last activation must be of the active version; anything else is
+	// a history this method cannot read.
+	if object != fmt.Sprintf("flow:%d", active) || d.Previous <= 0 || d.Previous == active {
+		return 0, fmt.Errorf("store: previous flow: %w", ErrNotFound)
+	}
+	return d.Previous, nil
 }
 
 // Flow returns one version; version 0 means the active one.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -53,6 +54,52 @@ func TestFlowVersions(t *testing.T) {
 			if actions[i] != want[i] {
 				t.Fatalf("audit %v, want %v", actions, want)
 			}
+		}
+	})
+}
+
+func TestFlowApplyAndPrevious(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		if _, err := db.PreviousFlowVersion(ctx); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("previous on a fresh install: %v", err)
+		}
+		save := func(src string, activate bool) int64 {
+			t.Helper()
+			v := store.FlowVersion{Name: "f", Source: src}
+			if err := db.SaveFlow(ctx, &v, activate, "cli:admin"); err != nil {
+				t.Fatal(err)
+			}
+			return v.Version
+		}
+		v1 := save("start: a\n", true)
+		// The built-in default was active before v1: nothing to go back to.
+		if _, err := db.PreviousFlowVersion(ctx); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("previous after the first apply: %v", err)
+		}
+		v2 := save("start: b\n", false)
+		if err := db.ApplyFlow(ctx, 999, "anna"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("apply a missing version: %v", err)
+		}
+		if err := db.ApplyFlow(ctx, v2, "anna"); err != nil {
+			t.Fatal(err)
+		}
+		if act, _ := db.ActiveFlowVersion(ctx); act != v2 {
+			t.Fatalf("active %d after applying %d", act, v2)
+		}
+		if prev, err := db.PreviousFlowVersion(ctx); err != nil || prev != v1 {
+			t.Fatalf("previous %d %v, want %d", prev, err, v1)
+		}
+		if err := db.ActivateFlow(ctx, v1, "anna"); err != nil {
+			t.Fatal(err)
+		}
+		// Going back twice returns to where one started.
+		if prev, err := db.PreviousFlowVersion(ctx); err != nil || prev != v2 {
+			t.Fatalf("previous after the rollback %d %v, want %d", prev, err, v2)
+		}
+		apply := "ivr.apply"
+		log, _ := db.AuditLog(ctx, store.AuditFilter{Action: &apply})
+		if len(log) != 2 || log[0].Actor != "anna" || log[0].Object != fmt.Sprintf("flow:%d", v2) || log[0].Detail["previous"] != float64(v1) {
+			t.Fatalf("apply audit %+v", log)
 		}
 	})
 }
