@@ -58,6 +58,8 @@ func newPolicy() *policy {
 		PermCaseWrite:  everyone,
 		// Canned replies and the channels' response times (casework.go).
 		PermCannedReplies: {store.RoleAdmin},
+		// Queues, seats and the on-call roster (acdadmin.go).
+		PermACDAdmin: {store.RoleAdmin},
 		// The on-call activation board and its open/close buttons.
 		PermActivation:     {store.RoleSupervisor, store.RoleAdmin},
 		PermActivationOpen: {store.RoleSupervisor, store.RoleAdmin},

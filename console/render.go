@@ -173,6 +173,9 @@ func (c *Console) newPage(v *visit, title string, data any) *page {
 			{"/kb", "nav.kb", PermKBRead},
 			{"/admin/users", "nav.users", PermUsers},
 			{"/admin/replies", "nav.replies", PermCannedReplies},
+			{"/admin/queues", "nav.queues", PermACDAdmin},
+			{"/admin/seats", "nav.seats", PermACDAdmin},
+			{"/admin/roster", "nav.roster", PermACDAdmin},
 			{"/account", "nav.account", PermSignedIn},
 		} {
 			// Pages mounted apart (the operations room) bring their own
@@ -188,8 +191,10 @@ func (c *Console) newPage(v *visit, title string, data any) *page {
 		if strings.HasPrefix(p.Active, "/cases/") {
 			p.Active = "/cases"
 		}
-		if strings.HasPrefix(p.Active, "/admin/replies/") {
-			p.Active = "/admin/replies"
+		for _, sect := range []string{"/admin/replies", "/admin/queues", "/admin/seats"} {
+			if strings.HasPrefix(p.Active, sect+"/") {
+				p.Active = sect
+			}
 		}
 	}
 	if k := v.r.URL.Query().Get("done"); k != "" && c.cat.has("done."+k) {

@@ -69,6 +69,7 @@ func (c *Console) Mount(m Mux) {
 
 	c.MountActivation(m)
 	c.MountCasework(m)
+	c.MountACDAdmin(m)
 
 	m.Handle("GET /ws", http.HandlerFunc(c.serveWS))
 
