@@ -116,6 +116,17 @@ func TestACDAdminQueuesAndSeats(t *testing.T) {
 			if g.code != http.StatusBadRequest || !strings.Contains(g.body, `id="q-overflow-err"`) || !strings.Contains(g.body, "nessun trabocco") {
 				t.Errorf("max wait without overflow: %d %s", g.code, errorsOf(g.body))
 			}
+			// The same refusal in English, for an admin who chose it.
+			if g = b.submit("/admin/queues", "/lang", url.Values{"lang": {"en"}, "back": {"/admin/queues"}}); g.code != http.StatusSeeOther {
+				t.Fatalf("switch to English: %d", g.code)
+			}
+			g = b.submit("/admin/queues/new", "/admin/queues", bad)
+			for _, want := range []string{"«Service level» &#34;80&#34; is not valid: use PERCENT/SECONDS", "type a whole number of seconds"} {
+				if !strings.Contains(g.body, want) {
+					t.Errorf("English refusal lacks %q: %s", want, errorsOf(g.body))
+				}
+			}
+			b.submit("/admin/queues", "/lang", url.Values{"lang": {"it"}, "back": {"/admin/queues"}})
 			if _, err := r.db.QueueByName(bg, "prova"); err == nil {
 				t.Fatal("a refused queue was stored")
 			}
