@@ -60,6 +60,8 @@ func newPolicy() *policy {
 		PermCannedReplies: {store.RoleAdmin},
 		// The IVR flow's versions, upload, activation and rollback (ivr.go).
 		PermIVR: {store.RoleAdmin},
+		// Queues, seats and the on-call roster (acdadmin.go).
+		PermACDAdmin: {store.RoleAdmin},
 		// The on-call activation board and its open/close buttons.
 		PermActivation:     {store.RoleSupervisor, store.RoleAdmin},
 		PermActivationOpen: {store.RoleSupervisor, store.RoleAdmin},

@@ -183,6 +183,9 @@ func (c *Console) newPage(v *visit, title string, data any) *page {
 			{"/admin/users", "nav.users", PermUsers},
 			{"/admin/replies", "nav.replies", PermCannedReplies},
 			{"/admin/ivr", "nav.ivr", PermIVR},
+			{"/admin/queues", "nav.queues", PermACDAdmin},
+			{"/admin/seats", "nav.seats", PermACDAdmin},
+			{"/admin/roster", "nav.roster", PermACDAdmin},
 			{"/account", "nav.account", PermSignedIn},
 		} {
 			// Pages mounted apart (the operations room) bring their own
@@ -198,8 +201,10 @@ func (c *Console) newPage(v *visit, title string, data any) *page {
 		if strings.HasPrefix(p.Active, "/cases/") {
 			p.Active = "/cases"
 		}
-		if strings.HasPrefix(p.Active, "/admin/replies/") {
-			p.Active = "/admin/replies"
+		for _, sect := range []string{"/admin/replies", "/admin/queues", "/admin/seats"} {
+			if strings.HasPrefix(p.Active, sect+"/") {
+				p.Active = sect
+			}
 		}
 		if strings.HasPrefix(p.Active, "/admin/ivr/") {
 			p.Active = "/admin/ivr"

@@ -70,6 +70,7 @@ func (c *Console) Mount(m Mux) {
 	c.MountActivation(m)
 	c.MountCasework(m)
 	c.MountIVR(m)
+	c.MountACDAdmin(m)
 
 	m.Handle("GET /ws", http.HandlerFunc(c.serveWS))
 

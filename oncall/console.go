@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/ascolto/ascolto/console"
 	"github.com/ascolto/ascolto/store"
@@ -52,4 +54,37 @@ func consoleErr(err error) error {
 		return err
 	}
 	return err
+}
+
+// Roster returns the roster in force and who is on call at t, for the
+// console's roster page; store.ErrNotFound when none was ever imported.
+func (c ConsoleBoards) Roster(ctx context.Context, at time.Time) (console.RosterView, error) {
+	r, rec, err := c.Service.Roster(ctx)
+	if errors.Is(err, ErrNoRoster) {
+		return console.RosterView{}, fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	if err != nil {
+		return console.RosterView{}, err
+	}
+	v := console.RosterView{Version: rec.Version, CreatedBy: rec.CreatedBy, CreatedAt: rec.CreatedAt, People: len(r.People),
+		Quorum: r.Quorum, Target: r.Policy.Target.String(), YAML: string(r.YAML())}
+	for _, w := range r.Plan(at) {
+		cw := console.RosterWave{Name: w.Name, Wait: w.Wait.String()}
+		for _, p := range w.People {
+			cw.People = append(cw.People, p.Name+" "+p.Phone)
+		}
+		v.Waves = append(v.Waves, cw)
+	}
+	return v, nil
+}
+
+// ImportRoster checks and stores a roster edited in the console, as
+// `ascolto oncall roster import` does (audited by the store with by as
+// actor); a refused roster wraps store.ErrInvalid with every problem.
+func (c ConsoleBoards) ImportRoster(ctx context.Context, by console.Actor, yaml []byte, comment string) (int64, error) {
+	_, rec, err := c.Service.ImportRoster(ctx, yaml, by.Username, comment)
+	if errors.Is(err, ErrBadRoster) {
+		return 0, fmt.Errorf("%w: %s", store.ErrInvalid, strings.TrimPrefix(err.Error(), ErrBadRoster.Error()+": "))
+	}
+	return rec.Version, err
 }

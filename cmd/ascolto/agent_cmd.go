@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ascolto/ascolto/acdconf"
 	"github.com/ascolto/ascolto/store"
 	"github.com/spf13/cobra"
 )
@@ -19,8 +19,6 @@ import (
 // running service, left in the store's command table, which the service
 // applies within a second and answers. An order nobody applies in time is
 // withdrawn, so a service started hours later does not act on it.
-
-var extensionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$`)
 
 func (a *app) agentCmd() *cobra.Command {
 	var wait time.Duration
@@ -58,21 +56,19 @@ Creates seat EXT or changes only the details given; --queues sets the agent's qu
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ext := args[0]
-			if !extensionRE.MatchString(ext) {
-				return fmt.Errorf(a.t("interno %q non valido: 1-32 caratteri tra lettere, cifre, '.', '-' e '_'",
-					"extension %q is not valid: 1-32 of letters, digits, '.', '-' and '_'"), ext)
+			if err := acdconf.CheckExtension(a.words(), ext); err != nil {
+				return err
 			}
 			fl := cmd.Flags()
 			if fl.Changed("endpoint") {
-				tech, res, ok := strings.Cut(endpoint, "/")
-				if !ok || tech == "" || res == "" || strings.ContainsAny(endpoint, " \t") {
-					return fmt.Errorf(a.t("--endpoint %q non valido: usa TECNOLOGIA/RISORSA, es. PJSIP/101", "--endpoint %q is not valid: use TECH/RESOURCE, e.g. PJSIP/101"), endpoint)
+				if err := acdconf.CheckEndpoint(a.words(), endpoint); err != nil {
+					return err
 				}
 			}
 			var qnames []string
 			if fl.Changed("queues") {
 				var err error
-				if qnames, err = a.queueNames(queues); err != nil {
+				if qnames, err = acdconf.QueueNames(a.words(), queues); err != nil {
 					return err
 				}
 			}
@@ -89,7 +85,7 @@ Creates seat EXT or changes only the details given; --queues sets the agent's qu
 						return fmt.Errorf(a.t("--endpoint è obbligatorio per una postazione nuova (es. --endpoint PJSIP/%s)",
 							"--endpoint is required for a new seat (e.g. --endpoint PJSIP/%s)"), ext)
 					}
-					seat = store.Agent{Extension: ext, Site: "aq"}
+					seat = acdconf.NewSeat(ext)
 				} else {
 					seat = ag[i]
 				}
@@ -103,34 +99,19 @@ Creates seat EXT or changes only the details given; --queues sets the agent's qu
 					seat.Site = site
 				}
 				if fl.Changed("phone") {
-					if phone != "sip" && phone != "webrtc" {
-						return fmt.Errorf(a.t("--phone %q non valido: sip (telefono fisso o SIP) o webrtc (softphone nella console)",
-							"--phone %q is not valid: sip (desk or SIP phone) or webrtc (the console's softphone)"), phone)
+					if err := acdconf.CheckPhone(a.words(), phone); err != nil {
+						return err
 					}
 					seat.PhoneKind = phone
 				}
 				if fl.Changed("user") {
 					seat.Username = user
 				}
-				if _, err := db.SiteByCode(ctx, seat.Site); errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf(a.t("la sede %q non esiste", "site %q does not exist"), seat.Site)
-				} else if err != nil {
+				if err := acdconf.CheckSeat(ctx, a.words(), db, seat, ag); err != nil {
 					return err
 				}
-				if seat.Username != "" {
-					if _, err := a.user(ctx, db, seat.Username); err != nil {
-						return err
-					}
-					for _, other := range ag {
-						if other.Username == seat.Username && other.Extension != ext {
-							return fmt.Errorf(a.t("l'utente %s ha già la postazione %s", "user %s already has seat %s"), seat.Username, other.Extension)
-						}
-					}
-				}
-				for _, q := range qnames {
-					if _, err := a.queueByName(ctx, db, q); err != nil {
-						return err
-					}
+				if err := acdconf.CheckQueuesExist(ctx, a.words(), db, qnames); err != nil {
+					return err
 				}
 				if err := db.SaveAgent(ctx, &seat, a.actor()); err != nil {
 					if errors.Is(err, store.ErrConflict) {
@@ -173,7 +154,7 @@ Creates seat EXT or changes only the details given; --queues sets the agent's qu
 				if err != nil {
 					return err
 				}
-				of := agentQueues(qs)
+				of := acdconf.AgentQueues(qs)
 				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, a.t("INTERNO\tNOME\tSEDE\tTELEFONO\tUTENTE\tSTATO\tMOTIVO\tCODE", "EXT\tNAME\tSITE\tPHONE\tUSER\tSTATE\tREASON\tQUEUES"))
 				for _, s := range ag {
@@ -211,7 +192,7 @@ Creates seat EXT or changes only the details given; --queues sets the agent's qu
 				var qnames []string
 				if cmd.Flags().Changed("queues") {
 					var err error
-					if qnames, err = a.queueNames(queues); err != nil {
+					if qnames, err = acdconf.QueueNames(a.words(), queues); err != nil {
 						return err
 					}
 				}
@@ -224,15 +205,13 @@ Creates seat EXT or changes only the details given; --queues sets the agent's qu
 						return err
 					}
 					if qnames != nil {
-						for _, q := range qnames {
-							if _, err := a.queueByName(ctx, db, q); err != nil {
-								return err
-							}
+						if err := acdconf.CheckQueuesExist(ctx, a.words(), db, qnames); err != nil {
+							return err
 						}
 						if err := a.setAgentQueues(ctx, db, ext, qnames); err != nil {
 							return err
 						}
-						out, err := a.askService(ctx, db, store.ACDCommand{Kind: "reload"}, wait)
+						out, err := acdconf.Reload(ctx, db, a.clock, a.actor(), wait)
 						if err != nil {
 							return err
 						}
@@ -240,14 +219,14 @@ Creates seat EXT or changes only the details given; --queues sets the agent's qu
 							return err
 						}
 					}
-					out, err := a.askService(ctx, db, store.ACDCommand{Kind: kind, Agent: ext, Arg: reason}, wait)
+					out, err := acdconf.Ask(ctx, db, a.clock, store.ACDCommand{Kind: kind, Agent: ext, Arg: reason, Actor: a.actor()}, wait)
 					if err != nil {
 						return err
 					}
 					if err := a.serviceRefusal(ctx, db, out, wait); err != nil {
 						return err
 					}
-					detail := map[string]any{"state": consoleState(kind), "reason": reason, "via": "cli", "command": out.cmd.ID}
+					detail := map[string]any{"state": consoleState(kind), "reason": reason, "via": "cli", "command": out.Cmd.ID}
 					if err := db.Audit(ctx, store.AuditEntry{Actor: a.actor(), Action: "agent.state", Object: "agent:" + ext, Detail: detail}); err != nil {
 						return err
 					}
@@ -258,7 +237,7 @@ Creates seat EXT or changes only the details given; --queues sets the agent's qu
 							return err
 						}
 						fmt.Fprintf(a.stdout, a.t("Operatore %s connesso; code: %s.\n", "Agent %s logged in; queues: %s.\n"), ext,
-							orDashS(strings.Join(agentQueues(qs)[ext], ", ")))
+							orDashS(strings.Join(acdconf.AgentQueues(qs)[ext], ", ")))
 					case "logout":
 						fmt.Fprintf(a.stdout, a.t("Operatore %s disconnesso.\n", "Agent %s logged out.\n"), ext)
 					case "pause":
@@ -302,70 +281,17 @@ func consoleState(kind string) string {
 	return "available"
 }
 
-// queueNames splits and checks a comma-separated list of queue names.
-func (a *app) queueNames(s string) ([]string, error) {
-	var out []string
-	for _, n := range strings.Split(s, ",") {
-		n = strings.TrimSpace(n)
-		if n == "" {
-			continue
-		}
-		if !queueNameRE.MatchString(n) {
-			return nil, fmt.Errorf(a.t("--queues: nome di coda %q non valido", "--queues: queue name %q is not valid"), n)
-		}
-		if !slices.Contains(out, n) {
-			out = append(out, n)
-		}
-	}
-	if out == nil {
-		out = []string{} // "--queues ''" means: in no queue
-	}
-	return out, nil
-}
-
-// setAgentQueues makes ext a member of exactly the queues named: it joins
-// the missing ones (penalty and level 0) and leaves the others; queues it
-// already belongs to keep its penalty and level there.
+// setAgentQueues makes ext a member of exactly the queues named
+// (acdconf.SetAgentQueues) and says what changed.
 func (a *app) setAgentQueues(ctx context.Context, db *store.DB, ext string, names []string) error {
-	qs, err := db.Queues(ctx)
-	if err != nil {
-		return err
-	}
-	var joined, left []string
-	for _, q := range qs {
-		_, member := findMember(q, ext)
-		want := slices.Contains(names, q.Name)
-		switch {
-		case want && !member:
-			if err := db.SetMembership(ctx, q.Name, ext, store.Member{Extension: ext}, a.actor()); err != nil {
-				return err
-			}
-			joined = append(joined, q.Name)
-		case !want && member:
-			if err := db.RemoveMembership(ctx, q.Name, ext, a.actor()); err != nil {
-				return err
-			}
-			left = append(left, q.Name)
-		}
-	}
+	joined, left, err := acdconf.SetAgentQueues(ctx, db, ext, names, a.actor())
 	if len(joined) > 0 {
 		fmt.Fprintf(a.stdout, a.t("Operatore %s aggiunto a: %s.\n", "Agent %s added to: %s.\n"), ext, strings.Join(joined, ", "))
 	}
 	if len(left) > 0 {
 		fmt.Fprintf(a.stdout, a.t("Operatore %s tolto da: %s.\n", "Agent %s removed from: %s.\n"), ext, strings.Join(left, ", "))
 	}
-	return nil
-}
-
-// agentQueues maps each extension to the queues it belongs to.
-func agentQueues(qs []store.Queue) map[string][]string {
-	out := map[string][]string{}
-	for _, q := range qs {
-		for _, m := range q.Members {
-			out[m.Extension] = append(out[m.Extension], q.Name)
-		}
-	}
-	return out
+	return err
 }
 
 func (a *app) agentByExt(ctx context.Context, db *store.DB, ext string) (store.Agent, error) {
@@ -382,87 +308,15 @@ func (a *app) agentByExt(ctx context.Context, db *store.DB, ext string) (store.A
 		"agent %s does not exist (see ascolto agent list; create it with ascolto agent add %s --endpoint PJSIP/%s)"), ext, ext, ext)
 }
 
-// serviceOutcome is what became of an order left for the running service.
-type serviceOutcome struct {
-	cmd     store.ACDCommand
-	applied bool   // the service wrote a result
-	refused string // the service's reason when the result was not "ok"
-}
-
-// askService leaves an order for the running service and waits up to wait
-// for its result. An order nobody applied in time is withdrawn (given a
-// result of its own), so a service started later never carries out an
-// order its author was told had failed.
-func (a *app) askService(ctx context.Context, db *store.DB, c store.ACDCommand, wait time.Duration) (serviceOutcome, error) {
-	c.Actor = a.actor()
-	if err := db.QueueACDCommand(ctx, &c); err != nil {
-		return serviceOutcome{}, err
-	}
-	deadline := a.clock.Now().Add(wait)
-	for {
-		got, err := db.ACDCommandByID(ctx, c.ID)
-		if err != nil {
-			return serviceOutcome{}, err
-		}
-		if !got.DoneAt.IsZero() {
-			return outcomeOf(got), nil
-		}
-		if !a.clock.Now().Before(deadline) {
-			break
-		}
-		t := a.clock.NewTimer(min(100*time.Millisecond, max(deadline.Sub(a.clock.Now()), time.Millisecond)))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return serviceOutcome{}, ctx.Err()
-		case <-t.C():
-		}
-	}
-	withdrawn := fmt.Sprintf("error: withdrawn by %s: no service applied it within %s", c.Actor, wait)
-	ok, err := db.WithdrawACDCommand(ctx, c.ID, withdrawn)
-	if err != nil {
-		return serviceOutcome{}, err
-	}
-	if !ok {
-		// The service claimed it just now: its result is moments away.
-		for i := 0; i < 100; i++ {
-			got, err := db.ACDCommandByID(ctx, c.ID)
-			if err != nil {
-				return serviceOutcome{}, err
-			}
-			if !got.DoneAt.IsZero() {
-				return outcomeOf(got), nil
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	got, err := db.ACDCommandByID(ctx, c.ID)
-	if err != nil {
-		return serviceOutcome{}, err
-	}
-	if got.Result != withdrawn {
-		return outcomeOf(got), nil
-	}
-	return serviceOutcome{cmd: got}, nil
-}
-
-func outcomeOf(c store.ACDCommand) serviceOutcome {
-	out := serviceOutcome{cmd: c, applied: true}
-	if c.Result != "ok" {
-		out.refused = strings.TrimPrefix(c.Result, "error: ")
-	}
-	return out
-}
-
 // serviceRefusal turns an order that was not carried out into the error
 // the person reads: refused by the service, or no service to carry it out.
-func (a *app) serviceRefusal(ctx context.Context, db *store.DB, out serviceOutcome, wait time.Duration) error {
+func (a *app) serviceRefusal(ctx context.Context, db *store.DB, out acdconf.Outcome, wait time.Duration) error {
 	switch {
-	case !out.applied:
+	case !out.Applied:
 		return fmt.Errorf(a.t("comando non eseguito: nessuna risposta dal servizio entro %s (%s); il comando è stato ritirato",
 			"command not carried out: no answer from the service within %s (%s); the command was withdrawn"), wait, a.whyNoService(ctx, db))
-	case out.refused != "":
-		return fmt.Errorf(a.t("il servizio ha rifiutato il comando %s: %s", "the service refused the %s command: %s"), out.cmd.Kind, out.refused)
+	case out.Refused != "":
+		return fmt.Errorf(a.t("il servizio ha rifiutato il comando %s: %s", "the service refused the %s command: %s"), out.Cmd.Kind, out.Refused)
 	}
 	return nil
 }

@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ascolto/ascolto/acd"
+	"github.com/ascolto/ascolto/acdconf"
 	"github.com/ascolto/ascolto/store"
 	"github.com/spf13/cobra"
 )
@@ -38,9 +37,11 @@ const rateWindow = 15 * time.Minute
 // measured its own (DOMAIN.md's worked example).
 const assumedAHT = 180 * time.Second
 
-var queueNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
-
-var strategies = []acd.Strategy{acd.LongestIdle, acd.RoundRobin, acd.RingAll, acd.FewestCalls, acd.Random}
+// words is how the CLI speaks to acdconf: its language, and a field named
+// by its flag.
+func (a *app) words() acdconf.Words {
+	return acdconf.Words{Lang: a.cfg.Lang, Field: func(f string) string { return "--" + f }}
+}
 
 func (a *app) queueCmd() *cobra.Command {
 	var wait time.Duration
@@ -121,11 +122,8 @@ Adds agent EXT to the queue, or changes its settings if already a member. Lower 
 offered calls first; level is a skill level 0-9; --emergency-only takes calls only in emergency mode.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if penalty < 0 {
-				return fmt.Errorf(a.t("--penalty %d non valido: usa un numero da 0 in su", "--penalty %d is not valid: use 0 or more"), penalty)
-			}
-			if level < 0 || level > acd.MaxLevel {
-				return fmt.Errorf(a.t("--level %d non valido: usa un numero da 0 a %d", "--level %d is not valid: use 0 to %d"), level, acd.MaxLevel)
+			if err := acdconf.CheckMember(a.words(), store.Member{Penalty: penalty, Level: level}); err != nil {
+				return err
 			}
 			return a.withStore(cmd.Context(), func(ctx context.Context, db *store.DB) error {
 				q, err := a.queueByName(ctx, db, args[0])
@@ -231,9 +229,8 @@ service to reload and says whether it did.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if !queueNameRE.MatchString(name) {
-				return fmt.Errorf(a.t("nome di coda %q non valido: 1-40 caratteri tra lettere minuscole, cifre, '-' e '_', iniziando con una lettera o una cifra",
-					"queue name %q is not valid: 1-40 of lowercase letters, digits, '-' and '_', starting with a letter or digit"), name)
+			if err := acdconf.CheckQueueName(a.words(), name); err != nil {
+				return err
 			}
 			fl := cmd.Flags()
 			// Everything that can be checked without the database, first.
@@ -246,35 +243,38 @@ service to reload and says whether it did.`,
 				if !fl.Changed(d.flag) {
 					continue
 				}
-				n, err := a.wholeSeconds(d.flag, d.d)
+				n, err := acdconf.Seconds(a.words(), d.flag, d.d)
 				if err != nil {
 					return err
 				}
 				secsOf[d.flag] = n
 			}
-			if n, ok := secsOf["ring-timeout"]; ok && n == 0 {
-				return errors.New(a.t("--ring-timeout deve essere di almeno 1s", "--ring-timeout must be at least 1s"))
+			if fl.Changed("strategy") {
+				if err := acdconf.CheckStrategy(a.words(), strategy); err != nil {
+					return err
+				}
 			}
-			if fl.Changed("strategy") && !slices.Contains(strategies, acd.Strategy(strategy)) {
-				return fmt.Errorf(a.t("--strategy %q sconosciuta: usa %s", "unknown --strategy %q: use %s"), strategy, strategyNames())
+			if fl.Changed("max-len") {
+				if err := acdconf.CheckMaxLen(a.words(), maxLen); err != nil {
+					return err
+				}
 			}
-			if fl.Changed("max-len") && maxLen < 0 {
-				return fmt.Errorf(a.t("--max-len %d non valido: usa 0 (nessun limite) o più", "--max-len %d is not valid: use 0 (no limit) or more"), maxLen)
-			}
-			if fl.Changed("callback-attempts") && (cbAttempts < 0 || cbAttempts > 20) {
-				return fmt.Errorf(a.t("--callback-attempts %d non valido: usa da 0 a 20", "--callback-attempts %d is not valid: use 0 to 20"), cbAttempts)
+			if fl.Changed("callback-attempts") {
+				if err := acdconf.CheckCallbackAttempts(a.words(), cbAttempts); err != nil {
+					return err
+				}
 			}
 			var slPct, slSecs int
 			if fl.Changed("sl") {
 				var err error
-				if slPct, slSecs, err = a.parseTarget("--sl", sl); err != nil {
+				if slPct, slSecs, err = acdconf.ParseTarget(a.words(), acdconf.FieldSL, sl); err != nil {
 					return err
 				}
 			}
 			var ovf string
 			if fl.Changed("overflow") {
 				var err error
-				if ovf, err = a.parseOverflow(overflow); err != nil {
+				if ovf, err = acdconf.ParseOverflow(a.words(), overflow); err != nil {
 					return err
 				}
 			}
@@ -283,8 +283,7 @@ service to reload and says whether it did.`,
 				created := errors.Is(err, store.ErrNotFound)
 				switch {
 				case created:
-					q = store.Queue{Name: name, Site: "aq", Strategy: string(acd.LongestIdle), RingTimeoutS: 15, WrapupS: 30,
-						AnnounceS: 60, SLPercent: 80, SLSeconds: 20, CallbackAttempts: 3, CallbackIntervalS: 120, MOHClass: "default"}
+					q = acdconf.NewQueue(name)
 				case err != nil:
 					return err
 				}
@@ -321,7 +320,7 @@ service to reload and says whether it did.`,
 				if fl.Changed("callback-attempts") {
 					q.CallbackAttempts = cbAttempts
 				}
-				if err := a.checkQueue(ctx, db, q); err != nil {
+				if err := acdconf.CheckQueue(ctx, a.words(), db, q); err != nil {
 					return fmt.Errorf(a.t("%w; nessuna modifica salvata", "%w; nothing saved"), err)
 				}
 				changes := a.queueChanges(before, q)
@@ -346,7 +345,7 @@ service to reload and says whether it did.`,
 		},
 	}
 	f := set.Flags()
-	f.StringVar(&strategy, "strategy", "", "strategia / strategy: "+strategyNames())
+	f.StringVar(&strategy, "strategy", "", "strategia / strategy: "+acdconf.StrategyNames())
 	f.DurationVar(&ringTimeout, "ring-timeout", 0, "squillo per operatore, es. 15s / ring time per agent")
 	f.DurationVar(&wrapup, "wrapup", 0, "post-chiamata, es. 30s / wrap-up time")
 	f.DurationVar(&maxWait, "max-wait", 0, "attesa massima prima del trabocco, es. 10m (0 = nessuna) / max wait before overflow")
@@ -358,33 +357,6 @@ service to reload and says whether it did.`,
 	f.IntVar(&cbAttempts, "callback-attempts", 0, "tentativi di richiamata / callback attempts")
 	f.DurationVar(&cbInterval, "callback-interval", 0, "intervallo tra i tentativi di richiamata, es. 2m / between callback attempts")
 	return set
-}
-
-// checkQueue explains, in the person's language, what the store and the
-// ACD engine would refuse, so a refusal never reaches the running service.
-func (a *app) checkQueue(ctx context.Context, db *store.DB, q store.Queue) error {
-	if _, err := db.SiteByCode(ctx, q.Site); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf(a.t("la sede %q non esiste", "site %q does not exist"), q.Site)
-		}
-		return err
-	}
-	if name, ok := strings.CutPrefix(q.Overflow, "queue:"); ok {
-		if name == q.Name {
-			return fmt.Errorf(a.t("la coda %s non può traboccare in sé stessa", "queue %s cannot overflow into itself"), q.Name)
-		}
-		if _, err := a.queueByName(ctx, db, name); err != nil {
-			return fmt.Errorf(a.t("--overflow queue:%s: %w", "--overflow queue:%s: %w"), name, err)
-		}
-	}
-	if (q.MaxWaitS > 0 || q.MaxLen > 0) && q.Overflow == "" {
-		return fmt.Errorf(a.t("la coda %s ha un'attesa o una lunghezza massima ma nessun trabocco: indica --overflow (queue:NOME, record o callback) oppure --max-wait 0 --max-len 0",
-			"queue %s has a maximum wait or length but no overflow: give --overflow (queue:NAME, record or callback) or --max-wait 0 --max-len 0"), q.Name)
-	}
-	if q.Overflow == "callback" && q.CallbackAttempts == 0 {
-		return fmt.Errorf(a.t("la coda %s trabocca in richiamata ma --callback-attempts è 0", "queue %s overflows to callback but --callback-attempts is 0"), q.Name)
-	}
-	return nil
 }
 
 // queueChanges lists the settings that differ, as "label: before → after".
@@ -475,71 +447,20 @@ func findMember(q store.Queue, ext string) (store.Member, bool) {
 // says whether it did. The change is stored either way: a service started
 // later reads it at start, so "no service" is not a failure here.
 func (a *app) reloadService(ctx context.Context, db *store.DB, wait time.Duration) error {
-	out, err := a.askService(ctx, db, store.ACDCommand{Kind: "reload"}, wait)
+	out, err := acdconf.Reload(ctx, db, a.clock, a.actor(), wait)
 	if err != nil {
 		return err
 	}
 	switch {
-	case !out.applied:
+	case !out.Applied:
 		fmt.Fprintf(a.stdout, a.t("Nessun servizio ha applicato la modifica entro %s (%s): varrà al prossimo avvio di ascolto serve.\n",
 			"No service applied the change within %s (%s): it takes effect when ascolto serve next starts.\n"), wait, a.whyNoService(ctx, db))
-	case out.refused != "":
-		return fmt.Errorf(a.t("modifica salvata, ma il servizio in esecuzione non l'ha applicata: %s", "change saved, but the running service did not apply it: %s"), out.refused)
+	case out.Refused != "":
+		return fmt.Errorf(a.t("modifica salvata, ma il servizio in esecuzione non l'ha applicata: %s", "change saved, but the running service did not apply it: %s"), out.Refused)
 	default:
 		fmt.Fprintln(a.stdout, a.t("Il servizio in esecuzione ha applicato la modifica.", "The running service applied the change."))
 	}
 	return nil
-}
-
-// parseTarget reads a service-level target such as 80/20: a whole
-// percentage (1-100) of calls answered within a number of seconds.
-func (a *app) parseTarget(flag, s string) (pct, within int, err error) {
-	p, w, ok := strings.Cut(strings.TrimSpace(s), "/")
-	w = strings.TrimSuffix(w, "s")
-	bad := func(why string) error {
-		return fmt.Errorf(a.t("%s %q non valido: %s (es. 80/20 = 80%% delle chiamate entro 20 secondi)",
-			"%s %q is not valid: %s (e.g. 80/20 = 80%% of calls within 20 seconds)"), flag, s, why)
-	}
-	if !ok {
-		return 0, 0, bad(a.t("usa PERCENTUALE/SECONDI", "use PERCENT/SECONDS"))
-	}
-	if pct, err = strconv.Atoi(p); err != nil || pct < 1 || pct > 100 {
-		return 0, 0, bad(a.t("la percentuale deve essere un intero da 1 a 100", "the percentage must be a whole number from 1 to 100"))
-	}
-	if within, err = strconv.Atoi(w); err != nil || within < 1 || within > 3600 {
-		return 0, 0, bad(a.t("i secondi devono essere un intero da 1 a 3600", "the seconds must be a whole number from 1 to 3600"))
-	}
-	return pct, within, nil
-}
-
-func (a *app) parseOverflow(s string) (string, error) {
-	switch s {
-	case "none", "":
-		return "", nil
-	case "record", "callback":
-		return s, nil
-	}
-	if name, ok := strings.CutPrefix(s, "queue:"); ok && queueNameRE.MatchString(name) {
-		return s, nil
-	}
-	return "", fmt.Errorf(a.t("--overflow %q non valido: usa queue:NOME, record, callback o none", "--overflow %q is not valid: use queue:NAME, record, callback or none"), s)
-}
-
-// wholeSeconds turns a duration flag into the whole seconds the store keeps.
-func (a *app) wholeSeconds(flag string, d time.Duration) (int, error) {
-	if d < 0 || d%time.Second != 0 || d > 24*time.Hour {
-		return 0, fmt.Errorf(a.t("--%s %s non valido: usa secondi interi da 0 a 24h, es. 30s, 2m, 1m30s",
-			"--%s %s is not valid: use whole seconds from 0 to 24h, e.g. 30s, 2m, 1m30s"), flag, d)
-	}
-	return int(d / time.Second), nil
-}
-
-func strategyNames() string {
-	var s []string
-	for _, st := range strategies {
-		s = append(s, string(st))
-	}
-	return strings.Join(s, ", ")
 }
 
 func (a *app) overflowLabel(o string) string {
@@ -974,7 +895,7 @@ it uses the figures given; without, the queue's live arrival rate and AHT.`,
 			var tPct, tSecs int
 			if fl.Changed("target") {
 				var err error
-				if tPct, tSecs, err = a.parseTarget("--target", target); err != nil {
+				if tPct, tSecs, err = acdconf.ParseTarget(a.words(), "target", target); err != nil {
 					return err
 				}
 			}

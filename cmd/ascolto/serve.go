@@ -353,6 +353,13 @@ type deskBackend struct {
 	oncall.ConsoleBoards
 }
 
+// The roster page and the activation board find their backends by type
+// assertion: a method lost to an ambiguous embedding must not compile.
+var (
+	_ console.RosterBackend     = deskBackend{}
+	_ console.ActivationBackend = deskBackend{}
+)
+
 // controller builds the ARI controller from the configuration.
 func (a *app) controller(db *store.DB, state *live.State, reg prometheus.Registerer, ready *web.Readiness, faxes ari.FaxSink) (*ari.Controller, error) {
 	client, err := ari.NewClient(ari.ClientOptions{URL: a.cfg.ARIURL, User: a.cfg.ARIUser, Password: a.cfg.ARIPassword,
