@@ -471,3 +471,26 @@ func mustURL(s string) *url.URL {
 func nil2() url.Values { return url.Values{} }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// pagesTranslated signs user in, in Italian then in English, and wants
+// every path served whole: 200, and no catalog key left untranslated
+// (rendered as ‹key›).
+func (r *rig) pagesTranslated(user string, paths []string) {
+	r.t.Helper()
+	for _, lang := range []string{"it", "en"} {
+		b := r.browser()
+		b.login(user)
+		if p := b.submit("/account", "/lang", url.Values{"lang": {lang}, "back": {"/account"}}); p.location != "/account" {
+			r.t.Fatalf("lang switch: %d %q", p.code, p.location)
+		}
+		for _, path := range paths {
+			p := b.get(path)
+			if p.code != 200 {
+				r.t.Fatalf("%s %s: %d", lang, path, p.code)
+			}
+			if i := strings.Index(p.body, "‹"); i >= 0 {
+				r.t.Errorf("%s %s: untranslated key near %q", lang, path, p.body[i:min(len(p.body), i+40)])
+			}
+		}
+	}
+}
