@@ -58,11 +58,7 @@ type RosterWave struct {
 // MountACDAdmin registers the ACD's admin pages, like Mount, and adds
 // their words to the catalog.
 func (c *Console) MountACDAdmin(m Mux) {
-	for k, v := range acdAdminCatalog {
-		if !c.cat.has(k) {
-			c.cat[k] = v
-		}
-	}
+	c.cat.add(acdAdminCatalog)
 	signed := func(h func(*visit) error) http.Handler {
 		return route{c: c, access: accessSignedIn, perm: PermACDAdmin, h: h}
 	}

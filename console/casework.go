@@ -471,11 +471,7 @@ func (c *Console) applyCanned(ctx context.Context, id string, name, lang, text *
 // MountCasework registers the case-work forms and the canned replies'
 // admin pages, and adds their words to the catalog.
 func (c *Console) MountCasework(m Mux) {
-	for k, v := range caseworkCatalog {
-		if !c.cat.has(k) {
-			c.cat[k] = v
-		}
-	}
+	c.cat.add(caseworkCatalog)
 	signed := func(p Permission, h func(*visit) error) http.Handler {
 		return route{c: c, access: accessSignedIn, perm: p, h: h}
 	}

@@ -24,6 +24,15 @@ func (c catalog) t(lang, key string) string {
 
 func (c catalog) has(key string) bool { _, ok := c[key]; return ok }
 
+// add takes in the words of pages mounted apart, keeping any already there.
+func (c catalog) add(words catalog) {
+	for k, v := range words {
+		if !c.has(k) {
+			c[k] = v
+		}
+	}
+}
+
 // StateLabel translates an agent state.
 func (p *page) StateLabel(state string) string {
 	if state == "" {

@@ -437,11 +437,7 @@ func (c *Console) loadable(v *visit, fv store.FlowVersion) error {
 // MountIVR registers the IVR flow's admin pages and adds their words to
 // the catalog.
 func (c *Console) MountIVR(m Mux) {
-	for k, v := range ivrCatalog {
-		if !c.cat.has(k) {
-			c.cat[k] = v
-		}
-	}
+	c.cat.add(ivrCatalog)
 	signed := func(p Permission, h func(*visit) error) http.Handler {
 		return route{c: c, access: accessSignedIn, perm: p, h: h}
 	}

@@ -66,11 +66,7 @@ type opsPages struct {
 // WebSocket messages. Its permissions, message types and topics must be
 // in the authorization table (authz.go), or HandleMessage panics at start.
 func (c *Console) MountOpsRoom(m Mux, ops *opsroom.Service, rep *report.Service) {
-	for k, v := range opsCatalog {
-		if !c.cat.has(k) {
-			c.cat[k] = v
-		}
-	}
+	c.cat.add(opsCatalog)
 	o := &opsPages{c: c, ops: ops, rep: rep, token: ops.Config().FeedToken}
 	signed := func(p Permission, h func(*visit) error) http.Handler {
 		return route{c: c, access: accessSignedIn, perm: p, h: h}
