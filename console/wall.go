@@ -27,8 +27,9 @@ import (
 const (
 	wallThEvery  = 5 * time.Second
 	wallDayEvery = 15 * time.Second
-	// wallDayLimit bounds the queue-log rows read for the figures of the day.
-	wallDayLimit = 500000
+	// wallDayPage is how many queue-log rows one read of the figures of
+	// the day takes at most; a longer stretch is read in several.
+	wallDayPage = 50000
 )
 
 // wallCache keeps what the wall needs from the store between reads.
@@ -39,6 +40,10 @@ type wallCache struct {
 	target map[string][2]int          // by queue: percent, seconds
 	dayAt  time.Time
 	day    map[string]WallAgentDay
+	// dayMu serialises the reads of the queue log into tally (screens
+	// opening at once wait for one read instead of each making its own).
+	dayMu sync.Mutex
+	tally *wall.Tally
 }
 
 // WallThresholds are a queue's thresholds as the page shows them.
@@ -206,9 +211,13 @@ func romeDay(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
-// loadAgentDay recomputes the agents' figures of the day from the queue
-// log when older than wallDayEvery (or always, when force), and publishes them.
+// loadAgentDay brings the agents' figures of the day up to date from the
+// queue log when older than wallDayEvery (or always, when force), and
+// publishes them. Only the rows written since the last read are read: the
+// day so far is kept in a wall.Tally.
 func (c *Console) loadAgentDay(ctx context.Context, s Snapshot, force bool) error {
+	c.wall.dayMu.Lock()
+	defer c.wall.dayMu.Unlock()
 	now := c.clock.Now()
 	c.wall.mu.Lock()
 	fresh := c.wall.day != nil && now.Sub(c.wall.dayAt) < wallDayEvery && !now.Before(c.wall.dayAt)
@@ -217,17 +226,29 @@ func (c *Console) loadAgentDay(ctx context.Context, s Snapshot, force bool) erro
 		return nil
 	}
 	start := romeDay(now)
-	evs, err := c.db.AgentEvents(ctx, start, wallDayLimit)
-	if err != nil {
-		return err
+	t := c.wall.tally
+	if t == nil || !t.Start().Equal(start) {
+		t = wall.NewTally(start)
 	}
+	for from := t.ReadFrom(); ; {
+		evs, err := c.db.AgentEvents(ctx, from, wallDayPage)
+		if err != nil {
+			return err
+		}
+		t.Add(evs)
+		if len(evs) < wallDayPage || !evs[len(evs)-1].At.After(from) {
+			break
+		}
+		from = evs[len(evs)-1].At
+	}
+	c.wall.tally = t
 	paused := map[string]time.Time{}
 	for _, a := range s.Agents {
 		if a.State == StatePaused {
 			paused[a.ID] = a.Since
 		}
 	}
-	days := wall.Day(evs, start, now, paused)
+	days := t.At(now, paused)
 	out := make(map[string]WallAgentDay, len(days))
 	for id, d := range days {
 		out[id] = WallAgentDay{Calls: d.Calls, AHTS: int(d.AHT().Round(time.Second) / time.Second), PauseS: int(d.Pause / time.Second)}

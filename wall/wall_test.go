@@ -1,6 +1,8 @@
 package wall
 
 import (
+	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -162,5 +164,74 @@ func TestDay(t *testing.T) {
 	}
 	if c := got["103"]; c.Pause != 10*time.Hour+20*time.Minute {
 		t.Errorf("103: %+v", c)
+	}
+}
+
+// TestTallyReadsOnlyWhatIsNew feeds a day's events in overlapping reads,
+// as the console does (each read starting at ReadFrom), with rows written
+// late: the figures must equal those of one read of the whole day.
+func TestTallyReadsOnlyWhatIsNew(t *testing.T) {
+	d0 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	var log []store.QueueEvent // in id order (the order rows were written)
+	add := func(at time.Time, agent, ev string, data ...string) {
+		e := store.QueueEvent{ID: int64(len(log) + 1), At: at, Agent: agent, Event: ev}
+		copy(e.Data[:], data)
+		log = append(log, e)
+	}
+	at := d0.Add(8 * time.Hour)
+	for i := range 300 {
+		agent := []string{"101", "102", "103"}[i%3]
+		add(at, agent, "CONNECT")
+		add(at.Add(40*time.Second), agent, "COMPLETEAGENT", "3", strconv.Itoa(30+i%50), "1")
+		if i%25 == 0 {
+			add(at.Add(41*time.Second), agent, "PAUSE")
+			add(at.Add(100*time.Second), agent, "UNPAUSE")
+		}
+		at = at.Add(7 * time.Second)
+	}
+	// A row written late carries its event's earlier time.
+	late := store.QueueEvent{ID: int64(len(log) + 1), At: at.Add(-30 * time.Second), Agent: "104", Event: "CONNECT"}
+	// read returns the rows written up to id `upTo` from `from` on, as the
+	// store does (ordered by time).
+	read := func(from time.Time, upTo int) []store.QueueEvent {
+		var out []store.QueueEvent
+		for _, e := range append(append([]store.QueueEvent(nil), log...), late) {
+			if int(e.ID) <= upTo && !e.At.Before(from) {
+				out = append(out, e)
+			}
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+		return out
+	}
+	tally := NewTally(d0)
+	var rows int
+	for upTo := 50; upTo < len(log)+50; upTo += 50 {
+		evs := read(tally.ReadFrom(), upTo)
+		rows += len(evs)
+		tally.Add(evs)
+	}
+	tally.Add(read(tally.ReadFrom(), len(log)+1)) // the late row, written last
+	now := at.Add(time.Hour)
+	whole := Day(read(d0, len(log)+1), d0, now, nil)
+	got := tally.At(now, nil)
+	if len(got) != 4 || len(whole) != 4 {
+		t.Fatalf("agents: tally %d, whole day %d", len(got), len(whole))
+	}
+	for id, w := range whole {
+		if got[id] != w {
+			t.Errorf("%s: tally %+v, whole day %+v", id, got[id], w)
+		}
+	}
+	if rows >= 2*len(log) {
+		t.Errorf("the reads took %d rows for a log of %d: not only what is new", rows, len(log))
+	}
+	// The newest event is the last call's end, 40 s after it connected.
+	if from := tally.ReadFrom(); !from.Equal(at.Add(-7*time.Second + 40*time.Second - TallyOverlap)) {
+		t.Errorf("next read from %s", from)
+	}
+	// Reading the same stretch again changes nothing.
+	tally.Add(read(tally.ReadFrom(), len(log)+1))
+	if again := tally.At(now, nil); again["101"] != whole["101"] {
+		t.Errorf("read twice: %+v, want %+v", again["101"], whole["101"])
 	}
 }
