@@ -14,7 +14,7 @@ import (
 )
 
 // The caller's side of a queued call: waiting in one of the queue's holding
-// bridges (one music stream for each), hearing announcements, being
+// bridges (each caller with its own music on hold), hearing announcements, being
 // bridged with the agent who answered, asking for a callback, or leaving a
 // report. Everything here runs on the call's own goroutine, on the ACD's
 // decisions.
@@ -34,15 +34,15 @@ func (c *call) toQueue(ctx context.Context, a ivr.Action) {
 }
 
 // joinQueue puts the caller in one of the queue's holding bridges,
-// creating the bridge the first time, and sees that the bridge plays music.
+// creating the bridge the first time.
 func (c *call) joinQueue(queue string) bool {
 	ctx := c.ctl.runCtx
 	var id string
 	adopted := false
 	if c.kind == startAdopted && c.holdBridge == "" {
 		// Taken back after the controller restarted, the caller is still
-		// waiting where it was: adding it again would take it out and back
-		// in, and its leaving alone would end the bridge's music (below).
+		// waiting where it was, hearing its music: adding it again would
+		// take it out and back in.
 		id, adopted = c.ctl.adoptedHold(c.id)
 	}
 	if !adopted {
@@ -55,7 +55,7 @@ func (c *call) joinQueue(queue string) bool {
 		return true
 	}
 	if !adopted {
-		if err := c.cmd(func() error { return c.ctl.o.Client.AddChannel(ctx, id, c.id) }); err != nil {
+		if err := c.cmd(func() error { return c.ctl.o.Client.AddWaiting(ctx, id, c.id) }); err != nil {
 			if IsGone(err) {
 				c.ctl.releaseHold(id)
 				c.hungUp(ctx, "caller", 0)
@@ -68,14 +68,14 @@ func (c *call) joinQueue(queue string) bool {
 		}
 	}
 	c.setHold(id)
-	// A holding bridge's music is an announcer channel that Asterisk takes
-	// out of the bridge as soon as it is alone there: when the last waiting
-	// caller leaves, the bridge stays and the next callers in it hear
-	// nothing. Starting the music after every join brings it back; where
-	// it plays already, starting it again changes nothing.
-	if err := c.cmd(func() error { return c.ctl.o.Client.StartBridgeMOH(ctx, id, "") }); err != nil {
-		c.log().Warn("music not started in the holding bridge", zap.String("bridge", id), zap.Error(err))
-	}
+	// The caller hears music from here on without being asked for: in a
+	// holding bridge without an announcer, Asterisk (bridge_holding.c)
+	// starts each holding participant's own music on hold as it joins, in
+	// the channel's music class, and stops it as it leaves. A bridge-wide
+	// stream (POST /bridges/{id}/moh) was used before: an announcer
+	// channel that Asterisk takes out as soon as the bridge empties, so
+	// it had to be started again after every join — a request and a
+	// channel more per call, and a race with the last caller leaving.
 	return true
 }
 
@@ -90,7 +90,7 @@ func (c *call) setHold(id string) {
 }
 
 // ensureHoldBridge creates a queue's holding bridge, once per bridge (and
-// again after Asterisk lost it); joinQueue starts its music.
+// again after Asterisk lost it).
 func (ctl *Controller) ensureHoldBridge(ctx context.Context, id string) error {
 	if _, ok := ctl.holds.Load(id); ok {
 		return nil

@@ -591,6 +591,15 @@ func (c *Client) AddChannels(ctx context.Context, bridgeID string, channelIDs ..
 		url.Values{"channel": {strings.Join(channelIDs, ",")}}, nil, nil)
 }
 
+// AddWaiting puts a caller in a holding bridge as a participant that hears
+// its own music on hold (in its channel's music class) while there: with
+// the role holding_participant, res_stasis leaves the role's idle_mode at
+// its default, music on hold; without it, it sets "none", silence.
+func (c *Client) AddWaiting(ctx context.Context, bridgeID, channelID string) error {
+	return c.doSafe(ctx, "bridges.add", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/addChannel",
+		url.Values{"channel": {channelID}, "role": {"holding_participant"}}, nil, nil)
+}
+
 // RemoveChannel takes a channel out of a bridge.
 func (c *Client) RemoveChannel(ctx context.Context, bridgeID, channelID string) error {
 	return c.doSafe(ctx, "bridges.remove", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/removeChannel",

@@ -1085,20 +1085,18 @@ func (c *Controller) AgentCommand(ctx context.Context, kind, ext, arg, actor str
 // thousand waiting in eight bridges the application's queue sat at its
 // limit of 500, events reached the controller seconds late, answered
 // agents were bridged after their phones had hung up, and the queue
-// collapsed below the agents' capacity. One bridge's music also reaches
-// every caller in it from the bridge's one thread, which fell behind with
-// a thousand callers ("Exceptionally long voice queue length … to
-// Announcer/ARI_MOH"). Sixty-four bridges of holdFill keep N in the tens.
+// collapsed below the agents' capacity. (A bridge-wide music stream, used
+// then, also reached every caller from the bridge's one thread, which fell
+// behind with a thousand callers: "Exceptionally long voice queue length
+// … to Announcer/ARI_MOH". Each caller now has its own music, played from
+// its own channel's thread.) Sixty-four bridges of holdFill keep N in the
+// tens.
 const holdShards = 64
 
 // holdFill is how many callers a holding bridge takes before the next one
 // is used (past holdShards × holdFill, the least full). Filling bridges in
-// order, rather than spreading callers by a hash, keeps a moderate load
-// in one bridge whose music goes on: a bridge's music is an announcer
-// channel that Asterisk removes when it is left alone, so a caller who
-// joins an empty bridge costs Asterisk a channel made, a music stream
-// opened and a channel destroyed — with callers hashed over 64 bridges,
-// nearly every caller at 25–50 calls a second.
+// order, rather than spreading callers by a hash, opens a queue's further
+// bridges only when a surge needs them.
 const holdFill = 16
 
 // holdBridgeName names a queue's n-th holding bridge.

@@ -243,6 +243,7 @@ func (s *Server) addChannel(q *request) result {
 			// Lenient: a channel already bridged is moved, even into the same bridge (surprise 6).
 			s.leaveBridgeLocked(ch, true)
 		}
+		ch.role = q.p.str("role") // Asterisk clears the channel's roles, then adds this one
 		s.joinBridgeLocked(b, ch)
 	}
 	s.peerNoiseLocked(b)
@@ -275,10 +276,26 @@ func (s *Server) joinBridgeLocked(b *bridge, ch *channel) {
 	}
 	s.emitBridgeChannel(b, ch, "ChannelEnteredBridge")
 	b.retech()
-	if ch.party != nil && b.moh != "" {
-		ch.party.hear(s, "moh:"+b.moh, ch)
+	if m := b.music(ch); ch.party != nil && m != "" {
+		ch.party.hear(s, m, ch)
 	}
 	s.bridgeChangedLocked(b)
+}
+
+// music is what ch hears from bridge b: the announcer's music once POST
+// /bridges/{id}/moh started it; else, in a holding bridge, its own music
+// on hold if it joined with the role holding_participant. bridge_holding.c
+// gives every participant its own entertainment while no announcer is
+// there, music on hold unless the role's idle_mode says otherwise — and
+// res_stasis sets idle_mode "none" for a channel added without that role.
+func (b *bridge) music(ch *channel) string {
+	switch {
+	case b.moh != "":
+		return "moh:" + b.moh
+	case b.kind == "holding" && ch.role == "holding_participant":
+		return "moh:default"
+	}
+	return ""
 }
 
 // leaveBridgeLocked takes ch out of its bridge. removed is true for
@@ -304,8 +321,8 @@ func (s *Server) leaveBridgeLocked(ch *channel, removed bool) {
 	s.emitBridgeChannel(b, ch, "ChannelLeftBridge")
 	b.retech()
 	if ch.party != nil {
-		if b.moh != "" {
-			ch.party.stopHearing(s, "moh:"+b.moh)
+		if m := b.music(ch); m != "" {
+			ch.party.stopHearing(s, m)
 		}
 		ch.party.bridgeChanged(s, nil)
 	}
@@ -382,8 +399,8 @@ func (s *Server) bridgeMOH(start bool) handler {
 			return fail(http.StatusNotFound, "Bridge not found")
 		}
 		for _, ch := range b.chans {
-			if ch.party != nil && b.moh != "" {
-				ch.party.stopHearing(s, "moh:"+b.moh)
+			if m := b.music(ch); ch.party != nil && m != "" {
+				ch.party.stopHearing(s, m)
 			}
 		}
 		b.moh = ""
@@ -392,10 +409,10 @@ func (s *Server) bridgeMOH(start bool) handler {
 			if b.moh == "" {
 				b.moh = "default"
 			}
-			for _, ch := range b.chans {
-				if ch.party != nil {
-					ch.party.hear(s, "moh:"+b.moh, ch)
-				}
+		}
+		for _, ch := range b.chans {
+			if m := b.music(ch); ch.party != nil && m != "" {
+				ch.party.hear(s, m, ch)
 			}
 		}
 		return noContent()

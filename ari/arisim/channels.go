@@ -38,6 +38,7 @@ type channel struct {
 	mq         mediaQueue
 	rec        *liveRecording
 	moh        string
+	role       string // its role in its bridge (addChannel's role)
 	party      *party
 	dial       *dialing
 	dp         *dpRun

@@ -100,6 +100,7 @@ func main() {
 			fmt.Println(res.row(sys, rate))
 			if len(res.restByOp) > 0 {
 				fmt.Fprintf(os.Stderr, "%s REST requests per call by operation: %v\n", r.name, res.restByOp)
+				fmt.Fprintf(os.Stderr, "%s ARI events per call by type: %v\n", r.name, res.eventsByType)
 				fmt.Fprintf(os.Stderr, "%s scheduler threads before and after the load: %v\n", r.name, res.threads)
 			}
 		}
@@ -128,6 +129,7 @@ type result struct {
 	events            float64
 	rest              float64            // ARI REST requests per connected call
 	restByOp          map[string]float64 // the same, by operation
+	eventsByType      map[string]float64 // ARI events per connected call, by type
 	threads           [2]float64         // the controller's scheduler threads before and after the load
 	smp               samples
 	err               error
@@ -228,7 +230,12 @@ func (r result) row(sys string, rate float64) string {
 // restPerCall reads the REST requests ascolto made per connected call from
 // its latency histogram's counts, in all and by operation.
 func restPerCall(after, before map[string]float64, calls int) (float64, map[string]float64) {
-	const prefix = "ascolto_ari_rest_duration_seconds_count{"
+	return perCall(after, before, "ascolto_ari_rest_duration_seconds_count{", calls)
+}
+
+// perCall reads a labelled counter's growth per connected call, in all
+// and by label.
+func perCall(after, before map[string]float64, prefix string, calls int) (float64, map[string]float64) {
 	by := map[string]float64{}
 	total := 0.0
 	for k, v := range after {
@@ -340,6 +347,7 @@ func measure(r *runner, sys, bin, dbURL string, rate float64, seconds, agents in
 		}
 		res.events = (after["ascolto_ari_events_total"] - before["ascolto_ari_events_total"]) / float64(res.ok)
 		res.rest, res.restByOp = restPerCall(after, before, res.ok)
+		_, res.eventsByType = perCall(after, before, "ascolto_ari_events_total{", res.ok)
 		res.threads = [2]float64{before["ascolto_scheduler_threads"], after["ascolto_scheduler_threads"]}
 	}
 	res.disp50, res.disp99 = histPct(after, before, "ascolto_acd_ring_delay_seconds", 0.5), histPct(after, before, "ascolto_acd_ring_delay_seconds", 0.99)
