@@ -53,6 +53,7 @@ func main() {
 	hold := flag.Duration("hold", 10*time.Second, "ivr: how long each caller waits in the queue before hanging up")
 	flag.StringVar(&profDir, "pprof", "", "write a CPU profile of ascolto (the middle of each run's arrivals) into this folder")
 	flag.StringVar(&keepDir, "keep", "", "copy each run's SIPp error log and Asterisk's full.log into this folder")
+	repeat := flag.Int("repeat", 1, "measure each rate this many times, the systems taking turns, and print the median ratio of ascolto's CPU per call to app_queue's (one pair says little on a machine whose speed drifts 10 % between runs)")
 	prebuilt := flag.String("ascolto", "", "an ascolto binary to measure instead of building ./cmd/ascolto (e.g. an older commit's, to bisect)")
 	flag.Parse()
 	if os.Getenv(asttest.EnvPrefix) == "" {
@@ -91,20 +92,48 @@ func main() {
 		time.Now().UTC().Format("2006-01-02 15:04"), host, nproc(), os.Getenv(asttest.EnvPrefix), *agents, *ring, *talk, *seconds)
 	fmt.Println("| system | calls/s | calls | connected | failed | INVITE→agent answer p50 / p99 | CPU per call (Asterisk + controller) | dispatch p50 / p99 | ARI events / REST requests per call | most waiting | agents idle while callers wait (mean) | samples with an agent on two channels (of them, held ≥ 0.5 s) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
+	var summary []string
 	for _, rate := range parseRates(*rates) {
-		for _, sys := range strings.Split(*systems, ",") {
-			r := &runner{name: fmt.Sprintf("%s-%g", sys, rate)}
-			res := r.run(func() result {
-				return measure(r, sys, bin, *dbURL, rate, *seconds, *agents, *ring, *talk)
-			})
-			fmt.Println(res.row(sys, rate))
-			if len(res.restByOp) > 0 {
-				fmt.Fprintf(os.Stderr, "%s REST requests per call by operation: %v\n", r.name, res.restByOp)
-				fmt.Fprintf(os.Stderr, "%s ARI events per call by type: %v\n", r.name, res.eventsByType)
-				fmt.Fprintf(os.Stderr, "%s scheduler threads before and after the load: %v\n", r.name, res.threads)
+		var ratios []float64
+		for range max(*repeat, 1) {
+			cpu := map[string]time.Duration{}
+			for _, sys := range strings.Split(*systems, ",") {
+				r := &runner{name: fmt.Sprintf("%s-%g", sys, rate)}
+				res := r.run(func() result {
+					return measure(r, sys, bin, *dbURL, rate, *seconds, *agents, *ring, *talk)
+				})
+				fmt.Println(res.row(sys, rate))
+				if res.err == nil && res.failed == 0 {
+					cpu[sys] = res.cpuAst + res.cpuCtl + res.cpuDB
+				}
+				if len(res.restByOp) > 0 {
+					fmt.Fprintf(os.Stderr, "%s REST requests per call by operation: %v\n", r.name, res.restByOp)
+					fmt.Fprintf(os.Stderr, "%s ARI events per call by type: %v\n", r.name, res.eventsByType)
+					fmt.Fprintf(os.Stderr, "%s scheduler threads before and after the load: %v\n", r.name, res.threads)
+				}
+			}
+			if cpu["app_queue"] > 0 && cpu["ascolto"] > 0 {
+				ratios = append(ratios, float64(cpu["ascolto"])/float64(cpu["app_queue"]))
 			}
 		}
+		if *repeat > 1 && len(ratios) > 0 {
+			summary = append(summary, fmt.Sprintf("%g calls/s: %s", rate, ratioSummary(ratios)))
+		}
 	}
+	for _, l := range summary {
+		fmt.Println("ascolto's CPU per call against app_queue's at", l)
+	}
+}
+
+// ratioSummary describes the ratios of paired runs: median, range, count.
+func ratioSummary(ratios []float64) string {
+	s := slices.Clone(ratios)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return fmt.Sprintf("median %.2f× (%.2f–%.2f× over %d pairs of runs without failures)", med, s[0], s[len(s)-1], len(s))
 }
 
 func parseRates(s string) []float64 {
