@@ -396,6 +396,11 @@ func (d *Desk) SaveDisposition(ctx context.Context, by console.Actor, agentID st
 	if channel == "" {
 		return console.DispositionResult{}, fmt.Errorf("%w: no call to record", console.ErrRefused)
 	}
+	// The call's record is written lazily (store.Lazy): what it has
+	// handed over must be committed before it is read.
+	if err := d.db.Flush(ctx); err != nil {
+		return console.DispositionResult{}, err
+	}
 	rec, err := d.db.CallByChannel(ctx, channel)
 	if err != nil {
 		return console.DispositionResult{}, fmt.Errorf("%w: call %s: %v", console.ErrRefused, channel, err)

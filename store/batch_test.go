@@ -276,6 +276,24 @@ func TestLazyWritesShareACommit(t *testing.T) {
 			if len(txs) != 3 {
 				t.Fatalf("transactions %v: want the last two together", txs)
 			}
+			// Flush is such a write: the lazy ones before it are committed
+			// after commitGap, not lazyGap.
+			beforeFlush := write(lazy, 23)
+			if d := <-b.waits; d != lazyGap {
+				t.Fatalf("lazy write waits %v, want %v", d, lazyGap)
+			}
+			flushed := make(chan error, 1)
+			go func() { flushed <- db.Flush(bg) }()
+			if d := <-b.waits; d != commitGap {
+				t.Fatalf("Flush waits %v, want %v", d, commitGap)
+			}
+			fake.Advance(commitGap)
+			if err := <-flushed; err != nil {
+				t.Fatal(err)
+			}
+			if !verdict(beforeFlush) || beforeFlush.Wait() != nil {
+				t.Fatal("Flush returned before the lazy write handed over before it was committed")
+			}
 			for i, k := range order {
 				if i != k {
 					t.Fatalf("committed in the order %v", order)
