@@ -414,7 +414,7 @@ func TestBrowser(t *testing.T) {
 		row := `#wall-agents tr[data-agent="2bl"]`
 		cells := s.eval(`(() => { const td = document.querySelectorAll('` + row + ` td');
 			return {queues: td[3].textContent, phone: td[4].textContent, since: td[2].textContent}; })()`)
-		if cells["queues"] != "informazioni, segnalazioni" || cells["phone"] != "registrato · libero" {
+		if cells["queues"] != "informazioni, segnalazioni" || cells["phone"] != "libero" {
 			t.Errorf("untouched agent's row: %v", cells)
 		}
 		s.waitFor(`/^\d+ (h \d\d min|min \d\d s|s)$/.test(document.querySelectorAll('` + row + ` td')[2].textContent)`)

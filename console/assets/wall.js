@@ -180,7 +180,7 @@
     c.st.appendChild(c.badge);
     c.st.appendChild(c.lv);
     c.st.appendChild(c.watch);
-    var mtd = el("td");
+    var mtd = el("td", { "class": "wa-act" });
     mtd.appendChild(c.menu);
     [c.name, c.site, c.st, c.in, c.queues, c.phone, c.calls, c.aht, c.pause, mtd].forEach(function (x) { tr.appendChild(x); });
     tr._c = c;
@@ -201,12 +201,18 @@
     if (c.watch.hidden !== !ws) { c.watch.hidden = !ws; }
     setText(c.in, A.since(a.since));
     setText(c.queues, (a.queues || []).join(", "));
-    setText(c.phone, A.phone(a.reachable, a.phone && a.phone.device));
+    setText(c.phone, phoneText(a));
     setText(c.calls, String(d.calls));
     setText(c.aht, d.calls || d.aht_s ? minsec(d.aht_s) : "—");
     setText(c.pause, d.pause_s ? hm(d.pause_s) : "—");
     var label = A.fmt("wall.big.menufor", a.id + (a.name ? " " + a.name : ""));
     if (c.menu.getAttribute("aria-label") !== label) { c.menu.setAttribute("aria-label", label); }
+  }
+  // phoneText is the phone in one word or two: what it is doing when it
+  // is registered ("libero"), else that it cannot be reached.
+  function phoneText(a) {
+    var d = a.phone && a.phone.device, s = a.reachable && d ? t("phone." + d) : "";
+    return s && s !== "phone." + d ? s : A.phone(a.reachable, d);
   }
   // watchText says who supervises and how: "Carla Conti in ascolto", or
   // "in ascolto (tu)" for this supervisor's own.
