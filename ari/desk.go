@@ -80,6 +80,7 @@ type Publisher interface {
 	PublishAgent(v console.AgentView)
 	PublishSnapshot(s console.Snapshot)
 	PublishMode(m console.ModeView)
+	PublishSupervisions(list []console.SupervisionView)
 	Offer(username, typ string, payload any)
 }
 
@@ -99,6 +100,13 @@ func (d *Desk) Attach(p Publisher) {
 		d.publishQueueChanges(s, r.agents)
 	}
 	r.onAgent = func(ch acd.AgentChanged, a store.Agent) { p.PublishAgent(d.agentView(a, ch)) }
+	r.onWatch = func(list []Supervision) {
+		out := make([]console.SupervisionView, len(list))
+		for i, s := range list {
+			out[i] = console.SupervisionView{Agent: s.Agent, By: s.Supervisor, Name: s.Name, Mode: s.Mode}
+		}
+		p.PublishSupervisions(out)
+	}
 	r.onRing = func(call, agent, queue string, a store.Agent, info CallInfo) {
 		d.ctl.wg.Add(1) // called on the actor, which holds the group open
 		go func() { defer d.ctl.wg.Done(); d.offer(call, queue, a, info) }()
@@ -568,16 +576,16 @@ func (d *Desk) Supervise(ctx context.Context, by console.Actor, agentID, mode st
 	if err != nil {
 		return err
 	}
-	endpoint := ""
+	endpoint, name := "", ""
 	for _, a := range agents {
 		if a.Username == by.Username {
-			endpoint = a.Endpoint
+			endpoint, name = a.Endpoint, a.Name
 		}
 	}
 	if endpoint == "" {
 		return fmt.Errorf("%w: you have no phone (seat) to listen with; an admin can assign one with `ascolto agent add`", console.ErrRefused)
 	}
-	if res := d.ctl.supervise(ctx, agentID, mode, endpoint, by.Username); res != "ok" {
+	if res := d.ctl.supervise(ctx, agentID, mode, endpoint, by.Username, name); res != "ok" {
 		return fmt.Errorf("%w: %s", console.ErrRefused, strings.TrimPrefix(res, "error: "))
 	}
 	return nil // the console audits the supervisor's action

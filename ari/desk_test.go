@@ -3,6 +3,7 @@ package ari_test
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,30 @@ type pubs struct {
 	offers  chan ari.Pop
 	agents  chan console.AgentView
 	refused chan ari.RefusedTransfer
+
+	mu   sync.Mutex
+	sups [][]console.SupervisionView // every list of supervisions published
+}
+
+func (p *pubs) PublishSupervisions(list []console.SupervisionView) {
+	p.mu.Lock()
+	p.sups = append(p.sups, list)
+	p.mu.Unlock()
+}
+
+// supervisions writes the last list published ("agent mode by name; ..."),
+// and how many were published.
+func (p *pubs) supervisions() (string, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.sups) == 0 {
+		return "", 0
+	}
+	var out []string
+	for _, s := range p.sups[len(p.sups)-1] {
+		out = append(out, s.Agent+" "+s.Mode+" "+s.By+" "+s.Name)
+	}
+	return strings.Join(out, "; "), len(p.sups)
 }
 
 func (p *pubs) PublishAgent(v console.AgentView) {
@@ -59,7 +84,7 @@ func TestDeskShiftPopDispositionAndSupervision(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.db.SetMembership(bg, "soccorso", "101", store.Member{}, "test")
-	sup := store.Agent{Extension: "201", Endpoint: "PJSIP/201", Username: "coord"}
+	sup := store.Agent{Extension: "201", Endpoint: "PJSIP/201", Username: "coord", Name: "Carla Conti"}
 	if err := r.db.SaveAgent(bg, &sup, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +121,12 @@ func TestDeskShiftPopDispositionAndSupervision(t *testing.T) {
 	if err := desk.Supervise(ctx, coord, "101", "listen"); err != nil {
 		t.Fatal(err)
 	}
+	// Every wallboard is told who supervises whom, and how.
+	published := func(want string) {
+		t.Helper()
+		r.eventually("supervisions published: "+want, func() bool { got, _ := p.supervisions(); return got == want })
+	}
+	published("101 listen coord Carla Conti")
 	r.eventually("supervisor bridged with a snoop", func() bool {
 		l := supPhone.LastCall()
 		return l != nil && l.Report().BridgedNow
@@ -134,6 +165,7 @@ func TestDeskShiftPopDispositionAndSupervision(t *testing.T) {
 	if m := mode(); m != "101:whisper" {
 		t.Fatalf("supervision %q, want 101:whisper", m)
 	}
+	published("101 whisper coord Carla Conti")
 	if err := desk.Supervise(ctx, coord, "101", "barge"); err != nil {
 		t.Fatal(err)
 	}
@@ -148,12 +180,17 @@ func TestDeskShiftPopDispositionAndSupervision(t *testing.T) {
 	if n := len(supPhone.Calls()); n != 1 {
 		t.Fatalf("the supervisor's phone was rung %d times for one supervision", n)
 	}
+	published("101 listen coord Carla Conti")
+	_, before := p.supervisions()
 	if err := desk.StopSupervision(ctx, coord); err != nil {
 		t.Fatal(err)
 	}
 	r.eventually("supervision over", func() bool {
 		return supPhone.LastCall().Report().Ended && snoops("none")+snoops("out") == 0 && mode() == ":"
 	})
+	if got, n := p.supervisions(); got != "" || n != before+1 {
+		t.Errorf("after the stop: %q published %d times (want once more, empty)", got, n-before)
+	}
 	if err := desk.StopSupervision(ctx, coord); err == nil {
 		t.Fatal("stopping no supervision succeeded")
 	}
@@ -161,11 +198,20 @@ func TestDeskShiftPopDispositionAndSupervision(t *testing.T) {
 		t.Fatal("the supervised call ended with the supervision")
 	}
 
+	// Listening again when the call ends: the supervision ends with it,
+	// and the wallboards hear so.
+	if err := desk.Supervise(ctx, coord, "101", "listen"); err != nil {
+		t.Fatal(err)
+	}
+	published("101 listen coord Carla Conti")
+	r.eventually("listening once more", func() bool { return snoops("none") == 1 && supPhone.LastCall().Report().BridgedNow })
+
 	// The agent hangs up from the desk, then records the disposition.
 	if err := desk.CallAction(ctx, rossi, "101", console.CallAction{Action: console.CallHangup}); err != nil {
 		t.Fatal(err)
 	}
 	r.wait(c)
+	published("")
 	r.eventually("wrap-up", func() bool {
 		v, _ := desk.AgentFor(ctx, "rossi")
 		return v.State == console.StateWrapUp

@@ -66,6 +66,7 @@ type router struct {
 	onLogin           func(username string) // told when a seat logs in (on-call arrival)
 	lastCall          map[string]string     // agent -> the call they were last bridged with
 	watches           map[string]*watch     // supervisor -> their running supervision
+	onWatch           func([]Supervision)   // told every running supervision after a change (the wallboards)
 	// dropped counts, per agent, the answered calls in a row whose leg was
 	// gone before the bridge was made (see bridgeFailed).
 	dropped map[string]int

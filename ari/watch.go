@@ -3,6 +3,7 @@ package ari
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ type watch struct {
 	asked      string // the mode last asked for, the router's (the wallboard's)
 	agent      string
 	supervisor string
+	name       string // the supervisor's seat name, for the wallboards
 	agentChan  string
 	callID     string
 	endpoint   string
@@ -40,9 +42,10 @@ type watch struct {
 	done       bool
 }
 
-// Supervision is a supervisor's watch as the wallboard shows it.
+// Supervision is a supervisor's watch as the wallboards show it.
 type Supervision struct {
-	Agent, Mode string
+	Supervisor, Name string // the supervisor's username and seat name
+	Agent, Mode      string
 }
 
 func (w *watch) box() *mailbox { return w.mb }
@@ -53,7 +56,7 @@ func (w *watch) log() *zap.Logger {
 
 // supervise starts a supervision of the call an agent is on, or switches
 // the supervisor's running one to mode when it is on that call.
-func (c *Controller) supervise(ctx context.Context, agent, mode, endpoint, supervisor string) string {
+func (c *Controller) supervise(ctx context.Context, agent, mode, endpoint, supervisor, name string) string {
 	if mode != "listen" && mode != "whisper" && mode != "barge" {
 		return "error: mode must be listen, whisper or barge"
 	}
@@ -68,6 +71,7 @@ func (c *Controller) supervise(ctx context.Context, agent, mode, endpoint, super
 				if w.asked != mode {
 					w.asked = mode
 					w.mb.put(msg{kind: msgFunc, fn: func() { w.switchTo(c.runCtx, mode) }})
+					r.watchesChanged()
 				}
 				c.log.Info("supervision switched", zap.String("mode", mode), zap.String("agent", agent), zap.String("by", supervisor))
 				return "ok"
@@ -77,13 +81,14 @@ func (c *Controller) supervise(ctx context.Context, agent, mode, endpoint, super
 		}
 		seq := strconv.FormatInt(r.seq.Add(1), 10)
 		w := &watch{ctl: c, id: "ascolto-sup-" + c.nonce + "-" + seq, snoop: "ascolto-snoop-" + c.nonce + "-" + seq,
-			bridge: "ascolto-watch-" + c.nonce + "-" + seq, mode: mode, asked: mode, agent: agent, supervisor: supervisor,
+			bridge: "ascolto-watch-" + c.nonce + "-" + seq, mode: mode, asked: mode, agent: agent, supervisor: supervisor, name: name,
 			agentChan: l.id, callID: callID, endpoint: endpoint, mb: newMailbox()}
 		r.watches[supervisor] = w
 		c.own(w.id, w)
 		c.own(w.snoop, w)
 		c.wg.Add(1)
 		go w.run(c.runCtx)
+		r.watchesChanged()
 		c.log.Info("supervision started", zap.String("mode", mode), zap.String("agent", agent), zap.String("by", supervisor))
 		return "ok"
 	})
@@ -98,6 +103,7 @@ func (c *Controller) stopSupervision(ctx context.Context, supervisor string) str
 		}
 		delete(c.router.watches, supervisor)
 		w.mb.put(msg{kind: msgFunc, fn: func() { w.done = true }})
+		c.router.watchesChanged()
 		c.log.Info("supervision stopped", zap.String("agent", w.agent), zap.String("by", supervisor))
 		return "ok"
 	})
@@ -108,10 +114,29 @@ func (c *Controller) Supervisions(ctx context.Context) (map[string]Supervision, 
 	return ask(ctx, c.router, func() map[string]Supervision {
 		out := map[string]Supervision{}
 		for by, w := range c.router.watches {
-			out[by] = Supervision{Agent: w.agent, Mode: w.asked}
+			out[by] = w.view()
 		}
 		return out
 	})
+}
+
+func (w *watch) view() Supervision {
+	return Supervision{Supervisor: w.supervisor, Name: w.name, Agent: w.agent, Mode: w.asked}
+}
+
+// watchesChanged tells the console every running supervision, after one
+// started, switched or ended, so every wallboard marks the agents watched.
+// It runs on the actor.
+func (r *router) watchesChanged() {
+	if r.onWatch == nil {
+		return
+	}
+	out := make([]Supervision, 0, len(r.watches))
+	for _, w := range r.watches {
+		out = append(out, w.view())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Supervisor < out[j].Supervisor })
+	r.onWatch(out)
 }
 
 func (w *watch) run(ctx context.Context) {
@@ -122,6 +147,7 @@ func (w *watch) run(ctx context.Context) {
 		w.ctl.router.post(func() {
 			if w.ctl.router.watches[w.supervisor] == w {
 				delete(w.ctl.router.watches, w.supervisor)
+				w.ctl.router.watchesChanged()
 			}
 		})
 	}()

@@ -212,6 +212,15 @@ type Supervisor interface {
 	MoveAgent(ctx context.Context, by Actor, agentID, from, to string) error
 }
 
+// SupervisionView is one running supervision as every wallboard shows it:
+// who (the supervisor's username and name) is on which agent's call, and how.
+type SupervisionView struct {
+	Agent string `json:"agent"`
+	By    string `json:"by"`
+	Name  string `json:"name,omitempty"` // the supervisor's seat name, when it has one
+	Mode  string `json:"mode"`           // listen, whisper or barge
+}
+
 // Supervision modes for Supervisor.Supervise.
 const (
 	SuperviseListen  = "listen"

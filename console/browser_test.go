@@ -16,6 +16,7 @@ import (
 	"github.com/ascolto/ascolto/store"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // Browser tests: Debian's chromium, headless, driven through the DevTools
@@ -247,6 +248,26 @@ func (b *tab) submit(sel string) {
 	}
 }
 
+// openMenu opens the actions menu of an agent's row on the wall display
+// or the wallboard, and waits for the focus to be in it.
+func (b *tab) openMenu(agent string) {
+	b.t.Helper()
+	b.waitFor(`document.querySelector('#wall-agents tr[data-agent="` + agent + `"] .wa-open') !== null`)
+	b.do(chromedp.Click(chromedp.CSS(`#wall-agents tr[data-agent="` + agent + `"] .wa-open`)))
+	b.waitFor(`!document.getElementById("wall-menu").hidden && document.activeElement.getAttribute("role") === "menuitem"`)
+}
+
+// menu picks the item of an agent's menu whose action is act (its
+// data-act, as JSON), and waits for the menu to close.
+func (b *tab) menu(agent, act string) {
+	b.t.Helper()
+	b.openMenu(agent)
+	sel := `#wall-menu button[data-act='` + act + `']`
+	b.waitFor(`(document.querySelector("` + strings.ReplaceAll(sel, `"`, `\"`) + `") || {disabled: true}).disabled === false`)
+	b.do(chromedp.Click(chromedp.CSS(sel)))
+	b.waitFor(`document.getElementById("wall-menu").hidden`)
+}
+
 // shot takes a screenshot of the page and checks it with axe-core.
 func (b *tab) shot(name string) {
 	b.t.Helper()
@@ -377,47 +398,49 @@ func TestBrowser(t *testing.T) {
 		if v, _ := r.be.AgentFor(bg, "neri"); v.State != StateLoggedOut {
 			t.Fatal("state changed")
 		}
-		// The supervisor's wallboard shows the agents live and acts on them.
+		// The supervisor's wallboard shows the agents live, one compact
+		// line each, and acts on them from each row's menu.
 		s := r.tab(t, browser, shots)
 		s.login("verdi", "verdi-password")
-		s.waitFor(`document.querySelector('#agents tr[data-agent="2ne"]') !== null`)
+		s.waitFor(`document.querySelector('#wall-agents tr[data-agent="2ne"]') !== null`)
 		b.eval(`ascolto.send("agent.state", {state: "paused", reason: "pausa"}).then(v => v)`)
 		seat, _ := r.be.AgentFor(bg, "rossi")
-		s.waitFor(`(document.querySelector('#agents tr[data-agent="` + seat.ID + `"] .badge') || {}).textContent === "in pausa"`)
-		s.do(chromedp.Click(chromedp.CSS(`#agents tr[data-agent="` + seat.ID + `"] button[data-state="available"]`)))
+		me := `#wall-agents tr[data-agent="` + seat.ID + `"]`
+		s.waitFor(`(document.querySelector('` + me + ` .badge') || {textContent: ""}).textContent.startsWith("in pausa")`)
+		s.menu(seat.ID, `{"state":"available"}`)
 		b.waitFor(`document.getElementById("state-badge").textContent === "disponibile"`)
 		// Every agent's row, changed or not, has its queues, its phone in
 		// words and its time in state as a duration.
-		row := `#agents tr[data-agent="2bl"]`
-		s.waitFor(`document.querySelector('` + row + ` select[data-from]') !== null`)
+		row := `#wall-agents tr[data-agent="2bl"]`
 		cells := s.eval(`(() => { const td = document.querySelectorAll('` + row + ` td');
 			return {queues: td[3].textContent, phone: td[4].textContent, since: td[2].textContent}; })()`)
-		if cells["queues"] != "informazioni, segnalazioni" || cells["phone"] != "registrato · libero" {
+		if cells["queues"] != "informazioni, segnalazioni" || cells["phone"] != "libero" {
 			t.Errorf("untouched agent's row: %v", cells)
 		}
 		s.waitFor(`/^\d+ (h \d\d min|min \d\d s|s)$/.test(document.querySelectorAll('` + row + ` td')[2].textContent)`)
 		// Moving that agent out of a queue redraws its row at once.
-		s.do(chromedp.SetValue(chromedp.CSS(row+` select[data-from]`), "informazioni"),
-			chromedp.SetValue(chromedp.CSS("#move-to"), "soccorso"),
-			chromedp.Click(chromedp.CSS(row+` button[data-move]`)))
+		s.do(chromedp.SetValue(chromedp.CSS("#move-to"), "soccorso"))
+		s.menu("2bl", `{"from":"informazioni","to":"soccorso"}`)
 		s.waitFor(`document.querySelectorAll('` + row + ` td')[3].textContent === "segnalazioni, soccorso"`)
 		s.shot("07-supervisor-wallboard")
-		// One supervision: its row marked with the mode, the mode's button
-		// pressed, switched in place, and stopped.
+		// One supervision: its row marked with the mode, the mode's item
+		// disabled in the menu, switched in place, and stopped.
 		r.be.setState(seat.ID, StateOnCall, "c1")
-		me := `#agents tr[data-agent="` + seat.ID + `"]`
-		s.waitFor(`!document.querySelector('` + me + ` button[data-watch="listen"]').disabled`)
-		s.do(chromedp.Click(chromedp.CSS(me + ` button[data-watch="listen"]`)))
+		s.waitFor(`document.querySelector('` + me + ` .badge').textContent.startsWith("in conversazione")`)
+		s.menu(seat.ID, `{"watch":"listen"}`)
 		s.waitFor(`document.querySelector('` + me + `').classList.contains("watched") &&
-			document.querySelector('` + me + ` .watch-mark').textContent === "in ascolto" &&
-			document.querySelector('` + me + ` button[data-watch="listen"]').getAttribute("aria-pressed") === "true"`)
-		s.do(chromedp.Click(chromedp.CSS(me + ` button[data-watch="whisper"]`)))
-		s.waitFor(`document.querySelector('` + me + ` .watch-mark').textContent === "suggerimento" &&
-			document.querySelector('` + me + ` button[data-watch="whisper"]').getAttribute("aria-pressed") === "true" &&
-			document.querySelector('` + me + ` button[data-watch="listen"]').getAttribute("aria-pressed") === "false"`)
+			document.querySelector('` + me + ` .watch-mark').textContent === "in ascolto (tu)"`)
+		s.menu(seat.ID, `{"watch":"whisper"}`)
+		s.waitFor(`document.querySelector('` + me + ` .watch-mark').textContent === "suggerimento (tu)"`)
+		s.openMenu(seat.ID)
+		if st := s.eval(`(() => { const q = a => document.querySelector("#wall-menu button[data-act='" + a + "']");
+			return {whisper: q('{"watch":"whisper"}').disabled, listen: q('{"watch":"listen"}').disabled, stop: q('{"stop":true}') !== null}; })()`); st["whisper"] != true || st["listen"] != false || st["stop"] != true {
+			t.Errorf("the menu of the agent whispered to: %v", st)
+		}
 		s.shot("07b-supervisor-whispering")
-		s.do(chromedp.Click(chromedp.CSS(me + ` button[data-stop]`)))
-		s.waitFor(`!document.querySelector('` + me + `').classList.contains("watched") && document.querySelector('` + me + ` button[data-stop]') === null`)
+		s.do(chromedp.KeyEvent(kb.Escape))
+		s.menu(seat.ID, `{"stop":true}`)
+		s.waitFor(`!document.querySelector('` + me + `').classList.contains("watched") && document.querySelector('` + me + ` .watch-mark').hidden`)
 		r.be.mu.Lock()
 		got := strings.Join(r.be.watched, ",")
 		r.be.mu.Unlock()

@@ -297,6 +297,16 @@ func (c *Console) PublishAgent(v AgentView) {
 	}
 }
 
+// PublishSupervisions announces the running supervisions, all of them, to
+// every wallboard: a supervision that ended is one missing from the list.
+// The list is kept by the hub, so a wallboard opened later gets it at once.
+func (c *Console) PublishSupervisions(list []SupervisionView) {
+	if list == nil {
+		list = []SupervisionView{}
+	}
+	c.hub.Publish(TopicAgents, "supervisions", "", list)
+}
+
 // PublishSnapshot announces the live queue picture.
 func (c *Console) PublishSnapshot(s Snapshot) {
 	queues := struct {

@@ -324,10 +324,25 @@ type memBackend struct {
 	// watched and moved record the Supervisor calls: "agent mode by".
 	watched []string
 	moved   []string
+	// watches are the running supervisions by supervisor, published to
+	// every wallboard on each change as the controller does.
+	watches map[string]SupervisionView
+}
+
+// publishWatches announces the running supervisions; called without m.mu.
+func (m *memBackend) publishWatches() {
+	m.mu.Lock()
+	list := make([]SupervisionView, 0, len(m.watches))
+	for _, w := range m.watches {
+		list = append(list, w)
+	}
+	m.mu.Unlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].By < list[j].By })
+	m.c.PublishSupervisions(list)
 }
 
 func newMemBackend() *memBackend {
-	return &memBackend{agents: map[string]*AgentView{}, byUser: map[string]string{}}
+	return &memBackend{agents: map[string]*AgentView{}, byUser: map[string]string{}, watches: map[string]SupervisionView{}}
 }
 
 func (m *memBackend) seat(username, id string) {
@@ -406,25 +421,36 @@ func (m *memBackend) SaveDisposition(_ context.Context, _ Actor, _ string, d Dis
 
 func (m *memBackend) Supervise(_ context.Context, by Actor, id, mode string) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	a, ok := m.agents[id]
 	if !ok {
+		m.mu.Unlock()
 		return fmt.Errorf("%w: unknown agent %s", ErrRefused, id)
 	}
 	if a.State != StateOnCall {
+		m.mu.Unlock()
 		return fmt.Errorf("%w: agent %s is not on a call", ErrRefused, id)
 	}
 	m.watched = append(m.watched, id+" "+mode+" "+by.Username)
+	name := ""
+	if seat, ok := m.byUser[by.Username]; ok {
+		name = m.agents[seat].Name
+	}
+	m.watches[by.Username] = SupervisionView{Agent: id, By: by.Username, Name: name, Mode: mode}
+	m.mu.Unlock()
+	m.publishWatches()
 	return nil
 }
 
 func (m *memBackend) StopSupervision(_ context.Context, by Actor) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.watched) == 0 || strings.HasPrefix(m.watched[len(m.watched)-1], "stop ") {
+	if _, ok := m.watches[by.Username]; !ok {
+		m.mu.Unlock()
 		return fmt.Errorf("%w: no supervision is running", ErrRefused)
 	}
+	delete(m.watches, by.Username)
 	m.watched = append(m.watched, "stop "+by.Username)
+	m.mu.Unlock()
+	m.publishWatches()
 	return nil
 }
 
@@ -456,8 +482,21 @@ func (m *memBackend) setState(id, state, call string) {
 	a := m.agents[id]
 	a.State, a.Call, a.Since = state, call, m.c.clock.Now()
 	v := *a
+	ended := false
+	if state != StateOnCall {
+		// The call is over, and so are its supervisions.
+		for by, w := range m.watches {
+			if w.Agent == id {
+				delete(m.watches, by)
+				ended = true
+			}
+		}
+	}
 	m.mu.Unlock()
 	m.c.PublishAgent(v)
+	if ended {
+		m.publishWatches()
+	}
 }
 
 func mustURL(s string) *url.URL {

@@ -112,46 +112,52 @@ type WallAgentDay struct {
 	PauseS int `json:"pause_s"`
 }
 
-// wallData is the page's data.
-type wallPageData struct {
+// wallAgents is what the wall display and the wallboard share: the tiles,
+// the compact agent table with its figures of the day, and its toolbar
+// (the pause reason and the queue to move to, the "wall-agents" template).
+type wallAgents struct {
 	Wall    WallView
 	Agents  []AgentView
 	Day     map[string]WallAgentDay
 	Wired   bool
 	Reasons []PauseReason
 	Queues  []string
-	Watch   bool
+	Watch   bool // the Backend can listen, whisper, barge and move
 }
 
 // Init is what wall.js starts from before the WebSocket delivers.
-func (d wallPageData) Init() any {
+func (d wallAgents) Init() any {
 	return map[string]any{"wall": d.Wall, "agents": d.Agents, "day": d.Day}
 }
 
-func (c *Console) wallPage(v *visit) error {
-	ctx := v.r.Context()
-	d := wallPageData{Day: map[string]WallAgentDay{}}
+// loadWallAgents reads what the shared part of both pages shows, and the
+// snapshot it was drawn from (empty when the ACD is not wired).
+func (c *Console) loadWallAgents(ctx context.Context) (wallAgents, Snapshot, error) {
+	d := wallAgents{Day: map[string]WallAgentDay{}, Agents: []AgentView{}}
 	_, d.Watch = c.backend.(Supervisor)
 	// The cached copies (at most 5 and 15 s old) serve every screen that
 	// opens: a room of supervisors opening the page at once reads the day's
 	// queue log once.
 	if err := c.loadWallThresholds(ctx, false); err != nil {
-		return err
+		return d, Snapshot{}, err
 	}
 	s, err := c.backend.Snapshot(ctx)
 	switch {
 	case err == nil:
 		d.Wired = true
-		d.Agents = s.Agents
+		if s.Agents != nil {
+			d.Agents = s.Agents
+		}
 		if err := c.loadAgentDay(ctx, s, false); err != nil {
-			return err
+			return d, s, err
 		}
 		if d.Reasons, err = c.backend.PauseReasons(ctx); err != nil {
-			return err
+			return d, s, err
 		}
 	case isNotWired(err):
+		s = Snapshot{}
 	default:
-		return err
+		return d, s, err
 	}
 	d.Wall = c.wallView(s)
 	c.wall.mu.Lock()
@@ -160,6 +166,14 @@ func (c *Console) wallPage(v *visit) error {
 	}
 	c.wall.mu.Unlock()
 	if d.Queues, err = c.db.QueueNames(ctx); err != nil {
+		return d, s, err
+	}
+	return d, s, nil
+}
+
+func (c *Console) wallPage(v *visit) error {
+	d, _, err := c.loadWallAgents(v.r.Context())
+	if err != nil {
 		return err
 	}
 	p := c.newPage(v, "wall.big.title", d)

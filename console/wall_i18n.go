@@ -50,8 +50,14 @@ var wallCatalog = catalog{
 	"wall.big.menu":      {"Azioni", "Actions"},
 	"wall.big.menufor":   {"Azioni per %s", "Actions for %s"},
 	"wall.big.moveto":    {"Sposta da %s a %s", "Move from %s to %s"},
+	"wall.big.pausewith": {"Metti in pausa: %s", "Pause: %s"},
 	"wall.big.addto":     {"Aggiungi alla coda %s", "Add to queue %s"},
 	"wall.big.nojs":      {"L'elenco degli operatori si aggiorna dal vivo e richiede JavaScript.", "The live agent list needs JavaScript."},
 	"wall.big.noagents":  {"Nessun operatore.", "No agents."},
 	"wall.big.toolong":   {"da troppo tempo", "too long"},
+	// Supervisions on an agent's row: this supervisor's own, and others'.
+	"wall.big.watchmine":       {"%s (tu)", "%s (you)"},
+	"wall.big.watchby.listen":  {"%s in ascolto", "%s listening"},
+	"wall.big.watchby.whisper": {"%s suggerisce", "%s whispering"},
+	"wall.big.watchby.barge":   {"%s in conferenza", "%s barged in"},
 }

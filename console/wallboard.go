@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sort"
 	"strconv"
@@ -16,45 +15,26 @@ import (
 
 // wallData is what the wallboard shows before the WebSocket takes over.
 type wallData struct {
+	wallAgents
 	Snapshot Snapshot
 	Sites    []QueueView
-	Wired    bool
-	Reasons  []PauseReason
-	Queues   []string // every queue, for moves
 	Modes    []string
 	CanMode  bool
-	CanWatch bool // the Backend can listen, whisper, barge and move
-	Wall     WallView
 }
 
-// supervisorPage is the wallboard: queues, sites and agents live, charts
-// of the last hours, and the supervisor's actions.
+// supervisorPage is the wallboard: the wall display's tiles, queues and
+// sites live, charts of the last hours, the compact agent table the wall
+// display has, and the supervisor's actions.
 func (c *Console) supervisorPage(v *visit) error {
-	ctx := v.r.Context()
-	d := wallData{Modes: []string{store.ModeOrdinary, store.ModeEmergency, store.ModeClosed},
+	shared, s, err := c.loadWallAgents(v.r.Context())
+	if err != nil {
+		return err
+	}
+	d := wallData{wallAgents: shared, Snapshot: s, Modes: []string{store.ModeOrdinary, store.ModeEmergency, store.ModeClosed},
 		CanMode: c.policy.allows(v.user.Role, PermMode)}
-	_, d.CanWatch = c.backend.(Supervisor)
-	s, err := c.backend.Snapshot(ctx)
-	switch {
-	case err == nil:
-		d.Snapshot, d.Wired = s, true
-		d.Sites = SiteTotals(s)
-	case errors.Is(err, ErrNotWired):
-	default:
-		return err
-	}
 	if d.Wired {
-		if d.Reasons, err = c.backend.PauseReasons(ctx); err != nil {
-			return err
-		}
+		d.Sites = SiteTotals(s)
 	}
-	if d.Queues, err = c.db.QueueNames(ctx); err != nil {
-		return err
-	}
-	if err := c.loadWallThresholds(ctx, false); err != nil {
-		return err
-	}
-	d.Wall = c.wallView(d.Snapshot)
 	p := c.newPage(v, "wall.title", d)
 	p.Topics = "queues agents mode kb"
 	p.Scripts = []string{"wallboard.js", "wall.js"}

@@ -95,7 +95,7 @@ func TestConsoleShiftInBrowser(t *testing.T) {
 	sup := openTab(t, browser, srv.base, shots)
 	sup.login("verdi", "password-di-luca")
 	sup.waitFor(`location.pathname === "/supervisor" && document.getElementById("ws-status").dataset.state === "online"`)
-	sup.waitFor(`(document.querySelector('#agents tr[data-agent="101"] .badge') || {}).textContent === "disponibile"`)
+	sup.waitFor(`(document.querySelector('#wall-agents tr[data-agent="101"] .badge') || {}).textContent === "disponibile"`)
 	answered := func() int {
 		var n int
 		fmt.Sscan(sup.text(`#queues tr[data-name="informazioni"] td[data-f="answered"]`), &n)
@@ -122,7 +122,7 @@ func TestConsoleShiftInBrowser(t *testing.T) {
 	}
 	agent.waitFor(`document.getElementById("state-badge").textContent === "in conversazione"`)
 	// The supervisor sees it live: the agent on the call, answered +1.
-	sup.waitFor(`(document.querySelector('#agents tr[data-agent="101"] .badge') || {}).textContent === "in conversazione"`)
+	sup.waitFor(`(document.querySelector('#wall-agents tr[data-agent="101"] .badge') || {}).textContent === "in conversazione"`)
 	sup.waitFor(fmt.Sprintf(`Number(document.querySelector('#queues tr[data-name="informazioni"] td[data-f="answered"]').textContent) === %d`, before+1))
 	agent.shot("e2e-02-desk-screen-pop")
 

@@ -1,10 +1,12 @@
 // ascolto wall display: each queue's and site's big numbers from
 // "wall.figures" (judged by the server against the queue's thresholds),
 // the alert on a new breach (a banner, and a sound once someone turned it
-// on: browsers play nothing before a click), and on /supervisor/wall the
-// agents, one compact line each, from "agent.state" and "wall.agents",
-// with their actions in one shared menu. Rows are updated in place, cell
-// by cell, so 300 agents stay smooth; window.__wallPerf keeps the times.
+// on: browsers play nothing before a click), and the agents, one compact
+// line each, from "agent.state" and "wall.agents", with their actions in
+// one shared menu and every supervisor's supervisions marked on their rows
+// ("supervisions"). The same on /supervisor/wall and /supervisor. Rows are
+// updated in place, cell by cell, so 300 agents stay smooth;
+// window.__wallPerf keeps the times.
 (function () {
   "use strict";
   var A = window.ascolto;
@@ -152,8 +154,12 @@
   var table = $("wall-agents");
   var tbody = table ? table.tBodies[0] : null;
   var canWatch = table && table.dataset.watch === "true";
-  var agents = {}, rows = {}, ids = [], day = {}, levels = {}, watching = null;
+  var agents = {}, rows = {}, ids = [], day = {}, levels = {};
   var heading = $("wa-h");
+  // watches are every supervisor's running supervisions by agent, as the
+  // server last said ("supervisions"); watching is this supervisor's own
+  // ({agent, mode}) or null.
+  var me = document.body.dataset.user || "", watches = {}, watching = null;
 
   function stateText(a) { return t("state." + (a.state || "logged-out")) + (a.reason ? " · " + a.reason : ""); }
   function hm(s) {
@@ -166,15 +172,17 @@
     var th = el("th", { scope: "row" });
     var c = {
       name: th, site: el("td"), st: el("td", { "class": "wa-st" }), badge: el("span", { "class": "badge" }),
-      lv: el("span", { "class": "wa-lv" }), in: el("td", { "class": "wa-in" }), queues: el("td"),
+      lv: el("span", { "class": "wa-lv" }), watch: el("span", { "class": "badge watch-mark", hidden: "" }),
+      in: el("td", { "class": "wa-in" }), queues: el("td"), phone: el("td"),
       calls: el("td", { "class": "num" }), aht: el("td", { "class": "num" }), pause: el("td", { "class": "num" }),
       menu: el("button", { type: "button", "class": "btn wa-open", "aria-haspopup": "menu", "aria-expanded": "false" }, "⋯")
     };
     c.st.appendChild(c.badge);
     c.st.appendChild(c.lv);
-    var mtd = el("td");
+    c.st.appendChild(c.watch);
+    var mtd = el("td", { "class": "wa-act" });
     mtd.appendChild(c.menu);
-    [c.name, c.site, c.st, c.in, c.queues, c.calls, c.aht, c.pause, mtd].forEach(function (x) { tr.appendChild(x); });
+    [c.name, c.site, c.st, c.in, c.queues, c.phone, c.calls, c.aht, c.pause, mtd].forEach(function (x) { tr.appendChild(x); });
     tr._c = c;
     return tr;
   }
@@ -185,17 +193,45 @@
     var cls = "badge state-" + (a.state || "logged-out");
     if (c.badge.className !== cls) { c.badge.className = cls; }
     setText(c.badge, stateText(a));
-    var lv = levels[a.id] || "ok";
-    var rcls = lv === "ok" ? "" : "lv-" + lv;
+    var lv = levels[a.id] || "ok", ws = watches[a.id];
+    var rcls = (lv === "ok" ? "" : "lv-" + lv) + (ws ? (lv === "ok" ? "" : " ") + "watched" : "");
     if (tr.className !== rcls) { tr.className = rcls; }
     setText(c.lv, lv === "ok" ? "" : (lv === "red" ? "✖ " : "▲ ") + t("wall.big.toolong"));
+    setText(c.watch, ws ? ws.map(watchText).join("; ") : "");
+    if (c.watch.hidden !== !ws) { c.watch.hidden = !ws; }
     setText(c.in, A.since(a.since));
     setText(c.queues, (a.queues || []).join(", "));
+    setText(c.phone, phoneText(a));
     setText(c.calls, String(d.calls));
     setText(c.aht, d.calls || d.aht_s ? minsec(d.aht_s) : "—");
     setText(c.pause, d.pause_s ? hm(d.pause_s) : "—");
     var label = A.fmt("wall.big.menufor", a.id + (a.name ? " " + a.name : ""));
     if (c.menu.getAttribute("aria-label") !== label) { c.menu.setAttribute("aria-label", label); }
+  }
+  // phoneText is the phone in one word or two: what it is doing when it
+  // is registered ("libero"), else that it cannot be reached.
+  function phoneText(a) {
+    var d = a.phone && a.phone.device, s = a.reachable && d ? t("phone." + d) : "";
+    return s && s !== "phone." + d ? s : A.phone(a.reachable, d);
+  }
+  // watchText says who supervises and how: "Carla Conti in ascolto", or
+  // "in ascolto (tu)" for this supervisor's own.
+  function watchText(w) {
+    if (w.by === me) { return A.fmt("wall.big.watchmine", t("wall.watching." + w.mode)); }
+    return A.fmt("wall.big.watchby." + w.mode, w.name || w.by);
+  }
+  // setWatches takes the server's list of supervisions and redraws the
+  // rows whose marks changed.
+  function setWatches(list) {
+    var next = {}, mine = null;
+    (list || []).forEach(function (w) {
+      (next[w.agent] = next[w.agent] || []).push(w);
+      if (w.by === me) { mine = { agent: w.agent, mode: w.mode }; }
+    });
+    var changed = Object.keys(watches).concat(Object.keys(next));
+    watches = next;
+    watching = mine;
+    changed.forEach(function (id) { if (rows[id] && agents[id]) { fillRow(rows[id], agents[id]); } });
   }
   function upsert(a) {
     agents[a.id] = a;
@@ -256,7 +292,9 @@
     menuFor = id; menuBtn = btn;
     menu.textContent = "";
     menu.setAttribute("aria-label", btn.getAttribute("aria-label"));
-    item(t("wall.pause"), { state: "paused" }, a.state === "paused");
+    // The pause takes the reason chosen in the toolbar, and says which.
+    var rs = $("sup-reason"), reason = rs && rs.selectedIndex >= 0 ? rs.options[rs.selectedIndex].text : "";
+    item(reason ? A.fmt("wall.big.pausewith", reason) : t("wall.pause"), { state: "paused" }, a.state === "paused" || !reason);
     item(t("wall.free"), { state: "available" }, a.state === "available");
     item(t("wall.logout"), { state: "logged-out" }, a.state === "logged-out");
     if (canWatch) {
@@ -275,7 +313,9 @@
     }
     var r = btn.getBoundingClientRect();
     menu.hidden = false;
-    menu.style.top = (window.scrollY + r.bottom + 2) + "px";
+    // Below the button, or above it when the window has no room below.
+    var below = r.bottom + 2 + menu.offsetHeight <= window.innerHeight || r.top - 2 - menu.offsetHeight < 0;
+    menu.style.top = (window.scrollY + (below ? r.bottom + 2 : r.top - 2 - menu.offsetHeight)) + "px";
     menu.style.left = Math.max(8, window.scrollX + r.right - menu.offsetWidth) + "px";
     btn.setAttribute("aria-expanded", "true");
     var first = menu.querySelector("button:not(:disabled)");
@@ -302,13 +342,13 @@
         if (act.state === "paused") { want.reason = $("sup-reason").value; }
         p = A.send("supervisor.agent.state", want).then(function () { done("call.done"); });
       } else if (act.watch) {
+        // The row's mark follows from the "supervisions" every wallboard hears.
+        var switching = watching && watching.agent === id;
         p = A.send("supervisor." + act.watch, { agent: id }).then(function () {
-          var switching = watching && watching.agent === id;
-          watching = { agent: id, mode: act.watch };
           done(switching ? "wall.switched" : "wall.supervising");
         });
       } else if (act.stop) {
-        p = A.send("supervisor.stop", {}).then(function () { watching = null; done("wall.stopped"); });
+        p = A.send("supervisor.stop", {}).then(function () { done("wall.stopped"); });
       } else if (act.to) {
         p = A.send("supervisor.agent.move", { agent: id, from: act.from, to: act.to }).then(function () { done("wall.moved"); });
       }
@@ -347,6 +387,7 @@
   A.on("wall.figures", function (m) { figures(m.data || {}); });
   if (tbody) {
     A.on("agent.state", function (m) { if (m.data && m.data.id) { timed(function () { upsert(m.data); }); } });
+    A.on("supervisions", function (m) { timed(function () { setWatches(m.data); }); });
     A.on("wall.agents", function (m) {
       day = m.data || {};
       ids.forEach(function (id) { fillRow(rows[id], agents[id]); });
@@ -378,6 +419,8 @@
       var t0 = performance.now();
       (init.agents || []).forEach(function (a) { upsert(a); });
       perf.render = performance.now() - t0;
+      // paint: until the rows are laid out and painted (the task after the next frame).
+      requestAnimationFrame(function () { setTimeout(function () { perf.paint = performance.now() - t0; }, 0); });
     }
     if (init.wall) { figures(init.wall); }
   }

@@ -1,25 +1,21 @@
-// ascolto wallboard: queues, sites and agents live from "queues.snapshot"
-// and "agent.state"; small inline SVG charts of the last hours; the
-// supervisor's actions (pause, free, log out, move, listen, whisper,
-// barge) and the mode switch with its confirmation dialog.
+// ascolto wallboard: queues and sites live from "queues.snapshot", small
+// inline SVG charts of the last hours, and the mode switch with its
+// confirmation dialog. The tiles on top and the agent table with its
+// actions are the wall display's (wall.js, the "wall-agents" template).
 (function () {
   "use strict";
   var A = window.ascolto;
-  var agentsTable = document.getElementById("agents");
-  if (!A || !agentsTable) { return; }
+  if (!A || !document.getElementById("queues")) { return; }
   var t = A.t, el = A.el;
   function $(id) { return document.getElementById(id); }
-  var supErr = $("sup-error"), supDone = $("sup-done");
-  var canWatch = agentsTable.dataset.watch === "true";
+  var modeDone = $("mode-done");
 
   function done(key) {
-    supErr.hidden = true;
-    supDone.textContent = t(key);
-    supDone.hidden = false;
+    modeDone.textContent = t(key);
+    modeDone.hidden = false;
     clearTimeout(done.timer);
-    done.timer = setTimeout(function () { supDone.hidden = true; }, 5000);
+    done.timer = setTimeout(function () { modeDone.hidden = true; }, 5000);
   }
-  function failed(err) { supDone.hidden = true; A.showError(supErr, err); }
 
   function mmss(s) { s = Math.max(0, Math.round(s || 0)); return Math.floor(s / 60) + ":" + (s % 60 < 10 ? "0" : "") + (s % 60); }
 
@@ -142,112 +138,6 @@
     sample(s);
     maybeReload(s);
   });
-
-  // ---- Agents ----------------------------------------------------------------
-  var agents = {}, tbody = agentsTable.tBodies[0];
-  // watching is this supervisor's one supervision ({agent, mode}), or null:
-  // its row is marked, its mode button pressed, and a Stop button shown.
-  var watching = null;
-  function button(label, attrs) { return el("button", Object.assign({ type: "button", "class": "btn" }, attrs), label); }
-  function agentRow(a) {
-    var tr = el("tr", { "data-agent": a.id });
-    tr.appendChild(el("th", { scope: "row" }, a.id + (a.name ? " " + a.name : "")));
-    tr.appendChild(el("td", {}, a.site || ""));
-    var st = el("td");
-    st.appendChild(el("span", { "class": "badge state-" + a.state }, t("state." + a.state)));
-    if (a.reason) { st.appendChild(document.createTextNode(" " + a.reason)); }
-    tr.appendChild(st);
-    tr.appendChild(el("td", { "data-since": a.since || "" }, A.since(a.since)));
-    tr.appendChild(el("td", {}, (a.queues || []).join(", ")));
-    tr.appendChild(el("td", {}, A.phone(a.reachable, a.phone && a.phone.device)));
-    var act = el("td", { "class": "acts" });
-    [["paused", "wall.pause"], ["available", "wall.free"], ["logged-out", "wall.logout"]].forEach(function (x) {
-      act.appendChild(button(t(x[1]), { "data-state": x[0], "aria-label": t(x[1]) + " " + a.id }));
-    });
-    if (canWatch) {
-      var from = el("select", { "aria-label": A.fmt("wall.movefrom", a.id), "data-from": "" });
-      from.appendChild(el("option", { value: "" }, "+"));
-      (a.queues || []).forEach(function (q) { from.appendChild(el("option", { value: q }, "− " + q)); });
-      act.appendChild(from);
-      act.appendChild(button(t("wall.move"), { "data-move": "1", "aria-label": t("wall.move") + " " + a.id }));
-      var onCall = a.state === "on-call";
-      if (watching && watching.agent === a.id && !onCall) { watching = null; } // the call is over, so is the supervision
-      var mine = watching && watching.agent === a.id;
-      [["listen", "wall.listen"], ["whisper", "wall.whisper"], ["barge", "wall.barge"]].forEach(function (x) {
-        var b = button(t(x[1]), { "data-watch": x[0], "aria-label": t(x[1]) + " " + a.id,
-          "aria-pressed": mine && watching.mode === x[0] ? "true" : "false" });
-        b.disabled = !onCall;
-        act.appendChild(b);
-      });
-      if (mine) {
-        tr.classList.add("watched");
-        st.appendChild(el("span", { "class": "badge watch-mark" }, t("wall.watching." + watching.mode)));
-        act.appendChild(button(t("wall.stop"), { "data-stop": "1", "aria-label": t("wall.stop") + " " + a.id }));
-      }
-    }
-    tr.appendChild(act);
-    return tr;
-  }
-  function renderAgent(a) {
-    agents[a.id] = a;
-    var old = tbody.querySelector('tr[data-agent="' + CSS.escape(a.id) + '"]');
-    var row = agentRow(a);
-    if (old) {
-      // Keep the chosen "move from" while the row is redrawn.
-      var sel = old.querySelector("select[data-from]"), nsel = row.querySelector("select[data-from]");
-      if (sel && nsel) { nsel.value = sel.value; }
-      var focused = old.contains(document.activeElement) ? document.activeElement : null;
-      tbody.replaceChild(row, old);
-      if (focused) {
-        var same = focused.dataset.state ? row.querySelector('[data-state="' + focused.dataset.state + '"]')
-          : focused.dataset.watch ? row.querySelector('[data-watch="' + focused.dataset.watch + '"]')
-            : focused.dataset.move ? row.querySelector("[data-move]") : row.querySelector("select[data-from]");
-        if (same && !same.disabled) { same.focus(); }
-      }
-      return;
-    }
-    var ids = Object.keys(agents).sort(), next = null;
-    for (var i = ids.indexOf(a.id) + 1; i < ids.length && !next; i++) {
-      next = tbody.querySelector('tr[data-agent="' + CSS.escape(ids[i]) + '"]');
-    }
-    tbody.insertBefore(row, next);
-  }
-  // The rows the server drew stay until their agent's live state arrives.
-
-  tbody.addEventListener("click", function (ev) {
-    var b = ev.target.closest("button");
-    if (!b) { return; }
-    var id = b.closest("tr").dataset.agent, p;
-    supErr.hidden = true;
-    if (b.dataset.state) {
-      var want = { agent: id, state: b.dataset.state };
-      if (want.state === "paused") { want.reason = $("sup-reason").value; }
-      p = A.send("supervisor.agent.state", want).then(function () { done("call.done"); });
-    } else if (b.dataset.move) {
-      var from = b.closest("tr").querySelector("select[data-from]").value;
-      p = A.send("supervisor.agent.move", { agent: id, from: from, to: $("move-to").value }).then(function () { done("wall.moved"); });
-    } else if (b.dataset.watch) {
-      var mode = b.dataset.watch, switching = watching && watching.agent === id;
-      p = A.send("supervisor." + mode, { agent: id }).then(function () {
-        var before = watching && watching.agent !== id ? watching.agent : null;
-        watching = { agent: id, mode: mode };
-        if (before && agents[before]) { renderAgent(agents[before]); }
-        if (agents[id]) { renderAgent(agents[id]); }
-        done(switching ? "wall.switched" : "wall.supervising");
-      });
-    } else if (b.dataset.stop) {
-      p = A.send("supervisor.stop", {}).then(function () {
-        watching = null;
-        if (agents[id]) { renderAgent(agents[id]); }
-        done("wall.stopped");
-      });
-    } else {
-      return;
-    }
-    b.disabled = true;
-    p.catch(failed).then(function () { b.disabled = false; });
-  });
-  A.on("agent.state", function (m) { renderAgent(m.data); });
 
   // ---- Mode switch -----------------------------------------------------------
   var dlg = $("mode-dialog");
