@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"os"
@@ -38,6 +39,21 @@ func TestDemoScenario(t *testing.T) {
 			t.Fatalf("room's hotspots: %d %.300s", resp.StatusCode, body)
 		}
 		hot = res.Hotspots
+		// A case's reply form offers the demo's canned replies, Italian
+		// and English.
+		if len(hot) == 0 || len(hot[0].Members) == 0 {
+			t.Fatalf("no hotspot member to open: %+v", hot)
+		}
+		op := signIn(t, base, "operatore", demoPassword, "/agent")
+		resp, body = op.get("/cases/"+hot[0].Members[0].TrackingID, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<select id="r-canned"`) {
+			t.Fatalf("case page %d without the canned-reply picker:\n%.2000s", resp.StatusCode, body)
+		}
+		for _, r := range demoReplies {
+			if !strings.Contains(html.UnescapeString(body), ">"+r.Title+" ("+r.Lang+")</option>") {
+				t.Errorf("the picker lacks %q (%s)", r.Title, r.Lang)
+			}
+		}
 	})
 	want, err := os.ReadFile(scenario)
 	if err != nil {
