@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -435,7 +436,7 @@ func TestDemoStopsCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs strings.Builder
+	var logs syncBuilder
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -445,8 +446,23 @@ func TestDemoStopsCleanly(t *testing.T) {
 	for sc.Scan() && !strings.Contains(sc.Text(), "/login") {
 	}
 	go io.Copy(io.Discard, out)
-	// Three seconds at x60: the activation (at 2 min) is phoning its people.
-	time.Sleep(3 * time.Second)
+	// The coordinator's page hears each board of the activation (at 2 min,
+	// 2 s at x60): Ctrl-C once it says people are being phoned.
+	coord := signIn(t, "http://127.0.0.1:"+itoaPort(port), "coordinatore", demoPassword, "/supervisor")
+	if err := coord.send("subscribe", map[string]any{"topics": []string{"activation"}}); err != nil {
+		t.Fatal(err)
+	}
+	for phoning := false; !phoning; {
+		var f struct {
+			Type string
+			Data struct{ Calling int }
+		}
+		coord.ws.SetReadDeadline(time.Now().Add(time.Minute))
+		if err := coord.ws.ReadJSON(&f); err != nil {
+			t.Fatalf("no activation board phoning its people: %v\n%s", err, logs.String())
+		}
+		phoning = f.Type == "activation.board" && f.Data.Calling > 0
+	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -510,4 +526,22 @@ func demoInBrowser(t *testing.T, args ...string) (base, shots string, browser co
 		time.Sleep(100 * time.Millisecond)
 	}
 	return base, shots, newHeadless(t, chromium)
+}
+
+// syncBuilder is a strings.Builder a process writes while a test reads it.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
