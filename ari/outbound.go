@@ -27,6 +27,8 @@ var (
 	ErrHungUp = errors.New("ari: the other side hung up")
 	// ErrNoInput means Collect timed out without a digit.
 	ErrNoInput = errors.New("ari: no digits")
+	// ErrStopped means the controller stopped while the call was placed.
+	ErrStopped = errors.New("ari: the controller stopped")
 )
 
 // DialRequest describes an outbound call.
@@ -69,6 +71,7 @@ type Outbound struct {
 
 	answered chan struct{}
 	ended    chan struct{}
+	stopped  chan struct{} // closed when run returns: nobody handles the mailbox any more
 	failure  *DialError
 
 	mu      sync.Mutex
@@ -107,7 +110,7 @@ func (c *Controller) Dial(ctx context.Context, r DialRequest) (*Outbound, error)
 		r.Purpose = "outbound"
 	}
 	o := &Outbound{ctl: c, id: "ascolto-out-" + c.nonce + "-" + strconv.FormatInt(c.router.seq.Add(1), 10), mb: newMailbox(),
-		lang: "it", purpose: r.Purpose, answered: make(chan struct{}), ended: make(chan struct{}), wake: make(chan struct{}, 1),
+		lang: "it", purpose: r.Purpose, answered: make(chan struct{}), ended: make(chan struct{}), stopped: make(chan struct{}), wake: make(chan struct{}, 1),
 		pending: map[string]chan error{}}
 	rec := &store.Call{ChannelID: o.id, LinkedID: r.LinkedID, Direction: "outbound", Caller: r.CallerID,
 		Called: r.Number, ArrivedAt: c.o.Clock.Now(), Mode: string(c.o.Live.Mode().Mode)}
@@ -129,7 +132,12 @@ func (c *Controller) Dial(ctx context.Context, r DialRequest) (*Outbound, error)
 		}
 		de := &DialError{Reason: reason, Err: err}
 		o.mb.put(msg{kind: msgFunc, fn: func() { o.fail(de) }})
-		<-o.ended
+		// A controller stopping cancels the originate too, and then its
+		// call's goroutine may be gone before it reads the failure.
+		select {
+		case <-o.ended:
+		case <-o.stopped:
+		}
 		return nil, de
 	}
 	select {
@@ -137,6 +145,8 @@ func (c *Controller) Dial(ctx context.Context, r DialRequest) (*Outbound, error)
 		return o, nil
 	case <-o.ended:
 		return nil, o.failure
+	case <-o.stopped:
+		return nil, ErrStopped
 	case <-ctx.Done():
 		o.Hangup(context.Background())
 		return nil, ctx.Err()
@@ -146,6 +156,7 @@ func (c *Controller) Dial(ctx context.Context, r DialRequest) (*Outbound, error)
 func (o *Outbound) run(ctx context.Context) {
 	ctl := o.ctl
 	defer ctl.wg.Done()
+	defer close(o.stopped)
 	defer ctl.forget(o.id, o)
 	for {
 		select {

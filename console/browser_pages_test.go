@@ -124,6 +124,17 @@ func TestBrowserPages(t *testing.T) {
 		if h := b.text("h1"); h != "Page not found" {
 			t.Fatalf("404 heading in English %q", h)
 		}
+		// A file missing under /assets/ and a form's address opened as a
+		// link get the same layout, not the server's plain text.
+		b.open("/assets/manca.js")
+		if h := b.text("h1"); h != "Page not found" {
+			t.Fatalf("asset miss heading %q", h)
+		}
+		b.open("/logout")
+		if h := b.text("h1"); h != "Request not accepted" {
+			t.Fatalf("405 heading %q", h)
+		}
+		b.shot("24b-method-not-allowed")
 		if v := b.eval(`fetch("/favicon.ico").then(r => r.text().then(t => ({ok: r.ok, type: r.headers.get("content-type"), svg: t.startsWith("<svg")})))`); v["ok"] != true || v["svg"] != true {
 			t.Errorf("favicon: %v", v)
 		}

@@ -206,9 +206,14 @@ func New(o Options) (*Console, error) {
 	return c, nil
 }
 
-// Mux is where the console mounts its handlers (*web.Server is one).
+// Mux is where the console mounts its handlers (*web.Server and
+// *http.ServeMux are ones).
 type Mux interface {
 	Handle(pattern string, h http.Handler)
+	// Handler returns the handler and pattern r would reach, as
+	// http.ServeMux's does: the console asks it which methods a path
+	// takes, to answer a wrong one with 405.
+	Handler(r *http.Request) (h http.Handler, pattern string)
 }
 
 // Hub returns the WebSocket hub, for publishing live state.

@@ -76,22 +76,66 @@ func (c *Console) Mount(m Mux) {
 
 	// Browsers ask for /favicon.ico whatever the page says.
 	m.Handle("GET /favicon.ico", http.RedirectHandler("/assets/favicon.svg", http.StatusMovedPermanently))
-	// Any path no other route claims: the console's own 404 page.
-	m.Handle("/", http.HandlerFunc(c.notFound))
+	// Any request no other route claims: the console's own 404 page, or
+	// 405 when the path is there for another method. The pattern claims
+	// every method, so http.ServeMux never answers with its own plain text.
+	m.Handle("/", c.miss(m))
 
 	assets, _ := fs.Sub(assetFiles, "assets")
 	files := http.FileServerFS(assets)
 	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The file server would answer a miss in plain English and list a
+		// folder: only files are served, anything else is the console's 404.
+		if st, err := fs.Stat(assets, r.URL.Path); err != nil || !st.Mode().IsRegular() {
+			c.notFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		files.ServeHTTP(w, r)
 	})))
 }
 
-// notFound answers a path no route claims with a page in the console's
-// layout and the person's language (JSON under /api/). It takes no form,
-// so it checks no CSRF token: it changes nothing.
+// probedMethods are the methods miss asks the mux about, to tell a wrong
+// method (405) from a wrong path (404).
+var probedMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// miss answers what no route takes. It asks m which methods the path is
+// served for, as http.ServeMux does before its own 405: any, and the answer
+// is 405 with an Allow header; none, and it is 404.
+func (c *Console) miss(m Mux) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, method := range probedMethods {
+			if method == r.Method {
+				continue
+			}
+			probe := *r
+			probe.Method = method
+			// The catch-all answers every path, so only another pattern
+			// (or the redirect to one) says the path exists.
+			if _, pattern := m.Handler(&probe); pattern != "" && pattern != "/" {
+				allow = append(allow, method)
+			}
+		}
+		if len(allow) == 0 {
+			c.notFound(w, r)
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		c.missPage(w, r, http.StatusMethodNotAllowed, "error.method", "method.title", "method.text")
+	}
+}
+
+// notFound answers a path nothing serves.
 func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
+	c.missPage(w, r, http.StatusNotFound, "error.notfound", "notfound.title", "notfound.text")
+}
+
+// missPage answers with a page in the console's layout and the person's
+// language (JSON with errKey under /api/). It takes no form, so it checks
+// no CSRF token: it changes nothing.
+func (c *Console) missPage(w http.ResponseWriter, r *http.Request, code int, errKey, title, text string) {
 	c.securityHeaders(w)
 	v, err := c.newVisit(w, r)
 	if err != nil {
@@ -99,10 +143,10 @@ func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
-		c.fail(v, failure(http.StatusNotFound, "error.notfound"), true)
+		c.fail(v, failure(code, errKey), true)
 		return
 	}
-	if err := c.render(v, http.StatusNotFound, "notfound", c.newPage(v, "notfound.title", nil)); err != nil {
+	if err := c.render(v, code, "notfound", c.newPage(v, title, text)); err != nil {
 		c.log.Error("render not-found page", zap.Error(err))
 	}
 }

@@ -1,7 +1,12 @@
 package oncall
 
 import (
+	"bytes"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -118,6 +123,33 @@ func TestCallOutReachesQuorum(t *testing.T) {
 		"activation.confirm": 2, "activation.decline": 1, "activation.quorum": 1} {
 		if acts[act] < min {
 			t.Errorf("timeline has %d %s, want at least %d (%v)", acts[act], act, min, acts)
+		}
+	}
+	// The report's PDF says how each call ended in the board's words.
+	if _, err := exec.LookPath("pdftotext"); err == nil {
+		rep, err := s.Report(bg, a.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), "r.pdf")
+		var buf bytes.Buffer
+		if err := rep.WritePDF(&buf); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(f, buf.Bytes(), 0o600)
+		out, err := exec.Command("pdftotext", "-layout", f, "-").CombinedOutput()
+		if err != nil {
+			t.Fatalf("pdftotext: %v %s", err, out)
+		}
+		txt := string(out)
+		for _, w := range []string{"ha confermato (tasto 1)", "non disponibile (tasto 2)", "nessuna risposta", "occupato", "ha riagganciato",
+			"primaria", "ondata primaria", "con telefono", "modalità: emergenza (H24)"} {
+			if !strings.Contains(txt, w) {
+				t.Errorf("the PDF lacks %q", w)
+			}
+		}
+		if codes := regexp.MustCompile(`\b(no-answer|hung-up|busy|confirmed|declined|primary|waiting|phone)\b`).FindAllString(txt, -1); len(codes) > 0 {
+			t.Errorf("the PDF speaks codes %v:\n%s", codes, txt)
 		}
 	}
 	// Close: back to the ordinary mode.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ascolto/ascolto/ivr"
 	"github.com/ascolto/ascolto/store"
 	"github.com/go-pdf/fpdf"
 )
@@ -48,7 +49,58 @@ var stepNames = map[string]string{
 	"activation.close": "chiusura", "activation.event.failed": "evento non aperto",
 }
 
+// detailText writes an audit entry's details as key=value, codes as they
+// are (the CSV, for programs).
 func detailText(d map[string]any) string {
+	var parts []string
+	for _, k := range detailKeys(d) {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, d[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// detailWords writes them for a person (the PDF): the details that say
+// something, in order, with the board's words for the codes, as /activation
+// and `ascolto emergency status` show them. Ids, counters and checksums are
+// left to the CSV.
+func detailWords(d map[string]any) string {
+	var parts []string
+	for _, w := range pdfDetails {
+		v, ok := d[w.key]
+		if s := fmt.Sprint(v); ok && s != "" {
+			parts = append(parts, w.say(s))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func labelled(label string) func(string) string {
+	return func(v string) string { return label + " " + v }
+}
+
+var pdfDetails = []struct {
+	key string
+	say func(string) string
+}{
+	{"event", labelled("evento:")},
+	{"requested_by", labelled("richiesta da:")},
+	{"reason", labelled("motivo:")},
+	{"quorum", labelled("quorum:")},
+	{"mode", func(v string) string { return "modalità: " + ivr.Mode(v).Label(ivr.LangItalian) }},
+	{"phone", labelled("telefono")},
+	{"try", labelled("tentativo")},
+	{"channels", labelled("canali:")},
+	{"result", func(v string) string { return "esito: " + Word(WordResult, v, "it") }},
+	{"via", func(v string) string { return "con " + Word(WordVia, v, "it") }},
+	{"how", func(v string) string { return "con " + Word(WordVia, v, "it") }},
+	{"eta_min", func(v string) string { return "arrivo tra " + v + " min" }},
+	{"was", func(v string) string { return "prima: " + Word(WordState, v, "it") }},
+	{"error", labelled("errore:")},
+}
+
+// detailKeys are the keys of d in order, without the person, who is shown
+// apart.
+func detailKeys(d map[string]any) []string {
 	keys := make([]string, 0, len(d))
 	for k := range d {
 		if k == "person" || k == "name" {
@@ -57,11 +109,7 @@ func detailText(d map[string]any) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%v", k, d[k]))
-	}
-	return strings.Join(parts, " ")
+	return keys
 }
 
 // WriteCSV writes the timeline, one step a line, in Italian time, then the
@@ -149,7 +197,7 @@ func (r Report) WritePDF(w io.Writer) error {
 	pdf.Ln(3)
 	pdf.SetFont("Helvetica", "B", 12)
 	pdf.CellFormat(0, 8, tr("Persone"), "", 1, "L", false, 0, "")
-	cols := []float64{44, 24, 26, 22, 14, 16, 34}
+	cols := []float64{40, 20, 28, 20, 13, 14, 55}
 	head := []string{"Nome", "Ondata", "Stato", "Risposta", "Minuti", "Arrivo", "Ultima chiamata"}
 	pdf.SetFont("Helvetica", "B", 9)
 	for i, h := range head {
@@ -157,8 +205,6 @@ func (r Report) WritePDF(w io.Writer) error {
 	}
 	pdf.Ln(-1)
 	pdf.SetFont("Helvetica", "", 9)
-	stateIt := map[string]string{"waiting": "in attesa", "calling": "in chiamata", "confirmed": "confermato", "arrived": "arrivato",
-		"declined": "non disponibile", "unreachable": "non raggiunto"}
 	for _, p := range b.People {
 		eta, exp, ans := "", "", ""
 		if p.ETA >= 0 {
@@ -170,7 +216,12 @@ func (r Report) WritePDF(w io.Writer) error {
 		if !p.AnsweredAt.IsZero() {
 			ans = p.AnsweredAt.In(rome).Format("15:04:05")
 		}
-		for i, v := range []string{p.Name, p.Wave, stateIt[p.State], ans, eta, exp, p.Last} {
+		last := ""
+		if p.Last != "" {
+			last = Word(WordResult, p.Last, "it")
+		}
+		row := []string{p.Name, Word(WordWave, p.Wave, "it"), Word(WordState, p.State, "it"), ans, eta, exp, last}
+		for i, v := range row {
 			pdf.CellFormat(cols[i], 5.5, tr(v), "1", 0, "L", false, 0, "")
 		}
 		pdf.Ln(-1)
@@ -181,7 +232,10 @@ func (r Report) WritePDF(w io.Writer) error {
 	pdf.SetFont("Helvetica", "", 8)
 	for _, e := range r.Timeline {
 		name, _ := e.Detail["name"].(string)
-		text := fmt.Sprintf("%s  %s  %s  %s", e.At.In(rome).Format("15:04:05"), stepNames[e.Action], name, detailText(e.Detail))
+		if e.Action == "activation.wave" {
+			name = Word(WordWave, name, "it") // the wave's name, not a person's
+		}
+		text := fmt.Sprintf("%s  %s  %s  %s", e.At.In(rome).Format("15:04:05"), stepNames[e.Action], name, detailWords(e.Detail))
 		pdf.MultiCell(0, 4.2, tr(text), "", "L", false)
 	}
 	return pdf.Output(w)

@@ -37,6 +37,8 @@ var words = map[string][2]string{
 	"result." + string(OutcomeHungUp):      {"ha riagganciato", "hung up"},
 	"result." + string(OutcomeInterrupted): {"chiamata interrotta", "call interrupted"},
 	"result." + string(OutcomeError):       {"errore nella chiamata", "call failed"},
+	"result.sent":                          {"SMS inviato", "SMS sent"},
+	"result.failed":                        {"SMS non inviato", "SMS not sent"},
 
 	"via.phone": {"telefono", "phone"},
 	"via.link":  {"link ricevuto", "link"},

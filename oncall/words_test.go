@@ -11,7 +11,7 @@ func TestWords(t *testing.T) {
 		WordState:      {"waiting", "calling", "confirmed", "arrived", "declined", "unreachable"},
 		WordResult: {string(OutcomeConfirmed), string(OutcomeDeclined), string(OutcomeBusy), string(OutcomeNoAnswer),
 			string(OutcomeUnreachable), string(OutcomeRefused), string(OutcomeNoInput), string(OutcomeHungUp),
-			string(OutcomeInterrupted), string(OutcomeError)},
+			string(OutcomeInterrupted), string(OutcomeError), "sent", "failed"},
 		WordVia:  {"phone", "link", "login"},
 		WordWave: {"primary"},
 	}

@@ -148,11 +148,11 @@ func (tx *Tx) CreateCase(ctx context.Context, c *Case) error {
 	}
 	err = tx.queryRow(ctx, `INSERT INTO cases (tracking_id, channel, category, outcome, urgency, comune_code, caller_type,
 		contact_name, contact_phone, contact_email, address, lat, lon, summary, notes, status, site_id, created_at, updated_at,
-		owner, due_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'open', $16, $17, $17, $18, $19) RETURNING id`,
+		owner, due_at, contact_phone_key, contact_email_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'open', $16, $17, $17, $18, $19, $20, $21) RETURNING id`,
 		c.TrackingID, c.Channel, c.Category, c.Outcome, c.Urgency, c.ComuneCode, c.CallerType,
 		c.ContactName, c.ContactPhone, c.ContactEmail, c.Address, c.Lat, c.Lon, c.Summary, c.Notes,
-		nullID(c.SiteID), tx.Now, c.Owner, nullTimeArg(c.DueAt)).Scan(&c.ID)
+		nullID(c.SiteID), tx.Now, c.Owner, nullTimeArg(c.DueAt), PhoneKey(c.ContactPhone), EmailKey(c.ContactEmail)).Scan(&c.ID)
 	if err != nil {
 		return fmt.Errorf("store: create case: %w", err)
 	}

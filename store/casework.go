@@ -203,19 +203,56 @@ func (db *DB) SetCaseDue(ctx context.Context, id int64, due time.Time, actor str
 // number or email address must be opened to be suggested as duplicates.
 const DuplicateWindow = 24 * time.Hour
 
+// PhoneKey is a phone number as duplicate suggestions compare it: without
+// spaces, dashes, dots, slashes or brackets, and without Italy's prefix
+// (+39 or 0039), so "+39 340 111.2233" and "(340) 111-2233" are one
+// number; another country's 00 becomes +. phoneKeySQL is the same rule in
+// SQL, for rows written before the key was kept.
+func PhoneKey(s string) string {
+	s = phoneSeparators.Replace(s)
+	switch {
+	case strings.HasPrefix(s, "+39"):
+		return s[3:]
+	case strings.HasPrefix(s, "0039"):
+		return s[4:]
+	case strings.HasPrefix(s, "00"):
+		return "+" + s[2:]
+	}
+	return s
+}
+
+var phoneSeparators = strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "", "/", "")
+
+// phoneKeySQL is PhoneKey over the contact_phone column, in SQL both
+// engines speak (the migration that added the key fills it with this).
+var phoneKeySQL = func() string {
+	p := "contact_phone"
+	for _, sep := range []string{" ", "-", ".", "(", ")", "/"} {
+		p = "REPLACE(" + p + ", '" + sep + "', '')"
+	}
+	return "CASE WHEN " + p + " LIKE '+39%' THEN SUBSTR(" + p + ", 4) WHEN " + p + " LIKE '0039%' THEN SUBSTR(" + p + ", 5) " +
+		"WHEN " + p + " LIKE '00%' THEN '+' || SUBSTR(" + p + ", 3) ELSE " + p + " END"
+}()
+
+// EmailKey is an email address as duplicate suggestions compare it:
+// without surrounding spaces, in lower case (emailKeySQL in SQL).
+func EmailKey(s string) string { return strings.ToLower(strings.Trim(s, " ")) }
+
+const emailKeySQL = "LOWER(TRIM(contact_email))"
+
 // DuplicateSuggestions lists the cases that may be the same request as c:
 // not merged, opened within DuplicateWindow of it, from the same phone
 // number or email address; oldest first.
 func (db *DB) DuplicateSuggestions(ctx context.Context, c Case) ([]Case, error) {
 	var alts []string
 	args := []any{c.ID, c.CreatedAt.Add(-DuplicateWindow), c.CreatedAt.Add(DuplicateWindow)}
-	if p := strings.TrimSpace(c.ContactPhone); p != "" {
+	if p := PhoneKey(c.ContactPhone); p != "" {
 		args = append(args, p)
-		alts = append(alts, fmt.Sprintf("contact_phone = $%d", len(args)))
+		alts = append(alts, fmt.Sprintf("contact_phone_key = $%d", len(args)))
 	}
-	if e := strings.TrimSpace(c.ContactEmail); e != "" {
+	if e := EmailKey(c.ContactEmail); e != "" {
 		args = append(args, e)
-		alts = append(alts, fmt.Sprintf("contact_email = $%d", len(args)))
+		alts = append(alts, fmt.Sprintf("contact_email_key = $%d", len(args)))
 	}
 	if len(alts) == 0 {
 		return nil, nil

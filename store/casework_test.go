@@ -321,6 +321,74 @@ func TestDuplicateSuggestions(t *testing.T) {
 	})
 }
 
+// TestDuplicatesMatchContactsAsWritten: the same phone written with
+// spaces, dashes, dots, brackets or Italy's prefix, and the same email in
+// another case, are one contact for duplicate suggestions; the keys the
+// migration computed in SQL for older rows are the ones Go writes.
+func TestDuplicatesMatchContactsAsWritten(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ in, want string }{
+		{"+39 340 111 2233", "3401112233"},
+		{"0039 (340) 111-22.33", "3401112233"},
+		{"340/1112233", "3401112233"},
+		{"+390862000111", "0862000111"},
+		{"0862.000.111", "0862000111"},
+		{"0041 44 123 45 67", "+41441234567"},
+		{"+41 44 123 45 67", "+41441234567"},
+		{"393 123 4567", "3931234567"}, // an Italian mobile that starts with 39
+		{"", ""},
+	} {
+		if got := store.PhoneKey(tc.in); got != tc.want {
+			t.Errorf("PhoneKey(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	eachCasework(t, func(t *testing.T, db *store.DB, clk *clock.Fake) {
+		call := openCase(t, db, store.Case{Channel: store.ChannelPhone, ContactPhone: "+393401112233"})
+		clk.Advance(time.Hour)
+		form := openCase(t, db, store.Case{Channel: store.ChannelWeb, ContactPhone: "0039 (340) 111-22.33", ContactEmail: "Mario.Rossi@Example.IT"})
+		clk.Advance(time.Hour)
+		mail := openCase(t, db, store.Case{Channel: store.ChannelEmail, ContactEmail: "mario.rossi@example.it"})
+		fax := openCase(t, db, store.Case{Channel: store.ChannelFax, ContactPhone: "340 111 22 33"})
+		swiss := openCase(t, db, store.Case{Channel: store.ChannelPhone, ContactPhone: "+41 340 111 22 33"})
+		check := func(c store.Case, want ...store.Case) {
+			t.Helper()
+			got, err := db.DuplicateSuggestions(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !equal(ids(got), ids(want)) {
+				t.Errorf("suggestions for %s (%q %q): %v, want %v", c.TrackingID, c.ContactPhone, c.ContactEmail, ids(got), ids(want))
+			}
+		}
+		check(call, form, fax)
+		check(form, call, mail, fax)
+		check(mail, form)
+		check(fax, call, form)
+		check(swiss)
+		// The SQL that filled the keys of older rows gives the same keys.
+		want := map[int64][2]string{}
+		for _, c := range []store.Case{call, form, mail, fax, swiss} {
+			want[c.ID] = [2]string{store.PhoneKey(c.ContactPhone), store.EmailKey(c.ContactEmail)}
+		}
+		if err := db.RefillContactKeys(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for id, w := range want {
+			if p, e, err := db.ContactKeys(ctx, id); err != nil || p != w[0] || e != w[1] {
+				t.Errorf("case %d: SQL keys %q %q (%v), Go's %q %q", id, p, e, err, w[0], w[1])
+			}
+		}
+		// A merge gives the survivor the keys of what it takes in.
+		if err := db.MergeCases(ctx, mail.ID, fax.ID, "rossi"); err != nil {
+			t.Fatal(err)
+		}
+		if p, _, _ := db.ContactKeys(ctx, mail.ID); p != "3401112233" {
+			t.Errorf("the survivor's phone key %q", p)
+		}
+		check(call, form, mail)
+	})
+}
+
 func TestCannedReplies(t *testing.T) {
 	ctx := context.Background()
 	eachCasework(t, func(t *testing.T, db *store.DB, clk *clock.Fake) {

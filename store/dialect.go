@@ -90,7 +90,9 @@ func (d *dialect) args(in []any) []any {
 
 // ddl expands the migration tokens: {{id}} an auto-numbered primary key,
 // {{time}} a timestamp, {{blob}} bytes, {{bytewise}} a collation that sorts
-// by bytes (so prefix ranges can use an index).
+// by bytes (so prefix ranges can use an index), {{phone_key}} and
+// {{email_key}} the duplicate suggestions' keys of a case's contact
+// (PhoneKey, EmailKey), in SQL both engines speak.
 func (d *dialect) ddl(src string) string {
 	var r *strings.Replacer
 	if d.name == postgres {
@@ -99,6 +101,8 @@ func (d *dialect) ddl(src string) string {
 			"{{time}}", "TIMESTAMPTZ",
 			"{{blob}}", "BYTEA",
 			"{{bytewise}}", `COLLATE "C"`,
+			"{{phone_key}}", phoneKeySQL,
+			"{{email_key}}", emailKeySQL,
 		)
 	} else {
 		r = strings.NewReplacer(
@@ -106,6 +110,8 @@ func (d *dialect) ddl(src string) string {
 			"{{time}}", "DATETIME",
 			"{{blob}}", "BLOB",
 			"{{bytewise}}", "COLLATE BINARY",
+			"{{phone_key}}", phoneKeySQL,
+			"{{email_key}}", emailKeySQL,
 		)
 	}
 	return r.Replace(src)

@@ -233,13 +233,16 @@ func (db *DB) MergeCases(ctx context.Context, keepID, dupID int64, actor string)
 		// Fill what the survivor lacks from the duplicate, so no detail
 		// a citizen gave is lost with the merge.
 		if _, err := tx.exec(ctx, `UPDATE cases SET
+			contact_email_key = CASE WHEN contact_email = '' THEN $8 ELSE contact_email_key END,
+			contact_phone_key = CASE WHEN contact_phone = '' THEN $9 ELSE contact_phone_key END,
 			contact_email = CASE WHEN contact_email = '' THEN $1 ELSE contact_email END,
 			contact_phone = CASE WHEN contact_phone = '' THEN $2 ELSE contact_phone END,
 			contact_name = CASE WHEN contact_name = '' THEN $3 ELSE contact_name END,
 			comune_code = CASE WHEN comune_code = '' THEN $4 ELSE comune_code END,
 			address = CASE WHEN address = '' THEN $5 ELSE address END,
 			owner = CASE WHEN owner = '' THEN $6 ELSE owner END
-			WHERE id = $7`, dup.ContactEmail, dup.ContactPhone, dup.ContactName, dup.ComuneCode, dup.Address, dup.Owner, keepID); err != nil {
+			WHERE id = $7`, dup.ContactEmail, dup.ContactPhone, dup.ContactName, dup.ComuneCode, dup.Address, dup.Owner, keepID,
+			EmailKey(dup.ContactEmail), PhoneKey(dup.ContactPhone)); err != nil {
 			return fmt.Errorf("store: complete case %d from %d: %w", keepID, dupID, err)
 		}
 		note := &Contact{CaseID: keepID, Channel: ChannelNote, Direction: "internal", Author: actor,

@@ -100,6 +100,10 @@ func (s *Server) SetTimeouts(t Timeouts) { s.timeouts = t }
 // Handle mounts h on a ServeMux pattern (e.g. "GET /agent").
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
+// Handler returns the handler and pattern r would reach (http.ServeMux's
+// Handler), so a catch-all can tell a wrong method from a wrong path.
+func (s *Server) Handler(r *http.Request) (http.Handler, string) { return s.mux.Handler(r) }
+
 // ServeHTTP serves a request, counting and timing it by matched route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()

@@ -33,6 +33,34 @@ var demoUsers = []struct {
 	{"admin", store.RoleAdmin, "Amministratore", ""},
 }
 
+// demoReplies are canned replies for the case page's picker: a real
+// service's admins write their own on /admin/replies, so none ship with
+// the schema.
+var demoReplies = []store.CannedReply{
+	{Lang: "it", Template: "risposta", Title: "Allerte meteo: dove informarsi",
+		Body: "Le allerte meteo per la sua zona sono pubblicate ogni giorno dalla Protezione Civile della sua Regione " +
+			"e dal suo Comune, sui loro siti e canali ufficiali. In caso di allerta segua le indicazioni del piano " +
+			"comunale di protezione civile. Se una vita è in pericolo chiami subito il 112."},
+	{Lang: "it", Template: "risposta", Title: "Danni alla casa: segnalazione al Comune",
+		Body: "I danni alla sua abitazione vanno segnalati al suo Comune, che raccoglie le richieste di sopralluogo " +
+			"e, quando previsti, di contributo. Conservi foto dei danni e ricevute delle spese sostenute."},
+	{Lang: "it", Template: "richiesta-informazioni", Title: "Indirizzo e recapito mancanti",
+		Body: "- l'indirizzo esatto (via, numero civico, comune);\n- un numero di telefono a cui richiamarla;\n" +
+			"- se ci sono persone in difficoltà, quante e in quali condizioni."},
+	{Lang: "it", Template: "inoltro-ente", Title: "Inoltro all'ufficio comunale",
+		Body: "La sua richiesta è stata inoltrata all'ufficio di protezione civile del suo Comune, che la ricontatterà."},
+	{Lang: "en", Template: "risposta", Title: "Weather warnings: where to look",
+		Body: "Weather warnings for your area are published every day by your Region's Civil Protection and by your " +
+			"Comune, on their websites and official channels. During a warning follow your Comune's civil-protection " +
+			"plan. If a life is in danger call 112 at once."},
+	{Lang: "en", Template: "risposta", Title: "Damage to your home: report it to the Comune",
+		Body: "Damage to your home is reported to your Comune, which collects requests for inspections and, where " +
+			"provided, for grants. Keep photos of the damage and receipts for what you spend."},
+	{Lang: "en", Template: "richiesta-informazioni", Title: "Address and phone number missing",
+		Body: "- the exact address (street, number, comune);\n- a phone number to call you back on;\n" +
+			"- whether anyone is in difficulty, how many and in what condition."},
+}
+
 func (a *app) demoCmd() *cobra.Command {
 	var scenario, data string
 	var speed float64
@@ -163,8 +191,12 @@ func (a *app) demo(ctx context.Context, name, data string, speed float64, train 
 	}})
 }
 
-// seedDemo creates the demo's people and the seats of those who take calls.
+// seedDemo creates the demo's people, the seats of those who take calls,
+// and the canned replies (those a kept --data folder lacks).
 func (a *app) seedDemo(ctx context.Context, db *store.DB) error {
+	if err := seedReplies(ctx, db); err != nil {
+		return err
+	}
 	hash, err := console.HashPassword(demoPassword)
 	if err != nil {
 		return err
@@ -237,4 +269,24 @@ func (a *app) printDemo(svc *service, sc *demo.Scenario, speed float64, train bo
 	}
 	fmt.Fprintf(w, a.t("  Tempo dello scenario: %s, velocità ×%g. Dati in %s.\n\n", "  Scenario time: %s, speed ×%g. Data in %s.\n\n"),
 		sc.StartTime().Format("02/01/2006 15:04"), speed, data)
+}
+
+func seedReplies(ctx context.Context, db *store.DB) error {
+	have, err := db.CannedReplies(ctx, "")
+	if err != nil {
+		return err
+	}
+	kept := map[string]bool{}
+	for _, r := range have {
+		kept[r.Lang+" "+r.Title] = true
+	}
+	for _, r := range demoReplies {
+		if kept[r.Lang+" "+r.Title] {
+			continue
+		}
+		if err := db.SaveCannedReply(ctx, &r, "demo"); err != nil {
+			return fmt.Errorf("demo: canned reply %q: %w", r.Title, err)
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,6 +40,21 @@ func TestDemoScenario(t *testing.T) {
 			t.Fatalf("room's hotspots: %d %.300s", resp.StatusCode, body)
 		}
 		hot = res.Hotspots
+		// A case's reply form offers the demo's canned replies, Italian
+		// and English.
+		if len(hot) == 0 || len(hot[0].Members) == 0 {
+			t.Fatalf("no hotspot member to open: %+v", hot)
+		}
+		op := signIn(t, base, "operatore", demoPassword, "/agent")
+		resp, body = op.get("/cases/"+hot[0].Members[0].TrackingID, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<select id="r-canned"`) {
+			t.Fatalf("case page %d without the canned-reply picker:\n%.2000s", resp.StatusCode, body)
+		}
+		for _, r := range demoReplies {
+			if !strings.Contains(html.UnescapeString(body), ">"+r.Title+" ("+r.Lang+")</option>") {
+				t.Errorf("the picker lacks %q (%s)", r.Title, r.Lang)
+			}
+		}
 	})
 	want, err := os.ReadFile(scenario)
 	if err != nil {
@@ -419,7 +436,7 @@ func TestDemoStopsCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs strings.Builder
+	var logs syncBuilder
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -429,8 +446,23 @@ func TestDemoStopsCleanly(t *testing.T) {
 	for sc.Scan() && !strings.Contains(sc.Text(), "/login") {
 	}
 	go io.Copy(io.Discard, out)
-	// Three seconds at x60: the activation (at 2 min) is phoning its people.
-	time.Sleep(3 * time.Second)
+	// The coordinator's page hears each board of the activation (at 2 min,
+	// 2 s at x60): Ctrl-C once it says people are being phoned.
+	coord := signIn(t, "http://127.0.0.1:"+itoaPort(port), "coordinatore", demoPassword, "/supervisor")
+	if err := coord.send("subscribe", map[string]any{"topics": []string{"activation"}}); err != nil {
+		t.Fatal(err)
+	}
+	for phoning := false; !phoning; {
+		var f struct {
+			Type string
+			Data struct{ Calling int }
+		}
+		coord.ws.SetReadDeadline(time.Now().Add(time.Minute))
+		if err := coord.ws.ReadJSON(&f); err != nil {
+			t.Fatalf("no activation board phoning its people: %v\n%s", err, logs.String())
+		}
+		phoning = f.Type == "activation.board" && f.Data.Calling > 0
+	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -494,4 +526,22 @@ func demoInBrowser(t *testing.T, args ...string) (base, shots string, browser co
 		time.Sleep(100 * time.Millisecond)
 	}
 	return base, shots, newHeadless(t, chromium)
+}
+
+// syncBuilder is a strings.Builder a process writes while a test reads it.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

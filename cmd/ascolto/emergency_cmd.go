@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ascolto/ascolto/ivr"
 	"github.com/ascolto/ascolto/oncall"
 	"github.com/ascolto/ascolto/store"
 	"github.com/spf13/cobra"
@@ -109,7 +110,7 @@ Opens an emergency activation in one step; the running service places the calls.
 				if !act.Exercise {
 					m, err := db.CurrentMode(ctx, a.clock.Now())
 					if err == nil {
-						fmt.Fprintf(a.stdout, a.t("Modalità in vigore: %s.\n", "Mode in force: %s.\n"), m.Mode)
+						fmt.Fprintf(a.stdout, a.t("Modalità in vigore: %s.\n", "Mode in force: %s.\n"), ivr.Mode(m.Mode).Label(a.cfg.Lang))
 					}
 				}
 				return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -70,7 +71,18 @@ people:
 			if !strings.Contains(string(c), "activation.open") || !strings.Contains(string(c), "activation.mode") || !strings.HasPrefix(string(p), "%PDF") {
 				t.Fatalf("report files: %s", c)
 			}
-			if out, errs, code := run("emergency", "close", "--reason", "fine"); code != 0 || !strings.Contains(out, "chiusa") || !strings.Contains(out, "ordinary") {
+			// The PDF speaks the board's words too (the CSV keeps the codes, for programs).
+			if _, err := exec.LookPath("pdftotext"); err == nil {
+				txt, err := exec.Command("pdftotext", "-layout", pdf, "-").CombinedOutput()
+				if err != nil {
+					t.Fatalf("pdftotext: %v %s", err, txt)
+				}
+				if !regexp.MustCompile(`Mario Rossi +primaria +da chiamare`).Match(txt) || !strings.Contains(string(txt), "modalità: emergenza (H24)") ||
+					regexp.MustCompile(`\b(primary|waiting|emergency)\b`).Match(txt) {
+					t.Errorf("the PDF speaks codes:\n%s", txt)
+				}
+			}
+			if out, errs, code := run("emergency", "close", "--reason", "fine"); code != 0 || !strings.Contains(out, "chiusa") || !strings.Contains(out, "Modalità in vigore: ordinaria.") {
 				t.Fatalf("close: %d %s %s", code, out, errs)
 			}
 			if _, errs, code := run("emergency", "close"); code == 0 || !strings.Contains(errs, "nessuna attivazione aperta") {
