@@ -3,7 +3,7 @@ package store
 import "context"
 
 // RefillContactKeys recomputes every case's duplicate keys with the SQL
-// migration 0017 filled them with, so a test can hold it to PhoneKey and
+// migration 0016 filled them with, so a test can hold it to PhoneKey and
 // EmailKey on each engine.
 func (db *DB) RefillContactKeys(ctx context.Context) error {
 	return db.InTx(ctx, func(tx *Tx) error {

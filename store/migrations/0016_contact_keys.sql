@@ -1,4 +1,4 @@
--- 0017: duplicate suggestions compare a case's phone and email as keys, not
+-- 0016: duplicate suggestions compare a case's phone and email as keys, not
 -- as typed: the phone without separators or Italy's prefix (+39, 0039), the
 -- email in lower case (store.PhoneKey, store.EmailKey). New rows get their
 -- keys from Go; the rows already there from the same rule in SQL.
