@@ -70,9 +70,11 @@ type Outbound struct {
 	purpose string
 
 	answered chan struct{}
-	ended    chan struct{}
+	ended    chan struct{} // closed once the call is over and its record closed
 	stopped  chan struct{} // closed when run returns: nobody handles the mailbox any more
 	failure  *DialError
+	// unrecorded: the record's insert failed, so there is none to close.
+	unrecorded bool
 
 	mu      sync.Mutex
 	digits  []byte
@@ -109,6 +111,14 @@ func (c *Controller) Dial(ctx context.Context, r DialRequest) (*Outbound, error)
 	if r.Purpose == "" {
 		r.Purpose = "outbound"
 	}
+	// A call placed as the service stops would start a goroutine the
+	// controller no longer waits for.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if c.runCtx.Err() != nil {
+		return nil, ErrStopped
+	}
 	o := &Outbound{ctl: c, id: "ascolto-out-" + c.nonce + "-" + strconv.FormatInt(c.router.seq.Add(1), 10), mb: newMailbox(),
 		lang: "it", purpose: r.Purpose, answered: make(chan struct{}), ended: make(chan struct{}), stopped: make(chan struct{}), wake: make(chan struct{}, 1),
 		pending: map[string]chan error{}}
@@ -119,6 +129,7 @@ func (c *Controller) Dial(ctx context.Context, r DialRequest) (*Outbound, error)
 	}
 	if err := c.o.Store.InsertCall(ctx, rec); err != nil {
 		c.log.Warn("outbound call record not stored", zap.Error(err))
+		o.unrecorded = true
 	}
 	c.own(o.id, o)
 	c.wg.Add(1)
@@ -265,7 +276,10 @@ func (o *Outbound) fail(de *DialError) {
 }
 
 // close records the end; by is who ended it: "callee" (the person hung
-// up, or never answered), "system" (the service hung up).
+// up, or never answered), "system" (the service hung up). The record is
+// closed before Done is: whoever waits for the call's end (Dial, the
+// on-call runner) goes on only once it is written, so nothing about the
+// call is still being done after a shutdown that waited for them.
 func (o *Outbound) close(outcome string, cause int, by string) {
 	o.mu.Lock()
 	o.closed = true
@@ -274,11 +288,13 @@ func (o *Outbound) close(outcome string, cause int, by string) {
 		delete(o.pending, id)
 	}
 	o.mu.Unlock()
-	close(o.ended)
-	err := o.ctl.o.Store.CloseCall(context.Background(), o.id, store.CallEnd{Outcome: outcome, HangupCause: cause, HangupBy: by})
-	if err != nil && !errors.Is(err, store.ErrAlreadyClosed) {
-		o.ctl.log.Warn("outbound call record not closed", zap.String("channel", o.id), zap.Error(err))
+	if !o.unrecorded {
+		err := o.ctl.o.Store.CloseCall(context.Background(), o.id, store.CallEnd{Outcome: outcome, HangupCause: cause, HangupBy: by})
+		if err != nil && !errors.Is(err, store.ErrAlreadyClosed) {
+			o.ctl.log.Warn("outbound call record not closed", zap.String("channel", o.id), zap.Error(err))
+		}
 	}
+	close(o.ended)
 }
 
 // SetLang sets the language prompts are played in ("it", "en").
