@@ -78,7 +78,10 @@ func TestBrowserRescueRequest(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS("#d-save")))
 	b.waitFor(`document.getElementById("disp-error").textContent.startsWith("Il numero da richiamare non è valido")`)
 	b.waitFor(`document.activeElement.id === "r-callback"`)
-	b.eval(`(() => { document.getElementById("r-callback").value = "+39 333 765 4321"; return {}; })()`)
+	// Typing a number takes the reproach away at once.
+	b.eval(`(() => { document.getElementById("r-callback").value = ""; return {}; })()`)
+	b.do(chromedp.SendKeys(chromedp.CSS("#r-callback"), "+39 333 765 4321"))
+	b.waitFor(`document.getElementById("disp-error").hidden`)
 	// The pin: a click on the map.
 	b.do(chromedp.Click(chromedp.CSS("#r-map svg")))
 	b.waitFor(`document.getElementById("r-map").dataset.pinned === "1" && document.getElementById("r-lat").value !== ""`)

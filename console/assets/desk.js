@@ -284,6 +284,10 @@
       }, function () { throw { message: t("disp.badcomune") }; });
   }
 
+  // What was said wrong about the form goes as the agent changes it, so a
+  // fixed field does not stay reproached until the next save.
+  form.addEventListener("input", function () { $("disp-error").hidden = true; });
+
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var box = $("disp-error");
