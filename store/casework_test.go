@@ -264,6 +264,18 @@ func TestCaseListFiltersAndPages(t *testing.T) {
 	})
 }
 
+// checkSuggestions holds c's duplicate suggestions to want, in order.
+func checkSuggestions(t *testing.T, db *store.DB, c store.Case, want ...store.Case) {
+	t.Helper()
+	got, err := db.DuplicateSuggestions(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equal(ids(got), ids(want)) {
+		t.Errorf("suggestions for %s (%q %q): %v, want %v", c.TrackingID, c.ContactPhone, c.ContactEmail, ids(got), ids(want))
+	}
+}
+
 func equal(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
@@ -289,16 +301,7 @@ func TestDuplicateSuggestions(t *testing.T) {
 		later := openCase(t, db, store.Case{Channel: store.ChannelPhone, ContactPhone: "+390862000111"})
 		anon := openCase(t, db, store.Case{Channel: store.ChannelFax})
 
-		check := func(c store.Case, want ...store.Case) {
-			t.Helper()
-			got, err := db.DuplicateSuggestions(ctx, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !equal(ids(got), ids(want)) {
-				t.Errorf("suggestions for %s: %v, want %v", c.TrackingID, ids(got), ids(want))
-			}
-		}
+		check := func(c store.Case, want ...store.Case) { t.Helper(); checkSuggestions(t, db, c, want...) }
 		check(first, byMail)
 		check(byMail, first, sameMail)
 		check(sameMail, byMail)
@@ -350,16 +353,7 @@ func TestDuplicatesMatchContactsAsWritten(t *testing.T) {
 		mail := openCase(t, db, store.Case{Channel: store.ChannelEmail, ContactEmail: "mario.rossi@example.it"})
 		fax := openCase(t, db, store.Case{Channel: store.ChannelFax, ContactPhone: "340 111 22 33"})
 		swiss := openCase(t, db, store.Case{Channel: store.ChannelPhone, ContactPhone: "+41 340 111 22 33"})
-		check := func(c store.Case, want ...store.Case) {
-			t.Helper()
-			got, err := db.DuplicateSuggestions(ctx, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !equal(ids(got), ids(want)) {
-				t.Errorf("suggestions for %s (%q %q): %v, want %v", c.TrackingID, c.ContactPhone, c.ContactEmail, ids(got), ids(want))
-			}
-		}
+		check := func(c store.Case, want ...store.Case) { t.Helper(); checkSuggestions(t, db, c, want...) }
 		check(call, form, fax)
 		check(form, call, mail, fax)
 		check(mail, form)
