@@ -326,6 +326,9 @@ func (s *Server) leaveBridgeLocked(ch *channel, removed bool) {
 		}
 		ch.party.bridgeChanged(s, nil)
 	}
+	if b.kind == "holding" {
+		ch.role = "" // res_stasis clears a channel's roles as it leaves a holding bridge
+	}
 	if len(b.chans) == 0 {
 		// A bridge's music is an announcer channel that Asterisk takes out
 		// as soon as it is alone in the bridge (it joins "lonely"): the

@@ -223,3 +223,46 @@ func TestRecording(t *testing.T) {
 		t.Fatalf("stored %s", stored)
 	}
 }
+
+// TestHoldingBridgeMusicFollowsTheRole: as res_stasis and bridge_holding.c
+// do, a caller added to a holding bridge as holding_participant hears its
+// own music on hold, one added without a role hears nothing, leaving the
+// bridge ends the music, and each addChannel sets the roles anew.
+func TestHoldingBridgeMusicFollowsTheRole(t *testing.T) {
+	h := newHarness(t)
+	h.connect("ascolto")
+	c := h.srv.Call(CallSpec{From: "+390862123456"}, WaitAnswered(), HangUpAfter(time.Hour))
+	id := c.ChannelID()
+	h.do("POST", "/channels/"+id+"/answer", "")
+	hearing := func() []string {
+		var now []string
+		for _, x := range c.Report().Heard {
+			if x.End.IsZero() {
+				now = append(now, x.URI)
+			}
+		}
+		return now
+	}
+	if st, _ := h.do("POST", "/bridges/hold", "type=holding"); st != 200 {
+		t.Fatalf("create holding bridge: %d", st)
+	}
+	if st, _ := h.do("POST", "/bridges", "type=mixing&bridgeId=talk"); st != 200 {
+		t.Fatalf("create mixing bridge: %d", st)
+	}
+	h.do("POST", "/bridges/hold/addChannel", "channel="+id)
+	if got := hearing(); len(got) != 0 {
+		t.Fatalf("added without a role, the caller hears %v (idle_mode none: silence)", got)
+	}
+	h.do("POST", "/bridges/hold/addChannel", "channel="+id+"&role=holding_participant")
+	if got := hearing(); len(got) != 1 || got[0] != "moh:default" {
+		t.Fatalf("added as holding_participant, the caller hears %v, want its own music on hold", got)
+	}
+	h.do("POST", "/bridges/talk/addChannel", "channel="+id)
+	if got := hearing(); len(got) != 0 {
+		t.Fatalf("moved to a mixing bridge, the caller still hears %v", got)
+	}
+	h.do("POST", "/bridges/hold/addChannel", "channel="+id)
+	if got := hearing(); len(got) != 0 {
+		t.Fatalf("back in the holding bridge without a role, the caller hears %v: each addChannel sets the roles anew", got)
+	}
+}
