@@ -315,6 +315,8 @@ func TestSummarySkipsTheSendersHeader(t *testing.T) {
 	for _, c := range []struct{ text, want string }{
 		{"Y-Dec-2926 11:56 Comune di Paganica +39 9862 970001 p.i\n\nCOMUNE DI PAGANICA - UFFICIO TECNICO\nSegnalazione frana", "Fax: COMUNE DI PAGANICA - UFFICIO TECNICO"},
 		{"07/12/2026 12.05 DA: 0862970001 PAG. 1/3\nRichiesta di intervento urgente", "Fax: Richiesta di intervento urgente"},
+		// Read on 8 December at 02:23: both zeros misread, no word boundary before the hour.
+		{"B-Dec-2926 B2:23 Comune di Paganica +39 9862 970001 p.i\nCOMUNE DI PAGANICA - UFFICIO TECNICO", "Fax: COMUNE DI PAGANICA - UFFICIO TECNICO"},
 		{"COMUNE DI PAGANICA - UFFICIO TECNICO\nriunione alle 10:30", "Fax: COMUNE DI PAGANICA - UFFICIO TECNICO"},
 		{"solo 11:56 nient'altro", "Fax da +390862970001, 2 pagine"},
 		{"", "Fax da +390862970001, 2 pagine"},

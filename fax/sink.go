@@ -278,10 +278,12 @@ func (in *Intake) Process(ctx context.Context, j store.FaxJob) (store.Case, erro
 	return c, nil
 }
 
-// faxHeaderRe finds the time of day that the line a sending fax machine
-// prints at the top of every page (date, time, sender, number, page)
-// carries; a letter's first line seldom does.
-var faxHeaderRe = regexp.MustCompile(`\b\d{1,2}[:.]\d{2}\b`)
+// faxHeaderRe finds the time of day, or the "08-Dec-2026" date, that the
+// line a sending fax machine prints at the top of every page (date, time,
+// sender, number, page) carries; a letter's first line seldom does. OCR
+// misreads the header's small digits ("B-Dec-2926 B2:23" for 08-Dec-2026
+// 02:23), so only the time's last digits are trusted.
+var faxHeaderRe = regexp.MustCompile(`\d[:.][0-5]\d\b|\b[A-Za-z]{3}-\d{2,4}\b`)
 
 func summary(j store.FaxJob, text string, pages int) string {
 	first := true

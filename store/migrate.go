@@ -73,18 +73,12 @@ func (db *DB) Migrate(ctx context.Context) (MigrateResult, error) {
 		return MigrateResult{}, err
 	}
 	var res MigrateResult
-	// Processes starting together on a new SQLite file contend while the
-	// first switches it to WAL: SQLite then refuses BEGIN at once instead
-	// of waiting its busy timeout (TestConcurrentMigrate, 1 run in 60).
-	// The migration lock below orders them; a refused BEGIN only retries.
-	for attempt := 1; ; attempt++ {
+	// The migration lock below orders processes migrating together; a
+	// BEGIN SQLite refused at once only retries (retryBusy).
+	err = retryBusy(ctx, func() error {
 		res = MigrateResult{}
-		err = db.migrateOnce(ctx, ms, &res)
-		if err == nil || !isBusy(err) || attempt == 50 || ctx.Err() != nil {
-			break
-		}
-		time.Sleep(time.Duration(attempt) * 10 * time.Millisecond)
-	}
+		return db.migrateOnce(ctx, ms, &res)
+	})
 	if err != nil {
 		return MigrateResult{}, err
 	}
@@ -92,6 +86,22 @@ func (db *DB) Migrate(ctx context.Context) (MigrateResult, error) {
 		db.log.Info("schema migrated", zap.Int("from", res.From), zap.Int("to", res.To), zap.Strings("applied", res.Applied))
 	}
 	return res, nil
+}
+
+// retryBusy runs f again while SQLite refuses it at once with SQLITE_BUSY,
+// up to 50 times over about 13 s. Processes starting together on a new
+// SQLite file contend while the first switches it to WAL: SQLite then
+// refuses a connection's first statement, or BEGIN, at once instead of
+// waiting its busy timeout (TestConcurrentMigrate, 1 run in 60;
+// TestMigrateTwiceAndConcurrently, the ping before migrating).
+func retryBusy(ctx context.Context, f func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil || !isBusy(err) || attempt == 50 || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt) * 10 * time.Millisecond)
+	}
 }
 
 func (db *DB) migrateOnce(ctx context.Context, ms []migration, res *MigrateResult) error {

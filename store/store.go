@@ -192,7 +192,7 @@ func (db *DB) String() string { return db.desc }
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.w.PingContext(ctx); err != nil {
+	if err := retryBusy(ctx, func() error { return db.w.PingContext(ctx) }); err != nil {
 		return fmt.Errorf("store: %s does not answer: %w%s", db.desc, redacted{err}, hint(err))
 	}
 	return nil
