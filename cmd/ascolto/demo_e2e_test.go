@@ -13,12 +13,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ascolto/ascolto/demo"
+	"github.com/ascolto/ascolto/internal/asttest"
 	"github.com/ascolto/ascolto/store"
 	"github.com/chromedp/chromedp"
 )
@@ -436,7 +436,7 @@ func TestDemoStopsCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuilder
+	var logs asttest.SyncBuffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -526,22 +526,4 @@ func demoInBrowser(t *testing.T, args ...string) (base, shots string, browser co
 		time.Sleep(100 * time.Millisecond)
 	}
 	return base, shots, newHeadless(t, chromium)
-}
-
-// syncBuilder is a strings.Builder a process writes while a test reads it.
-type syncBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuilder) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuilder) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

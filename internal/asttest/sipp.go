@@ -24,7 +24,7 @@ type SIPp struct {
 	dir     string
 	errFile string
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *SyncBuffer
 	done    chan struct{}
 	err     error
 }
@@ -211,7 +211,7 @@ func startSIPp(t T, name string, port int, scenario string, args ...string) *SIP
 	all := append([]string{"-sf", scenario, "-nostdin", "-trace_err", "-error_file", scenario + ".errors"}, args...)
 	cmd := exec.Command(SIPpPath, all...)
 	cmd.Dir = filepath.Dir(scenario)
-	out := &syncBuffer{}
+	out := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -304,18 +304,19 @@ func freeUDP(t T, ip string) int {
 	return 0
 }
 
-type syncBuffer struct {
+// SyncBuffer is an output a process writes while a test reads it.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
