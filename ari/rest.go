@@ -611,15 +611,6 @@ func (c *Client) DestroyBridge(ctx context.Context, id string) error {
 	return c.doSafe(ctx, "bridges.destroy", "DELETE", "/bridges/"+url.PathEscape(id), nil, nil, nil)
 }
 
-// StartBridgeMOH plays one music-on-hold stream to everyone in a bridge.
-func (c *Client) StartBridgeMOH(ctx context.Context, bridgeID, class string) error {
-	q := url.Values{}
-	if class != "" {
-		q.Set("mohClass", class)
-	}
-	return c.doSafe(ctx, "bridges.moh", "POST", "/bridges/"+url.PathEscape(bridgeID)+"/moh", q, nil, nil)
-}
-
 // Endpoints lists the endpoints and their states (online, offline ...).
 func (c *Client) Endpoints(ctx context.Context) ([]ari.EndpointData, error) {
 	var out []ari.EndpointData
